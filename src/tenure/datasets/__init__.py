@@ -1,0 +1,1 @@
+"""Public data sets shipped with Tenure and the demo workspace builder."""
