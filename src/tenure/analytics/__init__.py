@@ -1,0 +1,1 @@
+"""Pure analytics on pandas DataFrames."""

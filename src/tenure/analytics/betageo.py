@@ -1,0 +1,241 @@
+"""BG/NBD ("beta-geometric / negative binomial distribution") purchase model.
+
+Source: Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "'Counting Your Customers' the
+Easy Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275-284
+(eq. 6 likelihood, eq. 7 E[X(t)], eq. 10 conditional expectation), with the rewrite of
+the Gaussian hypergeometric term from Fader & Hardie (2013), "Overcoming the BG/NBD Model's
+#NUM! Error Problem", which keeps it finite for customers with thousands of purchases.
+
+While active, a customer buys at Poisson rate ``lambda ~ Gamma(r, alpha)``; after any
+transaction they drop out with probability ``p ~ Beta(a, b)``. Time is in the units of
+the summary (weeks in the papers); ``alpha`` carries those units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy.special import digamma, expit, gammaln, hyp2f1
+
+from tenure.analytics._inputs import (
+    FloatArray,
+    check_recency,
+    resolve_weights,
+    summary_columns,
+)
+from tenure.analytics._optimize import fit_log_params, unique_rows
+
+PARAM_NAMES = ("r", "alpha", "a", "b")
+
+
+def _terms(
+    theta: FloatArray, x: FloatArray, tx: FloatArray, age: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per-row log-likelihood and the mixture weight of the 'still alive' branch."""
+    r, alpha, a, b = np.exp(theta)
+    repeat = x > 0
+    log_alpha_t = np.log(alpha + age)
+    log_alpha_tx = np.log(alpha + tx)
+    base = (
+        gammaln(r + x)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + gammaln(b + x)
+        - gammaln(a + b + x)
+        - gammaln(b)
+        + gammaln(a + b)
+    )
+    a3 = -(r + x) * log_alpha_t
+    # For x = 0 the dropped-out branch does not exist; b + x - 1 = b - 1 may be negative
+    # there, so the log is taken on a safe value and the branch masked to -inf.
+    a4 = np.where(
+        repeat,
+        np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * log_alpha_tx,
+        -np.inf,
+    )
+    lse = np.logaddexp(a3, a4)
+    w_alive = np.exp(a3 - lse)
+    return base + lse, w_alive, log_alpha_t, log_alpha_tx
+
+
+def _neg_ll(
+    theta: FloatArray, x: FloatArray, tx: FloatArray, age: FloatArray, w: FloatArray
+) -> float:
+    ll, _, _, _ = _terms(theta, x, tx, age)
+    return -float(np.dot(w, ll))
+
+
+def _neg_grad(
+    theta: FloatArray, x: FloatArray, tx: FloatArray, age: FloatArray, w: FloatArray
+) -> FloatArray:
+    """Analytic gradient of the negative log-likelihood in log-parameters."""
+    r, alpha, a, b = np.exp(theta)
+    _, w3, log_alpha_t, log_alpha_tx = _terms(theta, x, tx, age)
+    w4 = 1.0 - w3
+    repeat = x > 0
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * log_alpha_t - w4 * log_alpha_tx
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + age) + w4 / (alpha + tx))
+    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
+    d_b = (
+        digamma(b + x)
+        - digamma(a + b + x)
+        - digamma(b)
+        + digamma(a + b)
+        - np.where(repeat, w4 / np.where(repeat, b + x - 1, 1.0), 0.0)
+    )
+    grads = np.array([w @ d_r, w @ d_alpha, w @ d_a, w @ d_b])
+    return -grads * np.exp(theta)
+
+
+class BetaGeo:
+    """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005).
+
+    Attributes (after :meth:`fit`)
+    ------------------------------
+    params : dict
+        ``r``, ``alpha`` (time units of the summary), ``a``, ``b``.
+    log_likelihood : float
+        Total log-likelihood (FHL 2005 eq. 6), comparable with the paper's -9582.4 on the
+        CDNOW sample in weeks.
+    standard_errors : dict
+        Delta-method standard errors from the observed information matrix.
+    """
+
+    params: dict[str, float]
+    log_likelihood: float
+    standard_errors: dict[str, float]
+
+    def __init__(self) -> None:
+        self.params = {}
+        self.log_likelihood = float("nan")
+        self.standard_errors = {}
+        self.converged = False
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items()) or "unfitted"
+        return f"BetaGeo({body})"
+
+    def fit(
+        self,
+        summary: pd.DataFrame,
+        *,
+        weights: ArrayLike | str | None = None,
+        initial: dict[str, float] | None = None,
+    ) -> BetaGeo:
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        summary : pandas.DataFrame
+            Columns ``frequency`` (repeat transactions), ``recency`` and ``T`` (time of
+            last purchase and age, both since the first purchase, in one time unit).
+        weights : array-like or str, optional
+            Number of customers each row stands for (or the name of such a column). The
+            likelihood only depends on ``(frequency, recency, T)``, so rows are collapsed
+            to unique triples with summed weights before optimising.
+        initial : dict, optional
+            Starting values; defaults to ``r=1, a=1, b=1`` and ``alpha`` set so that the
+            initial purchase rate matches the observed mean.
+
+        Returns
+        -------
+        BetaGeo
+            ``self``.
+        """
+        x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        check_recency(x, tx, age)
+        (ux, utx, uage), counts = unique_rows([x, tx, age], resolve_weights(summary, weights))
+        if initial is None:
+            rate = max(np.average(ux, weights=counts), 0.05) / max(
+                np.average(uage, weights=counts), 1e-6
+            )
+            initial = {"r": 1.0, "alpha": 1.0 / rate, "a": 1.0, "b": 1.0}
+        result = fit_log_params(
+            lambda th: _neg_ll(th, ux, utx, uage, counts),
+            [initial[k] for k in PARAM_NAMES],
+            n_obs=counts.sum(),
+            grad=lambda th: _neg_grad(th, ux, utx, uage, counts),
+        )
+        self.params = dict(zip(PARAM_NAMES, map(float, result.params), strict=True))
+        self.standard_errors = dict(
+            zip(PARAM_NAMES, map(float, result.standard_errors), strict=True)
+        )
+        self.log_likelihood = result.log_likelihood
+        self.converged = result.converged
+        return self
+
+    def _theta(self) -> FloatArray:
+        if not self.params:
+            raise ValueError("the model is not fitted; call fit() first")
+        return np.log([self.params[k] for k in PARAM_NAMES])
+
+    def individual_log_likelihood(self, summary: pd.DataFrame) -> pd.Series:
+        """Log-likelihood of each customer's ``(frequency, recency, T)`` (FHL 2005 eq. 6)."""
+        x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        ll, _, _, _ = _terms(self._theta(), x, tx, age)
+        return pd.Series(ll, index=summary.index, name="log_likelihood")
+
+    def p_alive(self, summary: pd.DataFrame) -> pd.Series:
+        """Probability that each customer is still active at ``T``.
+
+        ``P(alive) = 1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``
+        (Fader, Hardie & Lee 2008, "Computing P(alive) Using the BG/NBD Model", eq. 3),
+        evaluated as a logistic of the log-odds so it stays in [0, 1] at any frequency.
+        Equals 1 for customers without repeat purchases.
+        """
+        x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        return pd.Series(self._p_alive(x, tx, age), index=summary.index, name="p_alive")
+
+    def _p_alive(self, x: FloatArray, tx: FloatArray, age: FloatArray) -> FloatArray:
+        r, alpha, a, b = (self.params[k] for k in PARAM_NAMES)
+        repeat = x > 0
+        log_odds_dead = (
+            np.log(a)
+            - np.log(np.where(repeat, b + x - 1, 1.0))
+            + (r + x) * (np.log(alpha + age) - np.log(alpha + tx))
+        )
+        return np.where(repeat, expit(-log_odds_dead), 1.0)
+
+    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
+        """Expected purchases in the next ``t`` time units, given each customer's history.
+
+        FHL 2005 eq. 10 with the hypergeometric term rewritten by Euler's transformation
+        (Fader & Hardie 2013, note 027): ``((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x;
+        a+b+x-1; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)``, ``z = t/(alpha+T+t)``,
+        whose parameters no longer grow with ``x``.
+
+        Parameters
+        ----------
+        t : float
+            Horizon, in the summary's time unit.
+        summary : pandas.DataFrame
+            ``frequency``, ``recency``, ``T``.
+        """
+        x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        value = self._conditional(float(t), x, tx, age)
+        return pd.Series(value, index=summary.index, name="expected_purchases")
+
+    def _conditional(
+        self, t: float | FloatArray, x: FloatArray, tx: FloatArray, age: FloatArray
+    ) -> FloatArray:
+        if np.any(np.asarray(t) < 0):
+            raise ValueError("t must be non-negative")
+        r, alpha, a, b = (self.params[k] for k in PARAM_NAMES)
+        z = t / (alpha + age + t)
+        hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        growth = 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp
+        return (a + b + x - 1) / (a - 1) * growth * self._p_alive(x, tx, age)
+
+    def population_expected_purchases(self, t: ArrayLike) -> FloatArray:
+        """Expected repeat purchases in ``(0, t]`` for a new customer (FHL 2005 eq. 7)."""
+        times = np.atleast_1d(np.asarray(t, dtype=float))
+        self._theta()
+        zeros = np.zeros_like(times)
+        return self._conditional(times, zeros, zeros, zeros)
+
+    def summary_table(self) -> pd.DataFrame:
+        """Parameters with their standard errors, one row per parameter."""
+        return pd.DataFrame(
+            {"estimate": self.params, "standard_error": self.standard_errors}
+        ).rename_axis("parameter")
