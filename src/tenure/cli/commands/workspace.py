@@ -1,0 +1,81 @@
+"""init, serve and demo: setting up and serving a workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tenure.cli.context import cli_engine, cli_sessions, cli_settings
+from tenure.datasets.demo import build_demo_workspace, database_is_empty
+from tenure.db.migrate import upgrade_database
+from tenure.db.session import unit_of_work
+from tenure.workspace.queries import get_workspace
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+
+
+def init(
+    demo_if_empty: Annotated[
+        bool,
+        typer.Option("--demo-if-empty", help="Load the demo workspace into an empty database."),
+    ] = False,
+) -> None:
+    """Create or migrate the database to the current schema."""
+    engine = cli_engine()
+    upgrade_database(engine)
+    console.print(f"[green]Database ready[/] at {engine.url.render_as_string(hide_password=True)}")
+    factory = cli_sessions()
+    with unit_of_work(factory) as session:
+        empty = database_is_empty(session)
+        get_workspace(session)
+    if demo_if_empty and empty:
+        _build_demo()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL at scale).")] = 1,
+) -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    console.print(f"Serving Tenure on [bold]http://{host}:{port}[/]")
+    uvicorn.run(
+        "tenure.web.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+def demo() -> None:
+    """Load the demo workspace (real CDNOW purchases, generated people) into an empty database."""
+    engine = cli_engine()
+    upgrade_database(engine)
+    with unit_of_work(cli_sessions()) as session:
+        if not database_is_empty(session):
+            console.print(
+                "[red]The database already holds people; demo data goes into an empty one.[/]"
+            )
+            raise typer.Exit(1)
+    _build_demo()
+
+
+def _build_demo() -> None:
+    summary = build_demo_workspace(engine=cli_engine(), settings=cli_settings(), console=console)
+    console.print(
+        f"[green]Demo workspace ready:[/] {summary.people:,} people, {summary.orders:,} orders, "
+        f"{summary.organizations} organizations. Log in as [bold]{summary.admin_email}[/] "
+        f"with password [bold]{summary.admin_password}[/]."
+    )

@@ -1,0 +1,25 @@
+"""Settings, engine and sessions for commands, created once per invocation."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tenure.config import Settings, get_settings
+from tenure.db.engine import create_db_engine
+from tenure.db.session import make_session_factory
+
+
+@lru_cache(maxsize=1)
+def cli_engine() -> Engine:
+    return create_db_engine(get_settings().database_url)
+
+
+def cli_settings() -> Settings:
+    return get_settings()
+
+
+def cli_sessions() -> sessionmaker[Session]:
+    return make_session_factory(cli_engine())

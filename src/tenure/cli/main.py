@@ -1,0 +1,21 @@
+"""Entry point of the `tenure` command."""
+
+from __future__ import annotations
+
+import typer
+
+from tenure.cli.commands import events, users, workspace
+
+app = typer.Typer(
+    name="tenure",
+    help="Tenure: customer lifecycle management with a built-in CRM.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+workspace.register(app)
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.add_typer(events.events_app, name="events")
+
+if __name__ == "__main__":
+    app()

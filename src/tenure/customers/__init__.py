@@ -1,0 +1,1 @@
+"""People, organizations, channel identities, consent, custom attributes, tags, notes, tasks."""

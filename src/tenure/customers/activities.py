@@ -1,0 +1,100 @@
+"""Notes and tasks attached to a person or an organization."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenure.customers.models import Note, Organization, Person, Task
+from tenure.customers.schemas import NoteCreate, TaskCreate
+from tenure.db.types import utcnow
+from tenure.errors import InvalidInput, NotFound
+from tenure.identity.audit import diff_fields, record_audit
+from tenure.identity.models import User
+
+
+def _check_parent(session: Session, person_id: int | None, organization_id: int | None) -> None:
+    if person_id is not None and session.get(Person, person_id) is None:
+        raise NotFound("person", person_id)
+    if organization_id is not None and session.get(Organization, organization_id) is None:
+        raise NotFound("organization", organization_id)
+
+
+def add_note(
+    *,
+    session: Session,
+    data: NoteCreate,
+    actor_id: int | None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+) -> Note:
+    _check_parent(session, person_id, organization_id)
+    note = Note(
+        person_id=person_id, organization_id=organization_id, author_id=actor_id, body=data.body
+    )
+    session.add(note)
+    session.flush()
+    record_audit(
+        session=session,
+        actor_id=actor_id,
+        action="create",
+        entity_type="note",
+        entity_id=note.id,
+        changes=diff_fields(
+            {}, {"person_id": person_id, "organization_id": organization_id, "body": data.body}
+        ),
+    )
+    return note
+
+
+def create_task(
+    *,
+    session: Session,
+    data: TaskCreate,
+    actor_id: int | None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+) -> Task:
+    _check_parent(session, person_id, organization_id)
+    if data.assignee_id is not None and session.get(User, data.assignee_id) is None:
+        raise InvalidInput("assignee_id", f"no user {data.assignee_id}")
+    if data.due_at is not None and data.due_at.tzinfo is None:
+        raise InvalidInput("due_at", "needs a timezone offset")
+    task = Task(
+        person_id=person_id,
+        organization_id=organization_id,
+        title=data.title,
+        description=data.description,
+        assignee_id=data.assignee_id,
+        created_by_id=actor_id,
+        due_at=data.due_at,
+    )
+    session.add(task)
+    session.flush()
+    record_audit(
+        session=session,
+        actor_id=actor_id,
+        action="create",
+        entity_type="task",
+        entity_id=task.id,
+        changes=diff_fields({}, {"person_id": person_id, **data.model_dump(mode="json")}),
+    )
+    return task
+
+
+def complete_task(*, session: Session, task_id: int, actor_id: int | None) -> Task:
+    task = session.scalar(select(Task).where(Task.id == task_id))
+    if task is None:
+        raise NotFound("task", task_id)
+    if task.done_at is None:
+        task.done_at = utcnow()
+        session.flush()
+        record_audit(
+            session=session,
+            actor_id=actor_id,
+            action="update",
+            entity_type="task",
+            entity_id=task.id,
+            changes={"done_at": {"before": None, "after": task.done_at.isoformat()}},
+        )
+    return task

@@ -1,0 +1,335 @@
+"""Reads of the customer repository: lists with filters and keyset paging, and records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from tenure.customers.models import (
+    AttributeDefinition,
+    ConsentRecord,
+    Identity,
+    Note,
+    Organization,
+    Person,
+    Tag,
+    Task,
+    organization_tags,
+    person_tags,
+)
+from tenure.db.paging import apply_keyset, encode_cursor
+from tenure.errors import NotFound
+from tenure.identity.models import User
+
+PEOPLE_SORTS = {
+    "created_at": Person.created_at,
+    "last_name": Person.last_name,
+    "id": Person.id,
+}
+
+
+@dataclass(frozen=True)
+class PeopleFilter:
+    q: str | None = None
+    tag: str | None = None
+    owner_id: int | None = None
+    organization_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def filter_people(query: Select[Any], filters: PeopleFilter) -> Select[Any]:
+    """Apply the list filters; shared by the API, the web page and exports."""
+    if filters.q:
+        needle = filters.q.strip().lower()
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Person.search_text.like(f"%{escaped}%", escape="\\"))
+    if filters.tag:
+        query = query.where(
+            exists()
+            .where(person_tags.c.person_id == Person.id)
+            .where(
+                person_tags.c.tag_id
+                == select(Tag.id).where(Tag.name == filters.tag).scalar_subquery()
+            )
+        )
+    if filters.owner_id is not None:
+        query = query.where(Person.owner_id == filters.owner_id)
+    if filters.organization_id is not None:
+        query = query.where(Person.organization_id == filters.organization_id)
+    if filters.created_from is not None:
+        query = query.where(Person.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Person.created_at < filters.created_to)
+    return query
+
+
+def _tags_by_person(session: Session, person_ids: Sequence[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {pid: [] for pid in person_ids}
+    if person_ids:
+        rows = session.execute(
+            select(person_tags.c.person_id, Tag.name)
+            .join(Tag, Tag.id == person_tags.c.tag_id)
+            .where(person_tags.c.person_id.in_(person_ids))
+            .order_by(Tag.name)
+        )
+        for person_id, name in rows:
+            tags[person_id].append(name)
+    return tags
+
+
+def _identities_by_person(session: Session, person_ids: Sequence[int]) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = {pid: [] for pid in person_ids}
+    if person_ids:
+        rows = session.execute(
+            select(Identity)
+            .where(Identity.person_id.in_(person_ids))
+            .order_by(Identity.kind, Identity.is_primary.desc(), Identity.id)
+        ).scalars()
+        for row in rows:
+            found[row.person_id].append(
+                {
+                    "id": row.id,
+                    "kind": row.kind,
+                    "namespace": row.namespace,
+                    "value": row.value,
+                    "original": row.original,
+                    "label": row.label,
+                    "is_primary": row.is_primary,
+                }
+            )
+    return found
+
+
+_PERSON_COLUMNS = (
+    Person.id,
+    Person.first_name,
+    Person.last_name,
+    Person.job_title,
+    Person.attributes,
+    Person.created_at,
+    Person.updated_at,
+    Person.organization_id,
+    Organization.name.label("organization_name"),
+    Person.owner_id,
+    User.email.label("owner_email"),
+    User.name.label("owner_name"),
+)
+
+
+def _person_query() -> Select[Any]:
+    return (
+        select(*_PERSON_COLUMNS)
+        .outerjoin(Organization, Organization.id == Person.organization_id)
+        .outerjoin(User, User.id == Person.owner_id)
+    )
+
+
+def _person_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    ids = [row.id for row in rows]
+    tags = _tags_by_person(session, ids)
+    identities = _identities_by_person(session, ids)
+    return [
+        {
+            "id": row.id,
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+            "job_title": row.job_title,
+            "organization": (
+                {"id": row.organization_id, "name": row.organization_name}
+                if row.organization_id
+                else None
+            ),
+            "owner": (
+                {"id": row.owner_id, "email": row.owner_email, "name": row.owner_name}
+                if row.owner_id
+                else None
+            ),
+            "identities": identities[row.id],
+            "tags": tags[row.id],
+            "attributes": row.attributes or {},
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+        for row in rows
+    ]
+
+
+def list_people(
+    session: Session,
+    *,
+    filters: PeopleFilter,
+    sort: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    descending = sort.startswith("-")
+    sort_column = PEOPLE_SORTS[sort.lstrip("-")]
+    query = apply_keyset(
+        filter_people(_person_query(), filters),
+        sort_column=sort_column,
+        id_column=Person.id,
+        descending=descending,
+        cursor=cursor,
+        limit=limit,
+    )
+    rows = session.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, sort.lstrip("-")), last.id)
+    return Page(items=_person_dicts(session, rows), next_cursor=next_cursor)
+
+
+def get_person(session: Session, person_id: int) -> dict[str, Any]:
+    row = session.execute(_person_query().where(Person.id == person_id)).first()
+    if row is None:
+        raise NotFound("person", person_id)
+    return _person_dicts(session, [row])[0]
+
+
+def current_consents(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """The latest grant or withdrawal per channel and purpose (history stays in the table)."""
+    latest: dict[tuple[str, str], ConsentRecord] = {}
+    for record in session.scalars(
+        select(ConsentRecord).where(ConsentRecord.person_id == person_id).order_by(ConsentRecord.id)
+    ):
+        latest[(record.channel, record.purpose)] = record
+    return [
+        {
+            "channel": r.channel,
+            "purpose": r.purpose,
+            "status": r.status,
+            "source": r.source,
+            "recorded_at": r.recorded_at,
+        }
+        for _, r in sorted(latest.items())
+    ]
+
+
+def consent_history(session: Session, person_id: int) -> list[ConsentRecord]:
+    return list(
+        session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.person_id == person_id)
+            .order_by(ConsentRecord.id.desc())
+        )
+    )
+
+
+def notes_for(
+    session: Session, *, person_id: int | None = None, organization_id: int | None = None
+) -> list[Note]:
+    query = select(Note).order_by(Note.created_at.desc(), Note.id.desc()).limit(100)
+    if person_id is not None:
+        query = query.where(Note.person_id == person_id)
+    else:
+        query = query.where(Note.organization_id == organization_id)
+    return list(session.scalars(query))
+
+
+def tasks_for(
+    session: Session, *, person_id: int | None = None, organization_id: int | None = None
+) -> list[Task]:
+    query = select(Task).order_by(Task.done_at.is_not(None), Task.due_at, Task.id).limit(100)
+    if person_id is not None:
+        query = query.where(Task.person_id == person_id)
+    else:
+        query = query.where(Task.organization_id == organization_id)
+    return list(session.scalars(query))
+
+
+def organization_dict(org: Organization) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "domain": org.domain,
+        "owner_id": org.owner_id,
+        "tags": sorted(t.name for t in org.tags),
+        "attributes": org.attributes or {},
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
+    }
+
+
+def get_organization(session: Session, organization_id: int) -> Organization:
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("organization", organization_id)
+    return org
+
+
+def list_organizations(
+    session: Session,
+    *,
+    q: str | None = None,
+    tag: str | None = None,
+    owner_id: int | None = None,
+    sort: str = "name",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    sorts = {
+        "name": Organization.name,
+        "created_at": Organization.created_at,
+        "id": Organization.id,
+    }
+    query = select(Organization)
+    if q:
+        query = query.where(Organization.name.ilike(f"%{q.strip()}%"))
+    if tag:
+        query = query.where(
+            exists()
+            .where(organization_tags.c.organization_id == Organization.id)
+            .where(
+                organization_tags.c.tag_id
+                == select(Tag.id).where(Tag.name == tag).scalar_subquery()
+            )
+        )
+    if owner_id is not None:
+        query = query.where(Organization.owner_id == owner_id)
+    field = sort.lstrip("-")
+    query = apply_keyset(
+        query,
+        sort_column=sorts[field],
+        id_column=Organization.id,
+        descending=sort.startswith("-"),
+        cursor=cursor,
+        limit=limit,
+    )
+    orgs = list(session.scalars(query))
+    more = len(orgs) > limit
+    orgs = orgs[:limit]
+    next_cursor = encode_cursor(getattr(orgs[-1], field), orgs[-1].id) if more else None
+    return Page(items=[organization_dict(o) for o in orgs], next_cursor=next_cursor)
+
+
+def list_attribute_definitions(session: Session) -> list[AttributeDefinition]:
+    return list(
+        session.scalars(
+            select(AttributeDefinition).order_by(
+                AttributeDefinition.entity, AttributeDefinition.key
+            )
+        )
+    )
+
+
+def list_tag_names(session: Session) -> list[str]:
+    return list(session.scalars(select(Tag.name).order_by(Tag.name)))
+
+
+def list_owners(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)))

@@ -1,0 +1,8 @@
+"""Imports every capability's tables so that metadata (and Alembic) sees them all."""
+
+from tenure.customers import models as customers_models
+from tenure.identity import models as identity_models
+from tenure.timeline import models as timeline_models
+from tenure.workspace import models as workspace_models
+
+__all__ = ["customers_models", "identity_models", "timeline_models", "workspace_models"]

@@ -1,0 +1,71 @@
+"""Reads: authentication and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenure.identity.models import ApiToken, AuditEntry, Role, TokenScope, User
+from tenure.identity.passwords import verify_password
+from tenure.identity.permissions import Actor
+from tenure.identity.tokens import hash_token
+
+
+def actor_for_token(session: Session, token: str) -> Actor | None:
+    row = session.execute(
+        select(User.id, User.email, User.role, ApiToken.scope)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    ).first()
+    if row is None:
+        return None
+    return Actor(user_id=row.id, email=row.email, role=Role(row.role), scope=TokenScope(row.scope))
+
+
+def actor_for_user_id(session: Session, user_id: int) -> Actor | None:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return Actor(user_id=user.id, email=user.email, role=Role(user.role))
+
+
+def authenticate_password(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active or not user.password_hash:
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def list_audit_entries(
+    session: Session,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Newest first, keyset-paged on id."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if after_id is not None:
+        query = query.where(AuditEntry.id < after_id)
+    return list(session.scalars(query))

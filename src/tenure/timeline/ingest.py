@@ -1,0 +1,268 @@
+"""Appending events: validation per item, idempotency on (source, client_event_id).
+
+Batch semantics (documented in the API): every item is validated on its own. Valid items
+are stored, invalid ones are returned in ``rejected`` with their index, field and reason,
+and repeats of an already stored (source, client_event_id) are returned in ``duplicates``
+with the id of the stored event. Nothing is dropped without being listed, so a client can
+fix the rejected items and resend the whole batch safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tenure.customers.identities import normalize_email_identity
+from tenure.customers.models import Identity, IdentityKind, Person
+from tenure.db.bulk import insert_rows
+from tenure.db.types import utcnow
+from tenure.errors import InvalidInput
+from tenure.identity.audit import record_audit
+from tenure.timeline.models import Event, EventItem
+from tenure.timeline.schemas import (
+    DuplicateEvent,
+    EventIn,
+    IngestResult,
+    ItemProblem,
+    RejectedEvent,
+)
+
+_event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+
+# SQLite allows 32,766 bound parameters per statement; 900 keeps IN lists well under it
+# on old builds (999) too.
+_IN_CHUNK = 900
+
+
+def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _problems(error: ValidationError) -> list[ItemProblem]:
+    return [
+        ItemProblem(
+            field=".".join(str(part) for part in e["loc"]) or "(item)",
+            reason=e["msg"].removeprefix("Value error, "),
+        )
+        for e in error.errors(include_url=False)
+    ]
+
+
+def _existing_event_ids(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    by_source: dict[str, list[str]] = {}
+    for source, client_id in keys:
+        by_source.setdefault(source, []).append(client_id)
+    found: dict[tuple[str, str], int] = {}
+    for source, client_ids in by_source.items():
+        for chunk in _chunks(client_ids):
+            rows = session.execute(
+                select(Event.client_event_id, Event.id).where(
+                    Event.source == source, Event.client_event_id.in_(chunk)
+                )
+            )
+            for client_id, event_id in rows:
+                found[(source, client_id)] = event_id
+    return found
+
+
+def _existing_people(session: Session, person_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(sorted(person_ids)):
+        found.update(session.scalars(select(Person.id).where(Person.id.in_(chunk))))
+    return found
+
+
+def _people_by_email(session: Session, emails: set[str], actor_id: int | None) -> dict[str, int]:
+    """Person id per normalized email; unknown emails get a new person."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(emails)):
+        rows = session.execute(
+            select(Identity.value, Identity.person_id).where(
+                Identity.kind == IdentityKind.email.value, Identity.value.in_(chunk)
+            )
+        )
+        found.update(dict(rows.tuples()))
+    for email in sorted(emails - found.keys()):
+        person = Person(search_text=email)
+        person.identities.append(
+            Identity(kind="email", namespace="", value=email, original=email, is_primary=True)
+        )
+        session.add(person)
+        session.flush()
+        record_audit(
+            session=session,
+            actor_id=actor_id,
+            action="create",
+            entity_type="person",
+            entity_id=person.id,
+            changes={"identities": {"before": None, "after": [f"email::{email}"]}},
+        )
+        found[email] = person.id
+    return found
+
+
+def ingest_events(
+    *, session: Session, raw_items: Sequence[Any], actor_id: int | None
+) -> IngestResult:
+    """Validate and append ``raw_items``; see the module docstring for batch semantics."""
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                return _ingest_once(session=session, raw_items=raw_items, actor_id=actor_id)
+        except IntegrityError:
+            # A concurrent request stored one of these keys between our check and insert:
+            # run again, and the keys now read as duplicates.
+            if attempt == 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(
+    *, session: Session, raw_items: Sequence[Any], actor_id: int | None
+) -> IngestResult:
+    rejected: list[RejectedEvent] = []
+    duplicates: list[DuplicateEvent] = []
+    valid: list[tuple[int, EventIn]] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            valid.append((index, _event_adapter.validate_python(raw)))
+        except ValidationError as error:
+            client_id = raw.get("client_event_id") if isinstance(raw, dict) else None
+            rejected.append(
+                RejectedEvent(
+                    index=index,
+                    client_event_id=client_id if isinstance(client_id, str) else None,
+                    errors=_problems(error),
+                )
+            )
+
+    keys = {(e.source, e.client_event_id) for _, e in valid if e.client_event_id}
+    stored_before = _existing_event_ids(session, keys) if keys else {}
+    known_people = _existing_people(session, {e.person_id for _, e in valid if e.person_id})
+
+    emails: dict[int, str] = {}
+    for index, event in valid:
+        if event.email is not None:
+            try:
+                emails[index] = normalize_email_identity(event.email, field="email")
+            except InvalidInput as error:
+                emails[index] = ""
+                rejected.append(
+                    RejectedEvent(
+                        index=index,
+                        client_event_id=event.client_event_id,
+                        errors=[ItemProblem(field="email", reason=error.reason)],
+                    )
+                )
+
+    to_store: list[tuple[int, EventIn]] = []
+    seen_in_batch: set[tuple[str, str]] = set()
+    for index, event in valid:
+        if emails.get(index) == "":
+            continue
+        if event.person_id is not None and event.person_id not in known_people:
+            rejected.append(
+                RejectedEvent(
+                    index=index,
+                    client_event_id=event.client_event_id,
+                    errors=[ItemProblem(field="person_id", reason=f"no person {event.person_id}")],
+                )
+            )
+            continue
+        if event.client_event_id:
+            key = (event.source, event.client_event_id)
+            if key in stored_before or key in seen_in_batch:
+                duplicates.append(
+                    DuplicateEvent(
+                        index=index,
+                        client_event_id=event.client_event_id,
+                        event_id=stored_before.get(key),
+                    )
+                )
+                continue
+            seen_in_batch.add(key)
+        to_store.append((index, event))
+
+    email_people = _people_by_email(
+        session, {emails[i] for i, _ in to_store if i in emails}, actor_id
+    )
+    stored_ids = _insert(session, to_store, emails, email_people)
+    rejected.sort(key=lambda r: r.index)
+    if stored_ids:
+        record_audit(
+            session=session,
+            actor_id=actor_id,
+            action="ingest",
+            entity_type="event_batch",
+            entity_id=f"{stored_ids[0]}-{stored_ids[-1]}",
+            changes={
+                "stored": {"before": None, "after": len(stored_ids)},
+                "duplicates": {"before": None, "after": len(duplicates)},
+                "rejected": {"before": None, "after": len(rejected)},
+            },
+        )
+    return IngestResult(
+        received=len(raw_items),
+        stored=len(stored_ids),
+        duplicates=duplicates,
+        rejected=rejected,
+        stored_ids=stored_ids,
+    )
+
+
+EVENT_COLUMNS = (
+    "person_id",
+    "occurred_at",
+    "received_at",
+    "type",
+    "channel",
+    "source",
+    "client_event_id",
+    "amount_minor",
+    "currency",
+    "payload",
+)
+ITEM_COLUMNS = ("event_id", "sku", "category", "quantity", "unit_price_minor")
+
+
+def _insert(
+    session: Session,
+    to_store: list[tuple[int, EventIn]],
+    emails: dict[int, str],
+    email_people: dict[str, int],
+) -> list[int]:
+    if not to_store:
+        return []
+    now = utcnow()
+    rows = [
+        (
+            event.person_id if event.person_id is not None else email_people[emails[index]],
+            event.occurred_at,
+            now,
+            event.type,
+            event.channel,
+            event.source,
+            event.client_event_id,
+            event.amount_minor,
+            event.currency,
+            event.payload,
+        )
+        for index, event in to_store
+    ]
+    connection = session.connection()
+    ids = insert_rows(connection, Event.__table__, EVENT_COLUMNS, rows, return_ids=True)
+    item_rows = [
+        (event_id, item.sku, item.category, item.quantity, item.unit_price_minor)
+        for event_id, (_, event) in zip(ids, to_store, strict=True)
+        for item in event.items
+    ]
+    insert_rows(connection, EventItem.__table__, ITEM_COLUMNS, item_rows)
+    return ids

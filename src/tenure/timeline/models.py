@@ -1,0 +1,62 @@
+"""The append-only event log.
+
+New event types (tickets, surveys, stage changes...) need no schema change: ``type`` is
+free text and type-specific fields live in ``payload``. Money and line items have columns
+because analytics aggregate them in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenure.db.base import Base
+from tenure.db.types import Id, JsonDoc, UTCDateTime, utcnow
+
+MONEY_EVENT_TYPES = frozenset({"order", "refund"})
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        # The timeline and the 360 view read a person's events newest first.
+        Index("ix_events_person_time", "person_id", "occurred_at", "id"),
+        # Order aggregates (count, revenue, first/last) read only this index.
+        Index("ix_events_person_type_time", "person_id", "type", "occurred_at", "amount_minor"),
+        Index(
+            "uq_events_source_client_event_id",
+            "source",
+            "client_event_id",
+            unique=True,
+            sqlite_where=text("client_event_id IS NOT NULL"),
+            postgresql_where=text("client_event_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    type: Mapped[str] = mapped_column(String(50))
+    channel: Mapped[str | None] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(100))
+    client_event_id: Mapped[str | None] = mapped_column(String(200))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+
+class EventItem(Base):
+    """A line item of an order or refund."""
+
+    __tablename__ = "event_items"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100), index=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,9 @@
+"""The JSON API under /api/v1: one module per capability."""
+
+from fastapi import APIRouter
+
+from tenure.web.api import admin, events, organizations, people
+
+api_router = APIRouter(prefix="/api/v1")
+for module in (people, organizations, events, admin):
+    api_router.include_router(module.router)

@@ -1,0 +1,105 @@
+"""Workspace administration: custom attribute definitions, users and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel
+
+from tenure.customers import actions, queries
+from tenure.customers.schemas import AttributeDefinitionCreate, AttributeDefinitionOut
+from tenure.identity.permissions import AUDIT_READERS, require_role
+from tenure.identity.queries import list_audit_entries, list_users
+from tenure.web.api.paging import LimitParam
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep
+
+router = APIRouter(tags=["admin"])
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    entity_type: str
+    entity_id: str
+    changes: dict
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    is_active: bool
+
+
+@router.get("/attributes", response_model=list[AttributeDefinitionOut])
+async def list_attributes(session: SessionDep, actor: ApiActor):
+    return queries.list_attribute_definitions(session)
+
+
+@router.post(
+    "/attributes", response_model=AttributeDefinitionOut, status_code=status.HTTP_201_CREATED
+)
+async def define_attribute(body: AttributeDefinitionCreate, session: SessionDep, actor: ApiWriter):
+    definition = actions.define_attribute(session=session, data=body, actor_id=actor.user_id)
+    session.commit()
+    return definition
+
+
+@router.get("/users", response_model=list[UserOut])
+async def users(session: SessionDep, actor: ApiActor):
+    return [
+        {"id": u.id, "email": u.email, "name": u.name, "role": u.role, "is_active": u.is_active}
+        for u in list_users(session)
+    ]
+
+
+@router.get("/audit", response_model=AuditPage)
+async def audit_log(
+    session: SessionDep,
+    actor: ApiActor,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: LimitParam = 100,
+) -> dict:
+    """Admins only: every create, update and delete with before/after of changed fields."""
+    require_role(actor, AUDIT_READERS)
+    after_id = int(cursor) if cursor and cursor.isdigit() else None
+    entries = list_audit_entries(
+        session,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        since=since,
+        after_id=after_id,
+        limit=limit + 1,
+    )
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return {
+        "items": [
+            {
+                "id": e.id,
+                "at": e.at,
+                "actor_id": e.actor_id,
+                "action": e.action,
+                "entity_type": e.entity_type,
+                "entity_id": e.entity_id,
+                "changes": e.changes,
+            }
+            for e in entries
+        ],
+        "next_cursor": str(entries[-1].id) if more and entries else None,
+    }

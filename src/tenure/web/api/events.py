@@ -1,0 +1,73 @@
+"""Event ingestion: one event or a batch of up to 10,000, idempotent per source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response, status
+
+from tenure.errors import InvalidInput
+from tenure.timeline.ingest import ingest_events
+from tenure.timeline.schemas import IngestResult
+from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+_BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/EventIn"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/EventIn"}},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+BATCH_DOC = """Append one event (an object) or a batch (an array of up to 10,000).
+
+Idempotent on (source, client_event_id): a repeat is acknowledged in `duplicates` with
+the id of the stored event and is not stored twice.
+
+A batch is validated item by item. Valid items are stored; invalid ones are listed in
+`rejected` with their index, field and reason; nothing is dropped without being listed.
+Status: 200 when every item was stored or was a duplicate, 207 when some items were
+rejected and others stored, 422 when no item could be stored. A single object answers
+201 when stored, 200 when it was a duplicate, 422 when invalid."""
+
+
+@router.post(
+    "",
+    response_model=IngestResult,
+    openapi_extra=_BODY_SCHEMA,
+    description=BATCH_DOC,
+    responses={207: {"model": IngestResult}, 422: {"model": IngestResult}},
+)
+async def post_events(
+    request: Request, session: SessionDep, actor: ApiWriter, settings: SettingsDep
+) -> Response:
+    try:
+        body: Any = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput("body", f"is not valid JSON ({error})")
+    single = isinstance(body, dict)
+    items = [body] if single else body
+    if not isinstance(items, list):
+        raise InvalidInput("body", "must be an event object or an array of events")
+    if len(items) > settings.max_event_batch:
+        raise InvalidInput("body", f"a batch holds at most {settings.max_event_batch} events")
+    result = ingest_events(session=session, raw_items=items, actor_id=actor.user_id)
+    session.commit()
+    if single:
+        code = 201 if result.stored else (200 if result.duplicates else 422)
+    elif result.rejected:
+        code = 207 if result.stored or result.duplicates else 422
+    else:
+        code = status.HTTP_200_OK
+    return Response(result.model_dump_json(), status_code=code, media_type="application/json")

@@ -1,0 +1,180 @@
+"""People: CRUD with filters and keyset paging, the 360 view, timeline, consents, notes, tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from tenure.customers import actions, activities, queries
+from tenure.customers.schemas import (
+    ConsentIn,
+    NoteCreate,
+    NoteOut,
+    PersonCreate,
+    PersonOut,
+    PersonUpdate,
+    TaskCreate,
+    TaskOut,
+)
+from tenure.timeline.queries import person_360, person_timeline
+from tenure.timeline.schemas import TimelinePage
+from tenure.timeline.view360 import Person360
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
+
+router = APIRouter(prefix="/people", tags=["people"])
+
+PeopleSort = Literal["-created_at", "created_at", "last_name", "-last_name", "id", "-id"]
+
+
+@router.get("", response_model=PageOut[PersonOut])
+async def list_people(
+    session: SessionDep,
+    actor: ApiActor,
+    q: Annotated[str | None, Query(description="Substring of name or identity")] = None,
+    tag: str | None = None,
+    owner_id: int | None = None,
+    organization_id: int | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    sort: PeopleSort = "-created_at",
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> dict:
+    filters = queries.PeopleFilter(
+        q=q,
+        tag=tag,
+        owner_id=owner_id,
+        organization_id=organization_id,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    page = queries.list_people(session, filters=filters, sort=sort, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
+async def create_person(
+    body: PersonCreate, session: SessionDep, actor: ApiWriter, settings: SettingsDep
+) -> dict:
+    person = actions.create_person(
+        session=session,
+        data=body,
+        actor_id=actor.user_id,
+        default_region=settings.default_phone_region,
+    )
+    session.commit()
+    return queries.get_person(session, person.id)
+
+
+@router.get("/{person_id}", response_model=Person360)
+async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> dict:
+    return person_360(session, person_id)
+
+
+@router.patch("/{person_id}", response_model=PersonOut)
+async def update_person(
+    person_id: int,
+    body: PersonUpdate,
+    session: SessionDep,
+    actor: ApiWriter,
+    settings: SettingsDep,
+) -> dict:
+    actions.update_person(
+        session=session,
+        person_id=person_id,
+        data=body,
+        actor_id=actor.user_id,
+        default_region=settings.default_phone_region,
+    )
+    session.commit()
+    return queries.get_person(session, person_id)
+
+
+@router.delete("/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_person(person_id: int, session: SessionDep, actor: ApiWriter) -> Response:
+    actions.delete_person(session=session, person_id=person_id, actor_id=actor.user_id)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{person_id}/timeline", response_model=TimelinePage)
+async def get_timeline(
+    person_id: int,
+    session: SessionDep,
+    actor: ApiActor,
+    type: Annotated[list[str], Query(description="Only these event types")] = [],
+    channel: Annotated[list[str] | None, Query(description="Only these channels")] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> dict:
+    items, next_cursor = person_timeline(
+        session,
+        person_id=person_id,
+        types=type or [],
+        channels=channel or [],
+        cursor=cursor,
+        limit=limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/{person_id}/consents", status_code=status.HTTP_201_CREATED)
+async def record_consent(
+    person_id: int, body: ConsentIn, session: SessionDep, actor: ApiWriter
+) -> dict:
+    actions.record_consent(
+        session=session, person_id=person_id, consent=body, actor_id=actor.user_id
+    )
+    session.commit()
+    return {"consents": queries.current_consents(session, person_id)}
+
+
+@router.get("/{person_id}/consents/history")
+async def consent_history(person_id: int, session: SessionDep, actor: ApiActor) -> dict:
+    queries.get_person(session, person_id)
+    return {
+        "items": [
+            {
+                "channel": r.channel,
+                "purpose": r.purpose,
+                "status": r.status,
+                "source": r.source,
+                "recorded_at": r.recorded_at,
+                "recorded_by_id": r.recorded_by_id,
+            }
+            for r in queries.consent_history(session, person_id)
+        ]
+    }
+
+
+@router.post("/{person_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
+async def add_note(person_id: int, body: NoteCreate, session: SessionDep, actor: ApiWriter):
+    note = activities.add_note(
+        session=session, data=body, actor_id=actor.user_id, person_id=person_id
+    )
+    session.commit()
+    return note
+
+
+@router.get("/{person_id}/notes", response_model=list[NoteOut])
+async def list_notes(person_id: int, session: SessionDep, actor: ApiActor):
+    queries.get_person(session, person_id)
+    return queries.notes_for(session, person_id=person_id)
+
+
+@router.post("/{person_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
+async def create_task(person_id: int, body: TaskCreate, session: SessionDep, actor: ApiWriter):
+    task = activities.create_task(
+        session=session, data=body, actor_id=actor.user_id, person_id=person_id
+    )
+    session.commit()
+    return task
+
+
+@router.get("/{person_id}/tasks", response_model=list[TaskOut])
+async def list_tasks(person_id: int, session: SessionDep, actor: ApiActor):
+    queries.get_person(session, person_id)
+    return queries.tasks_for(session, person_id=person_id)

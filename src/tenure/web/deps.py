@@ -1,0 +1,80 @@
+"""FastAPI dependencies as Annotated aliases: the session, the settings and the actor.
+
+Dependencies and endpoints are ``async def`` and call the synchronous database code
+inline. Measured in the foundation issue: a sync FastAPI endpoint doing a SQLite lookup
+reached ~600 req/s at 32 connections (thread-pool contention) against ~2,600 req/s inline.
+Queries here are index lookups of a millisecond or less, so blocking the loop that long
+costs less than a thread hop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from tenure.config import Settings
+from tenure.errors import PermissionDenied
+from tenure.identity.permissions import Actor, require_write
+from tenure.identity.queries import actor_for_token, actor_for_user_id
+
+
+class NotAuthenticated(Exception):
+    """No valid bearer token (API) or login session (pages)."""
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+async def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+async def _api_actor(request: Request, session: SessionDep) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
+    actor = actor_for_token(session, token.strip())
+    if actor is None:
+        raise NotAuthenticated("unknown or revoked API token")
+    return actor
+
+
+async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)]) -> Actor:
+    require_write(actor)
+    return actor
+
+
+ApiActor = Annotated[Actor, Depends(_api_actor)]
+ApiWriter = Annotated[Actor, Depends(_api_writer)]
+
+
+async def _page_actor(request: Request, session: SessionDep) -> Actor:
+    user_id = request.session.get("user_id")
+    actor = actor_for_user_id(session, int(user_id)) if user_id else None
+    if actor is None:
+        raise NotAuthenticated("log in")
+    return actor
+
+
+async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)]) -> Actor:
+    if not actor.can_write:
+        raise PermissionDenied(f"role {actor.role.value} is read-only")
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(_page_actor)]
+PageWriter = Annotated[Actor, Depends(_page_writer)]

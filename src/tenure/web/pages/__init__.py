@@ -1,0 +1,7 @@
+"""Server-rendered pages, one module per capability."""
+
+from fastapi import APIRouter
+
+from tenure.web.pages import auth, organizations, people
+
+page_routers: list[APIRouter] = [auth.router, people.router, organizations.router]

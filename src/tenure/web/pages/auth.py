@@ -1,0 +1,68 @@
+"""Login and logout with a signed session cookie; forms carry a CSRF token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tenure.identity.queries import authenticate_password
+from tenure.web.deps import SessionDep
+from tenure.web.security import verify_csrf
+from tenure.web.templating import render
+from tenure.workspace.queries import get_workspace
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect after login is a phishing tool.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/people"
+
+
+@router.get("/")
+async def home() -> Response:
+    return RedirectResponse("/people", status_code=303)
+
+
+@router.get("/login")
+async def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
+    workspace = get_workspace(session)
+    return render(request, "login.html", next=_safe_next(next), is_demo=workspace.is_demo)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()],
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    verify_csrf(request, csrf_token)
+    user = authenticate_password(session, email, password)
+    if user is None:
+        workspace = get_workspace(session)
+        return render(
+            request,
+            "login.html",
+            status_code=400,
+            next=_safe_next(next),
+            error="Wrong email or password.",
+            email=email,
+            is_demo=workspace.is_demo,
+        )
+    request.session.clear()  # a fresh session on login prevents session fixation
+    request.session["user_id"] = user.id
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+    verify_csrf(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,143 @@
+"""People pages: the list with search, tag and owner filters, and the person 360 page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from tenure.customers import activities, queries
+from tenure.customers.schemas import NoteCreate, TaskCreate
+from tenure.errors import InvalidInput
+from tenure.timeline.queries import order_summary, person_timeline
+from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.pages.context import PageCtx
+from tenure.web.security import verify_csrf
+from tenure.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+
+
+@router.get("/people")
+async def people_list(
+    request: Request,
+    session: SessionDep,
+    ctx: PageCtx,
+    q: str | None = None,
+    tag: str | None = None,
+    owner: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    owner_id = int(owner) if owner and owner.isdigit() else None
+    filters = queries.PeopleFilter(q=q or None, tag=tag or None, owner_id=owner_id)
+    page = queries.list_people(session, filters=filters, cursor=cursor, limit=PAGE_SIZE)
+    return render(
+        request,
+        "people/list.html",
+        ctx=ctx,
+        people=page.items,
+        next_cursor=page.next_cursor,
+        q=q or "",
+        tag=tag or "",
+        owner_id=owner_id,
+        is_first_page=cursor is None,
+        tags=queries.list_tag_names(session),
+        owners=queries.list_owners(session),
+    )
+
+
+@router.get("/people/{person_id}")
+async def person_page(
+    request: Request,
+    person_id: int,
+    session: SessionDep,
+    ctx: PageCtx,
+    cursor: str | None = None,
+    type: str | None = None,
+) -> Response:
+    person = queries.get_person(session, person_id)
+    events, next_cursor = person_timeline(
+        session, person_id=person_id, types=[type] if type else [], cursor=cursor, limit=50
+    )
+    return render(
+        request,
+        "people/detail.html",
+        ctx=ctx,
+        person=person,
+        consents=queries.current_consents(session, person_id),
+        orders=order_summary(session, person_id),
+        notes=queries.notes_for(session, person_id=person_id),
+        tasks=queries.tasks_for(session, person_id=person_id),
+        events=events,
+        next_cursor=next_cursor,
+        event_type=type or "",
+        owners={u.id: u for u in queries.list_owners(session)},
+        attribute_labels={d.key: d.label for d in queries.list_attribute_definitions(session)},
+    )
+
+
+@router.post("/people/{person_id}/notes")
+async def add_note(
+    request: Request,
+    person_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    body: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()],
+) -> Response:
+    verify_csrf(request, csrf_token)
+    try:
+        data = NoteCreate(body=body)
+    except ValidationError:
+        raise InvalidInput("body", "a note needs some text")
+    activities.add_note(session=session, data=data, actor_id=actor.user_id, person_id=person_id)
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}#notes", status_code=303)
+
+
+@router.post("/people/{person_id}/tasks")
+async def add_task(
+    request: Request,
+    person_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    title: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()],
+    due: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    due_at = None
+    if due:
+        try:
+            due_at = datetime.fromisoformat(due).astimezone()
+        except ValueError:
+            raise InvalidInput("due", "is not a date")
+    try:
+        data = TaskCreate(title=title, assignee_id=actor.user_id, due_at=due_at)
+    except ValidationError:
+        raise InvalidInput("title", "a task needs a title")
+    activities.create_task(session=session, data=data, actor_id=actor.user_id, person_id=person_id)
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}#tasks", status_code=303)
+
+
+@router.post("/tasks/{task_id}/done")
+async def complete_task(
+    request: Request,
+    task_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+) -> Response:
+    verify_csrf(request, csrf_token)
+    task = activities.complete_task(session=session, task_id=task_id, actor_id=actor.user_id)
+    session.commit()
+    target = (
+        f"/people/{task.person_id}" if task.person_id else f"/organizations/{task.organization_id}"
+    )
+    return RedirectResponse(target + "#tasks", status_code=303)

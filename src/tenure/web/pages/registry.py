@@ -1,0 +1,18 @@
+"""The navigation bar. A capability adds a page by adding its router to
+``tenure.web.pages.page_routers`` and, if it belongs in the bar, a NavItem here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+
+
+NAV: list[NavItem] = [
+    NavItem("People", "/people"),
+    NavItem("Organizations", "/organizations"),
+]

@@ -1,0 +1,1 @@
+"""The workspace itself: its name and whether it holds demo data."""
