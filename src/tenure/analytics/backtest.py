@@ -109,7 +109,9 @@ def backtest(
         )
     model.fit(summary)
     predicted = pd.Series(np.nan, index=summary.index)
-    for duration, rows in summary.groupby("duration_holdout").groups.items():
+    durations = summary["duration_holdout"].to_numpy(dtype=float)
+    for duration in np.unique(durations):
+        rows = durations == duration
         part = summary.loc[rows]
         predicted.loc[rows] = model.expected_purchases(float(duration), part).to_numpy()
     summary["predicted_holdout"] = predicted

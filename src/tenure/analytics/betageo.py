@@ -185,6 +185,7 @@ class BetaGeo:
         Equals 1 for customers without repeat purchases.
         """
         x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        self._theta()
         return pd.Series(self._p_alive(x, tx, age), index=summary.index, name="p_alive")
 
     def _p_alive(self, x: FloatArray, tx: FloatArray, age: FloatArray) -> FloatArray:
@@ -213,6 +214,7 @@ class BetaGeo:
             ``frequency``, ``recency``, ``T``.
         """
         x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        self._theta()
         value = self._conditional(float(t), x, tx, age)
         return pd.Series(value, index=summary.index, name="expected_purchases")
 
