@@ -1,0 +1,109 @@
+"""ChurnModel on the IBM telco data and on awkward synthetic tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tenure.analytics import ChurnModel
+
+
+@pytest.fixture(scope="module")
+def telco_model(telco: tuple[pd.DataFrame, pd.Series]) -> ChurnModel:
+    features, churned = telco
+    return ChurnModel().fit(features, churned)
+
+
+def test_telco_cross_validated_auc_and_brier(telco_model: ChurnModel) -> None:
+    # Target from the issue: stratified 5-fold ROC-AUC >= 0.845 on the IBM telco data,
+    # where plain logistic regression reaches 0.845 and HistGradientBoosting 0.834.
+    report = telco_model.report
+    assert report["chosen_cv_roc_auc"] >= 0.845
+    assert report["calibrated_cv_roc_auc"] >= 0.845
+    assert set(report["cv_roc_auc"]) == {"logistic", "gradient_boosting", "blend"}
+    assert report["chosen"] == max(report["cv_roc_auc"], key=report["cv_roc_auc"].get)
+    # Brier of a 26.5% base rate predicted as a constant is 0.195; calibrated models
+    # measure about 0.134.
+    assert report["brier"] < 0.14
+    assert report["calibration"] in {"isotonic", "sigmoid"}
+    np.testing.assert_allclose(report["churn_rate"], 1869 / 7043, rtol=1e-12)
+
+
+def test_calibration_table_is_consistent(telco_model: ChurnModel) -> None:
+    table = telco_model.report["calibration_table"]
+    assert list(table.columns) == ["mean_predicted", "observed_rate", "count"]
+    assert table["count"].sum() == 7043
+    # calibrated: each well-populated bin's observed rate is near its mean prediction
+    big = table[table["count"] >= 300]
+    np.testing.assert_allclose(big["observed_rate"], big["mean_predicted"], atol=0.05)
+
+
+def test_predictions_and_reasons(
+    telco_model: ChurnModel, telco: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    features, _ = telco
+    rows = features.iloc[:20]
+    proba = telco_model.predict_proba(rows)
+    assert proba.index.equals(rows.index)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    reasons = telco_model.explain(rows, top=3)
+    assert len(reasons) == 60
+    assert list(reasons.columns) == [
+        "row", "rank", "feature", "value", "contribution", "direction",
+    ]  # fmt: skip
+    assert set(reasons["feature"]) <= set(features.columns)
+    first = reasons[reasons["row"] == rows.index[0]]
+    assert list(first["rank"]) == [1, 2, 3]
+    assert (np.diff(first["contribution"].abs().to_numpy()) <= 0).all()
+    # row 0 is a one-month, month-to-month customer: short tenure raises the risk
+    assert "tenure" in set(first["feature"])
+    assert first.loc[first["feature"] == "tenure", "direction"].item() == "raises risk"
+
+
+def _synthetic(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    usage = rng.gamma(2.0, 5.0, n)
+    plan = rng.choice(["basic", "plus", "pro"], n)
+    region = pd.Categorical(rng.choice(["north", "south", "east", "west"], n))
+    autopay = rng.random(n) < 0.5
+    signup = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    logit = 1.0 - 0.15 * usage + 1.2 * (plan == "basic") - 0.8 * autopay
+    churned = pd.Series(rng.random(n) < 1 / (1 + np.exp(-logit)))
+    features = pd.DataFrame(
+        {
+            "usage": usage,
+            "plan": plan,
+            "region": region,
+            "autopay": autopay,
+            "signup": signup,
+            "notes": pd.Series(rng.choice(["a", None], n), dtype=object),
+            "empty": np.nan,
+        }
+    )
+    features.loc[rng.random(n) < 0.1, "usage"] = np.nan
+    return features, churned
+
+
+def test_mixed_types_missing_values_and_unseen_levels() -> None:
+    features, churned = _synthetic(1500, 3)
+    model = ChurnModel().fit(features, churned)
+    assert model.report["chosen_cv_roc_auc"] > 0.7
+    new = features.iloc[:5].copy()
+    new.loc[new.index[0], "plan"] = "enterprise"  # unseen level
+    new.loc[new.index[1], "usage"] = np.nan
+    proba = model.predict_proba(new)
+    assert np.isfinite(proba).all()
+    assert "empty" not in set(model.explain(new, top=2)["feature"])
+
+
+def test_bad_targets_are_refused() -> None:
+    features, churned = _synthetic(50, 1)
+    with pytest.raises(ValueError, match="boolean"):
+        ChurnModel().fit(features, churned.map({True: "Yes", False: "No"}))
+    with pytest.raises(ValueError, match="at least 2"):
+        ChurnModel().fit(features, pd.Series([False] * 49 + [True]))
+    with pytest.raises(ValueError, match="not fitted"):
+        ChurnModel().predict_proba(features)
+    with pytest.raises(ValueError, match="missing column"):
+        ChurnModel().fit(features, churned).predict_proba(features.drop(columns="plan"))
