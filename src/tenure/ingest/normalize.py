@@ -260,13 +260,13 @@ def normalize_country(raw: str) -> Country:
     if folded in _COUNTRY_NAMES:
         return Country(alpha2=_COUNTRY_NAMES[folded], original=raw)
     compact = folded.replace(" ", "")
-    code_lookup = {2: "alpha_2", 3: "alpha_3"}
+    country = None
     if compact.isdigit():
         country = pycountry.countries.get(numeric=compact.zfill(3))
-    elif compact.isalpha() and len(compact) in code_lookup:
-        country = pycountry.countries.get(**{code_lookup[len(compact)]: compact.upper()})
-    else:
-        country = None
+    elif compact.isalpha() and len(compact) == 2:
+        country = pycountry.countries.get(alpha_2=compact.upper())
+    elif compact.isalpha() and len(compact) == 3:
+        country = pycountry.countries.get(alpha_3=compact.upper())
     if country is not None:
         return Country(alpha2=str(country.alpha_2), original=raw)
     if len(folded) >= 4:

@@ -246,9 +246,7 @@ def _compare_text(
     return _select(conditions, (a >= 0) & (b >= 0))
 
 
-def _compare_location(
-    prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
-) -> np.ndarray:
+def _compare_location(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Postcode, city, region and country as one comparison.
 
     They are one fact (where someone lives) written four times: compared as independent

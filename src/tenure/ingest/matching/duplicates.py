@@ -49,7 +49,7 @@ class MatchConfig:
     """
 
     auto_threshold: float = 0.999
-    review_threshold: float = 0.6
+    review_threshold: float = 0.9
     review_if_different: frozenset[str] = frozenset({"first_name", "date_of_birth"})
     reject_if_all_different: frozenset[str] = frozenset({"first_name", "date_of_birth"})
     blocking_rules: tuple[BlockingRule, ...] = DEFAULT_BLOCKING_RULES
@@ -166,6 +166,8 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
             skipped_blocks=candidates.skipped_blocks,
         )
     compared = compare_pairs(prepared, candidates.left, candidates.right)
+    conflicts = _conflicts(compared, config.review_if_different)
+    ruled_out = _conflicts(compared, config.reject_if_all_different, require_all=True)
     u = estimate_u(prepared, config.u_sample_pairs, config.seed)
     model = train_model(
         compared.levels,
@@ -176,8 +178,6 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
     )
     probability = match_probability(model.match_weight(compared.levels))
 
-    conflicts = _conflicts(compared, config.review_if_different)
-    ruled_out = _conflicts(compared, config.reject_if_all_different, require_all=True)
     selected = np.flatnonzero((probability >= config.review_threshold) & ~ruled_out)
     selected = selected[np.argsort(-probability[selected], kind="stable")]
     scores = probability[selected]

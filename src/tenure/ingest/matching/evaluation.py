@@ -8,6 +8,7 @@ matcher never sees it (record ids are replaced by row numbers) nor ``soc_sec_id`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,10 +91,14 @@ def count_true_pairs(entity: pd.Series) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def score_pairs(left_ids: object, right_ids: object, entity: pd.Series) -> PairQuality:
+def score_pairs(
+    left_ids: Sequence[object] | np.ndarray | pd.Series,
+    right_ids: Sequence[object] | np.ndarray | pd.Series,
+    entity: pd.Series,
+) -> PairQuality:
     """Pairwise precision and recall of predicted (left_id, right_id) pairs."""
-    left = entity.reindex(pd.Index(left_ids)).to_numpy()
-    right = entity.reindex(pd.Index(right_ids)).to_numpy()
+    left = entity.reindex(pd.Index(np.asarray(left_ids))).to_numpy()
+    right = entity.reindex(pd.Index(np.asarray(right_ids))).to_numpy()
     correct = int(np.count_nonzero(left == right))
     return PairQuality(true_positives=correct, predicted=len(left), actual=count_true_pairs(entity))
 

@@ -166,8 +166,8 @@ def expectation_maximisation(
     m = [level_m.copy() for level_m in m]
     log_u = _log_likelihood(patterns, u)
     expected = counts.copy()
-    iteration = 0
-    for iteration in range(1, max_iterations + 1):
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (reported after the loop)
         log_odds = np.log(prior) - np.log1p(-prior) + _log_likelihood(patterns, m) - log_u
         expected = counts / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
         new_prior = min(max(float(expected.sum() / counts.sum()), 1e-9), 1 - 1e-9)
@@ -190,5 +190,5 @@ def expectation_maximisation(
         if change < tolerance:
             break
     return EmOutcome(
-        m=m, prior=prior, expected_matches=float(expected.sum()), iterations=iteration
+        m=m, prior=prior, expected_matches=float(expected.sum()), iterations=iterations
     )

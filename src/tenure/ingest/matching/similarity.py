@@ -38,7 +38,7 @@ def score_code_pairs(
     size = max(len(uniques), 1)
     keys = left[valid] * size + right[valid]
     distinct, inverse = np.unique(keys, return_inverse=True)
-    computed = process.cpdist(
+    computed = process.cpdist(  # type: ignore[call-overload]
         uniques[distinct // size].tolist(),
         uniques[distinct % size].tolist(),
         scorer=scorer,

@@ -76,16 +76,17 @@ def _nickname_of(name: str, rng: np.random.Generator) -> str:
     return str(alternatives[int(rng.integers(len(alternatives)))]) if alternatives else name
 
 
+def _sometimes(values: np.ndarray, share: float, rng: np.random.Generator) -> pd.Series:
+    """``values`` with all but about ``share`` of them replaced by None."""
+    return pd.Series(values, dtype=object).where(rng.random(len(values)) < share, None)
+
+
 def _people(count: int, rng: np.random.Generator) -> pd.DataFrame:
     pool = _febrl_originals()
-    formal_names = sorted(
-        {line_name for line_name in nickname_families() if len(line_name) > 4}
-    )
+    formal_names = sorted({line_name for line_name in nickname_families() if len(line_name) > 4})
     febrl_first = pool["given_name"].dropna().to_numpy()
     use_formal = rng.random(count) < 0.25
-    first = np.where(
-        use_formal, rng.choice(formal_names, count), rng.choice(febrl_first, count)
-    )
+    first = np.where(use_formal, rng.choice(formal_names, count), rng.choice(febrl_first, count))
     last = rng.choice(pool["surname"].dropna().to_numpy(), count)
     places = pool[["suburb", "postcode", "state"]].dropna().drop_duplicates().to_numpy()
     place = places[rng.integers(0, len(places), count)]
@@ -96,22 +97,28 @@ def _people(count: int, rng: np.random.Generator) -> pd.DataFrame:
             "last_name": last,
             "street_number": rng.integers(1, 300, count).astype(str),
             "address_line1": rng.choice(pool["address_1"].dropna().to_numpy(), count),
-            "address_line2": np.where(
-                rng.random(count) < 0.3, rng.choice(pool["address_2"].dropna().to_numpy(), count), None
+            "address_line2": _sometimes(
+                rng.choice(pool["address_2"].dropna().to_numpy(), count), 0.3, rng
             ),
             "city": place[:, 0],
             "postcode": place[:, 1],
             "region": place[:, 2],
             "country": "AU",
-            "date_of_birth": birth.strftime("%Y-%m-%d"),
-            "organization": np.where(rng.random(count) < 0.3, rng.choice(_ORGANIZATIONS, count), None),
+            # CRMs often lack a birth date; households without one are the hard case.
+            "date_of_birth": _sometimes(birth.strftime("%Y-%m-%d").to_numpy(), 0.85, rng),
+            "organization": _sometimes(rng.choice(_ORGANIZATIONS, count), 0.3, rng),
         }
     )
     serial = np.arange(count)
     people["emails"] = [
         [f"{f}.{s}{n}@{d}"] if has else []
         for f, s, n, d, has in zip(
-            first, last, serial, rng.choice(_EMAIL_DOMAINS, count), rng.random(count) < 0.7, strict=True
+            first,
+            last,
+            serial,
+            rng.choice(_EMAIL_DOMAINS, count),
+            rng.random(count) < 0.7,
+            strict=True,
         )
     ]
     people["phones"] = [
@@ -139,7 +146,9 @@ def _corrupt(record: dict, rng: np.random.Generator) -> dict:  # type: ignore[ty
         elif mistake == 4:
             copy["date_of_birth"] = None
         elif mistake == 5:
-            year, month, day = copy["date_of_birth"].split("-") if copy["date_of_birth"] else ("", "", "")
+            year, month, day = (
+                copy["date_of_birth"].split("-") if copy["date_of_birth"] else ("", "", "")
+            )
             if year and int(day) <= 12:
                 copy["date_of_birth"] = f"{year}-{day}-{month}"
         elif mistake == 6:
@@ -177,7 +186,15 @@ def generate_base(
     relatives = _people(households, rng)
     for index, source in enumerate(rng.integers(0, originals, households)):
         relative = dict(relatives.iloc[index])
-        for shared in ("last_name", "street_number", "address_line1", "city", "postcode", "region", "phones"):
+        for shared in (
+            "last_name",
+            "street_number",
+            "address_line1",
+            "city",
+            "postcode",
+            "region",
+            "phones",
+        ):
             relative[shared] = rows[int(source)][shared]
         rows.append(relative)
         entity.append(originals + index)

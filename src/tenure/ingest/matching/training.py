@@ -71,9 +71,15 @@ def train_model(
     *,
     max_iterations: int,
 ) -> MatchModel:
-    """Estimate m per field by per-rule EM sessions, then the prior of the candidates."""
+    """Estimate m per field by per-rule EM sessions, then the prior of the candidates.
+
+    Pairs ruled out by the guards are kept in training on purpose: leaving them out
+    (tried) removes non-matches that look like random pairs on name and birth date, and
+    EM then takes the remaining non-matches for matches (FEBRL3 review precision at 0.9
+    fell from 0.993 to 0.983).
+    """
     field_names = [comparison.field for comparison in FIELDS]
-    observed = (levels >= 0).any(axis=0)
+    observed = np.asarray((levels >= 0).any(axis=0), dtype=bool)
     m_sum = [np.zeros(len(comparison.levels)) for comparison in FIELDS]
     m_weight = np.zeros(len(FIELDS))
     sessions: list[TrainingSession] = []
@@ -82,9 +88,9 @@ def train_model(
         if np.count_nonzero(in_rule) < _MIN_SESSION_PAIRS:
             continue
         forced = _forced_fields(rule)
-        trained = np.array(
-            [name not in forced for name in field_names], dtype=bool
-        ) & (levels[in_rule] >= 0).any(axis=0)
+        trained = np.array([name not in forced for name in field_names], dtype=bool) & (
+            levels[in_rule] >= 0
+        ).any(axis=0)
         if not trained.any():
             continue
         session_levels = levels[in_rule].copy()
