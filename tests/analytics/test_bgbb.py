@@ -97,9 +97,7 @@ def test_simulated_panel_recovers_its_parameters() -> None:
         rec[buy] = t
     summary = pd.DataFrame({"frequency": freq, "recency": rec, "n_periods": periods})
     fitted = BetaGeoBeta().fit(summary)
-    np.testing.assert_allclose(
-        [fitted.params[k] for k in truth], list(truth.values()), rtol=0.1
-    )
+    np.testing.assert_allclose([fitted.params[k] for k in truth], list(truth.values()), rtol=0.1)
 
 
 def test_inconsistent_rows_are_refused() -> None:

@@ -97,7 +97,7 @@ def test_mixed_types_missing_values_and_unseen_levels() -> None:
     assert "empty" not in set(model.explain(new, top=2)["feature"])
 
 
-def test_bad_targets_are_refused() -> None:
+def test_bad_input_is_refused(telco_model: ChurnModel) -> None:
     features, churned = _synthetic(50, 1)
     with pytest.raises(ValueError, match="boolean"):
         ChurnModel().fit(features, churned.map({True: "Yes", False: "No"}))
@@ -106,4 +106,4 @@ def test_bad_targets_are_refused() -> None:
     with pytest.raises(ValueError, match="not fitted"):
         ChurnModel().predict_proba(features)
     with pytest.raises(ValueError, match="missing column"):
-        ChurnModel().fit(features, churned).predict_proba(features.drop(columns="plan"))
+        telco_model.predict_proba(features)
