@@ -93,7 +93,9 @@ def test_custom_attributes_are_typed(client, admin):
     assert person["attributes"] == {"plan": "pro", "seats": 12, "renewal": "2027-01-31"}
 
     bad = client.patch(
-        f"/api/v1/people/{person['id']}", json={"attributes": {"plan": "gold"}}, headers=admin.headers
+        f"/api/v1/people/{person['id']}",
+        json={"attributes": {"plan": "gold"}},
+        headers=admin.headers,
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "attributes.plan"
@@ -103,7 +105,9 @@ def test_custom_attributes_are_typed(client, admin):
     assert undeclared.status_code == 422
 
     removed = client.patch(
-        f"/api/v1/people/{person['id']}", json={"attributes": {"seats": None}}, headers=admin.headers
+        f"/api/v1/people/{person['id']}",
+        json={"attributes": {"seats": None}},
+        headers=admin.headers,
     )
     assert removed.json()["attributes"] == {"plan": "pro", "renewal": "2027-01-31"}
 
@@ -140,7 +144,9 @@ def test_consent_history_is_kept(client, admin, session):
     person = _create(
         client,
         admin,
-        consents=[{"channel": "email", "purpose": "marketing", "status": "granted", "source": "form"}],
+        consents=[
+            {"channel": "email", "purpose": "marketing", "status": "granted", "source": "form"}
+        ],
     )
     response = client.post(
         f"/api/v1/people/{person['id']}/consents",

@@ -89,7 +89,7 @@ def _people_by_email(session: Session, emails: set[str], actor_id: int | None) -
                 Identity.kind == IdentityKind.email.value, Identity.value.in_(chunk)
             )
         )
-        found.update(dict(rows.tuples()))
+        found.update({value: person_id for value, person_id in rows})
     for email in sorted(emails - found.keys()):
         person = Person(search_text=email)
         person.identities.append(
