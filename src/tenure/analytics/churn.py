@@ -24,6 +24,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from tenure.analytics._churn_features import (
     Blend,
@@ -115,9 +116,16 @@ class ChurnModel:
         the cross-validated calibrated probabilities), ``n_rows``, ``churn_rate``.
     """
 
-    def __init__(self, *, n_splits: int = 5, random_state: int = 0) -> None:
+    def __init__(
+        self, *, n_splits: int = 5, random_state: int = 0, n_threads: int | None = 1
+    ) -> None:
         self.n_splits = n_splits
         self.random_state = random_state
+        # OpenMP/BLAS threads while fitting and predicting (None: the library default).
+        # One by default: churn tables are small enough that threads gain little, and on
+        # a busy machine spinning OpenMP threads cost a lot (measured on the telco data
+        # with 2 shared, loaded cores: 10 s on one thread, 95 s on two).
+        self.n_threads = n_threads
         self.report: dict[str, Any] = {}
         self.chosen = ""
         self.calibration = ""
@@ -138,6 +146,10 @@ class ChurnModel:
         ChurnModel
             ``self``.
         """
+        with threadpool_limits(limits=self.n_threads):
+            return self._fit(features, churned)
+
+    def _fit(self, features: pd.DataFrame, churned: pd.Series | NDArray[Any]) -> ChurnModel:
         y = _target(churned, len(features))
         minority = int(min(y.sum(), len(y) - y.sum()))
         if minority < 2:
@@ -204,9 +216,9 @@ class ChurnModel:
         """Calibrated churn probability per row (index of ``features``)."""
         self._check_fitted()
         x = self.spec_.prepare(features)
-        return pd.Series(
-            self.model_.predict_proba(x)[:, 1], index=features.index, name="churn_probability"
-        )
+        with threadpool_limits(limits=self.n_threads):
+            proba = self.model_.predict_proba(x)[:, 1]
+        return pd.Series(proba, index=features.index, name="churn_probability")
 
     def explain(self, features: pd.DataFrame, top: int = 3) -> pd.DataFrame:
         """The ``top`` reasons behind each row's churn risk.
@@ -238,10 +250,11 @@ class ChurnModel:
         self._check_fitted()
         x = self.spec_.prepare(features)
         parts = []
-        if self.logistic_ is not None:
-            parts.append(self._logistic_contributions(x))
-        if self.trees_ is not None:
-            parts.append(self._tree_contributions(x))
+        with threadpool_limits(limits=self.n_threads):
+            if self.logistic_ is not None:
+                parts.append(self._logistic_contributions(x))
+            if self.trees_ is not None:
+                parts.append(self._tree_contributions(x))
         contrib = sum(parts[1:], parts[0]) / len(parts)
         return _top_reasons(contrib, features[self.spec_.columns], top)
 
