@@ -33,6 +33,7 @@ from tenure.timeline.schemas import (
 )
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+_batch_adapter: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
 
 # SQLite allows 32,766 bound parameters per statement; 900 keeps IN lists well under it
 # on old builds (999) too.
@@ -109,6 +110,30 @@ def _people_by_email(session: Session, emails: set[str], actor_id: int | None) -
     return found
 
 
+def _validate(raw_items: Sequence[Any]) -> tuple[list[tuple[int, EventIn]], list[RejectedEvent]]:
+    """Valid events with their batch index, and the rejected ones with their errors."""
+    try:
+        # One call for the whole batch is the common, fast case.
+        return list(enumerate(_batch_adapter.validate_python(raw_items))), []
+    except ValidationError:
+        pass
+    valid: list[tuple[int, EventIn]] = []
+    rejected: list[RejectedEvent] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            valid.append((index, _event_adapter.validate_python(raw)))
+        except ValidationError as error:
+            client_id = raw.get("client_event_id") if isinstance(raw, dict) else None
+            rejected.append(
+                RejectedEvent(
+                    index=index,
+                    client_event_id=client_id if isinstance(client_id, str) else None,
+                    errors=_problems(error),
+                )
+            )
+    return valid, rejected
+
+
 def ingest_events(
     *, session: Session, raw_items: Sequence[Any], actor_id: int | None
 ) -> IngestResult:
@@ -128,21 +153,8 @@ def ingest_events(
 def _ingest_once(
     *, session: Session, raw_items: Sequence[Any], actor_id: int | None
 ) -> IngestResult:
-    rejected: list[RejectedEvent] = []
     duplicates: list[DuplicateEvent] = []
-    valid: list[tuple[int, EventIn]] = []
-    for index, raw in enumerate(raw_items):
-        try:
-            valid.append((index, _event_adapter.validate_python(raw)))
-        except ValidationError as error:
-            client_id = raw.get("client_event_id") if isinstance(raw, dict) else None
-            rejected.append(
-                RejectedEvent(
-                    index=index,
-                    client_event_id=client_id if isinstance(client_id, str) else None,
-                    errors=_problems(error),
-                )
-            )
+    valid, rejected = _validate(raw_items)
 
     keys = {(e.source, e.client_event_id) for _, e in valid if e.client_event_id}
     stored_before = _existing_event_ids(session, keys) if keys else {}
