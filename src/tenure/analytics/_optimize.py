@@ -13,10 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 # Log-parameters are kept in [-20, 20]: exp(20) ~ 5e8 is far beyond any sensible shape or
 # scale for purchase data, and the bound keeps every gammaln/log finite during line search.
@@ -69,8 +71,10 @@ def fit_log_params(
         differences and the stopping rule work at the same relative precision for 2,000
         and for 2.5 million customers.
     grad : callable, optional
-        Gradient of ``neg_ll`` with respect to the log-parameters. Without it a 3-point
-        finite-difference gradient is used.
+        Gradient of ``neg_ll`` with respect to the log-parameters. Without it a forward
+        (2-point) finite-difference gradient is used: on the Pareto/NBD CDNOW fit it needs
+        120 likelihood evaluations instead of 207 for central differences, and the
+        estimates agree to 3e-6 (relative).
     max_iter : int, default 1000
         Iteration limit for L-BFGS-B.
 
@@ -88,7 +92,7 @@ def fit_log_params(
 
     jac: Callable[[FloatArray], FloatArray] | str
     if grad is None:
-        jac = "3-point"
+        jac = "2-point"
     else:
         grad_fn = grad
 
@@ -182,11 +186,29 @@ def unique_rows(
 
     The BG/NBD, Pareto/NBD and BG/BB likelihoods depend on each customer only through a
     few summary numbers, so N customers cost as much as their distinct combinations: the
-    23,570 CDNOW customers have about 9,000, and a 1M-row resample of them no more.
+    23,570 CDNOW customers have 11,104, and a 1M-row resample of them no more. Rows are
+    hashed column by column (``pandas.factorize``), not sorted: 1M rows take ~0.1 s where
+    ``numpy.unique(axis=0)`` takes seconds.
     """
-    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
-    w = np.ones(stacked.shape[0]) if weights is None else np.asarray(weights, dtype=float)
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=w, minlength=uniq.shape[0]).astype(float)
+    arrays = [np.asarray(c, dtype=float) for c in columns]
+    n = arrays[0].size
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    first, key = group_rows(arrays)
+    counts = np.bincount(key, weights=w, minlength=first.size).astype(float)
     keep = counts > 0
-    return [uniq[keep, i] for i in range(uniq.shape[1])], counts[keep]
+    return [values[first[keep]] for values in arrays], counts[keep]
+
+
+def group_rows(arrays: Sequence[NDArray[np.float64]]) -> tuple[IntArray, IntArray]:
+    """Index of the first row of each distinct row, and each row's group number."""
+    n = arrays[0].size
+    key = np.zeros(n, dtype=np.int64)
+    for values in arrays:
+        codes, uniques = pd.factorize(values)
+        # re-factorize the combined key so it never exceeds n * len(uniques)
+        key, _ = pd.factorize(key * len(uniques) + codes)
+    n_groups = int(key.max()) + 1 if n else 0
+    first = np.empty(n_groups, dtype=np.int64)
+    # reversed assignment: for repeated indices the last write wins, i.e. the first row
+    first[key[::-1]] = np.arange(n - 1, -1, -1)
+    return first, key.astype(np.int64)
