@@ -47,7 +47,10 @@ def to_day_numbers(series: pd.Series) -> IntArray:
 def day_number(value: Any, reference: pd.Series) -> int:
     """Calendar day number of a boundary date, checked against the data's time zone."""
     stamp = pd.Timestamp(value)
-    data_tz = isinstance(pd.to_datetime(reference).dtype, pd.DatetimeTZDtype)
+    dtype = reference.dtype
+    if not pd.api.types.is_datetime64_any_dtype(dtype):
+        dtype = pd.to_datetime(reference.iloc[:1]).dtype
+    data_tz = isinstance(dtype, pd.DatetimeTZDtype)
     if (stamp.tzinfo is not None) != data_tz:
         raise ValueError(
             "boundary dates and transaction times must both be timezone-aware or both naive"
@@ -64,8 +67,7 @@ def merge_same_day(
 
     Returns the customer labels, and for each merged transaction (sorted by customer, then
     day) the customer code, the day number and the summed amount. Customer and day are
-    packed into one int64 key so a single hash group-by does the work: 10M rows take
-    about 2 s.
+    packed into one int64 key, sorted once; amounts are summed with ``bincount``.
     """
     codes, labels = pd.factorize(customers, sort=True)
     if (codes < 0).any():
@@ -78,9 +80,8 @@ def merge_same_day(
         ukey = np.unique(key)
         total = np.zeros(ukey.size)
     else:
-        grouped = pd.Series(amounts).groupby(key, sort=True).sum()
-        ukey = grouped.index.to_numpy(dtype=np.int64)
-        total = np.asarray(grouped.to_numpy(), dtype=np.float64)
+        ukey, inverse = np.unique(key, return_inverse=True)
+        total = np.bincount(inverse.ravel(), weights=amounts, minlength=ukey.size)
     return pd.Index(labels), ukey // span, ukey % span + first, total
 
 
