@@ -81,7 +81,9 @@ def merge_same_day(
         total = np.zeros(ukey.size)
     else:
         ukey, inverse = np.unique(key, return_inverse=True)
-        total = np.bincount(inverse.ravel(), weights=amounts, minlength=ukey.size)
+        total = np.bincount(inverse.ravel(), weights=amounts, minlength=ukey.size).astype(
+            np.float64
+        )
     return pd.Index(labels), ukey // span, ukey % span + first, total
 
 
