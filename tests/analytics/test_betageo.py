@@ -81,22 +81,24 @@ def test_extreme_frequency_stays_finite(fitted: BetaGeo) -> None:
 
 
 def test_fit_with_a_heavy_buyer_and_weighted_millions(cdnow_summary: pd.DataFrame) -> None:
-    # given the CDNOW sample plus one customer with 2,000 repeat purchases, each row
-    # weighted 1,000 times: the same problem as 2.36 million customers
+    # given the CDNOW sample plus one customer with 2,000 repeat purchases, weighted to
+    # stand for 2.5 million customers
     heavy = pd.concat(
         [
             cdnow_summary[["frequency", "recency", "T"]],
             pd.DataFrame({"frequency": [2000], "recency": [38.5], "T": [38.86]}, index=[-1]),
         ]
     )
-    weights = np.full(len(heavy), 1000.0)
+    weights = np.full(len(heavy), 2_500_000 / len(heavy))
     single = BetaGeo().fit(heavy)
     weighted = BetaGeo().fit(heavy, weights=weights)
     assert np.isfinite(weighted.log_likelihood)
     np.testing.assert_allclose(
         list(weighted.params.values()), list(single.params.values()), rtol=1e-4
     )
-    np.testing.assert_allclose(weighted.log_likelihood, 1000 * single.log_likelihood, rtol=1e-9)
+    np.testing.assert_allclose(
+        weighted.log_likelihood, 2_500_000 / len(heavy) * single.log_likelihood, rtol=1e-9
+    )
 
 
 def test_analytic_gradient_matches_finite_differences(cdnow_summary: pd.DataFrame) -> None:
