@@ -1,0 +1,409 @@
+"""The shared row-upsert engine: one chunk of person drafts matched, merged and written.
+
+Matching rule (strongest first):
+
+1. external ids, social handles and emails are unique to a person: a draft whose values
+   name one existing person updates that person; values naming two different people are a
+   conflict and the row is rejected (merging them is the duplicate reviewer's job);
+2. otherwise a phone number matches the person holding it whose name agrees (same
+   normalized name, or either side without a name), the lowest id first: phones are shared
+   by households and switchboards, so a phone alone never merges two different names;
+3. otherwise the draft creates a person. If someone with the same normalized name already
+   works for the same organization, the new person is a *probable duplicate*: created,
+   counted apart and listed in the report with the person it resembles.
+
+Update rule: the file wins for the values it gives and never erases: an empty cell leaves
+the stored value alone, identities and tags are added (never removed), attributes are
+merged key by key, and a consent is appended only when it changes the status in force.
+Each row ends in exactly one of created, duplicate, updated, unchanged or rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from tenure.customers.models import ConsentRecord, Identity, Person, Tag, person_tags
+from tenure.ingest.drafts import PersonDraft, Problem, person_name_key
+from tenure.ingest.organization_links import OrganizationLinks
+from tenure.ingest.writes import PersonWriter, in_batches
+
+NO_IDENTITY = Problem(
+    "(row)", "has no email, phone or record id, so it could not be matched on a later import"
+)
+
+
+@dataclass
+class Issue:
+    line: int
+    kind: str
+    column: str
+    reason: str
+    person_id: int | None = None
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, other: Outcome) -> None:
+        for name in ("created", "duplicates", "updated", "unchanged", "rejected"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.issues.extend(other.issues)
+
+
+@dataclass
+class PersonState:
+    """A person as this chunk will leave it: loaded from the database, or about to be born."""
+
+    person_id: int | None  # None: created by this chunk (or by an earlier dry-run chunk)
+    first_name: str = ""
+    last_name: str = ""
+    job_title: str | None = None
+    organization_id: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    identities: dict[tuple[str, str, str], tuple[str, bool]] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
+    consents: dict[tuple[str, str], str] = field(default_factory=dict)
+    new_identities: list[tuple[tuple[str, str, str], str]] = field(default_factory=list)
+    new_tags: list[str] = field(default_factory=list)
+    new_consents: list[tuple[str, str, str, str]] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
+    action: str = "unchanged"  # created / updated / unchanged, for the link to the import
+    counted: bool = False  # a new person's first row counts as created, later rows as updates
+
+    @property
+    def name_key(self) -> str:
+        return person_name_key(self.first_name, self.last_name)
+
+    def merge(self, draft: PersonDraft, organization_id: int | None) -> bool:
+        """Apply ``draft`` (the file wins, empty values never erase); True if it changed."""
+        changed = False
+        for name, value in (
+            ("first_name", draft.first_name),
+            ("last_name", draft.last_name),
+            ("job_title", draft.job_title),
+            ("organization_id", organization_id),
+        ):
+            if value not in (None, "") and getattr(self, name) != value:
+                self.changes[name] = {"before": getattr(self, name), "after": value}
+                setattr(self, name, value)
+                changed = True
+        for key, value in draft.attributes.items():
+            if self.attributes.get(key) != value:
+                self.changes[f"attributes.{key}"] = {
+                    "before": self.attributes.get(key),
+                    "after": value,
+                }
+                self.attributes[key] = value
+                changed = True
+        for identity in draft.identities:
+            if identity.key not in self.identities:
+                group = (identity.kind, identity.namespace)
+                primary = not any(k[:2] == group and p for k, (_, p) in self.identities.items())
+                self.identities[identity.key] = (identity.original, primary)
+                self.new_identities.append((identity.key, identity.original))
+                self.changes.setdefault("identities.added", {"before": None, "after": []})
+                self.changes["identities.added"]["after"].append(":".join(identity.key))
+                changed = True
+        for tag in draft.tags:
+            if tag not in self.tags:
+                self.tags.add(tag)
+                self.new_tags.append(tag)
+                self.changes.setdefault("tags.added", {"before": None, "after": []})
+                self.changes["tags.added"]["after"].append(tag)
+                changed = True
+        for consent in draft.consents:
+            slot = (consent.channel, consent.purpose)
+            if self.consents.get(slot) != consent.status:
+                self.consents[slot] = consent.status
+                self.new_consents.append(
+                    (consent.channel, consent.purpose, consent.status, consent.source)
+                )
+                self.changes[f"consent.{consent.channel}.{consent.purpose}"] = {
+                    "before": None,
+                    "after": consent.status,
+                }
+                changed = True
+        return changed
+
+
+class PeopleUpserter:
+    """Matches and writes chunks of drafts; keeps caches (organizations, tags) across chunks.
+
+    In a dry run nothing is written: people "created" by earlier chunks are remembered in
+    memory so that later rows match them as they would in a real run.
+    """
+
+    def __init__(
+        self,
+        *,
+        import_id: int | None,
+        actor_id: int | None,
+        dry_run: bool,
+        organizations: OrganizationLinks,
+    ) -> None:
+        self.import_id = import_id
+        self.actor_id = actor_id
+        self.dry_run = dry_run
+        self.organizations = organizations
+        self.writer = PersonWriter(import_id=import_id, actor_id=actor_id)
+        # Dry run only: what earlier chunks would have created.
+        self._virtual_identities: dict[tuple[str, str, str], PersonState] = {}
+        self._virtual_names: dict[tuple[int | None, str], PersonState] = {}
+
+    def forget_uncommitted(self) -> None:
+        """Drop ids cached from a chunk that rolled back: the rows they named are gone."""
+        self.organizations.forget_uncommitted()
+        self.writer.forget_uncommitted()
+
+    def apply_chunk(self, session: Session, drafts: Sequence[PersonDraft]) -> Outcome:
+        outcome = Outcome()
+        valid: list[PersonDraft] = []
+        for draft in drafts:
+            problems = draft.problems or ([] if draft.identities else [NO_IDENTITY])
+            if problems:
+                outcome.rejected += 1
+                outcome.issues.extend(
+                    Issue(draft.line, "rejected", p.column, p.reason) for p in problems
+                )
+            else:
+                valid.append(draft)
+        org_ids = self.organizations.resolve(session, valid, dry_run=self.dry_run)
+        known = _load_identities(session, valid)
+        loaded: dict[int, PersonState] = {}
+        by_identity: dict[tuple[str, str, str], PersonState] = dict(self._virtual_identities)
+        new_people: list[PersonState] = []
+        row_plans: list[tuple[PersonDraft, PersonState | int, int | None]] = []
+
+        # First pass: find each row's person (existing id or a state born in this chunk).
+        for draft in valid:
+            target, problem = _match(draft, known, by_identity)
+            if problem is not None:
+                outcome.rejected += 1
+                outcome.issues.append(Issue(draft.line, "rejected", problem.column, problem.reason))
+                continue
+            if target is None:
+                target = PersonState(person_id=None, action="created")
+                new_people.append(target)
+            if isinstance(target, PersonState):
+                for identity in draft.identities:
+                    by_identity.setdefault(identity.key, target)
+            row_plans.append((draft, target, org_ids.get(draft.line)))
+
+        states = _load_people(session, {t for _, t, _ in row_plans if isinstance(t, int)})
+        loaded.update(states)
+        twins = self._find_twins(session, row_plans)
+        for draft, target, org_id in row_plans:
+            state = loaded[target] if isinstance(target, int) else target
+            is_first_row_of_new = state.person_id is None and not state.counted
+            changed = state.merge(draft, org_id)
+            if is_first_row_of_new:
+                state.counted = True
+                twin = twins.get(id(state))
+                if twin is None:
+                    twin = self._virtual_names.get((org_id or 0, state.name_key))
+                if twin is not None:
+                    outcome.duplicates += 1
+                    outcome.issues.append(
+                        Issue(
+                            draft.line,
+                            "duplicate",
+                            "(row)",
+                            "same name and organization as an existing person, but no "
+                            "shared email, phone or record id",
+                            twin if isinstance(twin, int) else None,
+                        )
+                    )
+                else:
+                    outcome.created += 1
+            elif changed:
+                outcome.updated += 1
+                if state.action == "unchanged":
+                    state.action = "updated"
+            else:
+                outcome.unchanged += 1
+
+        if self.dry_run:
+            for state in new_people:
+                for key in state.identities:
+                    self._virtual_identities[key] = state
+                if state.organization_id and state.name_key:
+                    self._virtual_names[(state.organization_id, state.name_key)] = state
+            return outcome
+        self.writer.write(
+            session,
+            new_people=new_people,
+            changed=[s for s in loaded.values() if s.action == "updated"],
+        )
+        return outcome
+
+    def _find_twins(
+        self, session: Session, plans: Sequence[tuple[PersonDraft, PersonState | int, int | None]]
+    ) -> dict[int, int | PersonState]:
+        """Probable duplicates of the people this chunk creates: same name, same organization."""
+        wanted: dict[tuple[int, str], list[PersonState]] = {}
+        twins: dict[int, int | PersonState] = {}
+        for draft, target, org_id in plans:
+            if isinstance(target, PersonState) and target.person_id is None and org_id:
+                key = (org_id, person_name_key(draft.first_name, draft.last_name))
+                if key[1]:
+                    earlier = wanted.setdefault(key, [])
+                    if earlier and id(target) not in {id(s) for s in earlier}:
+                        twins[id(target)] = earlier[0]
+                    earlier.append(target)
+        pairs = [(org, draft.last_name) for draft, t, org in plans if isinstance(t, PersonState)]
+        pairs = [(org, last) for org, last in set(pairs) if org and org > 0 and last]
+        for chunk in in_batches(pairs):
+            rows = session.execute(
+                select(Person.id, Person.organization_id, Person.first_name, Person.last_name)
+                .where(tuple_(Person.organization_id, Person.last_name).in_(chunk))
+                .order_by(Person.id)
+            )
+            for person_id, org_id, first, last in rows:
+                for state in wanted.get((org_id or 0, person_name_key(first, last)), []):
+                    twins.setdefault(id(state), person_id)
+        return twins
+
+
+def _match(
+    draft: PersonDraft,
+    known: _Known,
+    by_identity: dict[tuple[str, str, str], PersonState],
+) -> tuple[PersonState | int | None, Problem | None]:
+    strong: list[tuple[PersonState | int, str, str]] = []
+    for identity in draft.identities:
+        if identity.kind == "phone":
+            continue
+        target: PersonState | int | None = by_identity.get(identity.key)
+        if target is None:
+            target = known.unique.get(identity.key)
+        if target is not None:
+            strong.append((target, identity.column, f"{identity.kind} {identity.value}"))
+    distinct = {_ref(t) for t, _, _ in strong}
+    if len(distinct) > 1:
+        first, _, first_what = strong[0]
+        other = next(s for s in strong if _ref(s[0]) != _ref(first))
+        return None, Problem(
+            other[1],
+            f"{other[2]} belongs to {_describe(other[0])}, but {first_what} to "
+            f"{_describe(first)}: merge them first",
+        )
+    if strong:
+        return strong[0][0], None
+    name = person_name_key(draft.first_name, draft.last_name)
+    for identity in draft.identities:
+        if identity.kind != "phone":
+            continue
+        local = by_identity.get(identity.key)
+        if local is not None and (not name or not local.name_key or local.name_key == name):
+            return local, None
+        for person_id, holder_name in known.phones.get(identity.value, []):
+            if not name or not holder_name or holder_name == name:
+                return person_id, None
+    return None, None
+
+
+def _ref(target: PersonState | int) -> object:
+    return target if isinstance(target, int) else id(target)
+
+
+def _describe(target: PersonState | int) -> str:
+    return f"person {target}" if isinstance(target, int) else "an earlier row of this file"
+
+
+@dataclass
+class _Known:
+    unique: dict[tuple[str, str, str], int]
+    phones: dict[str, list[tuple[int, str]]]
+
+
+def _load_identities(session: Session, drafts: Sequence[PersonDraft]) -> _Known:
+    by_kind: dict[str, set[str]] = {}
+    for draft in drafts:
+        for identity in draft.identities:
+            by_kind.setdefault(identity.kind, set()).add(identity.value)
+    unique: dict[tuple[str, str, str], int] = {}
+    phones: dict[str, list[tuple[int, str]]] = {}
+    for kind, values in by_kind.items():
+        for chunk in in_batches(sorted(values)):
+            if kind == "phone":
+                phone_rows = session.execute(
+                    select(Identity.value, Person.id, Person.first_name, Person.last_name)
+                    .join(Person, Person.id == Identity.person_id)
+                    .where(Identity.kind == "phone", Identity.value.in_(chunk))
+                    .order_by(Person.id)
+                )
+                for value, person_id, first, last in phone_rows:
+                    phones.setdefault(value, []).append((person_id, person_name_key(first, last)))
+            else:
+                rows = session.execute(
+                    select(Identity.namespace, Identity.value, Identity.person_id).where(
+                        Identity.kind == kind, Identity.value.in_(chunk)
+                    )
+                )
+                for namespace, value, person_id in rows:
+                    unique[(kind, namespace, value)] = person_id
+    return _Known(unique=unique, phones=phones)
+
+
+def _load_people(session: Session, person_ids: set[int]) -> dict[int, PersonState]:
+    states: dict[int, PersonState] = {}
+    ids = sorted(person_ids)
+    for chunk in in_batches(ids):
+        for row in session.execute(
+            select(
+                Person.id,
+                Person.first_name,
+                Person.last_name,
+                Person.job_title,
+                Person.organization_id,
+                Person.attributes,
+            ).where(Person.id.in_(chunk))
+        ):
+            states[row.id] = PersonState(
+                person_id=row.id,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                job_title=row.job_title,
+                organization_id=row.organization_id,
+                attributes=dict(row.attributes or {}),
+            )
+        for person_id, kind, namespace, value, original, primary in session.execute(
+            select(
+                Identity.person_id,
+                Identity.kind,
+                Identity.namespace,
+                Identity.value,
+                Identity.original,
+                Identity.is_primary,
+            ).where(Identity.person_id.in_(chunk))
+        ):
+            states[person_id].identities[(kind, namespace, value)] = (original, primary)
+        for person_id, tag in session.execute(
+            select(person_tags.c.person_id, Tag.name)
+            .join(Tag, Tag.id == person_tags.c.tag_id)
+            .where(person_tags.c.person_id.in_(chunk))
+        ):
+            states[person_id].tags.add(tag)
+        for person_id, channel, purpose, status in session.execute(
+            select(
+                ConsentRecord.person_id,
+                ConsentRecord.channel,
+                ConsentRecord.purpose,
+                ConsentRecord.status,
+            )
+            .where(ConsentRecord.person_id.in_(chunk))
+            .order_by(ConsentRecord.id)
+        ):
+            states[person_id].consents[(channel, purpose)] = status
+    return states
