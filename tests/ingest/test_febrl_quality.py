@@ -52,7 +52,9 @@ def test_febrl_clusters_keep_precision(
     _, labelled, pairs = febrl_run
 
     clusters = cluster_pairs(
-        pairs, min_score=MatchConfig().auto_threshold, record_ids=labelled.records["record_id"]
+        pairs[pairs["decision"] == "auto"],
+        min_score=MatchConfig().auto_threshold,
+        record_ids=labelled.records["record_id"],
     )
     left, right = closed_pairs(clusters)
 

@@ -313,7 +313,7 @@ def test_run_details_are_reported(default_result: MatchResult) -> None:
     assert result.candidate_pairs > len(result.pairs)
     assert result.model is not None
     assert 0 < result.model.prior < 1
-    assert {session.rule for session in result.model.sessions} >= {"same postcode"}
+    assert {session.rule for session in result.model.sessions} >= {"same date of birth"}
 
 
 def test_tiny_inputs_return_an_empty_frame() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tenure.ingest.matching.arrays import distinct
 from tenure.ingest.matching.records import PreparedRecords
 
 # Keys a blocking rule may use: columns of PreparedRecords.values. "emails" and "phones"
@@ -65,7 +66,12 @@ DEFAULT_BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("same email", ("emails",)),
     BlockingRule("same phone", ("phones",)),
     BlockingRule("same date of birth", ("date_of_birth",)),
-    BlockingRule("same postcode", ("postcode",)),
+    # Postcode alone is the strongest single rule on FEBRL but gave 5.5M of the 7.3M pairs
+    # of the 100k synthetic base; these three keep FEBRL3 blocking recall at 0.991
+    # (0.9925 with postcode alone) with 2.5M pairs.
+    BlockingRule("same postcode and family-name initial", ("postcode", "last_initial")),
+    BlockingRule("same postcode and given-name initial", ("postcode", "first_initial")),
+    BlockingRule("same postcode and street number", ("postcode", "street_number")),
     BlockingRule("similar surname, same first initial", ("last_name_soundex", "first_initial")),
     BlockingRule("similar names in either order", ("name_soundex_pair",)),
     BlockingRule("same street number and city", ("street_number", "city")),
@@ -160,10 +166,10 @@ def generate_candidate_pairs(
         if skipped_blocks:
             skipped[rule.name] = skipped_blocks
         low, high = np.minimum(left, right), np.maximum(left, right)
-        distinct = low != high
+        different_rows = low != high
         # A pair may appear twice in one rule only through a list key (two shared emails).
-        per_rule.append(np.unique(low[distinct] * count + high[distinct]))
-    unique = np.unique(np.concatenate(per_rule)) if per_rule else np.empty(0, dtype=np.int64)
+        per_rule.append(distinct(low[different_rows] * count + high[different_rows]))
+    unique = distinct(np.concatenate(per_rule)) if per_rule else np.empty(0, dtype=np.int64)
     membership = np.zeros(len(unique), dtype=np.uint32)
     for index, encoded in enumerate(per_rule):
         membership[np.searchsorted(unique, encoded)] |= np.uint32(1 << index)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tenure.ingest.matching.arrays import distinct_with_first_index_and_counts
 from tenure.ingest.matching.comparisons import FIELDS, Comparison, compare_pairs
 from tenure.ingest.matching.records import PreparedRecords
 
@@ -127,7 +128,7 @@ def comparison_patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes = np.zeros(len(levels), dtype=np.int64)
     for column in range(levels.shape[1]):
         codes = codes * radix + (levels[:, column].astype(np.int64) + 1)
-    _, first_index, counts = np.unique(codes, return_index=True, return_counts=True)
+    _, first_index, counts = distinct_with_first_index_and_counts(codes)
     return levels[first_index], counts.astype(np.float64)
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import process
 
+from tenure.ingest.matching.arrays import distinct_with_inverse
+
 Scorer = Callable[..., float]
 
 
@@ -37,7 +39,7 @@ def score_code_pairs(
         return scores
     size = max(len(uniques), 1)
     keys = left[valid] * size + right[valid]
-    distinct, inverse = np.unique(keys, return_inverse=True)
+    distinct, inverse = distinct_with_inverse(keys)
     computed = process.cpdist(  # type: ignore[call-overload]
         uniques[distinct // size].tolist(),
         uniques[distinct % size].tolist(),
@@ -58,7 +60,7 @@ def map_code_pairs(
     if not valid.any():
         return result
     size = max(len(uniques), 1)
-    distinct, inverse = np.unique(left[valid] * size + right[valid], return_inverse=True)
+    distinct, inverse = distinct_with_inverse(left[valid] * size + right[valid])
     answers = np.fromiter(
         (predicate(uniques[key // size], uniques[key % size]) for key in distinct.tolist()),
         dtype=bool,
