@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tenure.identity.models import ApiToken, AuditEntry, Role, TokenScope, User
@@ -12,17 +12,24 @@ from tenure.identity.passwords import verify_password
 from tenure.identity.permissions import Actor
 from tenure.identity.tokens import hash_token
 
+# Built once: every API request runs it (see customers/queries.py on prebuilt statements).
+_ACTOR_BY_TOKEN_HASH = (
+    select(User.id, User.email, User.role, ApiToken.scope)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.is_active.is_(True),
+    )
+)
+
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
-    row = session.execute(
-        select(User.id, User.email, User.role, ApiToken.scope)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == hash_token(token),
-            ApiToken.revoked_at.is_(None),
-            User.is_active.is_(True),
-        )
-    ).first()
+    row = (
+        session.connection()
+        .execute(_ACTOR_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
+        .first()
+    )
     if row is None:
         return None
     return Actor(user_id=row.id, email=row.email, role=Role(row.role), scope=TokenScope(row.scope))

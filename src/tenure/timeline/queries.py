@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from tenure.customers.models import Person
-from tenure.customers.queries import current_consents, get_person, notes_for, tasks_for
+from tenure.customers.models import Note, Person, Task
+from tenure.customers.queries import current_consents, get_person
 from tenure.db.paging import apply_keyset, encode_cursor
 from tenure.errors import NotFound
 from tenure.timeline.models import Event, EventItem
@@ -20,38 +20,31 @@ RECENT_EVENTS_IN_360 = 20
 def _items_by_event(session: Session, event_ids: Sequence[int]) -> dict[int, list[dict]]:
     items: dict[int, list[dict]] = {}
     if event_ids:
-        rows = session.execute(
-            select(EventItem).where(EventItem.event_id.in_(event_ids)).order_by(EventItem.id)
-        ).scalars()
-        for item in rows:
-            items.setdefault(item.event_id, []).append(
-                {
-                    "sku": item.sku,
-                    "category": item.category,
-                    "quantity": item.quantity,
-                    "unit_price_minor": item.unit_price_minor,
-                }
-            )
+        rows = session.connection().execute(_ITEMS_OF_EVENTS, {"ids": list(event_ids)})
+        for row in rows:
+            item = row._asdict()
+            items.setdefault(item.pop("event_id"), []).append(item)
     return items
 
 
-def _event_dicts(session: Session, events: Sequence[Event]) -> list[dict[str, Any]]:
+_EVENT_COLUMNS = (
+    Event.id,
+    Event.person_id,
+    Event.type,
+    Event.occurred_at,
+    Event.channel,
+    Event.source,
+    Event.client_event_id,
+    Event.amount_minor,
+    Event.currency,
+    Event.payload,
+)
+
+
+def _event_dicts(session: Session, events: Sequence[Any]) -> list[dict[str, Any]]:
     items = _items_by_event(session, [e.id for e in events if e.amount_minor is not None])
     return [
-        {
-            "id": e.id,
-            "person_id": e.person_id,
-            "type": e.type,
-            "occurred_at": e.occurred_at,
-            "channel": e.channel,
-            "source": e.source,
-            "client_event_id": e.client_event_id,
-            "amount_minor": e.amount_minor,
-            "currency": e.currency,
-            "items": items.get(e.id, []),
-            "payload": e.payload or {},
-        }
-        for e in events
+        {**e._asdict(), "items": items.get(e.id, []), "payload": e.payload or {}} for e in events
     ]
 
 
@@ -63,11 +56,16 @@ def person_timeline(
     channels: Sequence[str] = (),
     cursor: str | None = None,
     limit: int = 50,
+    check_person: bool = True,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Events newest first, keyset-paged; raises NotFound for an unknown person."""
-    if session.get(Person, person_id) is None:
+    connection = session.connection()
+    if check_person and connection.scalar(_PERSON_EXISTS, {"person_id": person_id}) is None:
         raise NotFound("person", person_id)
-    query = select(Event).where(Event.person_id == person_id)
+    if not types and not channels and not cursor and limit == RECENT_EVENTS_IN_360:
+        events = connection.execute(_RECENT_EVENTS, {"person_id": person_id}).all()
+        return _page(session, events, limit)
+    query = select(*_EVENT_COLUMNS).where(Event.person_id == person_id)
     if types:
         query = query.where(Event.type.in_(types))
     if channels:
@@ -80,7 +78,12 @@ def person_timeline(
         cursor=cursor,
         limit=limit,
     )
-    events = list(session.scalars(query))
+    return _page(session, connection.execute(query).all(), limit)
+
+
+def _page(
+    session: Session, events: Sequence[Any], limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
     more = len(events) > limit
     events = events[:limit]
     next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
@@ -89,18 +92,7 @@ def person_timeline(
 
 def order_summary(session: Session, person_id: int) -> dict[str, Any]:
     """Order count, first and last order, and net revenue per currency (orders - refunds)."""
-    rows = session.execute(
-        select(
-            Event.type,
-            Event.currency,
-            func.count(),
-            func.sum(Event.amount_minor),
-            func.min(Event.occurred_at),
-            func.max(Event.occurred_at),
-        )
-        .where(Event.person_id == person_id, Event.type.in_(("order", "refund")))
-        .group_by(Event.type, Event.currency)
-    ).all()
+    rows = session.connection().execute(_ORDER_TOTALS, {"person_id": person_id}).all()
     order_count = 0
     first = last = None
     revenue: dict[str, int] = {}
@@ -119,22 +111,64 @@ def order_summary(session: Session, person_id: int) -> dict[str, Any]:
     }
 
 
+_PERSON_EXISTS = select(Person.id).where(Person.id == bindparam("person_id"))
+_ITEMS_OF_EVENTS = (
+    select(
+        EventItem.event_id,
+        EventItem.sku,
+        EventItem.category,
+        EventItem.quantity,
+        EventItem.unit_price_minor,
+    )
+    .where(EventItem.event_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EventItem.id)
+)
+_RECENT_EVENTS = (
+    select(*_EVENT_COLUMNS)
+    .where(Event.person_id == bindparam("person_id"))
+    .order_by(Event.occurred_at.desc(), Event.id.desc())
+    .limit(RECENT_EVENTS_IN_360 + 1)
+)
+_ORDER_TOTALS = (
+    select(
+        Event.type,
+        Event.currency,
+        func.count(),
+        func.sum(Event.amount_minor),
+        func.min(Event.occurred_at),
+        func.max(Event.occurred_at),
+    )
+    .where(Event.person_id == bindparam("person_id"), Event.type.in_(("order", "refund")))
+    .group_by(Event.type, Event.currency)
+)
+_OPEN_TASKS = (
+    select(Task.id, Task.title, Task.due_at, Task.assignee_id)
+    .where(Task.person_id == bindparam("person_id"), Task.done_at.is_(None))
+    .order_by(Task.due_at, Task.id)
+    .limit(20)
+)
+_RECENT_NOTES = (
+    select(Note.id, Note.body, Note.author_id, Note.created_at)
+    .where(Note.person_id == bindparam("person_id"))
+    .order_by(Note.created_at.desc(), Note.id.desc())
+    .limit(5)
+)
+
+
 def person_360(session: Session, person_id: int) -> dict[str, Any]:
     """Everything known about a person on one page: the customer 360 view."""
     person = get_person(session, person_id)
-    recent, _ = person_timeline(session, person_id=person_id, limit=RECENT_EVENTS_IN_360)
+    recent, _ = person_timeline(
+        session, person_id=person_id, limit=RECENT_EVENTS_IN_360, check_person=False
+    )
+    connection = session.connection()
+    open_tasks = connection.execute(_OPEN_TASKS, {"person_id": person_id})
+    notes = connection.execute(_RECENT_NOTES, {"person_id": person_id})
     return {
         **person,
         "consents": current_consents(session, person_id),
         "orders": order_summary(session, person_id),
         "recent_events": recent,
-        "open_tasks": [
-            {"id": t.id, "title": t.title, "due_at": t.due_at, "assignee_id": t.assignee_id}
-            for t in tasks_for(session, person_id=person_id)
-            if t.done_at is None
-        ],
-        "notes": [
-            {"id": n.id, "body": n.body, "author_id": n.author_id, "created_at": n.created_at}
-            for n in notes_for(session, person_id=person_id)[:5]
-        ],
+        "open_tasks": [row._asdict() for row in open_tasks],
+        "notes": [row._asdict() for row in notes],
     }
