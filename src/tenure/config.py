@@ -37,6 +37,23 @@ class Settings(BaseSettings):
     max_event_batch: int = Field(10_000, description="Largest batch POST /api/v1/events takes.")
     page_size_default: int = Field(50, description="Default page size of API lists.")
     page_size_max: int = Field(500, description="Largest page size of API lists.")
+    clv_annual_discount_rate: float = Field(
+        0.10, ge=0, lt=10, description="Annual rate that discounts predicted CLV (0.10 = 10%)."
+    )
+    clv_margin: float = Field(
+        0.30, ge=0, le=1, description="Gross-margin share of revenue counted in CLV (0.30 = 30%)."
+    )
+    churn_inactivity_days: int = Field(
+        180,
+        ge=7,
+        description="Without a churn event type: a customer with no order in this many days "
+        "has churned. Also the horizon of the churn prediction.",
+    )
+    churn_event_type: str | None = Field(
+        None,
+        description="Event type that marks a churn where the business has one "
+        "(e.g. `cancellation`); unset means churn by inactivity.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> Settings:

@@ -1,0 +1,273 @@
+"""Per-customer aggregates of the event log, computed by one ``GROUP BY`` in the database.
+
+One pass over ``events`` grouped by person and event type yields everything a refresh
+needs, at two moments of one timeline:
+
+* ``as_of``: the RFM summary the scores are computed on;
+* the churn ``cutoff`` (``as_of`` minus the churn horizon): the RFM summary and
+  engagement counts the churn model trains on, and the labels (what happened after it);
+
+the cutoff is also the end of the BG/NBD backtest's calibration period, its horizon the
+holdout period.
+
+Purchases are merged per calendar day (``COUNT(DISTINCT day)``); the total of a customer's
+first purchase day, which the mean repeat-day value needs, comes from a correlated
+subquery that seeks the covering index ``ix_events_person_type_time``. Measured on
+SQLite with 2M orders: the plain per-person ``GROUP BY`` took 2.6 s, this query 3.6 s;
+grouping by (person, day) first took 13 s, as SQLite sorts the 2M person-days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from tenure.customers.models import AttributeDefinition, AttributeType, Person
+from tenure.scores.sql import Days, day_number
+from tenure.timeline.models import Event
+
+ORDER = "order"
+REFUND = "refund"
+#: Engagement and per-type counts look back this many days from the cutoff / as_of.
+ENGAGEMENT_WINDOW_DAYS = 90
+#: Per-type count features are kept for the most common event types only.
+MAX_TYPE_FEATURES = 20
+
+ORDER_COLUMNS = (
+    "n_days",
+    "first_day",
+    "last_day",
+    "revenue",
+    "n_days_cut",
+    "last_day_cut",
+    "revenue_cut",
+    "first_day_total",
+)
+COUNT_COLUMNS = ("amount", "last_any", "n_win_cut", "n_win_asof", "n_upto_cut", "n_after_cut")
+
+
+@dataclass(frozen=True)
+class Moments:
+    """The days a refresh looks at, as day numbers (days since 1970-01-01, UTC).
+
+    ``as_of`` is a timestamp: events after it are ignored. Its calendar day is
+    ``as_of_day``; ``cutoff_day`` is ``horizon_days`` whole days before it, and "as of the
+    cutoff" means "on or before that day".
+    """
+
+    as_of: datetime
+    as_of_day: int
+    cutoff_day: int
+
+    @property
+    def horizon_days(self) -> int:
+        return self.as_of_day - self.cutoff_day
+
+    @classmethod
+    def build(cls, as_of: datetime, *, horizon_days: int) -> Moments:
+        today = day_number(as_of.astimezone(UTC).date())
+        return cls(as_of, today, today - horizon_days)
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """What the database returned: one row per customer, one per (person, other type)."""
+
+    orders: pd.DataFrame
+    others: pd.DataFrame
+    moments: Moments
+
+
+def aggregate_events(
+    connection: Connection, moments: Moments, *, churn_event_type: str | None
+) -> Aggregates:
+    """Run the per-(person, type) aggregate; see the module docstring.
+
+    Returns
+    -------
+    Aggregates
+        ``orders``: indexed by person id, columns :data:`ORDER_COLUMNS` (days as day
+        numbers, money in minor units, missing values as NaN). ``others``: columns
+        ``person_id``, ``type`` and :data:`COUNT_COLUMNS` for non-order event types with
+        events in a feature window, refunds, and the churn event type.
+    """
+    days = Days(connection.dialect.name)
+    day = days.of(Event.occurred_at)
+    epoch = date(1970, 1, 1)
+
+    def at(number: int) -> object:
+        return days.value(epoch + timedelta(days=number))
+
+    cut, today = moments.cutoff_day, moments.as_of_day
+    is_order = Event.type == ORDER
+    order_day = case((is_order, day))
+    window = ENGAGEMENT_WINDOW_DAYS
+    inner = (
+        select(
+            Event.person_id,
+            Event.type,
+            func.count(order_day.distinct()).label("n_days"),
+            func.min(order_day).label("first_day"),
+            func.max(order_day).label("last_day"),
+            func.sum(Event.amount_minor).label("amount"),
+            func.max(day).label("last_any"),
+            func.count(case((and_(is_order, day <= at(cut)), day)).distinct()).label("n_days_cut"),
+            func.max(case((and_(is_order, day <= at(cut)), day))).label("last_day_cut"),
+            func.sum(case((day <= at(cut), Event.amount_minor))).label("revenue_cut"),
+            func.sum(case((and_(day > at(cut - window), day <= at(cut)), 1), else_=0)).label(
+                "n_win_cut"
+            ),
+            func.sum(case((day > at(today - window), 1), else_=0)).label("n_win_asof"),
+            func.sum(case((day <= at(cut), 1), else_=0)).label("n_upto_cut"),
+            func.sum(case((day > at(cut), 1), else_=0)).label("n_after_cut"),
+        )
+        .where(Event.occurred_at <= moments.as_of)
+        .group_by(Event.person_id, Event.type)
+        .subquery("a")
+    )
+    first = aliased(Event, name="e")
+    first_day_total = (
+        select(func.sum(first.amount_minor))
+        .where(
+            first.person_id == inner.c.person_id,
+            first.type == ORDER,
+            days.of(first.occurred_at) == inner.c.first_day,
+            first.occurred_at <= moments.as_of,
+        )
+        .scalar_subquery()
+    )
+    keep = [inner.c.type == ORDER, inner.c.type == REFUND, inner.c.n_win_cut > 0]
+    keep.append(inner.c.n_win_asof > 0)
+    if churn_event_type:
+        keep.append(inner.c.type == churn_event_type)
+    query = select(
+        inner.c.person_id,
+        inner.c.type,
+        inner.c.n_days,
+        days.number(inner.c.first_day),
+        days.number(inner.c.last_day),
+        inner.c.amount,
+        inner.c.n_days_cut,
+        days.number(inner.c.last_day_cut),
+        inner.c.revenue_cut,
+        # Only repeat buyers need their first day's total (for the mean repeat value).
+        case((and_(inner.c.type == ORDER, inner.c.n_days > 1), first_day_total)),
+        days.number(inner.c.last_any),
+        inner.c.n_win_cut,
+        inner.c.n_win_asof,
+        inner.c.n_upto_cut,
+        inner.c.n_after_cut,
+    ).where(or_(*keep))
+    rows = connection.execute(query).all()
+    names = [
+        "person_id",
+        "type",
+        *ORDER_COLUMNS[:3],
+        "amount",
+        *ORDER_COLUMNS[4:],
+        *COUNT_COLUMNS[1:],
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
+    is_order_row = (frame["type"] == ORDER).to_numpy()
+    orders = frame.loc[is_order_row].set_index("person_id")
+    orders = orders.rename(columns={"amount": "revenue"})[list(ORDER_COLUMNS)].astype(float)
+    others = frame.loc[~is_order_row, ["person_id", "type", *COUNT_COLUMNS]].reset_index(drop=True)
+    return Aggregates(orders=orders, others=others, moments=moments)
+
+
+def rfm_as_of(orders: pd.DataFrame, moment: str, day: int) -> pd.DataFrame:
+    """RFM summary in days at ``as_of`` (``moment="asof"``) or at a past day.
+
+    Parameters
+    ----------
+    orders : pandas.DataFrame
+        :attr:`Aggregates.orders`.
+    moment : {"asof", "cut"}
+        Which of the aggregated moments.
+    day : int
+        Its day number.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Customers with a purchase by then: ``purchase_days``, ``frequency`` (repeat days),
+        ``recency`` (last minus first purchase day), ``T`` (``day`` minus first purchase
+        day), ``recency_days`` (``day`` minus last purchase day), ``revenue`` and
+        ``monetary`` (mean repeat-day total, 0 without repeats), money in minor units.
+    """
+    suffix = "" if moment == "asof" else f"_{moment}"
+    n_days = orders[f"n_days{suffix}"]
+    present = orders[n_days > 0]
+    n = present[f"n_days{suffix}"].to_numpy()
+    first = present["first_day"].to_numpy()
+    last = present[f"last_day{suffix}"].to_numpy()
+    frequency = n - 1
+    out = pd.DataFrame(
+        {
+            "purchase_days": n.astype(np.int64),
+            "frequency": frequency.astype(np.int64),
+            "recency": last - first,
+            "T": day - first,
+            "recency_days": day - last,
+        },
+        index=present.index,
+    )
+    revenue = present["revenue" if moment == "asof" else "revenue_cut"].to_numpy()
+    repeat = revenue - np.nan_to_num(present["first_day_total"].to_numpy())
+    out["revenue"] = revenue
+    out["monetary"] = np.divide(repeat, frequency, out=np.zeros(len(out)), where=frequency > 0)
+    return out
+
+
+def event_counts(others: pd.DataFrame, column: str, exclude: set[str]) -> pd.DataFrame:
+    """Per-person counts of each other event type (wide), for ``column`` of the aggregates.
+
+    Types in ``exclude`` are left out; at most :data:`MAX_TYPE_FEATURES` types, the most
+    common ones, become columns ``events_<type>_90d``.
+    """
+    rows = others[~others["type"].isin(exclude) & (others[column] > 0)]
+    if rows.empty:
+        return pd.DataFrame(index=pd.Index([], name="person_id"))
+    wide = rows.pivot_table(
+        index="person_id", columns="type", values=column, aggfunc="sum", fill_value=0
+    )
+    common = wide.sum().sort_values(ascending=False).index[:MAX_TYPE_FEATURES]
+    wide = wide[sorted(common)]
+    wide.columns = [f"events_{t}_{ENGAGEMENT_WINDOW_DAYS}d" for t in wide.columns]
+    return wide.astype(float)
+
+
+def custom_attributes(connection: Connection) -> pd.DataFrame:
+    """Declared number and choice attributes of every person, one column each.
+
+    Attributes have no history, so the churn model sees their current values at the
+    cutoff too; declare as attributes only facts that do not record the outcome.
+    """
+    definitions = connection.execute(
+        select(AttributeDefinition.key, AttributeDefinition.type).where(
+            AttributeDefinition.entity == "person",
+            AttributeDefinition.type.in_((AttributeType.number, AttributeType.choice)),
+        )
+    ).all()
+    if not definitions:
+        return pd.DataFrame(index=pd.Index([], name="person_id"))
+    expressions = []
+    for key, kind in definitions:
+        value = Person.attributes[key]
+        expressions.append(value.as_float() if kind == AttributeType.number else value.as_string())
+    names = [f"attr_{key}" for key, _ in definitions]
+    rows = connection.execute(
+        select(Person.id, *[e.label(n) for e, n in zip(expressions, names, strict=True)]).where(
+            or_(*[e.isnot(None) for e in expressions])
+        )
+    ).all()
+    frame = pd.DataFrame.from_records(rows, columns=["person_id", *names]).set_index("person_id")
+    for (_key, kind), name in zip(definitions, names, strict=True):
+        if kind == AttributeType.number:
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    return frame

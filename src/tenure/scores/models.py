@@ -1,0 +1,84 @@
+"""Tables of computed customer scores and of the reports of the models behind them.
+
+``person_scores`` holds one row per customer (a person with at least one order by the
+refresh's ``as_of``); a refresh replaces the whole table in one transaction, so readers
+never see a mix of two refreshes. ``model_reports`` keeps every fit, newest last, so the
+accuracy of the models can be followed over time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenure.db.base import Base
+from tenure.db.types import Id, JsonDoc, UTCDateTime
+
+
+class PersonScore(Base):
+    """Scores of one customer as of the last refresh.
+
+    Money is in integer minor units of ``currency`` (the workspace's order currency), day
+    counts are whole calendar days (UTC).
+    """
+
+    __tablename__ = "person_scores"
+    __table_args__ = (
+        # Segments and lists filter and sort on these (RFM segment, value tier, risk).
+        Index("ix_person_scores_rfm_segment", "rfm_segment"),
+        Index("ix_person_scores_clv_12m_minor", "clv_12m_minor"),
+        Index("ix_person_scores_churn_probability", "churn_probability"),
+    )
+
+    person_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    currency: Mapped[str] = mapped_column(String(3))
+    # RFM inputs: purchase days (same-day orders merged), repeat days, ages in days.
+    purchase_days: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[int] = mapped_column(Integer)
+    recency_days: Mapped[int] = mapped_column(Integer)
+    age_days: Mapped[int] = mapped_column(Integer)
+    monetary_minor: Mapped[int] = mapped_column(BigInteger)
+    revenue_minor: Mapped[int] = mapped_column(BigInteger)
+    historical_clv_minor: Mapped[int] = mapped_column(BigInteger)
+    # Model outputs.
+    p_alive: Mapped[float | None] = mapped_column(Float)
+    expected_purchases_90d: Mapped[float | None] = mapped_column(Float)
+    clv_12m_minor: Mapped[int | None] = mapped_column(BigInteger)
+    r_score: Mapped[int] = mapped_column(SmallInteger)
+    f_score: Mapped[int] = mapped_column(SmallInteger)
+    m_score: Mapped[int] = mapped_column(SmallInteger)
+    rfm_segment: Mapped[str] = mapped_column(String(30))
+    churn_probability: Mapped[float | None] = mapped_column(Float)
+    churn_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonDoc)
+    model_version: Mapped[str] = mapped_column(String(40))
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ModelReport(Base):
+    """One fit of one model: parameters, fit quality and holdout accuracy.
+
+    ``status`` is ``fitted`` or ``skipped``; a skipped model (too little or one-class data)
+    says why in ``reason`` and leaves the scores it would have produced empty.
+    """
+
+    __tablename__ = "model_reports"
+    __table_args__ = (Index("ix_model_reports_model_fitted_at", "model", "fitted_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    n_customers: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    log_likelihood: Mapped[float | None] = mapped_column(Float)
+    standard_errors: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)

@@ -1,0 +1,317 @@
+"""``refresh_scores``: recompute every customer's scores and the models' reports.
+
+Steps: one aggregate query (:mod:`tenure.scores.features`), BG/NBD for purchases and
+Gamma-Gamma for spend (P(alive), expected purchases in 90 days, 12-month discounted CLV),
+RFM scores and segments, the backtest, the churn model; then ``person_scores`` is replaced
+and the reports appended in one transaction. Nothing is written when a step fails.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tenure.analytics import BetaGeo, GammaGamma, clv
+from tenure.config import Settings
+from tenure.db.session import make_session_factory, unit_of_work
+from tenure.db.types import utcnow
+from tenure.scores import churn
+from tenure.scores.backtest import DAYS_PER_WEEK, run_backtest
+from tenure.scores.features import (
+    REFUND,
+    Aggregates,
+    Moments,
+    aggregate_events,
+    custom_attributes,
+    rfm_as_of,
+)
+from tenure.scores.models import ModelReport
+from tenure.scores.segments import rfm_segments
+from tenure.scores.writes import write_scores
+from tenure.timeline.models import Event
+from tenure.workspace.queries import get_workspace
+
+#: Bumped when the way scores are computed changes; part of every ``model_version``.
+ALGORITHM_VERSION = "1"
+#: BG/NBD and Gamma-Gamma are fitted on at most this many customers (seeded sample). The
+#: likelihood only depends on (frequency, recency, T), so the fit collapses customers to
+#: unique triples; with day-level ages a million customers still leave ~10^5 of them.
+MAX_FIT_CUSTOMERS = 200_000
+MIN_FIT_CUSTOMERS = 10
+EXPECTED_PURCHASES_DAYS = 90
+CLV_HORIZON_MONTHS = 12
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh did: customers scored, versions, reports and step timings (s)."""
+
+    as_of: datetime
+    version: str
+    customers: int
+    reports: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def default_as_of(session: Session) -> datetime:
+    """Now; for a demo workspace (historical data) the time of its newest event."""
+    if get_workspace(session).is_demo:
+        newest = session.scalar(select(func.max(Event.occurred_at)))
+        if newest is not None:
+            return newest
+    return utcnow()
+
+
+def refresh_scores(
+    *,
+    settings: Settings,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
+) -> RefreshResult:
+    """Recompute all customer scores and model reports as of ``as_of``.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``clv_annual_discount_rate``, ``clv_margin``, ``churn_inactivity_days``,
+        ``churn_event_type`` and ``default_currency`` (the currency amounts are in).
+    engine, session_factory
+        Where to read and write; give one (a factory wins).
+    as_of : datetime, optional
+        Timezone-aware scoring time; events after it are ignored. Defaults to
+        :func:`default_as_of`.
+    progress : callable, optional
+        Called with the name of each step as it starts (the CLI draws a progress bar).
+
+    Returns
+    -------
+    RefreshResult
+    """
+    if session_factory is None:
+        if engine is None:
+            raise ValueError("give an engine or a session_factory")
+        session_factory = make_session_factory(engine)
+    if as_of is not None and as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    step = _Steps(progress)
+
+    with step("Aggregating events in the database"), unit_of_work(session_factory) as session:
+        as_of = (as_of or default_as_of(session)).astimezone(UTC)
+        moments = Moments.build(as_of, horizon_days=settings.churn_inactivity_days)
+        connection = session.connection()
+        aggregates = aggregate_events(
+            connection, moments, churn_event_type=settings.churn_event_type
+        )
+        attributes = custom_attributes(connection)
+        with step("Backtesting the purchase model"):
+            backtest_report = run_backtest(connection, aggregates)
+
+    fitted_at = utcnow()
+    version = f"{ALGORITHM_VERSION}.{fitted_at:%Y%m%dT%H%M%SZ}"
+    summary = rfm_as_of(aggregates.orders, "asof", moments.as_of_day)
+    scores = pd.DataFrame(index=summary.index)
+    reports: list[dict[str, Any]] = []
+
+    with step("Fitting BG/NBD and Gamma-Gamma"):
+        fitted = _fit_value_models(summary, settings, backtest_report)
+        reports.extend(fitted.pop("reports"))
+        scores = scores.join(pd.DataFrame(fitted, index=summary.index))
+
+    with step("Scoring RFM segments"):
+        scores = scores.join(rfm_segments(summary))
+
+    with step("Training the churn model"):
+        outcome = churn.fit_and_predict(
+            aggregates, churn_event_type=settings.churn_event_type, attributes=attributes
+        )
+        reports.append(_churn_report(outcome))
+
+    with step("Writing scores"), unit_of_work(session_factory) as session:
+        connection = session.connection()
+        write_scores(
+            connection,
+            summary=summary,
+            scores=scores,
+            churn_probability=outcome.probability,
+            churn_reasons=outcome.reasons,
+            refunds=_refunds(aggregates),
+            meta={
+                "as_of": as_of,
+                "currency": settings.default_currency,
+                "margin": settings.clv_margin,
+                "model_version": version,
+                "fitted_at": fitted_at,
+            },
+        )
+        for report in reports:
+            session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **report))
+    return RefreshResult(
+        as_of=as_of,
+        version=version,
+        customers=len(summary),
+        reports={r["model"]: r["status"] for r in reports},
+        timings=step.timings,
+    )
+
+
+def _refunds(aggregates: Aggregates) -> pd.Series:
+    others = aggregates.others
+    rows = others[others["type"] == REFUND]
+    return rows.groupby("person_id")["amount"].sum()
+
+
+def _weeks(summary: pd.DataFrame) -> pd.DataFrame:
+    weeks = pd.DataFrame(
+        {
+            "frequency": summary["frequency"],
+            "recency": summary["recency"] / DAYS_PER_WEEK,
+            "T": summary["T"] / DAYS_PER_WEEK,
+            "monetary": summary["monetary"],
+        },
+        index=summary.index,
+    )
+    weeks.attrs["unit"] = "W"
+    return weeks
+
+
+def _sample(frame: pd.DataFrame, size: int) -> pd.DataFrame:
+    if len(frame) <= size:
+        return frame
+    rng = np.random.default_rng(len(frame))
+    return frame.iloc[np.sort(rng.choice(len(frame), size, replace=False))]
+
+
+def _fit_value_models(
+    summary: pd.DataFrame, settings: Settings, backtest_report: dict[str, Any]
+) -> dict[str, Any]:
+    """P(alive), expected purchases and CLV per customer, with the two model reports."""
+    n = len(summary)
+    nothing = np.full(n, np.nan)
+    out: dict[str, Any] = {"p_alive": nothing, "expected_purchases_90d": nothing}
+    out["clv_12m_minor"] = nothing
+    weeks = _weeks(summary)
+    repeaters = int((weeks["frequency"] > 0).sum())
+    if n < MIN_FIT_CUSTOMERS or repeaters == 0:
+        reason = f"{n} customers, {repeaters} with a repeat purchase: too few to fit"
+        out["reports"] = [_skipped("bgnbd", reason, n), _skipped("gamma_gamma", reason, n)]
+        return out
+    bg = BetaGeo().fit(_sample(weeks, MAX_FIT_CUSTOMERS))
+    out["p_alive"] = bg.p_alive(weeks).to_numpy()
+    horizon = EXPECTED_PURCHASES_DAYS / DAYS_PER_WEEK
+    out["expected_purchases_90d"] = bg.expected_purchases(horizon, weeks).to_numpy()
+    reports = [
+        {
+            "model": "bgnbd",
+            "status": "fitted",
+            "n_customers": min(n, MAX_FIT_CUSTOMERS),
+            "params": {**bg.params, "time_unit": "week"},
+            "log_likelihood": bg.log_likelihood,
+            "standard_errors": bg.standard_errors,
+            "metrics": {"converged": bg.converged, "backtest": backtest_report},
+        }
+    ]
+    spenders = weeks[(weeks["frequency"] > 0) & (weeks["monetary"] > 0)]
+    gg = GammaGamma()
+    reason: str | None = None
+    try:
+        gg.fit(_sample(spenders, MAX_FIT_CUSTOMERS))
+        if gg.params["q"] <= 1:
+            reason = f"q = {gg.params['q']:.3f} <= 1: the mean spend is unbounded"
+    except ValueError as error:
+        reason = str(error)
+    if reason:
+        reports.append(_skipped("gamma_gamma", reason, len(spenders)))
+    else:
+        value = clv(
+            bg,
+            gg,
+            weeks,
+            horizon_months=CLV_HORIZON_MONTHS,
+            annual_discount_rate=settings.clv_annual_discount_rate,
+            margin=settings.clv_margin,
+        )
+        out["clv_12m_minor"] = np.round(value.to_numpy())
+        reports.append(
+            {
+                "model": "gamma_gamma",
+                "status": "fitted",
+                "n_customers": min(len(spenders), MAX_FIT_CUSTOMERS),
+                "params": {**gg.params, "money_unit": "minor"},
+                "log_likelihood": gg.log_likelihood,
+                "standard_errors": gg.standard_errors,
+                "metrics": {
+                    "converged": gg.converged,
+                    "population_mean_spend_minor": gg.population_mean_spend(),
+                    "clv_horizon_months": CLV_HORIZON_MONTHS,
+                    "annual_discount_rate": settings.clv_annual_discount_rate,
+                    "margin": settings.clv_margin,
+                },
+            }
+        )
+    out["reports"] = reports
+    return out
+
+
+def _skipped(model: str, reason: str, n: int) -> dict[str, Any]:
+    return {
+        "model": model,
+        "status": "skipped",
+        "reason": reason,
+        "n_customers": n,
+        "params": {},
+        "standard_errors": {},
+        "metrics": {},
+    }
+
+
+def _churn_report(outcome: churn.ChurnOutcome) -> dict[str, Any]:
+    if outcome.skipped:
+        return _skipped("churn", outcome.skipped, outcome.n_training)
+    return {
+        "model": "churn",
+        "status": "fitted",
+        "n_customers": outcome.n_training,
+        "params": {
+            "chosen": outcome.report.get("chosen"),
+            "calibration": outcome.report.get("calibration"),
+            "logistic_c": outcome.report.get("logistic_c"),
+        },
+        "standard_errors": {},
+        "metrics": outcome.report,
+    }
+
+
+class _Steps:
+    """Times each step and reports its start to the progress callback."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, name: str) -> _Step:
+        return _Step(self, name)
+
+
+class _Step:
+    def __init__(self, steps: _Steps, name: str) -> None:
+        self.steps, self.name = steps, name
+
+    def __enter__(self) -> None:
+        if self.steps.progress:
+            self.steps.progress(self.name)
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.steps.timings[self.name] = round(time.perf_counter() - self.start, 3)
