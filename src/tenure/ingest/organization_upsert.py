@@ -122,7 +122,7 @@ class OrganizationUpserter:
                 select(OrganizationExternalId.namespace, OrganizationExternalId.value).where(
                     OrganizationExternalId.organization_id == org.id
                 )
-            ).tuples()
+            )
         )
         if any(ref not in known for ref in draft.external_ids):
             changes["external_ids.added"] = {

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from tenure.web.pages import auth, organizations, people
+from tenure.web.pages import auth, imports, organizations, people
 
-page_routers: list[APIRouter] = [auth.router, people.router, organizations.router]
+page_routers: list[APIRouter] = [auth.router, people.router, organizations.router, imports.router]

@@ -15,4 +15,5 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("People", "/people"),
     NavItem("Organizations", "/organizations"),
+    NavItem("Import", "/imports"),
 ]

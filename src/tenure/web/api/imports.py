@@ -1,0 +1,213 @@
+"""Imports over HTTP: multipart uploads of CSV, vCard, people JSON lines and email.
+
+Each upload runs the import (in a worker thread: an import takes seconds, not the
+millisecond the inline endpoints assume) and answers the import record with its counts,
+rejected rows (line, column, reason) and probable duplicates. ``dry_run=true`` answers
+the same counts and rows without writing anything. Re-sending a file updates what
+changed and duplicates nothing; a file whose import stopped part-way resumes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from tenure.db.session import unit_of_work
+from tenure.errors import InvalidInput
+from tenure.ingest import jobs
+from tenure.ingest.runner import ImportReport, declare_text_attributes, run_import
+from tenure.ingest.uploads import upload_source
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+
+UploadArg = Annotated[UploadFile, File(description="The file to import.")]
+DryRunArg = Annotated[bool, Form(description="Report what would change; write nothing.")]
+
+
+def report_body(report: ImportReport) -> dict[str, Any]:
+    return {
+        "id": report.import_id,
+        "status": report.status,
+        "dry_run": report.dry_run,
+        "resumed": report.resumed,
+        "rows": report.rows,
+        "counts": report.counts(),
+        "organizations_created": report.organizations_created,
+        "rejected_rows": [
+            {"line": i.line, "column": i.column, "reason": i.reason}
+            for i in report.issues
+            if i.kind == "rejected"
+        ],
+        "probable_duplicates": [
+            {"line": i.line, "existing_person_id": i.person_id, "reason": i.reason}
+            for i in report.issues
+            if i.kind == "duplicate"
+        ],
+    }
+
+
+def _mapping(raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput("mapping", f"is not JSON ({error})")
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidInput("mapping", 'must be an object {"Column": "target"}')
+    return value
+
+
+async def _import(
+    request: Request,
+    *,
+    format: str,
+    file: UploadFile,
+    actor_id: int,
+    default_region: str,
+    dry_run: bool,
+    **options: Any,
+) -> JSONResponse:
+    content = await file.read()
+    factory = request.app.state.session_factory
+    declare: set[str] = options.pop("declare", set())
+    with unit_of_work(factory) as session:
+        source = upload_source(
+            session,
+            format=format,
+            content=content,
+            file_name=file.filename or f"upload.{format}",
+            default_region=default_region,
+            declare=declare,
+            **options,
+        )
+        if declare and not dry_run:
+            declare_text_attributes(session, declare, entity=source.spec.entity, actor_id=actor_id)
+    report = await run_in_threadpool(
+        run_import, session_factory=factory, source=source, actor_id=actor_id, dry_run=dry_run
+    )
+    if dry_run:
+        return JSONResponse(report_body(report))
+    with factory() as session:
+        assert report.import_id is not None
+        body = jobs.import_dict(session, jobs.get_import(session, report.import_id))
+    body["dry_run"] = False
+    return JSONResponse(
+        orjson.loads(orjson.dumps(body, default=str)), status_code=status.HTTP_201_CREATED
+    )
+
+
+@router.post("/csv", status_code=status.HTTP_201_CREATED)
+async def import_csv(
+    request: Request,
+    actor: ApiWriter,
+    settings: SettingsDep,
+    file: UploadArg,
+    preset: Annotated[
+        str | None, Form(description="hubspot-contacts, salesforce-accounts...")
+    ] = None,
+    mapping: Annotated[
+        str | None, Form(description='JSON {"Column": "target"} overriding the detected mapping')
+    ] = None,
+    source: Annotated[str, Form(description="System whose ids an external column holds")] = "",
+    declare: Annotated[
+        str, Form(description="Comma-separated attribute keys to declare as text")
+    ] = "",
+    dry_run: DryRunArg = False,
+) -> JSONResponse:
+    """Import people or companies from a CSV file with a column mapping."""
+    return await _import(
+        request,
+        format="csv",
+        file=file,
+        actor_id=actor.user_id,
+        default_region=settings.default_phone_region,
+        dry_run=dry_run,
+        preset=preset,
+        mapping=_mapping(mapping),
+        namespace=source,
+        declare={k.strip() for k in declare.split(",") if k.strip()},
+    )
+
+
+@router.post("/vcard", status_code=status.HTTP_201_CREATED)
+async def import_vcard(
+    request: Request,
+    actor: ApiWriter,
+    settings: SettingsDep,
+    file: UploadArg,
+    dry_run: DryRunArg = False,
+) -> JSONResponse:
+    """Import people from a vCard 3.0 or 4.0 file."""
+    return await _import(
+        request,
+        format="vcard",
+        file=file,
+        actor_id=actor.user_id,
+        default_region=settings.default_phone_region,
+        dry_run=dry_run,
+    )
+
+
+@router.post("/jsonl", status_code=status.HTTP_201_CREATED)
+async def import_jsonl(
+    request: Request,
+    actor: ApiWriter,
+    settings: SettingsDep,
+    file: UploadArg,
+    dry_run: DryRunArg = False,
+) -> JSONResponse:
+    """Import people from JSON lines, one POST /api/v1/people body per line."""
+    return await _import(
+        request,
+        format="jsonl",
+        file=file,
+        actor_id=actor.user_id,
+        default_region=settings.default_phone_region,
+        dry_run=dry_run,
+    )
+
+
+@router.post("/email", status_code=status.HTTP_201_CREATED)
+async def import_email(
+    request: Request,
+    actor: ApiWriter,
+    settings: SettingsDep,
+    file: UploadArg,
+    our_domain: Annotated[
+        str, Form(description="Comma-separated domains of ours (their mail is 'sent')")
+    ] = "",
+    dry_run: DryRunArg = False,
+) -> JSONResponse:
+    """Import an .eml message or an .mbox archive as email events."""
+    return await _import(
+        request,
+        format="email",
+        file=file,
+        actor_id=actor.user_id,
+        default_region=settings.default_phone_region,
+        dry_run=dry_run,
+        our_domains=[d for d in our_domain.split(",") if d.strip()],
+    )
+
+
+@router.get("")
+async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
+    return {
+        "items": [
+            jobs.import_dict(session, record, issue_limit=0)
+            for record in jobs.list_imports(session)
+        ]
+    }
+
+
+@router.get("/{import_id}")
+async def get_import(import_id: int, session: SessionDep, actor: ApiActor) -> dict:
+    return jobs.import_dict(session, jobs.get_import(session, import_id))

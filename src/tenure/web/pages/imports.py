@@ -1,0 +1,222 @@
+"""The import page: upload a file, check the detected mapping on a preview, run, read the report.
+
+The uploaded bytes are kept with a draft import record (``import_files``), so the mapping
+step and the run may be served by different workers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from tenure.customers.attributes import declared_attributes
+from tenure.db.session import unit_of_work
+from tenure.ingest import jobs
+from tenure.ingest.csv_import import CsvSource, preview_rows
+from tenure.ingest.models import ImportStatus
+from tenure.ingest.presets import (
+    ORGANIZATION_BUILTINS,
+    ORGANIZATION_FIELDS,
+    PERSON_BUILTINS,
+    PERSON_FIELDS,
+    PRESETS,
+)
+from tenure.ingest.runner import declare_text_attributes, run_import
+from tenure.ingest.uploads import format_of, upload_source
+from tenure.web.deps import PageWriter, SessionDep, SettingsDep
+from tenure.web.pages.context import PageCtx
+from tenure.web.security import verify_csrf
+from tenure.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+LABELS = {
+    "ignore": "Ignore",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name (split)",
+    "job_title": "Job title",
+    "organization": "Organization name",
+    "tags": "Tags (comma-separated)",
+    "email": "Identity: email",
+    "phone": "Identity: phone",
+    "name": "Name",
+    "domain": "Domain / website",
+}
+
+
+def _targets(session: Any, record: Any, headers: list[str]) -> list[tuple[str, str]]:
+    """(value, label) of every target a column of this import may go to."""
+    entity = record.entity
+    fields = ORGANIZATION_FIELDS if entity == "organization" else PERSON_FIELDS
+    builtins = ORGANIZATION_BUILTINS if entity == "organization" else PERSON_BUILTINS
+    options = [("ignore", LABELS["ignore"])]
+    options += [(f, LABELS.get(f, f)) for f in fields]
+    if entity == "person":
+        options += [("email", LABELS["email"]), ("phone", LABELS["phone"])]
+    namespace = PRESETS[record.preset].namespace if record.preset in PRESETS else "import"
+    options.append((f"external:{namespace}", f"Identity: {namespace} record id"))
+    options += [(b, f"Attribute: {b.replace('_', ' ')}") for b in builtins]
+    declared = declared_attributes(session, entity)
+    options += [(f"attribute:{k}", f"Attribute: {d.label}") for k, d in sorted(declared.items())]
+    for header in headers:
+        key = _slug(header)
+        if key and key not in declared and key not in builtins:
+            options.append((f"new:{key}", f"New text attribute: {key}"))
+    for value in record.mapping.values():  # a preset's targets stay selectable
+        if value not in {v for v, _ in options}:
+            options.append((value, value))
+    return options
+
+
+def _slug(header: str) -> str:
+    key = re.sub(r"[^a-z0-9]+", "_", header.casefold()).strip("_")[:64]
+    return key if key and key[0].isalpha() else ""
+
+
+@router.get("/imports")
+async def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+    return render(
+        request,
+        "imports/list.html",
+        ctx=ctx,
+        imports=jobs.list_imports(session),
+        presets=PRESETS,
+    )
+
+
+@router.post("/imports")
+async def upload(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: PageWriter,
+    file: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form()],
+    preset: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    content = await file.read()
+    file_name = file.filename or "upload"
+    fmt = format_of(file_name)
+    source = upload_source(
+        session,
+        format=fmt,
+        content=content,
+        file_name=file_name,
+        default_region=settings.default_phone_region,
+        preset=preset or None,
+    )
+    record = jobs.create_draft(
+        session=session, spec=source.spec, content=content, actor_id=actor.user_id
+    )
+    session.commit()
+    return RedirectResponse(f"/imports/{record.id}", status_code=303)
+
+
+def _source(
+    session: Any,
+    record: Any,
+    settings: Any,
+    mapping: dict[str, str] | None = None,
+    declare: set[str] | None = None,
+) -> Any:
+    return upload_source(
+        session,
+        format=record.format,
+        content=jobs.import_content(session, record.id),
+        file_name=record.file_name,
+        default_region=settings.default_phone_region,
+        preset=record.preset,
+        mapping=mapping if mapping is not None else record.mapping,
+        declare=declare or set(record.options.get("declare", [])),
+        our_domains=record.options.get("our_domains"),
+    )
+
+
+@router.get("/imports/{import_id}")
+async def import_page(
+    request: Request, import_id: int, session: SessionDep, settings: SettingsDep, ctx: PageCtx
+) -> Response:
+    record = jobs.get_import(session, import_id)
+    return _render_detail(request, session, settings, ctx, record)
+
+
+def _render_detail(
+    request: Request,
+    session: Any,
+    settings: Any,
+    ctx: Any,
+    record: Any,
+    dry_run: Any = None,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {"ctx": ctx, "record": record, "dry_run": dry_run}
+    if record.status == ImportStatus.draft.value:
+        source = _source(session, record, settings)
+        if isinstance(source, CsvSource):
+            context["headers"] = source.headers
+            context["targets"] = _targets(session, record, source.headers)
+            context["rows"] = preview_rows(source)
+        else:
+            drafts = []
+            for item in source.records():
+                drafts.append(source.build(item))
+                if len(drafts) >= 10:
+                    break
+            context["drafts"] = drafts
+    else:
+        context["report"] = jobs.import_dict(session, record)
+    return render(request, "imports/detail.html", status_code=status_code, **context)
+
+
+@router.post("/imports/{import_id}/run")
+async def run(
+    request: Request,
+    import_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: PageWriter,
+    ctx: PageCtx,
+) -> Response:
+    form = await request.form()
+    verify_csrf(request, str(form.get("csrf_token") or ""))
+    record = jobs.get_import(session, import_id)
+    if record.status != ImportStatus.draft.value:
+        return RedirectResponse(f"/imports/{import_id}", status_code=303)
+    mapping: dict[str, str] = {}
+    declare: set[str] = set()
+    for column in record.mapping:
+        target = str(form.get(f"map:{column}") or record.mapping[column])
+        if target.startswith("new:"):
+            declare.add(target[4:])
+            target = "attribute:" + target[4:]
+        mapping[column] = target
+    dry_run = form.get("action") == "check"
+    factory = request.app.state.session_factory
+    with unit_of_work(factory) as work:
+        source = _source(
+            work, record, settings, mapping=mapping if record.mapping else None, declare=declare
+        )
+        if not dry_run:
+            if declare:
+                declare_text_attributes(work, declare, entity=record.entity, actor_id=actor.user_id)
+            draft = jobs.get_import(work, import_id)
+            draft.mapping, draft.options = source.spec.mapping or {}, source.spec.options or {}
+    session.expire_all()
+    report = await run_in_threadpool(
+        run_import,
+        session_factory=factory,
+        source=source,
+        actor_id=actor.user_id,
+        dry_run=dry_run,
+        import_id=None if dry_run else import_id,
+    )
+    if dry_run:
+        record.mapping = mapping
+        return _render_detail(request, session, settings, ctx, record, dry_run=report)
+    return RedirectResponse(f"/imports/{import_id}", status_code=303)
