@@ -283,16 +283,31 @@ def test_decisions_follow_the_thresholds(default_result: MatchResult) -> None:
     assert pairs["score"].is_monotonic_decreasing
 
 
-def test_a_different_given_name_is_never_merged_automatically(
+def test_a_different_given_name_needs_review_unless_the_birth_date_is_identical(
     default_result: MatchResult,
 ) -> None:
-    pairs = default_result.pairs
-    first_differs = pairs["evidence"].map(
+    evidence = default_result.pairs["evidence"]
+    first_differs = evidence.map(
         lambda e: e.get("first_name", {}).get("level", "").startswith("different")
     )
+    same_birth_date = evidence.map(
+        lambda e: e.get("date_of_birth", {}).get("level") == "exact match"
+    )
+    decisions = default_result.pairs["decision"]
 
-    assert first_differs.any()
-    assert (pairs.loc[first_differs, "decision"] == "review").all()
+    assert (first_differs & ~same_birth_date).any()
+    assert (decisions[first_differs & ~same_birth_date] == "review").all()
+
+
+def test_another_given_name_and_birth_date_are_two_people(default_result: MatchResult) -> None:
+    both_differ = default_result.pairs["evidence"].map(
+        lambda e: (
+            e.get("first_name", {}).get("level", "").startswith("different")
+            and e.get("date_of_birth", {}).get("level", "").startswith("different")
+        )
+    )
+
+    assert not both_differ.any()
 
 
 def test_switching_the_guards_off_lets_strong_pairs_through(

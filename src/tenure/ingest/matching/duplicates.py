@@ -33,24 +33,33 @@ class MatchConfig:
     """Thresholds and blocking of the duplicate matcher.
 
     The default thresholds were chosen on FEBRL dataset3 (see bench/dedup.py): at 0.999
-    the automatic merges were all correct there, and between 0.6 and 0.999 a reviewer
-    sees few false alarms. ``max_block_size`` bounds the cost of a rule whose key is shared
+    the automatic merges were all correct there, and true pairs score near 1 while false
+    ones spread over the whole range, so a review band from 0.9 loses almost no recall.
+    ``max_block_size`` bounds the cost of a rule whose key is shared
     by very many records (a postcode with 5,000 customers would alone give 12.5M pairs):
     such a block is skipped for that rule and reported in ``MatchResult.skipped_blocks``.
 
     Two guards stand on top of the probability, because relatives share a family name,
     an address and often a phone, and the model (which treats fields as independent) adds
-    those up as strong evidence: a pair that is "different" on any field of
-    ``review_if_different`` is never merged automatically, only proposed for review; a
-    pair "different" on every field of ``reject_if_all_different`` (another given name
-    *and* another birth date) is two people and is not returned. On FEBRL dataset3 the
-    second guard drops 42 of the 6,538 true pairs; on the synthetic base it removes the
-    household false alarms. Empty sets switch a guard off.
+    those up as strong evidence:
+
+    - a pair that is "different" on a field of ``review_if_different`` is not merged
+      automatically, only proposed for review, unless another field of
+      ``difference_excused_by_identical`` is an exact match (a different given name with
+      the same birth date is usually a typo or a second given name; with another birth
+      date, or none, it is as likely a sibling or a spouse);
+    - a pair "different" on every field of ``reject_if_all_different`` (another given
+      name *and* another birth date) is two people and is not returned. On FEBRL
+      dataset3 this drops 42 of the 6,538 true pairs; on the synthetic base it removes
+      most household false alarms.
+
+    Empty sets switch a guard off.
     """
 
     auto_threshold: float = 0.999
     review_threshold: float = 0.9
     review_if_different: frozenset[str] = frozenset({"first_name", "date_of_birth"})
+    difference_excused_by_identical: frozenset[str] = frozenset({"date_of_birth"})
     reject_if_all_different: frozenset[str] = frozenset({"first_name", "date_of_birth"})
     blocking_rules: tuple[BlockingRule, ...] = DEFAULT_BLOCKING_RULES
     max_block_size: int = 1000
@@ -60,7 +69,12 @@ class MatchConfig:
 
     def __post_init__(self) -> None:
         known = {comparison.field for comparison in FIELDS}
-        unknown = (self.review_if_different | self.reject_if_all_different) - known
+        named = (
+            self.review_if_different
+            | self.difference_excused_by_identical
+            | self.reject_if_all_different
+        )
+        unknown = named - known
         if unknown:
             raise ValueError(f"unknown compared fields {sorted(unknown)}; known: {sorted(known)}")
         if not 0.0 < self.review_threshold <= self.auto_threshold <= 1.0:
@@ -135,19 +149,33 @@ def _evidence(
     return evidence
 
 
-def _conflicts(
-    compared: ComparedPairs, fields: frozenset[str], *, require_all: bool = False
-) -> np.ndarray:
-    """Pairs whose level is "different" on any (or all) of ``fields``."""
-    if not fields:
-        return np.zeros(len(compared.left), dtype=bool)
-    different = [
-        compared.levels[:, column] == len(comparison.levels) - 1
-        for column, comparison in enumerate(FIELDS)
-        if comparison.field in fields
-    ]
-    combine = np.logical_and if require_all else np.logical_or
-    return combine.reduce(different, axis=0)
+def _is_different(compared: ComparedPairs, field: str) -> np.ndarray:
+    column = next(k for k, comparison in enumerate(FIELDS) if comparison.field == field)
+    return compared.levels[:, column] == len(FIELDS[column].levels) - 1
+
+
+def _is_identical(compared: ComparedPairs, field: str) -> np.ndarray:
+    column = next(k for k, comparison in enumerate(FIELDS) if comparison.field == field)
+    return compared.levels[:, column] == 0
+
+
+def _needs_review(compared: ComparedPairs, config: MatchConfig) -> np.ndarray:
+    """Pairs with a difference on a guarded field that no identical field excuses."""
+    needs_review = np.zeros(len(compared.left), dtype=bool)
+    for guarded in config.review_if_different:
+        excused = np.zeros(len(compared.left), dtype=bool)
+        for other in config.difference_excused_by_identical - {guarded}:
+            excused |= _is_identical(compared, other)
+        needs_review |= _is_different(compared, guarded) & ~excused
+    return needs_review
+
+
+def _ruled_out(compared: ComparedPairs, fields: frozenset[str]) -> np.ndarray:
+    """Pairs "different" on every one of ``fields`` (none when ``fields`` is empty)."""
+    ruled_out = np.full(len(compared.left), bool(fields))
+    for guarded in fields:
+        ruled_out &= _is_different(compared, guarded)
+    return ruled_out
 
 
 def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) -> MatchResult:
@@ -166,8 +194,8 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
             skipped_blocks=candidates.skipped_blocks,
         )
     compared = compare_pairs(prepared, candidates.left, candidates.right)
-    conflicts = _conflicts(compared, config.review_if_different)
-    ruled_out = _conflicts(compared, config.reject_if_all_different, require_all=True)
+    needs_review = _needs_review(compared, config)
+    ruled_out = _ruled_out(compared, config.reject_if_all_different)
     u = estimate_u(prepared, config.u_sample_pairs, config.seed)
     model = train_model(
         compared.levels,
@@ -181,7 +209,7 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
     selected = np.flatnonzero((probability >= config.review_threshold) & ~ruled_out)
     selected = selected[np.argsort(-probability[selected], kind="stable")]
     scores = probability[selected]
-    automatic = (scores >= config.auto_threshold) & ~conflicts[selected]
+    automatic = (scores >= config.auto_threshold) & ~needs_review[selected]
     pairs = pd.DataFrame(
         {
             "left_id": prepared.record_ids[compared.left[selected]],
