@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tenure.customers.identities import normalize_email_identity
 from tenure.customers.models import Identity, IdentityKind, Person
-from tenure.db.bulk import insert_rows
+from tenure.db.bulk import insert_rows, member_of
 from tenure.db.types import utcnow
 from tenure.errors import InvalidInput
 from tenure.identity.audit import record_audit
@@ -34,15 +34,6 @@ from tenure.timeline.schemas import (
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 _batch_adapter: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
-
-# SQLite allows 32,766 bound parameters per statement; 900 keeps IN lists well under it
-# on old builds (999) too.
-_IN_CHUNK = 900
-
-
-def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _problems(error: ValidationError) -> list[ItemProblem]:
@@ -62,32 +53,36 @@ def _existing_event_ids(
     for source, client_id in keys:
         by_source.setdefault(source, []).append(client_id)
     found: dict[tuple[str, str], int] = {}
+    connection = session.connection()
     for source, client_ids in by_source.items():
-        for chunk in _chunks(client_ids):
-            rows = session.execute(
-                select(Event.client_event_id, Event.id).where(
-                    Event.source == source, Event.client_event_id.in_(chunk)
-                )
+        rows = connection.execute(
+            select(Event.client_event_id, Event.id).where(
+                Event.source == source,
+                member_of(connection, Event.client_event_id, client_ids),
             )
-            for client_id, event_id in rows:
-                found[(source, client_id)] = event_id
+        )
+        for client_id, event_id in rows:
+            found[(source, client_id)] = event_id
     return found
 
 
 def _existing_people(session: Session, person_ids: set[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in _chunks(sorted(person_ids)):
-        found.update(session.scalars(select(Person.id).where(Person.id.in_(chunk))))
-    return found
+    if not person_ids:
+        return set()
+    connection = session.connection()
+    query = select(Person.id).where(member_of(connection, Person.id, sorted(person_ids)))
+    return set(connection.scalars(query))
 
 
 def _people_by_email(session: Session, emails: set[str], actor_id: int | None) -> dict[str, int]:
     """Person id per normalized email; unknown emails get a new person."""
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(emails)):
-        rows = session.execute(
+    if emails:
+        connection = session.connection()
+        rows = connection.execute(
             select(Identity.value, Identity.person_id).where(
-                Identity.kind == IdentityKind.email.value, Identity.value.in_(chunk)
+                Identity.kind == IdentityKind.email.value,
+                member_of(connection, Identity.value, sorted(emails)),
             )
         )
         found.update({value: person_id for value, person_id in rows})
