@@ -3,6 +3,18 @@
 No database and no I/O: every function takes and returns DataFrames, Series or numbers,
 so it works the same from a notebook, the web app or a worker. Time units follow the RFM
 summary (weeks by default); money is whatever currency the amounts are in.
+
+Examples
+--------
+From a purchase log with ``customer_id``, ``date`` and ``amount`` columns::
+
+    summary = rfm_summary(log, calibration_end="1997-09-30", observation_end="1998-06-30")
+    purchases = BetaGeo().fit(summary)          # or ParetoNBD()
+    spend = GammaGamma().fit(summary)
+    summary["p_alive"] = purchases.p_alive(summary)
+    summary["clv"] = clv(purchases, spend, summary, horizon_months=12,
+                         annual_discount_rate=0.10, margin=0.30)
+    check = backtest(BetaGeo(), summary)        # holdout accuracy, by frequency
 """
 
 from tenure.analytics.backtest import BacktestResult, backtest

@@ -91,8 +91,8 @@ def _neg_grad(
 class BetaGeo:
     """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005).
 
-    Attributes (after :meth:`fit`)
-    ------------------------------
+    Attributes
+    ----------
     params : dict
         ``r``, ``alpha`` (time units of the summary), ``a``, ``b``.
     log_likelihood : float

@@ -61,8 +61,8 @@ def _log_likelihood(theta: FloatArray, x: FloatArray, tx: FloatArray, n: FloatAr
 class BetaGeoBeta:
     """BG/BB model of transactions at discrete opportunities (Fader, Hardie & Shang 2010).
 
-    Attributes (after :meth:`fit`)
-    ------------------------------
+    Attributes
+    ----------
     params : dict
         ``alpha``, ``beta`` (transaction probability), ``gamma``, ``delta`` (dropout).
     log_likelihood : float

@@ -102,8 +102,8 @@ def calibration_table(
 class ChurnModel:
     """Churn probability with reasons, chosen and calibrated by cross-validation.
 
-    Attributes (after :meth:`fit`)
-    ------------------------------
+    Attributes
+    ----------
     chosen : str
         ``"logistic"``, ``"gradient_boosting"`` or ``"blend"``.
     calibration : str

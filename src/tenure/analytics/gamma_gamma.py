@@ -42,8 +42,8 @@ def _log_density(theta: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
 class GammaGamma:
     """Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Fader & Hardie 2013).
 
-    Attributes (after :meth:`fit`)
-    ------------------------------
+    Attributes
+    ----------
     params : dict
         ``p``, ``q``, ``gamma`` (``gamma`` in currency units, the note's ``v``).
     log_likelihood : float

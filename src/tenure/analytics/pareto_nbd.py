@@ -153,8 +153,8 @@ def _log_likelihood(theta: FloatArray, rows: _Rows) -> FloatArray:
 class ParetoNBD:
     """Pareto/NBD model (Schmittlein, Morrison & Colombo 1987; Fader & Hardie 2005).
 
-    Attributes (after :meth:`fit`)
-    ------------------------------
+    Attributes
+    ----------
     params : dict
         ``r``, ``alpha``, ``s``, ``beta`` (``alpha``, ``beta`` in the summary's time unit).
     log_likelihood : float
