@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tenure.db.session import unit_of_work
@@ -67,6 +68,7 @@ def _mapping(raw: str | None) -> dict[str, str]:
 
 async def _import(
     request: Request,
+    session: Session,
     *,
     format: str,
     file: UploadFile,
@@ -76,11 +78,14 @@ async def _import(
     **options: Any,
 ) -> JSONResponse:
     content = await file.read()
+    # End the request session's read (the token look-up) before a long import: an open
+    # read transaction would pin SQLite's WAL snapshot for the whole run.
+    session.commit()
     factory = request.app.state.session_factory
     declare: set[str] = options.pop("declare", set())
-    with unit_of_work(factory) as session:
+    with unit_of_work(factory) as work:
         source = upload_source(
-            session,
+            work,
             format=format,
             content=content,
             file_name=file.filename or f"upload.{format}",
@@ -95,9 +100,9 @@ async def _import(
     )
     if dry_run:
         return JSONResponse(report_body(report))
-    with factory() as session:
+    with factory() as reader:
         assert report.import_id is not None
-        body = jobs.import_dict(session, jobs.get_import(session, report.import_id))
+        body = jobs.import_dict(reader, jobs.get_import(reader, report.import_id))
     body["dry_run"] = False
     return JSONResponse(
         orjson.loads(orjson.dumps(body, default=str)), status_code=status.HTTP_201_CREATED
@@ -107,6 +112,7 @@ async def _import(
 @router.post("/csv", status_code=status.HTTP_201_CREATED)
 async def import_csv(
     request: Request,
+    session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
     file: UploadArg,
@@ -125,6 +131,7 @@ async def import_csv(
     """Import people or companies from a CSV file with a column mapping."""
     return await _import(
         request,
+        session,
         format="csv",
         file=file,
         actor_id=actor.user_id,
@@ -140,6 +147,7 @@ async def import_csv(
 @router.post("/vcard", status_code=status.HTTP_201_CREATED)
 async def import_vcard(
     request: Request,
+    session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
     file: UploadArg,
@@ -148,6 +156,7 @@ async def import_vcard(
     """Import people from a vCard 3.0 or 4.0 file."""
     return await _import(
         request,
+        session,
         format="vcard",
         file=file,
         actor_id=actor.user_id,
@@ -159,6 +168,7 @@ async def import_vcard(
 @router.post("/jsonl", status_code=status.HTTP_201_CREATED)
 async def import_jsonl(
     request: Request,
+    session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
     file: UploadArg,
@@ -167,6 +177,7 @@ async def import_jsonl(
     """Import people from JSON lines, one POST /api/v1/people body per line."""
     return await _import(
         request,
+        session,
         format="jsonl",
         file=file,
         actor_id=actor.user_id,
@@ -178,6 +189,7 @@ async def import_jsonl(
 @router.post("/email", status_code=status.HTTP_201_CREATED)
 async def import_email(
     request: Request,
+    session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
     file: UploadArg,
@@ -189,6 +201,7 @@ async def import_email(
     """Import an .eml message or an .mbox archive as email events."""
     return await _import(
         request,
+        session,
         format="email",
         file=file,
         actor_id=actor.user_id,

@@ -197,6 +197,7 @@ async def run(
             target = "attribute:" + target[4:]
         mapping[column] = target
     dry_run = form.get("action") == "check"
+    session.commit()  # end this request's read before the long import (see api/imports.py)
     factory = request.app.state.session_factory
     with unit_of_work(factory) as work:
         source = _source(
