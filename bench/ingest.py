@@ -26,12 +26,12 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import report, served  # noqa: E402
+from _common import report, served
 
-from tenure.db.engine import create_db_engine  # noqa: E402
-from tenure.db.migrate import upgrade_database  # noqa: E402
-from tenure.db.session import make_session_factory, unit_of_work  # noqa: E402
-from tenure.identity.actions import create_api_token, create_user  # noqa: E402
+from tenure.db.engine import create_db_engine
+from tenure.db.migrate import upgrade_database
+from tenure.db.session import make_session_factory, unit_of_work
+from tenure.identity.actions import create_api_token, create_user
 
 BATCH = 10_000
 PEOPLE = 10_000
@@ -80,9 +80,16 @@ def prepare(path: Path) -> tuple[str, str]:
 def bench_raw(path: Path, events: list[dict]) -> float:
     rows = [
         (
-            e["person_id"], e["occurred_at"].replace("T", " ").replace("+00:00", ".000000"),
-            "2026-01-01 00:00:00.000000", e["type"], e["channel"], e["source"],
-            e["client_event_id"], e.get("amount_minor"), e.get("currency"), "{}",
+            e["person_id"],
+            e["occurred_at"].replace("T", " ").replace("+00:00", ".000000"),
+            "2026-01-01 00:00:00.000000",
+            e["type"],
+            e["channel"],
+            e["source"],
+            e["client_event_id"],
+            e.get("amount_minor"),
+            e.get("currency"),
+            "{}",
         )
         for e in events
     ]
@@ -139,7 +146,7 @@ def main() -> None:
     count = args.events - args.events % BATCH or BATCH
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        raw_url, _ = prepare(directory / "raw.db")
+        prepare(directory / "raw.db")
         raw = bench_raw(directory / "raw.db", make_events(count, "raw"))
         http_url, token = prepare(directory / "http.db")
         fresh, repeat = bench_http(http_url, token, make_events(count, "http"))
@@ -150,7 +157,11 @@ def main() -> None:
         [
             ("raw sqlite3.executemany (baseline)", f"{raw:,.0f} events/s", "1.00x"),
             ("HTTP POST /api/v1/events, new", f"{fresh:,.0f} events/s", f"{fresh / raw:.2f}x"),
-            ("HTTP POST /api/v1/events, repeats", f"{repeat:,.0f} events/s", f"{repeat / raw:.2f}x"),
+            (
+                "HTTP POST /api/v1/events, repeats",
+                f"{repeat:,.0f} events/s",
+                f"{repeat / raw:.2f}x",
+            ),
             ("tenure events import (JSONL)", f"{jsonl:,.0f} events/s", f"{jsonl / raw:.2f}x"),
         ],
     )

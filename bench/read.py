@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA_DIR, free_port, report, served  # noqa: E402
+from _common import DATA_DIR, free_port, report, served
 
-from tenure.db.engine import create_db_engine  # noqa: E402
-from tenure.db.migrate import upgrade_database  # noqa: E402
-from tenure.db.session import make_session_factory, unit_of_work  # noqa: E402
-from tenure.identity.actions import create_api_token, create_user  # noqa: E402
+from tenure.db.engine import create_db_engine
+from tenure.db.migrate import upgrade_database
+from tenure.db.session import make_session_factory, unit_of_work
+from tenure.identity.actions import create_api_token, create_user
 
 EVENT_INDEXES = ("ix_events_person_time", "ix_events_person_type_time")
 
@@ -78,9 +78,8 @@ def generate(path: Path, people: int, events: int) -> None:
     with unit_of_work(make_session_factory(engine)) as session:
         create_user(session=session, email="bench@example.com", role="admin", password=None)
     engine.dispose()
-    print(
-        f"generated {people:,} people and {events:,} events in {time.perf_counter() - started:.0f} s"
-    )
+    elapsed = time.perf_counter() - started
+    print(f"generated {people:,} people and {events:,} events in {elapsed:.0f} s")
 
 
 def token_for(url: str) -> str:
@@ -142,7 +141,8 @@ def main() -> None:
     list_lua = lua(
         DATA_DIR,
         "list",
-        f'request = function()\n  return wrk.format("GET", "/api/v1/people?limit=50", {auth})\nend\n',
+        "request = function()\n"
+        f'  return wrk.format("GET", "/api/v1/people?limit=50", {auth})\nend\n',
     )
     with served(url) as base:
         person = wrk(base, person_lua, args.seconds)

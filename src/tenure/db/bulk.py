@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Table, any_, func, insert, select
 from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.sql import FromClause
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
@@ -63,7 +64,7 @@ def _sqlite_rows(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
 
 def insert_rows(
     connection: Connection,
-    table: Table,
+    table: Table | FromClause,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
@@ -72,6 +73,7 @@ def insert_rows(
     """Insert ``rows`` (tuples in ``columns`` order); return their ids in order if asked."""
     if not rows:
         return []
+    assert isinstance(table, Table), "insert_rows takes a table (Model.__table__)"
     if connection.dialect.name == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"

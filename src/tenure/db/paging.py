@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy.orm import QueryableAttribute
 
 from tenure.errors import InvalidInput
 
@@ -43,8 +44,8 @@ def decode_cursor(cursor: str) -> Cursor:
 def apply_keyset(
     query: Select[Any],
     *,
-    sort_column: ColumnElement[Any],
-    id_column: ColumnElement[Any],
+    sort_column: ColumnElement[Any] | QueryableAttribute[Any],
+    id_column: ColumnElement[Any] | QueryableAttribute[Any],
     descending: bool,
     cursor: str | None,
     limit: int,

@@ -61,8 +61,8 @@ def _existing_event_ids(
                 member_of(connection, Event.client_event_id, client_ids),
             )
         )
-        for client_id, event_id in rows:
-            found[(source, client_id)] = event_id
+        for stored_id, event_id in rows:
+            found[(source, str(stored_id))] = event_id
     return found
 
 
@@ -151,7 +151,7 @@ def _ingest_once(
     duplicates: list[DuplicateEvent] = []
     valid, rejected = _validate(raw_items)
 
-    keys = {(e.source, e.client_event_id) for _, e in valid if e.client_event_id}
+    keys = {(e.source, e.client_event_id) for _, e in valid if e.client_event_id is not None}
     stored_before = _existing_event_ids(session, keys) if keys else {}
     known_people = _existing_people(session, {e.person_id for _, e in valid if e.person_id})
 

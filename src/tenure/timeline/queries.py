@@ -95,7 +95,7 @@ def order_summary(session: Session, person_id: int) -> dict[str, Any]:
     rows = session.connection().execute(_ORDER_TOTALS, {"person_id": person_id}).all()
     order_count = 0
     first = last = None
-    revenue: dict[str, int] = {}
+    revenue: dict[str | None, int] = {}
     for kind, currency, count, total, earliest, latest in rows:
         sign = 1 if kind == "order" else -1
         revenue[currency] = revenue.get(currency, 0) + sign * int(total or 0)
@@ -105,7 +105,10 @@ def order_summary(session: Session, person_id: int) -> dict[str, Any]:
             last = latest if last is None or latest > last else last
     return {
         "order_count": order_count,
-        "revenue": [{"currency": c, "amount_minor": a} for c, a in sorted(revenue.items())],
+        "revenue": [
+            {"currency": c, "amount_minor": a}
+            for c, a in sorted(revenue.items(), key=lambda item: item[0] or "")
+        ],
         "first_order_at": first,
         "last_order_at": last,
     }

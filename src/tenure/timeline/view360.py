@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tenure.customers.schemas import ConsentOut, PersonOut
+from tenure.scores.schemas import PersonScoresOut
 from tenure.timeline.schemas import EventOut, OpenTask, OrderSummary, RecentNote
 
 
@@ -12,3 +13,4 @@ class Person360(PersonOut):
     recent_events: list[EventOut]
     open_tasks: list[OpenTask]
     notes: list[RecentNote]
+    scores: PersonScoresOut | None = None

@@ -18,6 +18,7 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
+from tenure.scores.queries import person_scores
 from tenure.timeline.queries import person_360, person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.timeline.view360 import Person360
@@ -71,7 +72,7 @@ async def create_person(
 
 @router.get("/{person_id}", response_model=Person360)
 async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> dict:
-    return person_360(session, person_id)
+    return {**person_360(session, person_id), "scores": person_scores(session, person_id)}
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
@@ -105,7 +106,7 @@ async def get_timeline(
     person_id: int,
     session: SessionDep,
     actor: ApiActor,
-    type: Annotated[list[str], Query(description="Only these event types")] = [],
+    type: Annotated[list[str] | None, Query(description="Only these event types")] = None,
     channel: Annotated[list[str] | None, Query(description="Only these channels")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
