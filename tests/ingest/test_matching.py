@@ -17,8 +17,9 @@ from tenure.ingest.matching import (
     match_records,
 )
 from tenure.ingest.matching.blocking import generate_candidate_pairs, pairs_within_blocks
-from tenure.ingest.matching.comparisons import FIELDS, compare_pairs
+from tenure.ingest.matching.comparisons import FIELDS, Comparison, compare_pairs
 from tenure.ingest.matching.records import clean_name, prepare_records, soundex
+from tenure.ingest.matching.scoring import FieldModel, MatchModel
 from tenure.ingest.matching.similarity import are_nicknames
 from tenure.ingest.matching.synthetic import generate_base
 
@@ -45,51 +46,19 @@ def _column(field: str) -> int:
 def base_with_known_people() -> pd.DataFrame:
     """A 2,000-record synthetic base plus hand-written people whose pairs we know."""
     records = generate_base(2000, seed=7).records
-    extra = pd.DataFrame(
-        [
-            {
-                "record_id": "william",
-                "first_name": "William",
-                "last_name": "Okonkwo-Smith",
-                "emails": ["w.okonkwo@example.org"],
-                "phones": ["+61299990001"],
-                "date_of_birth": "1980-03-04",
-                "city": "Springfield",
-                "postcode": "2999",
-            },
-            {
-                "record_id": "bill",
-                "first_name": "bill",
-                "last_name": "okonkwo smith",
-                "emails": ["W.Okonkwo@example.org"],
-                "phones": [],
-                "date_of_birth": "1980-04-03",
-                "city": "springfield",
-                "postcode": "2999",
-            },
-            {
-                "record_id": "swapped",
-                "first_name": "Quentin",
-                "last_name": "Abernathy",
-                "emails": [],
-                "phones": ["+61299990002"],
-                "date_of_birth": "1975-11-20",
-                "street_number": "14",
-                "address_line1": "Wattle Grove",
-                "postcode": "2998",
-            },
-            {
-                "record_id": "swapped-copy",
-                "first_name": "Abernathy",
-                "last_name": "Quentin",
-                "emails": [],
-                "phones": ["+61299990002"],
-                "date_of_birth": "1975-11-02",
-                "street_number": "14",
-                "address_line1": "wattle grove",
-                "postcode": "2998",
-            },
-        ]
+    columns = ["record_id", "first_name", "last_name", "emails", "phones", "date_of_birth"]
+    people = [
+        ["william", "William", "Okonkwo-Smith", ["w.okonkwo@example.org"], ["+61299990001"],
+         "1980-03-04"],
+        ["bill", "bill", "okonkwo smith", ["W.Okonkwo@example.org"], [], "1980-04-03"],
+        ["swapped", "Quentin", "Abernathy", [], ["+61299990002"], "1975-11-20"],
+        ["swapped-copy", "Abernathy", "Quentin", [], ["+61299990002"], "1975-11-02"],
+    ]  # fmt: skip
+    extra = pd.DataFrame(people, columns=columns).assign(
+        street_number=[None, None, "14", "14"],
+        address_line1=[None, None, "Wattle Grove", "wattle grove"],
+        city=["Springfield", "springfield", None, None],
+        postcode=["2999", "2999", "2998", "2998"],
     )
     return pd.concat([records, extra], ignore_index=True)
 
@@ -244,6 +213,31 @@ def test_missing_values_are_not_compared() -> None:
     assert (compared.levels[0] == -1).all()
 
 
+# --- scoring ---------------------------------------------------------------------------
+
+
+def test_exact_matches_on_common_names_weigh_less_than_on_rare_ones() -> None:
+    # m and u as the model could estimate them: 90% of duplicates share the family name,
+    # 1 in 1,000 random pairs do. Other fields are unobserved and weigh nothing.
+    def field_model(comparison: Comparison) -> FieldModel:
+        if comparison.field == "last_name":
+            m, u = np.array([0.9, 0.04, 0.03, 0.03]), np.array([0.001, 0.001, 0.001, 0.997])
+            return FieldModel(comparison, m, u, observed=True)
+        uniform = np.full(len(comparison.levels), 1 / len(comparison.levels))
+        return FieldModel(comparison, uniform, uniform, observed=False)
+
+    model = MatchModel(prior=0.5, fields=tuple(field_model(c) for c in FIELDS))
+    column = _column("last_name")
+    levels = np.full((3, len(FIELDS)), -1, dtype=np.int8)
+    levels[:, column] = 0
+    share = np.array([0.02, 0.001, 1e-6], dtype=np.float32)  # smith, average, one of a kind
+
+    weights = model.field_weights(levels, {"last_name": share})[:, column]
+
+    # log2(0.9 / 0.02), log2(0.9 / 0.001), then capped at 3 bits over the average.
+    np.testing.assert_allclose(weights, [5.49, 9.81, 12.81], atol=0.01)
+
+
 # --- find_duplicates -------------------------------------------------------------------
 
 
@@ -259,7 +253,9 @@ def test_known_duplicates_are_found_with_readable_evidence(default_result: Match
         "nickname (bill / william)",
     )
     assert evidence["first_name"]["weight"] > 0
-    assert evidence["last_name"]["level"] == "exact match"
+    # "okonkwo smith" is held by these two records only: a rare name weighs more.
+    assert evidence["last_name"]["level"] == "exact match (uncommon name)"
+    assert evidence["last_name"]["weight"] > evidence["first_name"]["weight"]
     assert evidence["date_of_birth"]["level"].startswith("day and month swapped")
     assert evidence["email"]["level"] == "shared email address"
     assert evidence["email"]["weight"] > 5
@@ -269,7 +265,8 @@ def test_known_duplicates_are_found_with_readable_evidence(default_result: Match
 def test_swapped_names_are_explained(default_result: MatchResult) -> None:
     evidence = _pair(default_result.pairs, "swapped", "swapped-copy")["evidence"]
 
-    assert evidence["first_name"]["level"] == "exact match, first and last names swapped"
+    assert evidence["first_name"]["level"].startswith("exact match")
+    assert evidence["first_name"]["level"].endswith(", first and last names swapped")
     assert evidence["date_of_birth"]["level"].startswith("transposed digits")
 
 

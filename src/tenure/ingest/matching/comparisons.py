@@ -128,6 +128,19 @@ class ComparedPairs:
     right: np.ndarray
     levels: np.ndarray  # int8, shape (pairs, len(FIELDS)), -1 = not comparable
     names_swapped: np.ndarray  # bool: first/last of the right record were swapped to compare
+    # Share of records carrying the agreed value, for exact name matches (NaN otherwise):
+    # the term frequency that scoring uses to weigh "smith = smith" below "quilliam =
+    # quilliam".
+    exact_value_share: dict[str, np.ndarray]
+
+    def subset(self, rows: np.ndarray) -> ComparedPairs:
+        return ComparedPairs(
+            left=self.left[rows],
+            right=self.right[rows],
+            levels=self.levels[rows],
+            names_swapped=self.names_swapped[rows],
+            exact_value_share={k: v[rows] for k, v in self.exact_value_share.items()},
+        )
 
 
 def _select(conditions: list[np.ndarray], comparable: np.ndarray) -> np.ndarray:
@@ -145,9 +158,22 @@ def _without_spaces(prepared: PreparedRecords, column: str) -> pd.Series:
     return prepared.values[column].str.replace(" ", "", regex=False)
 
 
+def _value_share(codes: np.ndarray, size: int) -> np.ndarray:
+    """Per code, the share of the non-missing values that carry it."""
+    counts = np.bincount(codes[codes >= 0], minlength=size).astype(np.float64)
+    return counts / max(counts.sum(), 1.0)
+
+
+def _exact_share(level: np.ndarray, value_codes: np.ndarray, share: np.ndarray) -> np.ndarray:
+    result = np.full(len(level), np.nan, dtype=np.float32)
+    exact = level == 0
+    result[exact] = share[value_codes[exact]]
+    return result
+
+
 def _compare_names(
     prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     (first, last), names = factorize(prepared.column("first_name"), prepared.column("last_name"))
     lf, ll, rf, rl = first[left], last[left], first[right], last[right]
     first_jw = score_code_pairs(lf, rf, names, JaroWinkler.similarity)
@@ -188,7 +214,11 @@ def _compare_names(
     last_levels = _select(
         [ll == rl, last_edits <= 1, last_jw >= _SIMILAR_NAME], (ll >= 0) & (rl >= 0)
     )
-    return first_levels, last_levels, swapped
+    shares = {
+        "first_name": _exact_share(first_levels, lf, _value_share(first, len(names))),
+        "last_name": _exact_share(last_levels, ll, _value_share(last, len(names))),
+    }
+    return first_levels, last_levels, swapped, shares
 
 
 def _compare_dates(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -314,7 +344,7 @@ def _compare_organization(
 
 def compare_pairs(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> ComparedPairs:
     """Comparison levels of every candidate pair, one column per entry of FIELDS."""
-    first, last, swapped = _compare_names(prepared, left, right)
+    first, last, swapped, shares = _compare_names(prepared, left, right)
     by_field = {
         "first_name": first,
         "last_name": last,
@@ -329,4 +359,6 @@ def compare_pairs(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
         "organization": _compare_organization(prepared, left, right),
     }
     levels = np.column_stack([by_field[comparison.field] for comparison in FIELDS])
-    return ComparedPairs(left=left, right=right, levels=levels, names_swapped=swapped)
+    return ComparedPairs(
+        left=left, right=right, levels=levels, names_swapped=swapped, exact_value_share=shares
+    )

@@ -119,10 +119,10 @@ def _evidence(
     selected: np.ndarray,
 ) -> list[dict[str, dict[str, object]]]:
     """Per pair: {field: {"level": words, "weight": bits}} for every comparable field."""
-    levels = compared.levels[selected]
-    weights = model.field_weights(levels)
-    left, right = compared.left[selected], compared.right[selected]
-    swapped = compared.names_swapped[selected]
+    chosen = compared.subset(selected)
+    levels, left, right, swapped = chosen.levels, chosen.left, chosen.right, chosen.names_swapped
+    weights = model.field_weights(levels, chosen.exact_value_share)
+    frequency_adjustment = weights - model.field_weights(levels)
     evidence: list[dict[str, dict[str, object]]] = [{} for _ in range(len(left))]
     for column, comparison in enumerate(FIELDS):
         present = np.flatnonzero(levels[:, column] >= 0)
@@ -140,6 +140,10 @@ def _evidence(
         for p, a, b in zip(present, left_values, right_values, strict=True):
             level = int(levels[p, column])
             words = comparison.levels[level].format(left=a, right=b)
+            if frequency_adjustment[p, column] <= -1.0:
+                words += " (common name)"
+            elif frequency_adjustment[p, column] >= 1.0:
+                words += " (uncommon name)"
             if swapped[p] and comparison.field in ("first_name", "last_name"):
                 words += ", first and last names swapped"
             evidence[p][comparison.field] = {
@@ -204,7 +208,7 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
         u,
         max_iterations=config.em_max_iterations,
     )
-    probability = match_probability(model.match_weight(compared.levels))
+    probability = match_probability(model.match_weight(compared.levels, compared.exact_value_share))
 
     selected = np.flatnonzero((probability >= config.review_threshold) & ~ruled_out)
     selected = selected[np.argsort(-probability[selected], kind="stable")]

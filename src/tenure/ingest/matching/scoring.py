@@ -17,6 +17,7 @@ base yields millions of candidate pairs but only a few thousand patterns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,8 @@ from tenure.ingest.matching.records import PreparedRecords
 # "shared phone number" in a small base) from getting u = 0 and an infinite weight.
 _U_PSEUDO_COUNT = 0.5
 _M_FLOOR = 1e-6
+# At most this many bits are added to an exact match on a rare value (8x the odds).
+_MAX_RARE_VALUE_BOOST = 3.0
 
 
 @dataclass(frozen=True)
@@ -73,17 +76,35 @@ class MatchModel:
     fields: tuple[FieldModel, ...]
     sessions: tuple[TrainingSession, ...] = ()
 
-    def field_weights(self, levels: np.ndarray) -> np.ndarray:
-        """Weight (bits) of every field of every pair; 0 where the field was not comparable."""
+    def field_weights(
+        self, levels: np.ndarray, exact_value_share: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Weight (bits) of every field of every pair; 0 where the field was not comparable.
+
+        ``exact_value_share`` (field -> share of records with the agreed value, NaN when
+        not an exact match) applies splink's term-frequency adjustment: an exact match on
+        a value held by a share p of records weighs log2(m_exact / p) instead of
+        log2(m_exact / u_exact), since two strangers agree on that value with probability
+        about p given one of them has it. The boost for rare values is capped, because a
+        value seen once is as often a typo repeated by an import as a rare name.
+        """
         result = np.zeros(levels.shape, dtype=np.float64)
         for column, field in enumerate(self.fields):
             present = levels[:, column] >= 0
             result[present, column] = field.weights[levels[present, column]]
+            share = (exact_value_share or {}).get(field.comparison.field)
+            if share is None or not field.observed:
+                continue
+            adjusted = ~np.isnan(share)
+            adjustment = np.log2(field.u[0] / np.maximum(share[adjusted], 1e-12))
+            result[adjusted, column] += np.minimum(adjustment, _MAX_RARE_VALUE_BOOST)
         return result
 
-    def match_weight(self, levels: np.ndarray) -> np.ndarray:
+    def match_weight(
+        self, levels: np.ndarray, exact_value_share: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray:
         prior_weight = np.log2(self.prior / (1.0 - self.prior))
-        return prior_weight + self.field_weights(levels).sum(axis=1)
+        return prior_weight + self.field_weights(levels, exact_value_share).sum(axis=1)
 
 
 def match_probability(weight: np.ndarray) -> np.ndarray:
