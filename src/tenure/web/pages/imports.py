@@ -153,11 +153,18 @@ def _render_detail(
     ctx: Any,
     record: Any,
     dry_run: Any = None,
-    status_code: int = 200,
+    chosen: dict[str, str] | None = None,
+    declare: set[str] | None = None,
 ) -> Response:
-    context: dict[str, Any] = {"ctx": ctx, "record": record, "dry_run": dry_run}
+    context: dict[str, Any] = {
+        "ctx": ctx,
+        "record": record,
+        "dry_run": dry_run,
+        "chosen": chosen or record.mapping,
+    }
     if record.status == ImportStatus.draft.value:
-        source = _source(session, record, settings)
+        mapping = {c: t.replace("new:", "attribute:", 1) for c, t in (chosen or {}).items()}
+        source = _source(session, record, settings, mapping=mapping or None, declare=declare)
         if isinstance(source, CsvSource):
             context["headers"] = source.headers
             context["targets"] = _targets(session, record, source.headers)
@@ -171,7 +178,7 @@ def _render_detail(
             context["drafts"] = drafts
     else:
         context["report"] = jobs.import_dict(session, record)
-    return render(request, "imports/detail.html", status_code=status_code, **context)
+    return render(request, "imports/detail.html", **context)
 
 
 @router.post("/imports/{import_id}/run")
@@ -189,9 +196,11 @@ async def run(
     if record.status != ImportStatus.draft.value:
         return RedirectResponse(f"/imports/{import_id}", status_code=303)
     mapping: dict[str, str] = {}
+    chosen: dict[str, str] = {}  # as selected, "new:<key>" included, to show them again
     declare: set[str] = set()
     for column in record.mapping:
         target = str(form.get(f"map:{column}") or record.mapping[column])
+        chosen[column] = target
         if target.startswith("new:"):
             declare.add(target[4:])
             target = "attribute:" + target[4:]
@@ -218,6 +227,7 @@ async def run(
         import_id=None if dry_run else import_id,
     )
     if dry_run:
-        record.mapping = mapping
-        return _render_detail(request, session, settings, ctx, record, dry_run=report)
+        return _render_detail(
+            request, session, settings, ctx, record, dry_run=report, chosen=chosen, declare=declare
+        )
     return RedirectResponse(f"/imports/{import_id}", status_code=303)
