@@ -46,20 +46,29 @@ def _column(field: str) -> int:
 def base_with_known_people() -> pd.DataFrame:
     """A 2,000-record synthetic base plus hand-written people whose pairs we know."""
     records = generate_base(2000, seed=7).records
-    columns = ["record_id", "first_name", "last_name", "emails", "phones", "date_of_birth"]
+    columns = [
+        "record_id",
+        "first_name",
+        "last_name",
+        "emails",
+        "phones",
+        "date_of_birth",
+        "street_number",
+        "address_line1",
+        "city",
+        "postcode",
+    ]
     people = [
         ["william", "William", "Okonkwo-Smith", ["w.okonkwo@example.org"], ["+61299990001"],
-         "1980-03-04"],
-        ["bill", "bill", "okonkwo smith", ["W.Okonkwo@example.org"], [], "1980-04-03"],
-        ["swapped", "Quentin", "Abernathy", [], ["+61299990002"], "1975-11-20"],
-        ["swapped-copy", "Abernathy", "Quentin", [], ["+61299990002"], "1975-11-02"],
+         "1980-03-04", None, None, "Springfield", "2999"],
+        ["bill", "bill", "okonkwo smith", ["W.Okonkwo@example.org"], [], "1980-04-03",
+         None, None, "springfield", "2999"],
+        ["swapped", "Quentin", "Abernathy", [], ["+61299990002"], "1975-11-20",
+         "14", "Wattle Grove", None, "2998"],
+        ["swapped-copy", "Abernathy", "Quentin", [], ["+61299990002"], "1975-11-02",
+         "14", "wattle grove", None, "2998"],
     ]  # fmt: skip
-    extra = pd.DataFrame(people, columns=columns).assign(
-        street_number=[None, None, "14", "14"],
-        address_line1=[None, None, "Wattle Grove", "wattle grove"],
-        city=["Springfield", "springfield", None, None],
-        postcode=["2999", "2999", "2998", "2998"],
-    )
+    extra = pd.DataFrame(people, columns=columns)
     return pd.concat([records, extra], ignore_index=True)
 
 
