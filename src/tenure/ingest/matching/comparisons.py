@@ -32,8 +32,8 @@ from tenure.ingest.matching.similarity import (
 # (0.94) and "hannagan"/"hannaan" (0.97) while "green"/"white" scores 0.60.
 _SIMILAR_NAME = 0.88
 _SIMILAR_PLACE = 0.90
-# Share of emails/phones held by more than this many records are role accounts
-# ("info@...") or switchboards, not evidence that two people are one.
+# An email or phone held by more than this many records is a role account ("info@...") or
+# a switchboard, not evidence that two people are one: it is left out of "shared".
 _SHARED_IDENTIFIER_LIMIT = 50
 
 
@@ -257,23 +257,13 @@ def _share_any(
     return _select([shared], has_values[left] & has_values[right])
 
 
-def _compare_text(
-    prepared: PreparedRecords,
-    column: str,
-    left: np.ndarray,
-    right: np.ndarray,
-    *,
-    similar: float | None,
-    one_edit: bool = False,
+def _compare_street_number(
+    prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
 ) -> np.ndarray:
-    codes, uniques = factorize(_without_spaces(prepared, column).to_numpy(dtype=object))
-    a, b = codes[0][left], codes[0][right]
-    conditions = [a == b]
-    if one_edit:
-        conditions.append(score_code_pairs(a, b, uniques, DamerauLevenshtein.distance) <= 1)
-    if similar is not None:
-        conditions.append(score_code_pairs(a, b, uniques, JaroWinkler.similarity) >= similar)
-    return _select(conditions, (a >= 0) & (b >= 0))
+    (codes,), uniques = factorize(_without_spaces(prepared, "street_number").to_numpy(dtype=object))
+    a, b = codes[left], codes[right]
+    one_edit = score_code_pairs(a, b, uniques, DamerauLevenshtein.distance) <= 1
+    return _select([a == b, one_edit], (a >= 0) & (b >= 0))
 
 
 def _compare_location(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -351,9 +341,7 @@ def compare_pairs(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
         "date_of_birth": _compare_dates(prepared, left, right),
         "email": _share_any(prepared, "emails", left, right),
         "phone": _share_any(prepared, "phones", left, right),
-        "street_number": _compare_text(
-            prepared, "street_number", left, right, similar=None, one_edit=True
-        ),
+        "street_number": _compare_street_number(prepared, left, right),
         "address": _compare_address(prepared, left, right),
         "location": _compare_location(prepared, left, right),
         "organization": _compare_organization(prepared, left, right),

@@ -101,7 +101,9 @@ def _empty_result() -> pd.DataFrame:
     )
 
 
-def _shown_values(prepared: PreparedRecords, columns: tuple[str, ...], rows: np.ndarray) -> list:
+def _shown_values(
+    prepared: PreparedRecords, columns: tuple[str, ...], rows: np.ndarray
+) -> list[str]:
     """Human-readable value(s) of a compared field for the given rows."""
     if columns == ("date_of_birth",):
         digits = prepared.column("date_of_birth")[rows]

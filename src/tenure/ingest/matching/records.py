@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,7 +147,7 @@ class PreparedRecords:
         return self.values[name].to_numpy(dtype=object)
 
 
-def _map_unique(series: pd.Series, function) -> pd.Series:  # type: ignore[no-untyped-def]
+def _map_unique(series: pd.Series, function: Callable[[Any], object]) -> pd.Series:
     """Apply ``function`` once per distinct value: a 100k base has far fewer distinct names."""
     uniques = pd.unique(series.dropna())
     mapping = {value: function(value) for value in uniques}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,7 +131,7 @@ def _people(count: int, rng: np.random.Generator) -> pd.DataFrame:
     return people
 
 
-def _corrupt(record: dict, rng: np.random.Generator) -> dict:  # type: ignore[type-arg]
+def _corrupt(record: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     """Apply 1-3 of the mistakes seen in real imports to a copy of ``record``."""
     copy = dict(record)
     mistakes = rng.choice(12, size=int(rng.integers(1, 4)), replace=False)
@@ -179,24 +180,22 @@ def generate_base(
     originals = people - duplicates - households
     base = _people(originals, rng)
     entity = list(range(originals))
-    rows = base.to_dict("records")
+    rows: list[dict[str, Any]] = [
+        {str(key): value for key, value in row.items()} for row in base.to_dict("records")
+    ]
     for source in rng.integers(0, originals, duplicates):
         rows.append(_corrupt(rows[int(source)], rng))
         entity.append(int(source))
-    relatives = _people(households, rng)
-    for index, source in enumerate(rng.integers(0, originals, households)):
-        relative = dict(relatives.iloc[index])
-        for shared in (
-            "last_name",
-            "street_number",
-            "address_line1",
-            "city",
-            "postcode",
-            "region",
-            "phones",
-        ):
-            relative[shared] = rows[int(source)][shared]
-        rows.append(relative)
+    relatives = _people(households, rng).to_dict("records")
+    # A spouse or child: same family name, home and landline; own name, birth, email.
+    shared = ("last_name", "street_number", "address_line1", "city", "postcode", "region")
+    sources = rng.integers(0, originals, households)
+    for index, (relative, source) in enumerate(zip(relatives, sources, strict=True)):
+        household = rows[int(source)]
+        rows.append(
+            {str(k): v for k, v in relative.items()}
+            | {field: household[field] for field in (*shared, "phones")}
+        )
         entity.append(originals + index)
     records = pd.DataFrame(rows)
     order = rng.permutation(len(records))
