@@ -313,7 +313,9 @@ def prepare_csv(
         for h in headers
     ]
     # Stored resolved ("external:hubspot"), so the record says exactly what was done.
-    mapping = {h: f"{t.kind}:{t.arg}" if t.arg else t.kind for h, t in zip(headers, targets)}
+    mapping = {
+        h: f"{t.kind}:{t.arg}" if t.arg else t.kind for h, t in zip(headers, targets, strict=True)
+    }
     if all(t.kind == "ignore" for t in targets):
         raise InvalidInput("mapping", "maps no column: nothing would be imported")
     sha256, size = file_sha256(opener)

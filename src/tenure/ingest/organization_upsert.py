@@ -117,13 +117,14 @@ class OrganizationUpserter:
         if added:
             org.tags = [*org.tags, *get_or_create_tags(session, added)]
             changes["tags.added"] = {"before": None, "after": added}
-        known = set(
-            session.execute(
+        known: set[tuple[str, str]] = {
+            (namespace, value)
+            for namespace, value in session.execute(
                 select(OrganizationExternalId.namespace, OrganizationExternalId.value).where(
                     OrganizationExternalId.organization_id == org.id
                 )
             )
-        )
+        }
         if any(ref not in known for ref in draft.external_ids):
             changes["external_ids.added"] = {
                 "before": None,

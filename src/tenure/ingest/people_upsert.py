@@ -22,14 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from tenure.customers.models import ConsentRecord, Identity, Person, Tag, person_tags
+from tenure.customers.models import Person
 from tenure.ingest.drafts import PersonDraft, Problem, person_name_key
 from tenure.ingest.organization_links import OrganizationLinks
+from tenure.ingest.people_lookup import Known, load_identities, load_people
+from tenure.ingest.person_state import PersonState
 from tenure.ingest.writes import PersonWriter, in_batches
 
 NO_IDENTITY = Problem(
@@ -59,82 +60,6 @@ class Outcome:
         for name in ("created", "duplicates", "updated", "unchanged", "rejected"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.issues.extend(other.issues)
-
-
-@dataclass
-class PersonState:
-    """A person as this chunk will leave it: loaded from the database, or about to be born."""
-
-    person_id: int | None  # None: created by this chunk (or by an earlier dry-run chunk)
-    first_name: str = ""
-    last_name: str = ""
-    job_title: str | None = None
-    organization_id: int | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    identities: dict[tuple[str, str, str], tuple[str, bool]] = field(default_factory=dict)
-    tags: set[str] = field(default_factory=set)
-    consents: dict[tuple[str, str], str] = field(default_factory=dict)
-    new_identities: list[tuple[tuple[str, str, str], str]] = field(default_factory=list)
-    new_tags: list[str] = field(default_factory=list)
-    new_consents: list[tuple[str, str, str, str]] = field(default_factory=list)
-    changes: dict[str, Any] = field(default_factory=dict)
-    action: str = "unchanged"  # created / updated / unchanged, for the link to the import
-    counted: bool = False  # a new person's first row counts as created, later rows as updates
-
-    @property
-    def name_key(self) -> str:
-        return person_name_key(self.first_name, self.last_name)
-
-    def merge(self, draft: PersonDraft, organization_id: int | None) -> bool:
-        """Apply ``draft`` (the file wins, empty values never erase); True if it changed."""
-        changed = False
-        for name, value in (
-            ("first_name", draft.first_name),
-            ("last_name", draft.last_name),
-            ("job_title", draft.job_title),
-            ("organization_id", organization_id),
-        ):
-            if value not in (None, "") and getattr(self, name) != value:
-                self.changes[name] = {"before": getattr(self, name), "after": value}
-                setattr(self, name, value)
-                changed = True
-        for key, value in draft.attributes.items():
-            if self.attributes.get(key) != value:
-                self.changes[f"attributes.{key}"] = {
-                    "before": self.attributes.get(key),
-                    "after": value,
-                }
-                self.attributes[key] = value
-                changed = True
-        for identity in draft.identities:
-            if identity.key not in self.identities:
-                group = (identity.kind, identity.namespace)
-                primary = not any(k[:2] == group and p for k, (_, p) in self.identities.items())
-                self.identities[identity.key] = (identity.original, primary)
-                self.new_identities.append((identity.key, identity.original))
-                self.changes.setdefault("identities.added", {"before": None, "after": []})
-                self.changes["identities.added"]["after"].append(":".join(identity.key))
-                changed = True
-        for tag in draft.tags:
-            if tag not in self.tags:
-                self.tags.add(tag)
-                self.new_tags.append(tag)
-                self.changes.setdefault("tags.added", {"before": None, "after": []})
-                self.changes["tags.added"]["after"].append(tag)
-                changed = True
-        for consent in draft.consents:
-            slot = (consent.channel, consent.purpose)
-            if self.consents.get(slot) != consent.status:
-                self.consents[slot] = consent.status
-                self.new_consents.append(
-                    (consent.channel, consent.purpose, consent.status, consent.source)
-                )
-                self.changes[f"consent.{consent.channel}.{consent.purpose}"] = {
-                    "before": None,
-                    "after": consent.status,
-                }
-                changed = True
-        return changed
 
 
 class PeopleUpserter:
@@ -179,7 +104,7 @@ class PeopleUpserter:
             else:
                 valid.append(draft)
         org_ids = self.organizations.resolve(session, valid, dry_run=self.dry_run)
-        known = _load_identities(session, valid)
+        known = load_identities(session, valid)
         loaded: dict[int, PersonState] = {}
         by_identity: dict[tuple[str, str, str], PersonState] = dict(self._virtual_identities)
         new_people: list[PersonState] = []
@@ -200,7 +125,7 @@ class PeopleUpserter:
                     by_identity.setdefault(identity.key, target)
             row_plans.append((draft, target, org_ids.get(draft.line)))
 
-        states = _load_people(session, {t for _, t, _ in row_plans if isinstance(t, int)})
+        states = load_people(session, {t for _, t, _ in row_plans if isinstance(t, int)})
         loaded.update(states)
         twins = self._find_twins(session, row_plans)
         for draft, target, org_id in row_plans:
@@ -277,7 +202,7 @@ class PeopleUpserter:
 
 def _match(
     draft: PersonDraft,
-    known: _Known,
+    known: Known,
     by_identity: dict[tuple[str, str, str], PersonState],
 ) -> tuple[PersonState | int | None, Problem | None]:
     strong: list[tuple[PersonState | int, str, str]] = []
@@ -319,91 +244,3 @@ def _ref(target: PersonState | int) -> object:
 
 def _describe(target: PersonState | int) -> str:
     return f"person {target}" if isinstance(target, int) else "an earlier row of this file"
-
-
-@dataclass
-class _Known:
-    unique: dict[tuple[str, str, str], int]
-    phones: dict[str, list[tuple[int, str]]]
-
-
-def _load_identities(session: Session, drafts: Sequence[PersonDraft]) -> _Known:
-    by_kind: dict[str, set[str]] = {}
-    for draft in drafts:
-        for identity in draft.identities:
-            by_kind.setdefault(identity.kind, set()).add(identity.value)
-    unique: dict[tuple[str, str, str], int] = {}
-    phones: dict[str, list[tuple[int, str]]] = {}
-    for kind, values in by_kind.items():
-        for chunk in in_batches(sorted(values)):
-            if kind == "phone":
-                phone_rows = session.execute(
-                    select(Identity.value, Person.id, Person.first_name, Person.last_name)
-                    .join(Person, Person.id == Identity.person_id)
-                    .where(Identity.kind == "phone", Identity.value.in_(chunk))
-                    .order_by(Person.id)
-                )
-                for value, person_id, first, last in phone_rows:
-                    phones.setdefault(value, []).append((person_id, person_name_key(first, last)))
-            else:
-                rows = session.execute(
-                    select(Identity.namespace, Identity.value, Identity.person_id).where(
-                        Identity.kind == kind, Identity.value.in_(chunk)
-                    )
-                )
-                for namespace, value, person_id in rows:
-                    unique[(kind, namespace, value)] = person_id
-    return _Known(unique=unique, phones=phones)
-
-
-def _load_people(session: Session, person_ids: set[int]) -> dict[int, PersonState]:
-    states: dict[int, PersonState] = {}
-    ids = sorted(person_ids)
-    for chunk in in_batches(ids):
-        for row in session.execute(
-            select(
-                Person.id,
-                Person.first_name,
-                Person.last_name,
-                Person.job_title,
-                Person.organization_id,
-                Person.attributes,
-            ).where(Person.id.in_(chunk))
-        ):
-            states[row.id] = PersonState(
-                person_id=row.id,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                job_title=row.job_title,
-                organization_id=row.organization_id,
-                attributes=dict(row.attributes or {}),
-            )
-        for person_id, kind, namespace, value, original, primary in session.execute(
-            select(
-                Identity.person_id,
-                Identity.kind,
-                Identity.namespace,
-                Identity.value,
-                Identity.original,
-                Identity.is_primary,
-            ).where(Identity.person_id.in_(chunk))
-        ):
-            states[person_id].identities[(kind, namespace, value)] = (original, primary)
-        for person_id, tag in session.execute(
-            select(person_tags.c.person_id, Tag.name)
-            .join(Tag, Tag.id == person_tags.c.tag_id)
-            .where(person_tags.c.person_id.in_(chunk))
-        ):
-            states[person_id].tags.add(tag)
-        for person_id, channel, purpose, status in session.execute(
-            select(
-                ConsentRecord.person_id,
-                ConsentRecord.channel,
-                ConsentRecord.purpose,
-                ConsentRecord.status,
-            )
-            .where(ConsentRecord.person_id.in_(chunk))
-            .order_by(ConsentRecord.id)
-        ):
-            states[person_id].consents[(channel, purpose)] = status
-    return states

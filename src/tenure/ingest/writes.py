@@ -21,7 +21,7 @@ from tenure.identity.models import AuditEntry
 from tenure.ingest.models import people_imports
 
 if TYPE_CHECKING:
-    from tenure.ingest.people_upsert import PersonState
+    from tenure.ingest.person_state import PersonState
 
 T = TypeVar("T")
 

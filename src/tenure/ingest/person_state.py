@@ -1,0 +1,84 @@
+"""A person as an import chunk will leave it, and the update rule that gets it there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenure.ingest.drafts import PersonDraft, person_name_key
+
+
+@dataclass
+class PersonState:
+    """A person as this chunk will leave it: loaded from the database, or about to be born."""
+
+    person_id: int | None  # None: created by this chunk (or by an earlier dry-run chunk)
+    first_name: str = ""
+    last_name: str = ""
+    job_title: str | None = None
+    organization_id: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    identities: dict[tuple[str, str, str], tuple[str, bool]] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
+    consents: dict[tuple[str, str], str] = field(default_factory=dict)
+    new_identities: list[tuple[tuple[str, str, str], str]] = field(default_factory=list)
+    new_tags: list[str] = field(default_factory=list)
+    new_consents: list[tuple[str, str, str, str]] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
+    action: str = "unchanged"  # created / updated / unchanged, for the link to the import
+    counted: bool = False  # a new person's first row counts as created, later rows as updates
+
+    @property
+    def name_key(self) -> str:
+        return person_name_key(self.first_name, self.last_name)
+
+    def merge(self, draft: PersonDraft, organization_id: int | None) -> bool:
+        """Apply ``draft`` (the file wins, empty values never erase); True if it changed."""
+        changed = False
+        for name, value in (
+            ("first_name", draft.first_name),
+            ("last_name", draft.last_name),
+            ("job_title", draft.job_title),
+            ("organization_id", organization_id),
+        ):
+            if value not in (None, "") and getattr(self, name) != value:
+                self.changes[name] = {"before": getattr(self, name), "after": value}
+                setattr(self, name, value)
+                changed = True
+        for key, value in draft.attributes.items():
+            if self.attributes.get(key) != value:
+                self.changes[f"attributes.{key}"] = {
+                    "before": self.attributes.get(key),
+                    "after": value,
+                }
+                self.attributes[key] = value
+                changed = True
+        for identity in draft.identities:
+            if identity.key not in self.identities:
+                group = (identity.kind, identity.namespace)
+                primary = not any(k[:2] == group and p for k, (_, p) in self.identities.items())
+                self.identities[identity.key] = (identity.original, primary)
+                self.new_identities.append((identity.key, identity.original))
+                self.changes.setdefault("identities.added", {"before": None, "after": []})
+                self.changes["identities.added"]["after"].append(":".join(identity.key))
+                changed = True
+        for tag in draft.tags:
+            if tag not in self.tags:
+                self.tags.add(tag)
+                self.new_tags.append(tag)
+                self.changes.setdefault("tags.added", {"before": None, "after": []})
+                self.changes["tags.added"]["after"].append(tag)
+                changed = True
+        for consent in draft.consents:
+            slot = (consent.channel, consent.purpose)
+            if self.consents.get(slot) != consent.status:
+                self.consents[slot] = consent.status
+                self.new_consents.append(
+                    (consent.channel, consent.purpose, consent.status, consent.source)
+                )
+                self.changes[f"consent.{consent.channel}.{consent.purpose}"] = {
+                    "before": None,
+                    "after": consent.status,
+                }
+                changed = True
+        return changed
