@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tenure.cli.commands import events, imports, users, workspace
+from tenure.cli.commands import events, imports, scores, users, workspace
 
 app = typer.Typer(
     name="tenure",
@@ -16,6 +16,7 @@ workspace.register(app)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(events.events_app, name="events")
+app.add_typer(scores.scores_app, name="scores")
 imports.register(app)
 
 if __name__ == "__main__":

@@ -169,7 +169,7 @@ def fit_and_predict(
     report = dict(model.report)
     table = report.pop("calibration_table")
     report["calibration_table"] = [
-        {"bin": str(label), **{k: _plain(v) for k, v in row.items()}}
+        {"bin": str(label), **{k: json_ready(v) for k, v in row.items()}}
         for label, row in table.iterrows()
     ]
     report["features"] = list(training.columns)
@@ -178,7 +178,7 @@ def fit_and_predict(
         if churn_event_type
         else "no order within the horizon"
     )
-    return ChurnOutcome(probability, reasons, report=_plain(report), n_training=len(churned))
+    return ChurnOutcome(probability, reasons, report=json_ready(report), n_training=len(churned))
 
 
 def _label(feature: str) -> str:
@@ -225,7 +225,7 @@ def reasons_json(explained: pd.DataFrame, top: int) -> pd.Series:
 def _json_value(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return repr(round(float(value), 4)) if np.isfinite(value) else "null"
-    return orjson.dumps(_plain(value)).decode()
+    return orjson.dumps(json_ready(value)).decode()
 
 
 def reason_label(feature: str) -> str:
@@ -233,12 +233,12 @@ def reason_label(feature: str) -> str:
     return _label(feature)
 
 
-def _plain(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """JSON-ready: numpy scalars to Python, NaN to None, containers recursively."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):

@@ -49,6 +49,16 @@ MIN_FIT_CUSTOMERS = 10
 EXPECTED_PURCHASES_DAYS = 90
 CLV_HORIZON_MONTHS = 12
 
+#: Steps a refresh reports to its progress callback, in order.
+STEPS = (
+    "Aggregating events in the database",
+    "Backtesting the purchase model",
+    "Fitting BG/NBD and Gamma-Gamma",
+    "Scoring RFM segments",
+    "Training the churn model",
+    "Writing scores",
+)
+
 Progress = Callable[[str], None]
 
 
@@ -107,15 +117,17 @@ def refresh_scores(
         raise ValueError("as_of must be timezone-aware")
     step = _Steps(progress)
 
-    with step("Aggregating events in the database"), unit_of_work(session_factory) as session:
-        as_of = (as_of or default_as_of(session)).astimezone(UTC)
-        moments = Moments.build(as_of, horizon_days=settings.churn_inactivity_days)
+    # One read transaction: the backtest's block query sees the same snapshot.
+    with unit_of_work(session_factory) as session:
         connection = session.connection()
-        aggregates = aggregate_events(
-            connection, moments, churn_event_type=settings.churn_event_type
-        )
-        attributes = custom_attributes(connection)
-        with step("Backtesting the purchase model"):
+        with step(STEPS[0]):
+            as_of = (as_of or default_as_of(session)).astimezone(UTC)
+            moments = Moments.build(as_of, horizon_days=settings.churn_inactivity_days)
+            aggregates = aggregate_events(
+                connection, moments, churn_event_type=settings.churn_event_type
+            )
+            attributes = custom_attributes(connection)
+        with step(STEPS[1]):
             backtest_report = run_backtest(connection, aggregates)
 
     fitted_at = utcnow()
@@ -124,21 +136,21 @@ def refresh_scores(
     scores = pd.DataFrame(index=summary.index)
     reports: list[dict[str, Any]] = []
 
-    with step("Fitting BG/NBD and Gamma-Gamma"):
+    with step(STEPS[2]):
         fitted = _fit_value_models(summary, settings, backtest_report)
         reports.extend(fitted.pop("reports"))
         scores = scores.join(pd.DataFrame(fitted, index=summary.index))
 
-    with step("Scoring RFM segments"):
+    with step(STEPS[3]):
         scores = scores.join(rfm_segments(summary))
 
-    with step("Training the churn model"):
+    with step(STEPS[4]):
         outcome = churn.fit_and_predict(
             aggregates, churn_event_type=settings.churn_event_type, attributes=attributes
         )
         reports.append(_churn_report(outcome))
 
-    with step("Writing scores"), unit_of_work(session_factory) as session:
+    with step(STEPS[5]), unit_of_work(session_factory) as session:
         connection = session.connection()
         write_scores(
             connection,
@@ -156,7 +168,9 @@ def refresh_scores(
             },
         )
         for report in reports:
-            session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **report))
+            # JSON has no NaN: a singular Hessian's standard errors become null.
+            clean = {k: churn.json_ready(v) for k, v in report.items()}
+            session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **clean))
     return RefreshResult(
         as_of=as_of,
         version=version,
@@ -204,8 +218,8 @@ def _fit_value_models(
     weeks = _weeks(summary)
     repeaters = int((weeks["frequency"] > 0).sum())
     if n < MIN_FIT_CUSTOMERS or repeaters == 0:
-        reason = f"{n} customers, {repeaters} with a repeat purchase: too few to fit"
-        out["reports"] = [_skipped("bgnbd", reason, n), _skipped("gamma_gamma", reason, n)]
+        too_few = f"{n} customers, {repeaters} with a repeat purchase: too few to fit"
+        out["reports"] = [_skipped("bgnbd", too_few, n), _skipped("gamma_gamma", too_few, n)]
         return out
     bg = BetaGeo().fit(_sample(weeks, MAX_FIT_CUSTOMERS))
     out["p_alive"] = bg.p_alive(weeks).to_numpy()

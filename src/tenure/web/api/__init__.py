@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from tenure.web.api import admin, events, exports, imports, organizations, people
+from tenure.web.api import admin, analytics, events, exports, imports, organizations, people
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (people, organizations, events, admin, imports, exports):
+for module in (people, organizations, events, admin, imports, exports, analytics):
     api_router.include_router(module.router)

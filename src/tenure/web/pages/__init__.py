@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from tenure.web.pages import auth, imports, organizations, people
+from tenure.web.pages import analytics, auth, imports, organizations, people
 
-page_routers: list[APIRouter] = [auth.router, people.router, organizations.router, imports.router]
+page_routers: list[APIRouter] = [
+    auth.router,
+    people.router,
+    organizations.router,
+    imports.router,
+    analytics.router,
+]

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from tenure.customers import activities, queries
 from tenure.customers.schemas import NoteCreate, TaskCreate
 from tenure.errors import InvalidInput
+from tenure.scores.queries import person_scores
 from tenure.timeline.queries import order_summary, person_timeline
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
@@ -78,6 +79,7 @@ async def person_page(
         event_type=type or "",
         owners={u.id: u for u in queries.list_owners(session)},
         attribute_labels={d.key: d.label for d in queries.list_attribute_definitions(session)},
+        scores=person_scores(session, person_id),
     )
 
 

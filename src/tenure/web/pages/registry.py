@@ -16,4 +16,5 @@ NAV: list[NavItem] = [
     NavItem("People", "/people"),
     NavItem("Organizations", "/organizations"),
     NavItem("Import", "/imports"),
+    NavItem("Analytics", "/analytics"),
 ]
