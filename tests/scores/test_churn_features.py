@@ -1,0 +1,74 @@
+"""The churn model's training data never sees the future it is asked to predict."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from tenure.scores.churn import features_at, labels_at_cutoff
+from tenure.scores.features import Moments, aggregate_events
+from tenure.scores.sql import from_day_number
+
+from .workspace import AS_OF, add_events, add_people, event, generate
+
+
+def _training(connection, moments):
+    aggregates = aggregate_events(connection, moments, churn_event_type=None)
+    features = features_at(aggregates, "cut", churn_event_type=None, attributes=pd.DataFrame())
+    population, churned = labels_at_cutoff(aggregates, features.index, churn_event_type=None)
+    return features.loc[population], churned
+
+
+def test_features_at_the_cutoff_ignore_everything_after_it(session):
+    # Given a workspace and the training data of a refresh as of AS_OF
+    connection = session.connection()
+    ids = generate(connection, customers=120)
+    moments = Moments.build(AS_OF, horizon_days=180)
+    before, labels_before = _training(connection, moments)
+
+    # When orders, visits and new customers are added after the cutoff
+    cutoff = from_day_number(moments.cutoff_day)
+    after = AS_OF.replace(year=cutoff.year, month=cutoff.month, day=cutoff.day) + timedelta(
+        days=1, hours=1
+    )
+    (newcomer,) = add_people(connection, 1, prefix="late")
+    add_events(
+        connection,
+        [event(p, after + timedelta(days=i % 90), amount=50_000) for i, p in enumerate(ids)]
+        + [event(p, after + timedelta(days=3), "visit") for p in ids]
+        + [event(newcomer, after, amount=1_000)],
+    )
+    later, labels_later = _training(connection, moments)
+
+    # Then the features are identical: a leak of post-cutoff events would change them
+    pd.testing.assert_frame_equal(before, later)
+    assert newcomer not in later.index
+    # while the labels, which are read after the cutoff, do see the new orders
+    assert labels_before.sum() > 0
+    assert labels_later.sum() == 0
+
+
+def test_features_now_are_the_same_computation_at_as_of(session):
+    connection = session.connection()
+    (person,) = add_people(connection, 1)
+    add_events(
+        connection,
+        [
+            event(person, AS_OF - timedelta(days=300), amount=2_000),
+            event(person, AS_OF - timedelta(days=200), amount=3_000),
+            event(person, AS_OF - timedelta(days=10), amount=7_000),
+            event(person, AS_OF - timedelta(days=5), "visit"),
+            event(person, AS_OF - timedelta(days=210), "ticket_opened"),
+        ],
+    )
+    moments = Moments.build(AS_OF, horizon_days=180)
+    aggregates = aggregate_events(connection, moments, churn_event_type=None)
+    now = features_at(aggregates, "asof", churn_event_type=None, attributes=pd.DataFrame())
+    cut = features_at(aggregates, "cut", churn_event_type=None, attributes=pd.DataFrame())
+    assert now.loc[person, "frequency"] == 2 and cut.loc[person, "frequency"] == 1
+    assert now.loc[person, "recency_days"] == 10
+    assert cut.loc[person, "recency_days"] == 200 - 180
+    assert now.loc[person, "engagement_90d"] == 1  # the visit; the ticket is older
+    assert cut.loc[person, "engagement_90d"] == 1  # the ticket, 30 days before the cutoff
+    assert cut.loc[person, "monetary"] == 30.0  # one repeat day of $30 by the cutoff
