@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv dev-venv chromium bench bench-ingest bench-read clean
+.PHONY: run test lint venv dev-venv chromium bench bench-analytics clean
 
 $(BIN)/tenure: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: dev-venv chromium lint
 bench: dev-venv
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/read.py
+
+# lifetimes 0.11.3 is the reference implementation, installed in its own venv only.
+bench-analytics:
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q lifetimes==0.11.3 -e .
+	.venv-bench/bin/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
