@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -133,10 +134,67 @@ def ingest_events(
     *, session: Session, raw_items: Sequence[Any], actor_id: int | None
 ) -> IngestResult:
     """Validate and append ``raw_items``; see the module docstring for batch semantics."""
+    valid, rejected = _validate(raw_items)
+    return _store_validated(
+        session=session, valid=valid, rejected=rejected, received=len(raw_items), actor_id=actor_id
+    )
+
+
+def ingest_events_json(
+    *, session: Session, body: bytes, actor_id: int | None, max_batch: int
+) -> tuple[IngestResult, bool]:
+    """Ingest a JSON body holding one event or an array; returns the result and whether
+    the body was a single event. Raises InvalidInput for a body that is not JSON or too big.
+    """
+    if body.lstrip()[:1] == b"[":
+        try:
+            # Parsing and validating in one pass in pydantic-core skips building a Python
+            # dict per event: the common case of a fully valid batch.
+            events = _batch_adapter.validate_json(body)
+        except ValidationError:
+            pass
+        else:
+            if len(events) > max_batch:
+                raise InvalidInput("body", f"a batch holds at most {max_batch} events")
+            result = _store_validated(
+                session=session,
+                valid=list(enumerate(events)),
+                rejected=[],
+                received=len(events),
+                actor_id=actor_id,
+            )
+            return result, False
+    try:
+        parsed: Any = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput("body", f"is not valid JSON ({error})")
+    single = isinstance(parsed, dict)
+    items = [parsed] if single else parsed
+    if not isinstance(items, list):
+        raise InvalidInput("body", "must be an event object or an array of events")
+    if len(items) > max_batch:
+        raise InvalidInput("body", f"a batch holds at most {max_batch} events")
+    return ingest_events(session=session, raw_items=items, actor_id=actor_id), single
+
+
+def _store_validated(
+    *,
+    session: Session,
+    valid: list[tuple[int, EventIn]],
+    rejected: list[RejectedEvent],
+    received: int,
+    actor_id: int | None,
+) -> IngestResult:
     for attempt in range(2):
         try:
             with session.begin_nested():
-                return _ingest_once(session=session, raw_items=raw_items, actor_id=actor_id)
+                return _ingest_once(
+                    session=session,
+                    valid=valid,
+                    rejected=list(rejected),
+                    received=received,
+                    actor_id=actor_id,
+                )
         except IntegrityError:
             # A concurrent request stored one of these keys between our check and insert:
             # run again, and the keys now read as duplicates.
@@ -146,10 +204,14 @@ def ingest_events(
 
 
 def _ingest_once(
-    *, session: Session, raw_items: Sequence[Any], actor_id: int | None
+    *,
+    session: Session,
+    valid: list[tuple[int, EventIn]],
+    rejected: list[RejectedEvent],
+    received: int,
+    actor_id: int | None,
 ) -> IngestResult:
     duplicates: list[DuplicateEvent] = []
-    valid, rejected = _validate(raw_items)
 
     keys = {(e.source, e.client_event_id) for _, e in valid if e.client_event_id is not None}
     stored_before = _existing_event_ids(session, keys) if keys else {}
@@ -217,7 +279,7 @@ def _ingest_once(
             },
         )
     return IngestResult(
-        received=len(raw_items),
+        received=received,
         stored=len(stored_ids),
         duplicates=duplicates,
         rejected=rejected,

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter, Request, Response, status
 
-from tenure.errors import InvalidInput
-from tenure.timeline.ingest import ingest_events
+from tenure.timeline.ingest import ingest_events_json
 from tenure.timeline.schemas import IngestResult
 from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
 
@@ -52,17 +48,12 @@ rejected and others stored, 422 when no item could be stored. A single object an
 async def post_events(
     request: Request, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> Response:
-    try:
-        body: Any = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as error:
-        raise InvalidInput("body", f"is not valid JSON ({error})")
-    single = isinstance(body, dict)
-    items = [body] if single else body
-    if not isinstance(items, list):
-        raise InvalidInput("body", "must be an event object or an array of events")
-    if len(items) > settings.max_event_batch:
-        raise InvalidInput("body", f"a batch holds at most {settings.max_event_batch} events")
-    result = ingest_events(session=session, raw_items=items, actor_id=actor.user_id)
+    result, single = ingest_events_json(
+        session=session,
+        body=await request.body(),
+        actor_id=actor.user_id,
+        max_batch=settings.max_event_batch,
+    )
     session.commit()
     if single:
         code = 201 if result.stored else (200 if result.duplicates else 422)
