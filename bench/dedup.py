@@ -85,7 +85,11 @@ def _measure(name: str, records: pd.DataFrame, entity: pd.Series) -> Figures:
     clusters = cluster_pairs(auto, min_score=config.auto_threshold, record_ids=records["record_id"])
     unguarded = match_records(
         records,
-        MatchConfig(review_if_different=frozenset(), reject_if_all_different=frozenset()),
+        MatchConfig(
+            review_if_different=frozenset(),
+            review_if_several_different=frozenset(),
+            reject_if_all_different=frozenset(),
+        ),
     ).pairs
     unguarded_auto = unguarded[unguarded["decision"] == "auto"]
 

@@ -247,6 +247,19 @@ def test_exact_matches_on_common_names_weigh_less_than_on_rare_ones() -> None:
     np.testing.assert_allclose(weights, [5.49, 9.81, 12.81], atol=0.01)
 
 
+def test_partial_agreement_never_counts_against_but_weak_levels_may() -> None:
+    birth_date = next(c for c in FIELDS if c.field == "date_of_birth")
+    # exact, day/month swapped, transposed, one digit, same year only, different
+    m = np.array([0.9, 0.00001, 0.01, 0.01, 0.009, 0.07])
+    u = np.array([0.0005, 0.0001, 0.0002, 0.002, 0.0125, 0.9847])
+
+    weights = FieldModel(birth_date, m, u, observed=True).weights
+
+    assert weights[1] == 0.0  # m/u = 0.1 would be -3.3 bits: an agreeing level stays at 0
+    assert weights[4] < 0  # "same year only" is a weak level: log2(0.009 / 0.0125)
+    assert weights[5] < 0
+
+
 # --- find_duplicates -------------------------------------------------------------------
 
 
@@ -305,6 +318,21 @@ def test_a_different_given_name_needs_review_unless_the_birth_date_is_identical(
     assert (decisions[first_differs & ~same_birth_date] == "review").all()
 
 
+def test_two_differences_among_names_and_birth_date_always_need_review(
+    default_result: MatchResult,
+) -> None:
+    def differs(evidence: dict[str, dict[str, str]], field: str) -> bool:
+        return evidence.get(field, {}).get("level", "").startswith("different")
+
+    two_differences = default_result.pairs["evidence"].map(
+        lambda e: (
+            differs(e, "first_name") + differs(e, "last_name") + differs(e, "date_of_birth") >= 2
+        )
+    )
+
+    assert (default_result.pairs.loc[two_differences, "decision"] == "review").all()
+
+
 def test_another_given_name_and_birth_date_are_two_people(default_result: MatchResult) -> None:
     both_differ = default_result.pairs["evidence"].map(
         lambda e: (
@@ -322,7 +350,11 @@ def test_switching_the_guards_off_lets_strong_pairs_through(
     guarded = default_result.pairs
     unguarded = find_duplicates(
         base_with_known_people,
-        MatchConfig(review_if_different=frozenset(), reject_if_all_different=frozenset()),
+        MatchConfig(
+            review_if_different=frozenset(),
+            review_if_several_different=frozenset(),
+            reject_if_all_different=frozenset(),
+        ),
     )
 
     assert (unguarded["decision"] == "auto").sum() > (guarded["decision"] == "auto").sum()

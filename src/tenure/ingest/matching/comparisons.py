@@ -32,6 +32,8 @@ from tenure.ingest.matching.similarity import (
 # (0.94) and "hannagan"/"hannaan" (0.97) while "green"/"white" scores 0.60.
 _SIMILAR_NAME = 0.88
 _SIMILAR_PLACE = 0.90
+_SWAPPED_NAME_ANCHOR = 0.95
+_SWAPPED_NAME_PARTNER = 0.6
 # An email or phone held by more than this many records is a role account ("info@...") or
 # a switchboard, not evidence that two people are one: it is left out of "shared".
 _SHARED_IDENTIFIER_LIMIT = 50
@@ -39,11 +41,17 @@ _SHARED_IDENTIFIER_LIMIT = 50
 
 @dataclass(frozen=True)
 class Comparison:
-    """A compared field: its level labels and the record columns shown as its values."""
+    """A compared field: its level labels and the record columns shown as its values.
+
+    ``weak_levels`` are near-misses that mostly mean "different" (same birth year only,
+    house 199 vs 299, same state only): their weight may be negative. The other levels
+    between exact and different are real agreement and never count against a match.
+    """
 
     field: str
     levels: tuple[str, ...]
     shown_columns: tuple[str, ...]
+    weak_levels: frozenset[int] = frozenset()
 
 
 _DIFFERENT = "different ({left} / {right})"
@@ -81,6 +89,7 @@ FIELDS: tuple[Comparison, ...] = (
             _DIFFERENT,
         ),
         ("date_of_birth",),
+        weak_levels=frozenset({4}),
     ),
     Comparison("email", ("shared email address", "different email addresses"), ("emails",)),
     Comparison("phone", ("shared phone number", "different phone numbers"), ("phones",)),
@@ -88,6 +97,7 @@ FIELDS: tuple[Comparison, ...] = (
         "street_number",
         ("exact match", "one character different ({left} / {right})", _DIFFERENT),
         ("street_number",),
+        weak_levels=frozenset({1}),
     ),
     Comparison(
         "address",
@@ -99,6 +109,7 @@ FIELDS: tuple[Comparison, ...] = (
             _DIFFERENT,
         ),
         ("address_line1", "address_line2"),
+        weak_levels=frozenset({3}),
     ),
     Comparison(
         "location",
@@ -111,6 +122,7 @@ FIELDS: tuple[Comparison, ...] = (
             _DIFFERENT,
         ),
         ("city", "postcode", "region", "country"),
+        weak_levels=frozenset({4}),
     ),
     Comparison(
         "organization",
@@ -180,13 +192,16 @@ def _compare_names(
     last_jw = score_code_pairs(ll, rl, names, JaroWinkler.similarity)
     cross_first = score_code_pairs(lf, rl, names, JaroWinkler.similarity)
     cross_last = score_code_pairs(ll, rf, names, JaroWinkler.similarity)
-    # FEBRL and hand-typed forms swap given and family name; a swap is only assumed when
-    # both crossed names agree and fit clearly better than the straight reading.
-    crossed = np.nan_to_num(cross_first) + np.nan_to_num(cross_last)
+    # FEBRL and hand-typed forms swap given and family name, often together with another
+    # mistake ("kitty overington" / "o kitty"). A swap is assumed when one crossed name
+    # agrees (nearly) exactly, the other is at least loosely alike (an initial scores
+    # 0.73, a nickname such as oliver/ollie 0.84) and the crossed reading fits clearly
+    # better than the straight one.
+    cross_first, cross_last = np.nan_to_num(cross_first), np.nan_to_num(cross_last)
     swapped = (
-        (np.nan_to_num(cross_first) >= _SIMILAR_NAME)
-        & (np.nan_to_num(cross_last) >= _SIMILAR_NAME)
-        & (crossed > np.nan_to_num(first_jw) + np.nan_to_num(last_jw) + 0.1)
+        (np.maximum(cross_first, cross_last) >= _SWAPPED_NAME_ANCHOR)
+        & (np.minimum(cross_first, cross_last) >= _SWAPPED_NAME_PARTNER)
+        & (cross_first + cross_last > np.nan_to_num(first_jw) + np.nan_to_num(last_jw) + 0.1)
     )
     rf, rl = np.where(swapped, rl, rf), np.where(swapped, rf, rl)
     first_jw = np.where(swapped, cross_first, first_jw)

@@ -45,15 +45,18 @@ class FieldModel:
     def weights(self) -> np.ndarray:
         """log2(m/u) per level: the bits of evidence each level adds (negative = against).
 
-        Agreeing levels (all but the last, "different") never count against a match. EM
-        learns m from the duplicates present in the data, so on a base where, say, no
-        duplicate uses a nickname it finds m ~ 0 for "nickname" and would make a nickname
-        evidence *against*, which a person would not accept as a reason.
+        Agreeing levels (all but "different" and the comparison's weak levels) never count
+        against a match. EM learns m from the duplicates present in the data, so on a base
+        where, say, no duplicate uses a nickname it finds m ~ 0 for "nickname" and would
+        make a nickname evidence *against*, which a person would not accept as a reason.
         """
         if not self.observed:
             return np.zeros(len(self.m))
         weights = np.log2(self.m / self.u)
-        weights[:-1] = np.maximum(weights[:-1], 0.0)
+        agreeing = np.ones(len(weights), dtype=bool)
+        agreeing[-1] = False
+        agreeing[list(self.comparison.weak_levels)] = False
+        weights[agreeing] = np.maximum(weights[agreeing], 0.0)
         return weights
 
 
