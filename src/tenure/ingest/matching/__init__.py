@@ -7,6 +7,15 @@ Public API:
 - :class:`MatchConfig`, :class:`BlockingRule`, :data:`DEFAULT_BLOCKING_RULES`;
 - :data:`RECORD_COLUMNS`: the columns of the record frame (documented in ``records``);
 - :func:`cluster_pairs`: closes pairs into clusters with a guard against chaining.
+
+Why not splink itself: splink on DuckDB is the reference this follows (EM training
+sessions per blocking rule, u from random pairs, term-frequency adjustments), but it
+would add DuckDB, sqlglot and altair to the install and express comparisons as SQL, while
+this engine is a pure DataFrame-in / DataFrame-out function that needs nickname tables,
+first/last swap detection and evidence sentences for a UI. rapidfuzz's vectorised
+``process.cpdist`` gives the string metrics over pair arrays; numpy does the rest. On the
+FEBRL and synthetic benchmarks (bench/dedup.py) a 100k base takes about 20-40 s and
+under 1 GB on two shared cores.
 """
 
 from tenure.ingest.matching.blocking import BLOCKING_KEYS, DEFAULT_BLOCKING_RULES, BlockingRule

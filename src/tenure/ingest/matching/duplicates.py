@@ -247,9 +247,12 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
 def find_duplicates(records: pd.DataFrame, config: MatchConfig = MatchConfig()) -> pd.DataFrame:
     """Probable duplicate pairs of a record frame, most probable first.
 
-    Columns: ``left_id``, ``right_id`` (record ids), ``score`` (match probability 0..1),
-    ``decision`` ("auto" at or above ``config.auto_threshold``, else "review") and
+    Columns: ``left_id``, ``right_id`` (record ids), ``score`` (the model's match
+    probability 0..1 for a candidate pair), ``decision`` ("auto" at or above
+    ``config.auto_threshold`` when no guard of ``MatchConfig`` objects, else "review") and
     ``evidence`` (dict field -> {"level": words for a person, "weight": bits of evidence,
-    positive for, negative against}). Pairs below ``config.review_threshold`` are omitted.
+    positive for, negative against}; fields missing on either side are left out). Pairs
+    below ``config.review_threshold`` or ruled out by ``reject_if_all_different`` are
+    omitted.
     """
     return match_records(records, config).pairs
