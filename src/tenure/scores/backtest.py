@@ -102,7 +102,8 @@ def _cumulative(
         .where(with_first.c.day > with_first.c.first, with_first.c.first <= cut)
         .group_by(with_first.c.day)
     ).all()
-    repeat_day = np.array([r[0] for r in repeats], dtype=np.int64)
+    decoded = days.decode(pd.Series([r[0] for r in repeats], dtype=object))
+    repeat_day = decoded.to_numpy().astype(np.int64)
     repeat_count = np.array([r[1] for r in repeats], dtype=np.int64)
     origin = int(first.min())
     end = aggregates.moments.as_of_day

@@ -119,7 +119,7 @@ def already_churned(aggregates: Aggregates, churn_event_type: str | None) -> pd.
     if not churn_event_type:
         return pd.Index([], name="person_id")
     events = aggregates.others[aggregates.others["type"] == churn_event_type]
-    last_event = events.set_index("person_id")["last_any"]
+    last_event = events.set_index("person_id")["last_day"]
     last_order = aggregates.orders["last_day"].reindex(last_event.index)
     return last_event.index[(last_event >= last_order.fillna(-1)).to_numpy()]
 

@@ -10,15 +10,15 @@ timestamp in UTC. Per-customer results are returned as day numbers (days since
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Date, Integer, String, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 EPOCH = date(1970, 1, 1)
-# julianday('1970-01-01') in SQLite.
-_JULIAN_EPOCH = 2440587.5
 
 
 def day_number(value: date) -> int:
@@ -28,6 +28,11 @@ def day_number(value: date) -> int:
 
 def from_day_number(number: int) -> date:
     return EPOCH + timedelta(days=int(number))
+
+
+def midnight_after(number: int) -> datetime:
+    """00:00 UTC of the day after day ``number``: "on or before that day" is "< this"."""
+    return datetime.combine(from_day_number(number + 1), time(), tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,25 @@ class Days:
             return literal(day.isoformat(), String)
         return literal(day, Date)
 
-    def number(self, day: ColumnElement[Any]) -> ColumnElement[int]:
-        """Day number (days since 1970-01-01) of a day expression."""
+    def number(self, timestamp: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The day of a timestamp as :meth:`decode` reads it back as a day number.
+
+        PostgreSQL subtracts dates; SQLite returns the ``YYYY-MM-DD`` text, which numpy
+        parses in C faster than ``julianday()`` converts it (1M values: 0.1 s vs ~1 s).
+        """
         if self.dialect == "sqlite":
-            return cast(func.julianday(day) - _JULIAN_EPOCH, Integer)
-        return cast(day - literal(EPOCH, Date), Integer)
+            return self.of(timestamp)
+        return cast(self.of(timestamp) - literal(EPOCH, Date), Integer)
+
+    def decode(self, values: pd.Series) -> pd.Series:
+        """Day numbers (float, NaN where missing) of :meth:`number` results."""
+        if self.dialect != "sqlite":
+            return pd.to_numeric(values).astype(float)
+        present = values.notna().to_numpy()
+        out = np.full(len(values), np.nan)
+        text = values.to_numpy()[present].astype("U10")
+        out[present] = text.astype("datetime64[D]").astype(np.int64)
+        return pd.Series(out, index=values.index)
 
     def month(self, timestamp: Any) -> ColumnElement[Any]:
         """The UTC calendar month of a timestamp as ``YYYY-MM`` text."""

@@ -1,0 +1,255 @@
+"""Scores refresh against the plain per-person GROUP BY, on SQLite (and PostgreSQL).
+
+    .venv/bin/python bench/scores.py [--people 1000000 --orders 10000000]
+
+Generates a workspace where customers buy as the BG/NBD story goes (a first purchase in
+the first year, Poisson purchases during an exponential lifetime, ~1 visit per customer),
+inserted with raw driver calls (executemany on SQLite, COPY on PostgreSQL) with the
+event indexes built afterwards. Then, in the same run and on the same data:
+
+* baseline: ``SELECT person_id, count(*), min(occurred_at), max(occurred_at),
+  sum(amount_minor) FROM events WHERE type = 'order' GROUP BY person_id`` over the
+  covering index ``ix_events_person_type_time``, all rows fetched (best of two runs);
+* ``refresh_scores``: aggregation, backtest, BG/NBD + Gamma-Gamma, RFM, churn model,
+  bulk write of every customer's scores.
+
+Prints both, the ratio (target: within 3x) and the refresh's step timings. PostgreSQL runs
+too when TENURE_BENCH_POSTGRES_URL is set (a throwaway database is created on that
+server and dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATA_DIR, report
+
+from tenure.config import Settings
+from tenure.db.engine import create_db_engine, normalize_database_url
+from tenure.db.migrate import upgrade_database
+from tenure.scores.refresh import refresh_scores
+
+EVENT_INDEXES = {
+    "ix_events_person_time": "(person_id, occurred_at, id)",
+    "ix_events_person_type_time": "(person_id, type, occurred_at, amount_minor)",
+}
+START = np.datetime64("2023-01-01T00:00:00")
+SPAN_DAYS = 730
+AS_OF = datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)
+BASELINE = (
+    "SELECT person_id, count(*), min(occurred_at), max(occurred_at), sum(amount_minor) "
+    "FROM events WHERE type = 'order' GROUP BY person_id"
+)
+CHUNK = 1_000_000
+
+
+def simulate(people: int, orders: int, seed: int = 1) -> dict[str, np.ndarray]:
+    """Order and visit events, sorted by person then time (the index's order)."""
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(max(orders / people - 1, 0), people) + 1
+    scale = orders / counts.sum()
+    counts = np.maximum(1, np.round(counts * scale).astype(np.int64))
+    person = np.repeat(np.arange(1, people + 1), counts)
+    first = rng.integers(0, 365, people)
+    lifetime = rng.exponential(400, people)
+    active = np.minimum(first + lifetime, SPAN_DAYS) - first
+    offset = (rng.random(person.size) * np.repeat(active, counts)).astype(np.int64)
+    offset[np.r_[0, np.cumsum(counts)[:-1]]] = 0  # each customer's first order
+    day = np.repeat(first, counts) + offset
+    seconds = rng.integers(8 * 3600, 22 * 3600, person.size)
+    amount = (rng.gamma(4.0, 1.0, people)[person - 1] * rng.gamma(6.0, 400.0, person.size)).astype(
+        np.int64
+    ) + 100
+    visitors = rng.random(people) < 0.8
+    visit_person = np.arange(1, people + 1)[visitors]
+    visit_day = np.minimum(first[visitors] + rng.integers(0, 500, visit_person.size), SPAN_DAYS)
+    all_person = np.concatenate([person, visit_person])
+    all_day = np.concatenate([day, visit_day])
+    all_seconds = np.concatenate([seconds, rng.integers(0, 86400, visit_person.size)])
+    kind = np.concatenate([np.zeros(person.size, np.int8), np.ones(visit_person.size, np.int8)])
+    all_amount = np.concatenate([amount, np.full(visit_person.size, -1)])
+    order = np.lexsort((all_seconds, all_day, all_person))
+    stamps = (
+        START
+        + all_day[order].astype("timedelta64[D]")
+        + all_seconds[order].astype("timedelta64[s]")
+    )
+    return {
+        "person": all_person[order],
+        "stamp": stamps,
+        "kind": kind[order],
+        "amount": all_amount[order],
+    }
+
+
+def _text_stamps(stamps: np.ndarray) -> np.ndarray:
+    """SQLAlchemy's SQLite storage format, 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    text_ = np.datetime_as_string(stamps, unit="s")
+    return np.char.add(np.char.replace(text_, "T", " "), ".000000")
+
+
+def load_sqlite(path: Path, people: int, data: dict[str, np.ndarray]) -> None:
+    if path.exists():
+        path.unlink()
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    with engine.begin() as conn:
+        sql = conn.exec_driver_sql
+        sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            "INSERT INTO people (first_name, last_name, attributes, search_text, created_at, "
+            "updated_at) SELECT 'P' || i, 'Bench', '{}', 'p' || i, '2023-01-01 00:00:00.000000', "
+            "'2023-01-01 00:00:00.000000' FROM n",
+            (people,),
+        )
+        for index in EVENT_INDEXES:
+            sql(f"DROP INDEX {index}")
+        for start in range(0, data["person"].size, CHUNK):
+            part = slice(start, start + CHUNK)
+            is_order = data["kind"][part] == 0
+            amounts = data["amount"][part].tolist()
+            rows = zip(
+                data["person"][part].tolist(),
+                _text_stamps(data["stamp"][part]).tolist(),
+                np.where(is_order, "order", "visit").tolist(),
+                [a if o else None for a, o in zip(amounts, is_order.tolist(), strict=True)],
+                np.where(is_order, "USD", None).tolist(),
+                strict=True,
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO events (person_id, occurred_at, received_at, type, channel, "
+                "source, amount_minor, currency, payload) "
+                "VALUES (?, ?, '2025-01-01 00:00:00.000000', ?, 'web', 'bench', ?, ?, '{}')",
+                list(rows),
+            )
+        for name, columns in EVENT_INDEXES.items():
+            sql(f"CREATE INDEX {name} ON events {columns}")
+        sql("ANALYZE")
+    engine.dispose()
+
+
+def load_postgres(url: str, people: int, data: dict[str, np.ndarray]) -> None:
+    engine = create_db_engine(url)
+    upgrade_database(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO people (first_name, last_name, attributes, search_text, created_at, "
+            "updated_at) SELECT 'P' || i, 'Bench', '{}', 'p' || i, '2023-01-01', '2023-01-01' "
+            f"FROM generate_series(1, {people}) AS i"
+        )
+        for index in EVENT_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX {index}")
+        raw = conn.connection.driver_connection
+        copy_sql = (
+            "COPY events (person_id, occurred_at, received_at, type, channel, source, "
+            "amount_minor, currency, payload) FROM STDIN WITH (FORMAT csv)"
+        )
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for start in range(0, data["person"].size, CHUNK):
+                part = slice(start, start + CHUNK)
+                is_order = data["kind"][part] == 0
+                frame = pd.DataFrame(
+                    {
+                        "person_id": data["person"][part],
+                        "occurred_at": np.char.add(_text_stamps(data["stamp"][part]), "+00"),
+                        "received_at": "2025-01-01 00:00:00+00",
+                        "type": np.where(is_order, "order", "visit"),
+                        "channel": "web",
+                        "source": "bench",
+                        "amount_minor": pd.Series(data["amount"][part], dtype="Int64").where(
+                            is_order
+                        ),
+                        "currency": np.where(is_order, "USD", ""),
+                        "payload": "{}",
+                    }
+                )
+                buffer = io.StringIO()
+                frame.to_csv(buffer, index=False, header=False)
+                copy.write(buffer.getvalue())
+        for name, columns in EVENT_INDEXES.items():
+            conn.exec_driver_sql(f"CREATE INDEX {name} ON events {columns}")
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
+def measure(url: str, label: str, people: int, orders: int) -> list[tuple[str, str, str]]:
+    engine = create_db_engine(url)
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(BASELINE).fetchall()
+        timings.append(time.perf_counter() - started)
+    baseline = min(timings)
+    settings = Settings(database_url=url)
+    started = time.perf_counter()
+    result = refresh_scores(engine=engine, settings=settings, as_of=AS_OF)
+    refresh = time.perf_counter() - started
+    engine.dispose()
+    out = [
+        (f"{label}: plain GROUP BY (covering index)", f"{baseline:.2f} s", f"{len(rows):,} rows"),
+        (f"{label}: scores refresh", f"{refresh:.2f} s", f"{result.customers:,} customers"),
+        (f"{label}: ratio refresh / GROUP BY", f"{refresh / baseline:.1f}x", "target <= 3x"),
+    ]
+    for step, seconds in result.timings.items():
+        out.append((f"{label}:   {step}", f"{seconds:.2f} s", ""))
+    out.append((f"{label}: models", ", ".join(f"{k} {v}" for k, v in result.reports.items()), ""))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--orders", type=int, default=10_000_000)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    data = simulate(args.people, args.orders)
+    n_orders = int((data["kind"] == 0).sum())
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / f"scores-{args.people}-{args.orders}.db"
+    load_sqlite(path, args.people, data)
+    rows = [
+        (
+            "generated (SQLite)",
+            f"{time.perf_counter() - started:.0f} s",
+            f"{args.people:,} people, {n_orders:,} orders, "
+            f"{data['person'].size - n_orders:,} visits",
+        )
+    ]
+    rows += measure(f"sqlite:///{path}", "SQLite", args.people, n_orders)
+
+    server = os.environ.get("TENURE_BENCH_POSTGRES_URL")
+    if server:
+        name = f"tenure_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(normalize_database_url(server), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        try:
+            started = time.perf_counter()
+            load_postgres(url, args.people, data)
+            rows.append(("generated (PostgreSQL)", f"{time.perf_counter() - started:.0f} s", ""))
+            rows += measure(url, "PostgreSQL", args.people, n_orders)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    report(f"Scores refresh, {args.people:,} people / {n_orders:,} orders", rows)
+
+
+if __name__ == "__main__":
+    main()
