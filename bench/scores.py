@@ -56,23 +56,39 @@ BASELINE = (
 CHUNK = 1_000_000
 
 
-def simulate(people: int, orders: int, seed: int = 1) -> dict[str, np.ndarray]:
-    """Order and visit events, sorted by person then time (the index's order)."""
-    rng = np.random.default_rng(seed)
-    counts = rng.poisson(max(orders / people - 1, 0), people) + 1
-    scale = orders / counts.sum()
-    counts = np.maximum(1, np.round(counts * scale).astype(np.int64))
-    person = np.repeat(np.arange(1, people + 1), counts)
+def _bgnbd(people: int, rate_scale: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Purchase days per customer as the BG/NBD model tells it (FHL 2005, section 2).
+
+    Rates ``lambda ~ Gamma(r=0.9, 1/alpha)`` per day, dropout ``p ~ Beta(1.2, 9)`` after
+    each repeat purchase, first purchases spread over the first year.
+    """
+    rate = rng.gamma(0.9, 1 / 25.0, people) * rate_scale
+    dropout = rng.beta(1.2, 9.0, people)
     first = rng.integers(0, 365, people)
-    lifetime = rng.exponential(400, people)
-    active = np.minimum(first + lifetime, SPAN_DAYS) - first
-    offset = (rng.random(person.size) * np.repeat(active, counts)).astype(np.int64)
-    offset[np.r_[0, np.cumsum(counts)[:-1]]] = 0  # each customer's first order
-    day = np.repeat(first, counts) + offset
+    repeats = np.minimum(rng.geometric(dropout), 400)  # repeat purchases until dropout
+    owner = np.repeat(np.arange(people), repeats)
+    gaps = rng.exponential(1.0, owner.size) / rate[owner]
+    starts = np.r_[0, np.cumsum(repeats)[:-1]]
+    elapsed = np.cumsum(gaps)
+    elapsed -= np.repeat(np.r_[0.0, elapsed[starts[1:] - 1]], repeats)
+    day = first[owner] + elapsed
+    keep = day < SPAN_DAYS
+    person = np.concatenate([np.arange(people), owner[keep]])
+    days = np.concatenate([first, day[keep].astype(np.int64)])
+    return person + 1, days, first
+
+
+def simulate(people: int, orders: int, seed: int = 1) -> dict[str, np.ndarray]:
+    """Order and visit events, sorted by person then time (the index's order).
+
+    The purchase rate is scaled once so that the total lands near ``orders``.
+    """
+    rng = np.random.default_rng(seed)
+    person, day, first = _bgnbd(people, 1.0, rng)
+    person, day, first = _bgnbd(people, orders / person.size, np.random.default_rng(seed))
     seconds = rng.integers(8 * 3600, 22 * 3600, person.size)
-    amount = (rng.gamma(4.0, 1.0, people)[person - 1] * rng.gamma(6.0, 400.0, person.size)).astype(
-        np.int64
-    ) + 100
+    spend = rng.gamma(4.0, 1.0, people)
+    amount = (spend[person - 1] * rng.gamma(6.0, 400.0, person.size)).astype(np.int64) + 100
     visitors = rng.random(people) < 0.8
     visit_person = np.arange(1, people + 1)[visitors]
     visit_day = np.minimum(first[visitors] + rng.integers(0, 500, visit_person.size), SPAN_DAYS)

@@ -16,7 +16,7 @@ from .workspace import AS_OF, add_events, add_people, event, generate
 def _training(connection, moments):
     aggregates = aggregate_events(connection, moments, churn_event_type=None)
     features = features_at(aggregates, "cut", churn_event_type=None, attributes=pd.DataFrame())
-    population, churned = labels_at_cutoff(aggregates, features.index, churn_event_type=None)
+    population, churned = labels_at_cutoff(aggregates, features, churn_event_type=None)
     return features.loc[population], churned
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from tenure.analytics import BetaGeo, backtest
-from tenure.scores.features import ORDER, Aggregates, rfm_as_of
+from tenure.scores.features import ORDER, Aggregates, rfm_as_of, sample_rows
 from tenure.scores.sql import Days, from_day_number
 from tenure.timeline.models import Event
 
@@ -51,7 +51,8 @@ def run_backtest(connection: Connection, aggregates: Aggregates) -> dict[str, An
     if len(summary) < 10 or int((summary["frequency"] > 0).sum()) == 0:
         return {"skipped": f"{len(summary)} customers before the cutoff, too few to backtest"}
     model = BetaGeo()
-    result = backtest(model, summary)
+    sample = sample_rows(summary)
+    result = backtest(model, sample)
     by_frequency = [
         {"frequency": str(label), **{k: _num(v) for k, v in row.items()}}
         for label, row in result.by_frequency.iterrows()
@@ -59,7 +60,7 @@ def run_backtest(connection: Connection, aggregates: Aggregates) -> dict[str, An
     report: dict[str, Any] = {
         "calibration_end": from_day_number(aggregates.moments.cutoff_day).isoformat(),
         "holdout_days": aggregates.moments.horizon_days,
-        "customers": len(summary),
+        "customers": len(sample),
         "calibration_params": {k: float(v) for k, v in model.params.items()},
         "totals": {k: _num(v) for k, v in result.totals.items()},
         "by_frequency": by_frequency,

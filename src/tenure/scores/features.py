@@ -38,6 +38,11 @@ ENGAGEMENT_WINDOW_DAYS = 90
 #: Per-type count features are kept for the most common event types only.
 MAX_TYPE_FEATURES = 20
 
+#: BG/NBD and Gamma-Gamma are fitted on at most this many customers (a seeded random
+#: sample). The fits' cost grows with the number of distinct (frequency, recency, T)
+#: triples; 50,000 customers give standard errors of a few percent of the estimates.
+MAX_FIT_CUSTOMERS = 50_000
+
 ORDER_COLUMNS = (
     "n_days",
     "first_day",
@@ -279,3 +284,11 @@ def custom_attributes(connection: Connection) -> pd.DataFrame:
         if kind == AttributeType.number:
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     return frame
+
+
+def sample_rows(frame: pd.DataFrame, size: int = MAX_FIT_CUSTOMERS) -> pd.DataFrame:
+    """At most ``size`` rows, a random sample seeded by the frame's length (repeatable)."""
+    if len(frame) <= size:
+        return frame
+    rng = np.random.default_rng(len(frame))
+    return frame.iloc[np.sort(rng.choice(len(frame), size, replace=False))]

@@ -26,12 +26,14 @@ from tenure.db.types import utcnow
 from tenure.scores import churn
 from tenure.scores.backtest import DAYS_PER_WEEK, run_backtest
 from tenure.scores.features import (
+    MAX_FIT_CUSTOMERS,
     REFUND,
     Aggregates,
     Moments,
     aggregate_events,
     custom_attributes,
     rfm_as_of,
+    sample_rows,
 )
 from tenure.scores.models import ModelReport
 from tenure.scores.segments import rfm_segments
@@ -41,10 +43,6 @@ from tenure.workspace.queries import get_workspace
 
 #: Bumped when the way scores are computed changes; part of every ``model_version``.
 ALGORITHM_VERSION = "1"
-#: BG/NBD and Gamma-Gamma are fitted on at most this many customers (seeded sample). The
-#: likelihood only depends on (frequency, recency, T), so the fit collapses customers to
-#: unique triples; with day-level ages a million customers still leave ~10^5 of them.
-MAX_FIT_CUSTOMERS = 200_000
 MIN_FIT_CUSTOMERS = 10
 EXPECTED_PURCHASES_DAYS = 90
 CLV_HORIZON_MONTHS = 12
@@ -200,13 +198,6 @@ def _weeks(summary: pd.DataFrame) -> pd.DataFrame:
     return weeks
 
 
-def _sample(frame: pd.DataFrame, size: int) -> pd.DataFrame:
-    if len(frame) <= size:
-        return frame
-    rng = np.random.default_rng(len(frame))
-    return frame.iloc[np.sort(rng.choice(len(frame), size, replace=False))]
-
-
 def _fit_value_models(
     summary: pd.DataFrame, settings: Settings, backtest_report: dict[str, Any]
 ) -> dict[str, Any]:
@@ -221,7 +212,7 @@ def _fit_value_models(
         too_few = f"{n} customers, {repeaters} with a repeat purchase: too few to fit"
         out["reports"] = [_skipped("bgnbd", too_few, n), _skipped("gamma_gamma", too_few, n)]
         return out
-    bg = BetaGeo().fit(_sample(weeks, MAX_FIT_CUSTOMERS))
+    bg = BetaGeo().fit(sample_rows(weeks))
     out["p_alive"] = bg.p_alive(weeks).to_numpy()
     horizon = EXPECTED_PURCHASES_DAYS / DAYS_PER_WEEK
     out["expected_purchases_90d"] = bg.expected_purchases(horizon, weeks).to_numpy()
@@ -240,7 +231,7 @@ def _fit_value_models(
     gg = GammaGamma()
     reason: str | None = None
     try:
-        gg.fit(_sample(spenders, MAX_FIT_CUSTOMERS))
+        gg.fit(sample_rows(spenders))
         if gg.params["q"] <= 1:
             reason = f"q = {gg.params['q']:.3f} <= 1: the mean spend is unbounded"
     except ValueError as error:
