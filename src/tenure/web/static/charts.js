@@ -162,7 +162,7 @@
         },
         scales: {
           x: { type: "category", labels: c.k.map(String), offset: true, grid: { display: false }, title: { display: true, text: "Months after first purchase (k)" } },
-          y: { type: "category", labels: c.cohorts, offset: true, reverse: true, grid: { display: false }, title: { display: true, text: "First-purchase month" } },
+          y: { type: "category", labels: c.cohorts, offset: true, reverse: false, grid: { display: false }, title: { display: true, text: "First-purchase month" } },
         },
       },
     });
