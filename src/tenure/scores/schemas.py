@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ChurnReason(BaseModel):
@@ -40,3 +40,35 @@ class PersonScoresOut(BaseModel):
     churn_reasons: list[ChurnReason]
     model_version: str
     fitted_at: datetime
+
+
+class KpisOut(BaseModel):
+    """KPIs of a period (``tenure.scores.kpis`` defines each); money in minor units."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", description="First day of the period (UTC).")
+    to: str = Field(description="Last day of the period, included.")
+    currency: str
+    customers_at_start: int
+    customers_at_end: int
+    customers_lost: int = Field(description="Active at the start, not at the end.")
+    new_customers: int = Field(description="First order in the period.")
+    active_customers: int = Field(description="Customers with an order in the period.")
+    churn_rate: float | None = Field(description="Lost / at start (a fraction).")
+    customer_retention_rate: float | None = Field(description="(At end - new) / at start.")
+    orders: int
+    revenue_minor: int = Field(description="Orders minus refunds.")
+    order_revenue_minor: int
+    refunds_minor: int
+    average_order_value_minor: int | None
+    nps: float | None = Field(description="-100 to 100; null without answers.")
+    nps_answers: int
+    csat: float | None = Field(description="% of 4-5 answers; null without answers.")
+    csat_answers: int
+    ces: float | None = Field(description="Mean 1-7 answer; null without answers.")
+    ces_answers: int
+    acquisition_spend_minor: int | None = Field(description="Null without spend events.")
+    cac_minor: int | None
+    roi: float | None = Field(description="(New customers' revenue - spend) / spend.")
+    clv_to_cac: float | None = Field(description="Mean predicted CLV of the new / CAC.")

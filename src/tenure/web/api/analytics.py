@@ -12,6 +12,7 @@ from tenure.config import Settings
 from tenure.errors import InvalidInput
 from tenure.scores import queries
 from tenure.scores.kpis import Period, period_kpis
+from tenure.scores.schemas import KpisOut
 from tenure.web.deps import ApiActor, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -43,7 +44,7 @@ def kpis_for(session: Session, settings: Settings, period: Period) -> dict[str, 
     )
 
 
-@router.get("/kpis")
+@router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)
 async def get_kpis(
     session: SessionDep,
     settings: SettingsDep,
