@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tenure.cli.commands import events, imports, scores, users, workspace
+from tenure.cli.commands import lifecycle as lifecycle_commands
 
 app = typer.Typer(
     name="tenure",
@@ -17,6 +18,7 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(events.events_app, name="events")
 app.add_typer(scores.scores_app, name="scores")
+app.add_typer(lifecycle_commands.lifecycle_app, name="lifecycle")
 imports.register(app)
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from tenure.customers import models as customers_models
 from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
+from tenure.lifecycle import models as lifecycle_models
 from tenure.scores import models as scores_models
 from tenure.timeline import models as timeline_models
 from tenure.workspace import models as workspace_models
@@ -11,6 +12,7 @@ __all__ = [
     "customers_models",
     "identity_models",
     "ingest_models",
+    "lifecycle_models",
     "scores_models",
     "timeline_models",
     "workspace_models",

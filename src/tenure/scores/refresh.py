@@ -23,6 +23,7 @@ from tenure.analytics import BetaGeo, GammaGamma, clv
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.db.types import utcnow
+from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.scores import churn
 from tenure.scores.backtest import DAYS_PER_WEEK, run_backtest
 from tenure.scores.features import (
@@ -169,6 +170,8 @@ def refresh_scores(
             # JSON has no NaN: a singular Hessian's standard errors become null.
             clean = {k: churn.json_ready(v) for k, v in report.items()}
             session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **clean))
+    # Lifecycle rules read P(alive), churn and CLV: re-place everyone on the new scores.
+    evaluate_all_stages(session_factory=session_factory, as_of=as_of)
     return RefreshResult(
         as_of=as_of,
         version=version,

@@ -16,6 +16,8 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.session import unit_of_work
+from tenure.lifecycle.actions import evaluate_stages
+from tenure.lifecycle.queries import people_of_events
 from tenure.timeline.ingest import ingest_events
 
 # 5,000 events is about 2 MB of parsed JSON: large enough to amortise the commit,
@@ -56,6 +58,9 @@ def import_events_jsonl(
             return
         with unit_of_work(session_factory) as session:
             result = ingest_events(session=session, raw_items=chunk, actor_id=actor_id)
+            # Stages follow the events in the chunk's transaction: its people only.
+            people = people_of_events(session, result.stored_ids)
+            evaluate_stages(session=session, person_ids=people)
         report.imported += result.stored
         report.duplicates += len(result.duplicates)
         report.rejected += len(result.rejected)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from tenure.lifecycle.actions import evaluate_stages
+from tenure.lifecycle.queries import people_of_events
 from tenure.timeline.ingest import ingest_events_json
 from tenure.timeline.schemas import IngestResult
 from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
@@ -54,6 +56,8 @@ async def post_events(
         actor_id=actor.user_id,
         max_batch=settings.max_event_batch,
     )
+    # Stages follow the events in the same transaction: the batch's people only.
+    evaluate_stages(session=session, person_ids=people_of_events(session, result.stored_ids))
     session.commit()
     if single:
         code = 201 if result.stored else (200 if result.duplicates else 422)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from tenure.web.pages import analytics, auth, imports, organizations, people
+from tenure.web.pages import lifecycle as lifecycle_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
@@ -11,3 +12,4 @@ page_routers: list[APIRouter] = [
     imports.router,
     analytics.router,
 ]
+page_routers.append(lifecycle_pages.router)

@@ -17,4 +17,5 @@ NAV: list[NavItem] = [
     NavItem("Organizations", "/organizations"),
     NavItem("Import", "/imports"),
     NavItem("Analytics", "/analytics"),
+    NavItem("Lifecycle", "/lifecycle"),
 ]

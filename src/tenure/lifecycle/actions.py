@@ -1,0 +1,388 @@
+"""Writes: evaluating stages (given people, or everyone in batch) and manual overrides.
+
+A change is written three times in the caller's transaction: the new ``person_stages``
+row, a ``stage_history`` row, and a ``stage_changed`` event on the timeline whose
+client_event_id (``stage-<history id>``) is unique, so automation sees each change once.
+
+Concurrency: evaluations read the current stages, then write the differences. SQLite has
+one writer, and the ingestion hook evaluates after its inserts took the write lock. On
+PostgreSQL two transactions could both read a person's old stage and both record the same
+change, so every evaluation and override first takes one transaction-scoped advisory lock;
+the batch commits per chunk of people so that ingestion waits at most one chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tenure.customers.models import Person
+from tenure.db.bulk import insert_rows, member_of
+from tenure.db.session import unit_of_work
+from tenure.db.types import utcnow
+from tenure.errors import InvalidInput, NotFound
+from tenure.identity.audit import record_audit
+from tenure.lifecycle.models import (
+    EVENT_SOURCE,
+    SOURCE_OVERRIDE,
+    SOURCE_RULE,
+    STAGE_CHANGED,
+    PersonStage,
+    StageHistory,
+)
+from tenure.lifecycle.queries import StageModel, lifecycle_clock, lifecycle_settings, stage_model
+from tenure.lifecycle.rules import Scope, changed_people, people_in_range
+from tenure.timeline.ingest import EVENT_COLUMNS
+from tenure.timeline.models import Event
+
+#: People per batch chunk: each chunk is one GROUP BY statement and one transaction.
+#: 50,000 people hold a chunk's changes in ~20 MB of Python tuples at most.
+BATCH_CHUNK = 50_000
+#: pg_advisory_xact_lock key of stage evaluation ("tenu" in ASCII).
+LOCK_KEY = 0x74656E75
+HISTORY_COLUMNS = (
+    "person_id",
+    "from_stage_id",
+    "to_stage_id",
+    "changed_at",
+    "source",
+    "rule_id",
+    "reason",
+    "actor_id",
+)
+STAGE_COLUMNS = (
+    "person_id",
+    "stage_id",
+    "rule_id",
+    "entered_at",
+    "overridden",
+    "override_reason",
+    "override_by_id",
+    "override_at",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    person_id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    source: str
+    rule_id: int | None = None
+    reason: str = ""
+    actor_id: int | None = None
+
+
+@dataclass
+class EvaluationResult:
+    as_of: datetime
+    people: int = 0
+    changes: int = 0
+    by_stage: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: EvaluationResult) -> None:
+        self.people += other.people
+        self.changes += other.changes
+        for key, count in other.by_stage.items():
+            self.by_stage[key] = self.by_stage.get(key, 0) + count
+
+
+def lock_evaluation(session: Session) -> None:
+    """Serialize stage writes on PostgreSQL until the transaction ends (see module doc)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
+def evaluate_stages(
+    *, session: Session, person_ids: Sequence[int], as_of: datetime | None = None
+) -> EvaluationResult | None:
+    """The ingestion hook: re-evaluate the people of a stored batch, in its transaction.
+
+    Does nothing (returns None) when the workspace turned incremental evaluation off.
+    """
+    if not person_ids or not lifecycle_settings(session).incremental:
+        return None
+    return evaluate_people(session=session, person_ids=person_ids, as_of=as_of)
+
+
+def evaluate_people(
+    *, session: Session, person_ids: Sequence[int], as_of: datetime | None = None
+) -> EvaluationResult:
+    """Apply the rules to ``person_ids`` now (or ``as_of``); the caller commits."""
+    as_of = _check_as_of(as_of) or lifecycle_clock(session)
+    ids = sorted(set(person_ids))
+    if not ids:
+        return EvaluationResult(as_of=as_of)
+    lock_evaluation(session)
+    connection = session.connection()
+    scope: Scope = lambda column: member_of(connection, column, ids)  # noqa: E731
+    return _evaluate(session, stage_model(session), scope, as_of, people=len(ids))
+
+
+def evaluate_all_stages(
+    *,
+    session_factory: sessionmaker[Session],
+    as_of: datetime | None = None,
+    chunk_size: int = BATCH_CHUNK,
+    progress: Callable[[int, int], object] | None = None,
+    actor_id: int | None = None,
+) -> EvaluationResult:
+    """Re-evaluate every person, e.g. after a scores refresh; commits chunk by chunk.
+
+    People are walked in id ranges of ``chunk_size``; each range is one evaluation
+    statement and one transaction, so a crash keeps the finished ranges and a re-run
+    writes only what is still different. ``progress(done, total)`` counts people.
+    """
+    with unit_of_work(session_factory) as session:
+        as_of = _check_as_of(as_of) or lifecycle_clock(session)
+        stage_model(session)  # creates the default model on first use, before the chunks
+        low, high, total = session.execute(
+            select(func.min(Person.id), func.max(Person.id), func.count(Person.id))
+        ).one()
+    result = EvaluationResult(as_of=as_of)
+    if total == 0:
+        return result
+    start = low
+    while start <= high:
+        end = start + chunk_size
+        with unit_of_work(session_factory) as session:
+            lock_evaluation(session)
+            chunk = _evaluate(session, stage_model(session), people_in_range(start, end), as_of)
+            chunk.people = int(
+                session.scalar(
+                    select(func.count(Person.id)).where(Person.id >= start, Person.id < end)
+                )
+                or 0
+            )
+        result.add(chunk)
+        if progress:
+            progress(result.people, total)
+        start = end
+    with unit_of_work(session_factory) as session:
+        record_audit(
+            session=session,
+            actor_id=actor_id,
+            action="evaluate",
+            entity_type="lifecycle",
+            entity_id="all",
+            changes={
+                "as_of": {"before": None, "after": as_of.isoformat()},
+                "people": {"before": None, "after": result.people},
+                "changes": {"before": None, "after": result.changes},
+            },
+        )
+    return result
+
+
+def _check_as_of(as_of: datetime | None) -> datetime | None:
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidInput("as_of", "must be timezone-aware")
+    return as_of
+
+
+def _evaluate(
+    session: Session, model: StageModel, scope: Scope, as_of: datetime, people: int = 0
+) -> EvaluationResult:
+    rules = model.rule_specs()
+    names = {r.id: r.name for r in model.rules}
+    rows = changed_people(session.connection(), rules, as_of=as_of, scope=scope)
+    changes = [
+        Change(
+            person_id=row.person_id,
+            from_stage_id=row.from_stage_id,
+            to_stage_id=row.to_stage_id,
+            source=SOURCE_RULE,
+            rule_id=row.rule_id,
+            reason=names[row.rule_id],
+        )
+        for row in rows
+    ]
+    record_changes(session, model, changes, at=as_of)
+    result = EvaluationResult(as_of=as_of, people=people, changes=len(changes))
+    by_id = model.by_id
+    for change in changes:
+        key = by_id[change.to_stage_id].key
+        result.by_stage[key] = result.by_stage.get(key, 0) + 1
+    return result
+
+
+def record_changes(
+    session: Session,
+    model: StageModel,
+    changes: Sequence[Change],
+    *,
+    at: datetime,
+    override: dict[int, tuple[str, int | None]] | None = None,
+) -> None:
+    """Write person_stages, stage_history and the stage_changed events of ``changes``.
+
+    ``override`` maps person ids whose new stage is pinned to (reason, actor id).
+    """
+    if not changes:
+        return
+    override = override or {}
+    connection = session.connection()
+    session.flush()
+    history_ids = insert_rows(
+        connection,
+        StageHistory.__table__,
+        HISTORY_COLUMNS,
+        [
+            (
+                c.person_id,
+                c.from_stage_id,
+                c.to_stage_id,
+                at,
+                c.source,
+                c.rule_id,
+                c.reason,
+                c.actor_id,
+            )
+            for c in changes
+        ],
+        return_ids=True,
+    )
+    now = utcnow()
+    by_id = model.by_id
+    events = []
+    for history_id, c in zip(history_ids, changes, strict=True):
+        before = by_id[c.from_stage_id] if c.from_stage_id is not None else None
+        after = by_id[c.to_stage_id]
+        payload = {
+            "from": before.key if before else None,
+            "to": after.key,
+            "from_name": before.name if before else None,
+            "to_name": after.name,
+            "source": c.source,
+            "rule_id": c.rule_id,
+            "reason": c.reason,
+            "actor_id": c.actor_id,
+            "history_id": history_id,
+        }
+        # Same column order as timeline.ingest.EVENT_COLUMNS.
+        client_event_id = f"stage-{history_id}"
+        events.append(
+            (
+                c.person_id,
+                at,
+                now,
+                STAGE_CHANGED,
+                None,
+                EVENT_SOURCE,
+                client_event_id,
+                None,
+                None,
+                payload,
+            )
+        )
+    insert_rows(connection, Event.__table__, EVENT_COLUMNS, events)
+    people = [c.person_id for c in changes]
+    stages = PersonStage.__table__
+    assert isinstance(stages, Table)
+    connection.execute(delete(stages).where(member_of(connection, stages.c.person_id, people)))
+    rows = []
+    for c in changes:
+        pinned = override.get(c.person_id)
+        rows.append(
+            (c.person_id, c.to_stage_id, c.rule_id, at, pinned is not None)
+            + ((pinned[0], pinned[1], now) if pinned else (None, None, None))
+        )
+    insert_rows(connection, stages, STAGE_COLUMNS, rows)
+    session.expire_all()
+
+
+def set_stage_override(
+    *,
+    session: Session,
+    person_id: int,
+    stage: str,
+    reason: str,
+    actor_id: int | None,
+    at: datetime | None = None,
+) -> None:
+    """Pin ``person_id`` in ``stage`` (a stage key) until cleared; the rules skip them."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason", "say why the stage is set by hand")
+    if len(reason) > 500:
+        raise InvalidInput("reason", "at most 500 characters")
+    if session.get(Person, person_id) is None:
+        raise NotFound("person", person_id)
+    model = stage_model(session)
+    target = model.by_key.get(stage)
+    if target is None:
+        raise InvalidInput("stage", f"unknown stage {stage!r}; stages: {', '.join(model.by_key)}")
+    lock_evaluation(session)
+    at = _check_as_of(at) or lifecycle_clock(session)
+    current = session.get(PersonStage, person_id)
+    before = model.by_id[current.stage_id].key if current else None
+    if current is None or current.stage_id != target.id:
+        change = Change(
+            person_id=person_id,
+            from_stage_id=current.stage_id if current else None,
+            to_stage_id=target.id,
+            source=SOURCE_OVERRIDE,
+            reason=reason,
+            actor_id=actor_id,
+        )
+        record_changes(session, model, [change], at=at, override={person_id: (reason, actor_id)})
+    else:
+        # Already in that stage: no change to record, only the pin.
+        current.overridden = True
+        current.override_reason = reason
+        current.override_by_id = actor_id
+        current.override_at = utcnow()
+    record_audit(
+        session=session,
+        actor_id=actor_id,
+        action="override",
+        entity_type="person_stage",
+        entity_id=person_id,
+        changes={
+            "stage": {"before": before, "after": target.key},
+            "override": {"before": None, "after": reason},
+        },
+    )
+    session.flush()
+
+
+def clear_stage_override(
+    *, session: Session, person_id: int, actor_id: int | None, as_of: datetime | None = None
+) -> EvaluationResult:
+    """Hand the person back to the rules, which re-evaluate them at once."""
+    current = session.get(PersonStage, person_id)
+    if current is None or not current.overridden:
+        if session.get(Person, person_id) is None:
+            raise NotFound("person", person_id)
+        raise NotFound("stage override of person", person_id)
+    lock_evaluation(session)
+    reason = current.override_reason
+    current.overridden = False
+    current.override_reason = None
+    current.override_by_id = None
+    current.override_at = None
+    record_audit(
+        session=session,
+        actor_id=actor_id,
+        action="clear_override",
+        entity_type="person_stage",
+        entity_id=person_id,
+        changes={"override": {"before": reason, "after": None}},
+    )
+    session.flush()
+    return evaluate_people(session=session, person_ids=[person_id], as_of=as_of)
+
+
+def describe(result: EvaluationResult) -> dict[str, Any]:
+    return {
+        "as_of": result.as_of,
+        "people": result.people,
+        "changes": result.changes,
+        "by_stage": result.by_stage,
+    }

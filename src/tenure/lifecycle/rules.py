@@ -1,0 +1,289 @@
+"""Rule evaluation in SQL: one statement places a whole range (or list) of people.
+
+The rules become one ``CASE WHEN <rule 1> THEN 1 WHEN <rule 2> THEN 2 ... END`` over
+``people`` LEFT JOINed to ``person_scores`` and to the per-person aggregates of
+:mod:`tenure.lifecycle.aggregates` (``GROUP BY person_id`` over the events in scope).
+Only the aggregates the rules read are joined. The statement returns only the people
+whose matched rule points to a stage other than their current one, and skips people
+whose stage is overridden, so unchanged people cost nothing in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from tenure.customers.models import Person, Tag, person_tags
+from tenure.lifecycle import sql
+from tenure.lifecycle.aggregates import SOURCES, Compiler, Scope
+from tenure.lifecycle.conditions import (
+    METRICS,
+    AllOf,
+    AnyOf,
+    AttributeRef,
+    Compare,
+    Condition,
+    EventCount,
+    HasTag,
+    MetricRef,
+    Not,
+    walk,
+)
+from tenure.lifecycle.models import LifecycleRule, PersonStage
+from tenure.scores.models import PersonScore
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: int
+    stage_id: int
+    condition: Condition
+
+
+def changed_people(
+    connection: Connection, rules: Sequence[RuleSpec], *, as_of: datetime, scope: Scope
+) -> list[Any]:
+    """Rows (person_id, rule_id, to_stage_id, from_stage_id) of people whose stage changes."""
+    if not rules:
+        return []
+    compiler = Compiler(connection, as_of, scope)
+    # Collect every aggregate the rules read first: the subqueries are built once, with
+    # one count column per distinct events leaf, before expressions refer to them.
+    for rule in rules:
+        for node in walk(rule.condition):
+            if isinstance(node, Compare):
+                _require(compiler, node.subject)
+    for source in sorted(compiler.needs - {"scores"}):
+        compiler.joins[source] = SOURCES[source](compiler)
+    conditions = [(_expression(compiler, rule.condition), rule.id) for rule in rules]
+    people = Person.__table__
+    matched = case(*conditions, else_=None).label("rule_id")
+    base = select(people.c.id.label("person_id"), matched).select_from(_joined(compiler, people))
+    evaluated = base.where(scope(people.c.id)).subquery("evaluated")
+    rules_table = LifecycleRule.__table__
+    current = PersonStage.__table__
+    target = rules_table.c.stage_id
+    query = (
+        select(
+            evaluated.c.person_id,
+            evaluated.c.rule_id,
+            target.label("to_stage_id"),
+            current.c.stage_id.label("from_stage_id"),
+        )
+        .join(rules_table, rules_table.c.id == evaluated.c.rule_id)
+        .outerjoin(current, current.c.person_id == evaluated.c.person_id)
+        .where(
+            or_(
+                current.c.person_id.is_(None),
+                and_(current.c.overridden == false(), current.c.stage_id != target),
+            )
+        )
+    )
+    return list(connection.execute(query).all())
+
+
+def _joined(compiler: Compiler, people: Any) -> Any:
+    joined = people
+    for subquery in compiler.joins.values():
+        joined = joined.outerjoin(subquery, subquery.c.person_id == people.c.id)
+    if "scores" in compiler.needs:
+        scores = PersonScore.__table__
+        joined = joined.outerjoin(scores, scores.c.person_id == people.c.id)
+    return joined
+
+
+def _require(compiler: Compiler, subject: Any) -> None:
+    if isinstance(subject, EventCount):
+        compiler.event_leaves.setdefault(subject, f"ev{len(compiler.event_leaves)}")
+        compiler.needs.add("activity")
+    elif isinstance(subject, MetricRef):
+        source = METRICS[subject.name].source
+        if source != "person":
+            compiler.needs.add("scores" if source == "clv_cut" else source)
+
+
+def _expression(compiler: Compiler, condition: Condition) -> ColumnElement[bool]:
+    if isinstance(condition, AllOf):
+        if not condition.items:
+            return true()
+        return and_(*(_expression(compiler, item) for item in condition.items))
+    if isinstance(condition, AnyOf):
+        if not condition.items:
+            return false()
+        return or_(*(_expression(compiler, item) for item in condition.items))
+    if isinstance(condition, Not):
+        return not_(_expression(compiler, condition.item))
+    if isinstance(condition, HasTag):
+        people = Person.__table__
+        tagged = (
+            select(person_tags.c.person_id)
+            .join(Tag, Tag.id == person_tags.c.tag_id)
+            .where(Tag.name == condition.name, person_tags.c.person_id == people.c.id)
+        )
+        return tagged.exists()
+    # Two-valued logic: a comparison with NULL (missing value) is false, so NOT of it holds.
+    return func.coalesce(_leaf(compiler, condition), false())
+
+
+def _leaf(compiler: Compiler, leaf: Compare) -> ColumnElement[bool]:
+    subject = leaf.subject
+    if isinstance(subject, MetricRef) and subject.name == "score.clv_percentile":
+        return _clv_percentile(compiler, leaf)
+    if isinstance(subject, AttributeRef):
+        return _attribute(compiler, subject.key, leaf)
+    value = _subject_value(compiler, subject)
+    return _apply(value, leaf.op, leaf.value)
+
+
+def _apply(value: Any, op: str, operand: Any) -> ColumnElement[bool]:
+    if op == "set":
+        return value.is_not(None)
+    if op == "unset":
+        return value.is_(None)
+    if op == "in":
+        return value.in_(list(operand))
+    if op == "not_in":
+        return value.not_in(list(operand))
+    comparisons: dict[str, Callable[[Any, Any], Any]] = {
+        "=": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+    }
+    result: ColumnElement[bool] = comparisons[op](value, operand)
+    return result
+
+
+def _attribute(compiler: Compiler, key: str, leaf: Compare) -> ColumnElement[bool]:
+    column = Person.__table__.c.attributes
+    dialect = compiler.dialect
+    kind = sql.json_kind(dialect, column, key)
+    if leaf.op in ("set", "unset"):
+        present = and_(kind.is_not(None), kind != "null")
+        return present if leaf.op == "set" else not_(present)
+    sample = leaf.value[0] if leaf.op in ("in", "not_in") else leaf.value
+    if isinstance(sample, bool):
+        text = sql.json_text(dialect, column, key)
+        operand = (
+            [str(v).lower() for v in leaf.value]
+            if leaf.op in ("in", "not_in")
+            else str(leaf.value).lower()
+        )
+        return and_(kind == "boolean", _apply(text, leaf.op, operand))
+    if isinstance(sample, str):
+        return and_(
+            kind == "string", _apply(sql.json_text(dialect, column, key), leaf.op, leaf.value)
+        )
+    return _apply(sql.json_number(dialect, column, key), leaf.op, leaf.value)
+
+
+def _subject_value(compiler: Compiler, subject: Any) -> ColumnElement[Any]:
+    if isinstance(subject, EventCount):
+        activity = compiler.joins["activity"]
+        return func.coalesce(activity.c[compiler.event_leaves[subject]], 0)
+    name = subject.name
+    if name.startswith("score."):
+        return PersonScore.__table__.c[name.removeprefix("score.")]
+    if name == "days_since_created":
+        return compiler.days_ago(Person.__table__.c.created_at)
+    if name == "nps_last_score":
+        return compiler.joins["nps"].c.score
+    if name == "new_categories_180d":
+        return func.coalesce(compiler.joins["categories"].c.new_categories, 0)
+    return _activity_metric(compiler, name)
+
+
+def _activity_metric(compiler: Compiler, name: str) -> ColumnElement[Any]:
+    a = compiler.joins["activity"].c
+    counts = {
+        "orders": a.orders,
+        "orders_365d": a.orders_365d,
+        "refunds": a.refunds,
+        "engagements": a.engagements,
+        "engagements_90d": a.engagements_90d,
+        "referrals_converted": a.referrals,
+    }
+    if name in counts:
+        return func.coalesce(counts[name], 0)
+    if name == "revenue_minor":
+        return func.coalesce(a.order_amount, 0) - func.coalesce(a.refund_amount, 0)
+    if name == "days_since_first_order":
+        return compiler.days_ago(a.first_order_at)
+    if name == "days_since_last_order":
+        return compiler.days_ago(a.last_order_at)
+    if name == "days_since_last_activity":
+        return compiler.days_ago(a.last_activity_at)
+    span = sql.days_between(compiler.dialect, a.last_order_at, a.first_order_at)
+    interval = case((and_(a.orders > 1, span > 0), span / (a.orders - 1)))
+    if name == "usual_order_interval_days":
+        return interval
+    if name == "overdue_ratio":
+        return compiler.days_ago(a.last_order_at) / interval
+    if name == "upsell_ratio_180d":
+        recent = a.recent_amount * 1.0 / a.recent_orders
+        before = a.earlier_amount * 1.0 / a.earlier_orders
+        usable = and_(a.recent_orders > 0, a.earlier_orders > 0, a.earlier_amount > 0)
+        return case((usable, recent / before))
+    raise AssertionError(f"metric {name} has no expression")
+
+
+def _clv_percentile(compiler: Compiler, leaf: Compare) -> ColumnElement[bool]:
+    """``clv_percentile OP q`` as ``clv_12m_minor`` against the value at that rank.
+
+    The percentile rank of the i-th smallest of n values is i / (n - 1) (SQL's
+    ``percent_rank``), so ``rank >= q`` holds from index ceil(q (n - 1)) and ``rank > q``
+    from floor(q (n - 1)) + 1. The cut is read through the index on clv_12m_minor
+    (``ORDER BY ... LIMIT 1 OFFSET k``) instead of ranking every customer.
+    """
+    clv = PersonScore.__table__.c.clv_12m_minor
+    strict = leaf.op in (">", "<=")
+    key = ("gt" if strict else "ge", float(leaf.value))
+    if key not in compiler.clv_cuts:
+        compiler.clv_cuts[key] = _clv_cut(compiler.connection, float(leaf.value), strict)
+    cut = compiler.clv_cuts[key]
+    at_or_above: ColumnElement[bool] = false() if cut is None else clv >= cut
+    if leaf.op in (">=", ">"):
+        return at_or_above
+    return and_(clv.is_not(None), not_(at_or_above))
+
+
+def _clv_cut(connection: Connection, q: float, strict: bool) -> float | None:
+    clv = PersonScore.__table__.c.clv_12m_minor
+    n = connection.scalar(select(func.count()).where(clv.is_not(None)))
+    if not n:
+        return None
+    position = q * (n - 1)
+    index = math.floor(position) + 1 if strict else math.ceil(position - 1e-9)
+    if index >= n:
+        return None
+    query: Select[Any] = (
+        select(clv).where(clv.is_not(None)).order_by(clv.asc()).limit(1).offset(index)
+    )
+    value = connection.scalar(query)
+    return None if value is None else float(value)
+
+
+def people_in_range(low: int, high: int) -> Scope:
+    """People with ``low <= id < high``: the batch walks the id space in such ranges."""
+    return lambda column: and_(column >= literal(low, Integer), column < literal(high, Integer))

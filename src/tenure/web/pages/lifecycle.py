@@ -1,0 +1,362 @@
+"""Lifecycle pages: funnel, time in stage, journey map, stage model settings, and the
+stage section and override form of the person page."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from tenure.customers.queries import list_tag_names
+from tenure.db.session import unit_of_work
+from tenure.errors import InvalidInput
+from tenure.identity.permissions import require_role
+from tenure.lifecycle import actions, configure, funnel, journeys, queries
+from tenure.lifecycle.conditions import METRICS
+from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
+from tenure.web.api.lifecycle import MODEL_EDITORS
+from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.pages.context import PageCtx
+from tenure.web.security import verify_csrf
+from tenure.web.templating import render, templates
+
+router = APIRouter(include_in_schema=False)
+
+TABS = (
+    ("Funnel", "/lifecycle"),
+    ("Time in stage", "/lifecycle/time-in-stage"),
+    ("Journeys", "/lifecycle/journeys"),
+    ("Settings", "/lifecycle/settings"),
+)
+
+
+def person_lifecycle(request: Request, person_id: int) -> dict[str, Any]:
+    """Stage, override and history for the person page (``lifecycle/_person_stage.html``).
+
+    A template global, so the person page needs no lifecycle code of its own; it reads
+    through its own unit of work (which also commits the default model on first use).
+    """
+    with unit_of_work(request.app.state.session_factory) as session:
+        return {
+            "current": queries.person_stage(session, person_id),
+            "history": queries.stage_history(session, person_id, limit=50),
+            "stages": [(s.key, s.name) for s in queries.stage_model(session).stages],
+        }
+
+
+templates.env.globals["person_lifecycle"] = person_lifecycle
+
+
+def _population(tag: str | None) -> queries.Population:
+    return queries.Population(tag=tag or None)
+
+
+def _page(request: Request, name: str, ctx: Any, session: Any, **context: Any) -> Response:
+    return render(
+        request,
+        f"lifecycle/{name}",
+        ctx=ctx,
+        tabs=TABS,
+        tags=list_tag_names(session),
+        **context,
+    )
+
+
+@router.get("/lifecycle")
+async def funnel_page(
+    request: Request, session: SessionDep, ctx: PageCtx, tag: str | None = None
+) -> Response:
+    data = jsonable_encoder(funnel.funnel(session, _population(tag), by_cohort=True))
+    session.commit()  # the default model, on a workspace's first visit
+    return _page(request, "funnel.html", ctx, session, data=data, tag=tag or "")
+
+
+@router.get("/lifecycle/time-in-stage")
+async def time_in_stage_page(
+    request: Request,
+    session: SessionDep,
+    ctx: PageCtx,
+    tag: str | None = None,
+    stage: str | None = None,
+) -> Response:
+    model = queries.stage_model(session)
+    if stage and stage not in model.by_key:
+        raise InvalidInput("stage", f"unknown stage {stage!r}")
+    population = _population(tag)
+    data = jsonable_encoder(funnel.time_in_stage(session, population))
+    cohorts = None
+    if stage:
+        cohorts = jsonable_encoder(
+            funnel.time_in_stage(session, population, stage=stage, by_cohort=True)
+        )
+    return _page(
+        request,
+        "time_in_stage.html",
+        ctx,
+        session,
+        data=data,
+        cohorts=cohorts,
+        stage=stage or "",
+        stages=model.stages,
+        tag=tag or "",
+    )
+
+
+@router.get("/lifecycle/journeys")
+async def journeys_page(
+    request: Request,
+    session: SessionDep,
+    ctx: PageCtx,
+    tag: str | None = None,
+    stall_days: int = journeys.DEFAULT_STALL_DAYS,
+) -> Response:
+    if not 1 <= stall_days <= 3650:
+        raise InvalidInput("stall_days", "must be 1 to 3650")
+    population = _population(tag)
+    return _page(
+        request,
+        "journeys.html",
+        ctx,
+        session,
+        paths=journeys.common_paths(session, population),
+        friction=journeys.friction_points(session, population, stall_days=stall_days),
+        tag=tag or "",
+        stall_days=stall_days,
+    )
+
+
+@router.get("/lifecycle/settings")
+async def settings_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+    model = configure.model_out(session)
+    session.commit()
+    return _page(
+        request,
+        "settings.html",
+        ctx,
+        session,
+        model=model,
+        conditions={r.id: json.dumps(r.condition, indent=2) for r in model.rules},
+        metrics=METRICS,
+        can_edit=ctx.actor.can_write and ctx.actor.role in MODEL_EDITORS,
+    )
+
+
+def _settings_done(anchor: str) -> Response:
+    return RedirectResponse(f"/lifecycle/settings#{anchor}", status_code=303)
+
+
+def _condition(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise InvalidInput("condition", f"is not valid JSON ({error})")
+    if not isinstance(value, dict):
+        raise InvalidInput("condition", "must be a JSON object")
+    return value
+
+
+def _validated(model: type[Any], **fields: Any) -> Any:
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "form"
+        raise InvalidInput(field, str(first["msg"]).removeprefix("Value error, "))
+
+
+@router.post("/lifecycle/settings/stages")
+async def add_stage(
+    request: Request,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    key: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    in_funnel: Annotated[str, Form()] = "",
+    position: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    require_role(actor, MODEL_EDITORS)
+    data = _validated(
+        StageIn,
+        key=key.strip(),
+        name=name,
+        description=description,
+        in_funnel=bool(in_funnel),
+        position=int(position) if position.strip().isdigit() else None,
+    )
+    configure.create_stage(session=session, data=data, actor_id=actor.user_id)
+    session.commit()
+    return _settings_done("stages")
+
+
+@router.post("/lifecycle/settings/stages/{key}")
+async def edit_stage(
+    request: Request,
+    key: str,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    position: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    in_funnel: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    require_role(actor, MODEL_EDITORS)
+    if not position.strip().isdigit():
+        raise InvalidInput("position", "must be a whole number")
+    data = _validated(
+        StagePatch,
+        name=name,
+        description=description,
+        in_funnel=bool(in_funnel),
+        position=int(position),
+    )
+    configure.update_stage(session=session, key=key, data=data, actor_id=actor.user_id)
+    session.commit()
+    return _settings_done("stages")
+
+
+@router.post("/lifecycle/settings/stages/{key}/delete")
+async def remove_stage(
+    request: Request,
+    key: str,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+) -> Response:
+    verify_csrf(request, csrf_token)
+    require_role(actor, MODEL_EDITORS)
+    configure.delete_stage(session=session, key=key, actor_id=actor.user_id)
+    session.commit()
+    return _settings_done("stages")
+
+
+def _rule_fields(
+    stage: str, name: str, priority: str, condition: str, description: str, enabled: str
+) -> dict[str, Any]:
+    if not priority.strip().isdigit():
+        raise InvalidInput("priority", "must be a whole number")
+    return {
+        "stage": stage,
+        "name": name,
+        "priority": int(priority),
+        "condition": _condition(condition),
+        "description": description,
+        "enabled": bool(enabled),
+    }
+
+
+@router.post("/lifecycle/settings/rules")
+async def add_rule(
+    request: Request,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    stage: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    priority: Annotated[str, Form()],
+    condition: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    enabled: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    require_role(actor, MODEL_EDITORS)
+    fields = _rule_fields(stage, name, priority, condition, description, enabled)
+    data = _validated(RuleIn, **fields)
+    configure.create_rule(session=session, data=data, actor_id=actor.user_id)
+    session.commit()
+    return _settings_done("rules")
+
+
+@router.post("/lifecycle/settings/rules/{rule_id}")
+async def edit_rule(
+    request: Request,
+    rule_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    stage: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    priority: Annotated[str, Form()],
+    condition: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    enabled: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    require_role(actor, MODEL_EDITORS)
+    fields = _rule_fields(stage, name, priority, condition, description, enabled)
+    data = _validated(RulePatch, **fields)
+    configure.update_rule(session=session, rule_id=rule_id, data=data, actor_id=actor.user_id)
+    session.commit()
+    return _settings_done(f"rule-{rule_id}")
+
+
+@router.post("/lifecycle/settings/rules/{rule_id}/delete")
+async def remove_rule(
+    request: Request,
+    rule_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+) -> Response:
+    verify_csrf(request, csrf_token)
+    require_role(actor, MODEL_EDITORS)
+    configure.delete_rule(session=session, rule_id=rule_id, actor_id=actor.user_id)
+    session.commit()
+    return _settings_done("rules")
+
+
+@router.post("/lifecycle/settings/incremental")
+async def toggle_incremental(
+    request: Request,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    incremental: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    require_role(actor, MODEL_EDITORS)
+    configure.set_incremental(
+        session=session, incremental=bool(incremental), actor_id=actor.user_id
+    )
+    session.commit()
+    return _settings_done("switches")
+
+
+@router.post("/people/{person_id}/stage/override")
+async def override_stage(
+    request: Request,
+    person_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    stage: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    actions.set_stage_override(
+        session=session, person_id=person_id, stage=stage, reason=reason, actor_id=actor.user_id
+    )
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}#stage", status_code=303)
+
+
+@router.post("/people/{person_id}/stage/override/clear")
+async def clear_override(
+    request: Request,
+    person_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+) -> Response:
+    verify_csrf(request, csrf_token)
+    actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}#stage", status_code=303)
