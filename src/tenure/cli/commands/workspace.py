@@ -11,6 +11,7 @@ from tenure.cli.context import cli_engine, cli_sessions, cli_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
+from tenure.scores.refresh import refresh_scores
 from tenure.workspace.queries import get_workspace
 
 console = Console()
@@ -74,6 +75,9 @@ def demo() -> None:
 
 def _build_demo() -> None:
     summary = build_demo_workspace(engine=cli_engine(), settings=cli_settings(), console=console)
+    # A demo is only convincing with its analytics filled in: score everyone right away.
+    with console.status("Scoring the demo customers (RFM, CLV, P(alive), churn)"):
+        refresh_scores(settings=cli_settings(), engine=cli_engine())
     console.print(
         f"[green]Demo workspace ready:[/] {summary.people:,} people, {summary.orders:,} orders, "
         f"{summary.organizations} organizations. Log in as [bold]{summary.admin_email}[/] "
