@@ -1,0 +1,3 @@
+"""Segments: a filter language compiled to SQL, dynamic segments, static lists, RFM
+segments and value tiers. The grammar is in ``tenure.segments.parser`` and docs/segments.md.
+"""

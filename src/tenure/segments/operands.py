@@ -1,0 +1,322 @@
+"""Operands and their comparisons with literals, compiled to two-valued SQL.
+
+Every condition behaves as if it were never NULL: a missing value (no score, no such
+attribute, no order) makes a comparison false, and ``not`` / ``!=`` / ``not in`` are its
+exact complement. SQL's three-valued logic would otherwise drop people with a missing
+value from both ``x = 1`` and ``not x = 1``. A guard is needed only under an odd number
+of negations: elsewhere a NULL condition rejects the row exactly as false would, because
+AND and OR are monotone and WHERE keeps only true rows. So ``Context.negated`` tracks the
+polarity, and only negated comparisons are guarded: cheap column expressions with
+``AND x IS NOT NULL``, which keeps indexes usable; subqueries and JSON extractions with
+``COALESCE(cond, false)``, so that they are evaluated once per row, not twice. Leaving the
+guards out elsewhere keeps plain filters as plain as hand-written SQL.
+
+Values are bound parameters, always. Text comparisons are case-sensitive byte
+comparisons on both backends (PostgreSQL compares with ``COLLATE "C"``); ``~`` is a
+substring match that folds ASCII letters only, on both backends, so that SQLite and
+PostgreSQL give the same members.
+"""
+
+from __future__ import annotations
+
+import calendar
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import Boolean, and_, false, func, not_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from tenure.segments.syntax import (
+    Boolean as BooleanLiteral,
+)
+from tenure.segments.syntax import (
+    Compare,
+    FilterError,
+    Literal,
+    Moment,
+    Number,
+    Span,
+    String,
+)
+
+Predicate = ColumnElement[bool]
+
+KIND_NAMES = {
+    "string": "text",
+    "category": "text",
+    "number": "a number",
+    "money": "an amount of money",
+    "datetime": "a date and time",
+    "bool": "true or false",
+}
+KIND_OPS = {
+    "string": ("=", "in", "~", "<", "<=", ">", ">="),
+    "category": ("=", "in"),
+    "number": ("=", "in", "<", "<=", ">", ">="),
+    "money": ("=", "in", "<", "<=", ">", ">="),
+    "datetime": ("=", "<", "<=", ">", ">=", "within"),
+    "bool": ("=",),
+    "set": ("=", "in", "~"),
+}
+NEGATED = {"!=": "=", "not in": "in"}
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What comparisons need besides the tree: the SQL dialect and the evaluation time."""
+
+    dialect: str
+    now: datetime
+    currency_exponent: int = 2
+    # Under an odd number of negations (``not`` above, or ``!=`` / ``not in`` itself).
+    negated: bool = False
+
+
+class Operand(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    def compare(self, node: Compare, ctx: Context) -> Predicate: ...
+
+    def present(self, ctx: Context) -> Predicate: ...
+
+
+# Literal conversion ---------------------------------------------------------------------
+
+
+def literals(node: Compare) -> tuple[Literal, ...]:
+    value = node.value
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, Span):
+        return ()
+    return (value,)
+
+
+def check_op(node: Compare, kind: str, label: str) -> str:
+    """The positive operator of ``node`` (``!=`` -> ``=``), if it applies to ``kind``."""
+    op = NEGATED.get(node.op, node.op)
+    allowed = KIND_OPS[kind]
+    if op not in allowed:
+        what = "a set of values" if kind == "set" else KIND_NAMES[kind]
+        offered = [repr(o) for o in allowed] + [repr(o) for o, p in NEGATED.items() if p in allowed]
+        raise FilterError(node.pos, f"'{node.op}' does not apply to {label} ({what})", offered)
+    return op
+
+
+def plain_number(value: Decimal) -> int | float:
+    """An int when whole, else a float: drivers bind both, SQLite cannot bind Decimal."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def convert(
+    literal: Literal, kind: str, label: str, ctx: Context, choices: Sequence[str] = ()
+) -> Any:
+    """The Python value to bind for ``literal`` compared with a ``kind`` operand."""
+    wanted = KIND_NAMES[kind]
+    if kind in ("string", "category"):
+        if not isinstance(literal, String):
+            raise FilterError(literal.pos, f"{label} is {wanted}", ['"quoted text"'])
+        if kind == "category":
+            by_folded = {c.casefold(): c for c in choices}
+            if literal.value.casefold() not in by_folded:
+                raise FilterError(literal.pos, f"{label} has no value {literal.value!r}", choices)
+            return by_folded[literal.value.casefold()]
+        return literal.value
+    if kind in ("number", "money"):
+        if not isinstance(literal, Number):
+            raise FilterError(literal.pos, f"{label} is {wanted}", ["a number such as 100"])
+        if kind == "money":
+            # Amounts are written in major units (100.00) and stored in minor units.
+            return plain_number(literal.value.scaleb(ctx.currency_exponent))
+        return plain_number(literal.value)
+    if kind == "datetime":
+        if not isinstance(literal, Moment):
+            raise FilterError(literal.pos, f"{label} is {wanted}", ["a date like 2024-01-31"])
+        return literal
+    if not isinstance(literal, BooleanLiteral):
+        raise FilterError(literal.pos, f"{label} is {wanted}", ["true", "false"])
+    return literal.value
+
+
+# Time -----------------------------------------------------------------------------------
+
+
+def shift(moment: datetime, span: Span, sign: int) -> datetime:
+    """``moment`` plus or minus ``span``; months and years are calendar months."""
+    if span.unit in ("hours", "days", "weeks"):
+        return moment + sign * timedelta(**{span.unit: span.amount})
+    months = span.amount * (12 if span.unit == "years" else 1) * sign
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise FilterError(span.pos, "the span reaches past the calendar")
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def within(expr: Any, node: Compare, ctx: Context) -> Predicate:
+    span = node.value
+    assert isinstance(span, Span)
+    if node.direction == "next":
+        return and_(expr >= ctx.now, expr <= shift(ctx.now, span, +1))
+    return and_(expr >= shift(ctx.now, span, -1), expr <= ctx.now)
+
+
+def _moment_compare(expr: Any, op: str, moment: Moment) -> Predicate:
+    """A date without a time means the whole UTC day: ``<= 2024-01-31`` includes the 31st."""
+    start = moment.value
+    if not moment.date_only:
+        return {
+            "=": lambda: expr == start,
+            "<": lambda: expr < start,
+            "<=": lambda: expr <= start,
+            ">": lambda: expr > start,
+            ">=": lambda: expr >= start,
+        }[op]()
+    end = start + timedelta(days=1)
+    return {
+        "=": lambda: and_(expr >= start, expr < end),
+        "<": lambda: expr < start,
+        "<=": lambda: expr < end,
+        ">": lambda: expr >= end,
+        ">=": lambda: expr >= start,
+    }[op]()
+
+
+# Text -----------------------------------------------------------------------------------
+
+
+def ordered_text(expr: Any, ctx: Context) -> Any:
+    """Text that sorts by code point on both backends (SQLite's BINARY collation)."""
+    return expr.collate("C") if ctx.dialect == "postgresql" else expr
+
+
+def contains(expr: Any, needle: str, ctx: Context) -> Predicate:
+    """Substring match folding ASCII letters only, identically on SQLite and PostgreSQL.
+
+    SQLite's lower() and LIKE fold ASCII only; PostgreSQL's lower() under the "C"
+    collation does the same, so neither backend matches what the other would not.
+    """
+    folded = needle.translate(_ASCII_LOWER)
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return func.lower(ordered_text(expr, ctx)).like(pattern, escape="\\")
+
+
+# Building predicates --------------------------------------------------------------------
+
+
+def positive(expr: Any, kind: str, op: str, values: list[Any], node: Compare, ctx: Context) -> Any:
+    """The predicate of a positive operator (``=``, ``in``, ``<``, ``~``, ``within``)."""
+    if op == "within":
+        return within(expr, node, ctx)
+    if kind == "datetime":
+        return _moment_compare(expr, op, values[0])
+    if op == "in":
+        return expr.in_(values)
+    if op == "~":
+        return contains(expr, values[0], ctx)
+    value = values[0]
+    if kind == "string" and op != "=":
+        expr = ordered_text(expr, ctx)
+    return {
+        "=": lambda: expr == value,
+        "<": lambda: expr < value,
+        "<=": lambda: expr <= value,
+        ">": lambda: expr > value,
+        ">=": lambda: expr >= value,
+    }[op]()
+
+
+def two_valued(condition: Any, expr: Any, guard: str, node: Compare, ctx: Context) -> Predicate:
+    """``condition`` made never-NULL where that matters (see the module docstring)."""
+    negated = ctx.negated != (node.op in NEGATED)
+    if guard == "none" or not negated:
+        return condition
+    if guard == "coalesce":
+        return func.coalesce(condition, false(), type_=Boolean)
+    return and_(condition, expr.is_not(None))
+
+
+def finish(condition: Predicate, node: Compare) -> Predicate:
+    return not_(condition) if node.op in NEGATED else condition
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One value per person (a column, a joined column, a correlated subquery).
+
+    ``guard``: ``not_null`` for plain columns, ``coalesce`` for expressions that are
+    costly to evaluate twice, ``none`` for expressions that are never NULL.
+    """
+
+    label: str
+    expr: Any
+    kind: str
+    guard: str = "not_null"
+    choices: tuple[str, ...] = ()
+
+    def compare(self, node: Compare, ctx: Context) -> Predicate:
+        op = check_op(node, self.kind, self.label)
+        values = [convert(v, self.kind, self.label, ctx, self.choices) for v in literals(node)]
+        condition = positive(self.expr, self.kind, op, values, node, ctx)
+        return finish(two_valued(condition, self.expr, self.guard, node, ctx), node)
+
+    def present(self, ctx: Context) -> Predicate:
+        return self.expr.is_not(None)
+
+
+@dataclass(frozen=True)
+class SetOf:
+    """Several text values per person (tags, emails, segments): true if any value matches.
+
+    ``exists`` builds ``EXISTS (... AND <condition on the value column>)``; given None it
+    asks only whether there is any value. ``normalize`` maps each value compared with
+    ``=`` or ``in`` (given its position, for fields that check their values).
+    """
+
+    label: str
+    exists: Callable[[Callable[[Any], Any] | None], Predicate]
+    normalize: Callable[[str, int], str] = field(default=lambda value, pos: value)
+
+    def compare(self, node: Compare, ctx: Context) -> Predicate:
+        op = check_op(node, "set", self.label)
+        values = [convert(v, "string", self.label, ctx) for v in literals(node)]
+        if op != "~":
+            values = [
+                self.normalize(value, v.pos)
+                for value, v in zip(values, literals(node), strict=True)
+            ]
+        condition = self.exists(lambda column: positive(column, "string", op, values, node, ctx))
+        return finish(condition, node)
+
+    def present(self, ctx: Context) -> Predicate:
+        return self.exists(None)
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """A category defined by ranges of a numeric expression (NPS category, value tier).
+
+    ``ranges`` maps each category to a function of the expression giving its condition.
+    """
+
+    label: str
+    expr: Any
+    ranges: dict[str, Callable[[Any], Any]]
+
+    def compare(self, node: Compare, ctx: Context) -> Predicate:
+        check_op(node, "category", self.label)
+        choices = tuple(self.ranges)
+        values = [convert(v, "category", self.label, ctx, choices) for v in literals(node)]
+        conditions = [self.ranges[value](self.expr) for value in dict.fromkeys(values)]
+        return finish(two_valued(or_(*conditions), self.expr, "coalesce", node, ctx), node)
+
+    def present(self, ctx: Context) -> Predicate:
+        return self.expr.is_not(None)
