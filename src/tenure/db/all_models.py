@@ -5,6 +5,7 @@ from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
 from tenure.lifecycle import models as lifecycle_models
 from tenure.scores import models as scores_models
+from tenure.segments import models as segments_models
 from tenure.timeline import models as timeline_models
 from tenure.workspace import models as workspace_models
 
@@ -14,6 +15,7 @@ __all__ = [
     "ingest_models",
     "lifecycle_models",
     "scores_models",
+    "segments_models",
     "timeline_models",
     "workspace_models",
 ]

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tenure.web.pages import analytics, auth, imports, organizations, people
 from tenure.web.pages import lifecycle as lifecycle_pages
+from tenure.web.pages import segments as segments_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
@@ -13,3 +14,4 @@ page_routers: list[APIRouter] = [
     analytics.router,
 ]
 page_routers.append(lifecycle_pages.router)
+page_routers.append(segments_pages.router)

@@ -17,5 +17,6 @@ NAV: list[NavItem] = [
     NavItem("Organizations", "/organizations"),
     NavItem("Import", "/imports"),
     NavItem("Analytics", "/analytics"),
+    NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
 ]
