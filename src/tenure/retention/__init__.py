@@ -1,0 +1,1 @@
+"""Proactive retention: early-warning signals, risk with reasons, alerts, next best action."""
