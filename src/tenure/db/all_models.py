@@ -4,6 +4,7 @@ from tenure.customers import models as customers_models
 from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
 from tenure.lifecycle import models as lifecycle_models
+from tenure.retention import models as retention_models
 from tenure.scores import models as scores_models
 from tenure.segments import models as segments_models
 from tenure.timeline import models as timeline_models
@@ -14,6 +15,7 @@ __all__ = [
     "identity_models",
     "ingest_models",
     "lifecycle_models",
+    "retention_models",
     "scores_models",
     "segments_models",
     "timeline_models",

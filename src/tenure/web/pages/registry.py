@@ -17,6 +17,7 @@ NAV: list[NavItem] = [
     NavItem("Organizations", "/organizations"),
     NavItem("Import", "/imports"),
     NavItem("Analytics", "/analytics"),
+    NavItem("At risk", "/at-risk"),
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
 ]
