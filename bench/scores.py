@@ -230,6 +230,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=10_000_000)
+    parser.add_argument(
+        "--reuse", action="store_true", help="Reuse the SQLite file of an earlier run."
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -237,7 +240,8 @@ def main() -> None:
     n_orders = int((data["kind"] == 0).sum())
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / f"scores-{args.people}-{args.orders}.db"
-    load_sqlite(path, args.people, data)
+    if not (args.reuse and path.exists()):
+        load_sqlite(path, args.people, data)
     rows = [
         (
             "generated (SQLite)",
@@ -247,6 +251,8 @@ def main() -> None:
         )
     ]
     rows += measure(f"sqlite:///{path}", "SQLite", args.people, n_orders)
+    report("SQLite (PostgreSQL follows when configured)", rows)
+    sys.stdout.flush()
 
     server = os.environ.get("TENURE_BENCH_POSTGRES_URL")
     if server:
@@ -265,6 +271,7 @@ def main() -> None:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     report(f"Scores refresh, {args.people:,} people / {n_orders:,} orders", rows)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

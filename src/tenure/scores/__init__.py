@@ -1,7 +1,8 @@
 """Per-customer scores computed from the database with :mod:`tenure.analytics`.
 
-RFM summaries and churn features are aggregated in SQL (``features``), the models are
-fitted in Python on one row per customer (``refresh``), and the results are written in
-bulk to ``person_scores`` and ``model_reports`` (``models``), read back by ``queries``.
-Workspace KPIs for a period are SQL aggregates too (``kpis``).
+``features`` aggregates the event log in SQL (one ``GROUP BY`` per refresh), ``refresh``
+fits BG/NBD and Gamma-Gamma, scores RFM segments (``segments``), runs the backtest
+(``backtest``) and the churn model (``churn``), and ``writes`` replaces ``person_scores``
+in bulk; ``queries`` reads scores, reports and chart data back, and ``kpis`` computes a
+period's KPIs with SQL aggregates. Tables are in ``models``, API types in ``schemas``.
 """

@@ -73,6 +73,18 @@ class Days:
         out[present] = text.astype("datetime64[D]").astype(np.int64)
         return pd.Series(out, index=values.index)
 
+    def start(self, timestamp: Any) -> ColumnElement[Any]:
+        """00:00 UTC of the timestamp's day, comparable with ``occurred_at``."""
+        if self.dialect == "sqlite":
+            return func.substr(timestamp, 1, 10, type_=String)
+        return func.date_trunc("day", timestamp, "UTC")
+
+    def next_start(self, timestamp: Any) -> ColumnElement[Any]:
+        """00:00 UTC of the day after the timestamp's day."""
+        if self.dialect == "sqlite":
+            return func.date(timestamp, "+1 day", type_=String)
+        return func.date_trunc("day", timestamp, "UTC") + literal(timedelta(days=1))
+
     def month(self, timestamp: Any) -> ColumnElement[Any]:
         """The UTC calendar month of a timestamp as ``YYYY-MM`` text."""
         if self.dialect == "sqlite":
