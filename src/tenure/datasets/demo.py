@@ -37,7 +37,7 @@ from tenure.identity.actions import create_user
 from tenure.identity.models import Role
 from tenure.timeline.ingest import EVENT_COLUMNS, ITEM_COLUMNS
 from tenure.timeline.models import Event, EventItem
-from tenure.workspace.queries import get_workspace
+from tenure.workspace.queries import ensure_workspace
 
 SEED = 19970101
 DEMO_PASSWORD = "tenure-demo"
@@ -130,7 +130,7 @@ def build_demo_workspace(
 
     with unit_of_work(factory) as session, Progress(console=console, transient=True) as bar:
         task = bar.add_task("Building demo workspace", total=len(customers) + len(purchases))
-        workspace = get_workspace(session)
+        workspace = ensure_workspace(session)
         workspace.name = "Demo: CDNOW music store"
         workspace.is_demo = True
         staff = [

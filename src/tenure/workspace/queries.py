@@ -11,7 +11,17 @@ DEFAULT_NAME = "Tenure"
 
 
 def get_workspace(session: Session) -> Workspace:
-    """The workspace row, created with defaults on first use."""
+    """The workspace row, or unsaved defaults before `tenure init` created it.
+
+    Reads never write: on SQLite an INSERT here would hold the database's write lock for
+    the rest of the request (every page reads the workspace).
+    """
+    workspace = session.scalar(select(Workspace).limit(1))
+    return workspace if workspace is not None else Workspace(name=DEFAULT_NAME, is_demo=False)
+
+
+def ensure_workspace(session: Session) -> Workspace:
+    """The workspace row, created with defaults if missing (init and the demo builder)."""
     workspace = session.scalar(select(Workspace).limit(1))
     if workspace is None:
         workspace = Workspace(name=DEFAULT_NAME, is_demo=False)

@@ -12,7 +12,7 @@ from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
 from tenure.scores.refresh import refresh_scores
-from tenure.workspace.queries import get_workspace
+from tenure.workspace.queries import ensure_workspace
 
 console = Console()
 
@@ -36,7 +36,7 @@ def init(
     factory = cli_sessions()
     with unit_of_work(factory) as session:
         empty = database_is_empty(session)
-        get_workspace(session)
+        ensure_workspace(session)
     if demo_if_empty and empty:
         _build_demo()
 
