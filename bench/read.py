@@ -127,7 +127,13 @@ def main() -> None:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / f"read-{args.people}-{args.events}.db"
     if not path.exists():
-        generate(path, args.people, args.events)
+        # Generate under a temporary name: an interrupted run must not leave a half-filled
+        # database that the next run would take as complete.
+        partial = path.with_suffix(".partial")
+        for leftover in DATA_DIR.glob(partial.name + "*"):
+            leftover.unlink()
+        generate(partial, args.people, args.events)
+        partial.rename(path)
     url = f"sqlite:///{path}"
     token = token_for(url)
     auth = f'{{["Authorization"] = "Bearer {token}"}}'
