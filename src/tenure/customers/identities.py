@@ -1,17 +1,17 @@
 """Normalizing channel identities so that one email or phone names one person.
 
 Emails are validated without DNS look-ups and matched case-insensitively; phones are
-stored in E.164. The value as given is kept beside the normalized one.
+stored in E.164; both through :mod:`tenure.customers.normalize`, as imports do, so that a
+value typed into the API and the same value in a CSV file name the same person. The value
+as given is kept beside the normalized one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from tenure.customers.models import IdentityKind
+from tenure.customers.normalize import NormalizationError, normalize_email, normalize_phone
 from tenure.errors import InvalidInput
 
 
@@ -24,21 +24,19 @@ class NormalizedIdentity:
 
 
 def normalize_email_identity(raw: str, *, field: str = "email") -> str:
+    """The email's match key (fully lowercased); InvalidInput names ``field`` if invalid."""
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
-        raise InvalidInput(field, str(error))
-    return result.normalized.lower()
+        return normalize_email(raw).match_key
+    except NormalizationError as error:
+        raise InvalidInput(field, str(error)) from error
 
 
 def normalize_phone_identity(raw: str, *, default_region: str, field: str = "phone") -> str:
+    """The phone in E.164; InvalidInput names ``field`` if it is not a valid number."""
     try:
-        number = phonenumbers.parse(raw, default_region)
-    except phonenumbers.NumberParseException as error:
-        raise InvalidInput(field, f"not a phone number ({error})")
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(field, f"{raw!r} is not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return normalize_phone(raw, default_region).e164
+    except NormalizationError as error:
+        raise InvalidInput(field, str(error)) from error
 
 
 def normalize_identity(

@@ -15,15 +15,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from nameparser import HumanName
-
 from tenure.customers.models import AttributeDefinition, AttributeType
-from tenure.ingest.normalize import (
+from tenure.customers.normalize import (
     NormalizationError,
     normalize_country,
     normalize_email,
     normalize_phone,
     parse_person_name,
+    recase_name,
 )
 
 # Attributes the importers fill from well-known columns; declared as text on first use so
@@ -126,17 +125,11 @@ def add_phone(draft: PersonDraft, raw: str, column: str, region: str) -> None:
     if not text:
         return
     try:
-        phone = _phone(text, region)
+        phone = normalize_phone(text, region).e164  # cached there: shared lines repeat
     except NormalizationError as error:
         draft.problems.append(Problem(column, str(error)))
         return
     draft.add_identity(IdentityValue("phone", "", phone, text, column))
-
-
-@lru_cache(maxsize=4096)
-def _phone(text: str, region: str) -> str:
-    # Switchboards and shared lines repeat across rows; unique numbers pass through.
-    return normalize_phone(text, region).e164
 
 
 def add_external_id(draft: PersonDraft, raw: str, namespace: str, column: str) -> None:
@@ -191,18 +184,6 @@ def set_full_name(draft: PersonDraft, raw: str, column: str) -> None:
     # Separate first/last columns, when the file has them too, win over the split.
     draft.first_name = draft.first_name or first
     draft.last_name = draft.last_name or last
-
-
-@lru_cache(maxsize=65536)
-def recase_name(text: str) -> str:
-    """A name typed all in capitals or all in lowercase, recapitalized as
-    parse_person_name does ("MCDONALD" -> "McDonald"); mixed case is kept as written."""
-    if not (text.isupper() or text.islower()):
-        return text
-    name = HumanName(text)
-    name.capitalize(force=False)
-    parts = (name.title, name.first, name.middle, name.last, name.suffix)
-    return " ".join(p for p in parts if p) or text
 
 
 def name_part(raw: str, limit: int = 200) -> str:
