@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Organization
-from tenure.db.bulk import insert_rows
+from tenure.db.bulk import insert_rows, member_of
 from tenure.db.types import utcnow
 from tenure.ingest.drafts import PersonDraft
 from tenure.ingest.models import OrganizationExternalId, organizations_imports
-from tenure.ingest.writes import in_batches, table_of
+from tenure.ingest.writes import table_of
 
 ORGANIZATION_COLUMNS = ("name", "attributes", "created_at", "updated_at")
 
@@ -32,10 +32,13 @@ class OrganizationLinks:
         self._by_name: dict[str, int] = {}
         self._by_ref: dict[tuple[str, str], int | None] = {}
         self._next_virtual = -1
+        # Ids the last resolve() created: nobody stored can work there yet.
+        self.created_by_last_chunk: set[int] = set()
 
     def resolve(
         self, session: Session, drafts: Sequence[PersonDraft], *, dry_run: bool
     ) -> dict[int, int | None]:
+        self.created_by_last_chunk = set()
         self._load_refs(session, {d.organization_ref for d in drafts if d.organization_ref})
         names = {d.organization.strip() for d in drafts if d.organization}
         self._load_names(session, names, dry_run=dry_run)
@@ -49,30 +52,32 @@ class OrganizationLinks:
 
     def _load_refs(self, session: Session, refs: set[tuple[str, str] | None]) -> None:
         missing = sorted(r for r in refs if r is not None and r not in self._by_ref)
-        for chunk in in_batches(missing):
-            for namespace, value, org_id in session.execute(
-                select(
-                    OrganizationExternalId.namespace,
-                    OrganizationExternalId.value,
-                    OrganizationExternalId.organization_id,
-                ).where(OrganizationExternalId.value.in_([v for _, v in chunk]))
-            ):
-                self._by_ref[(namespace, value)] = org_id
-            for ref in chunk:
-                self._by_ref.setdefault(ref, None)
+        if not missing:
+            return
+        values = sorted({value for _, value in missing})
+        for namespace, value, org_id in session.execute(
+            select(
+                OrganizationExternalId.namespace,
+                OrganizationExternalId.value,
+                OrganizationExternalId.organization_id,
+            ).where(member_of(session.connection(), OrganizationExternalId.value, values))
+        ):
+            self._by_ref[(namespace, value)] = org_id
+        for ref in missing:
+            self._by_ref.setdefault(ref, None)
 
     def _load_names(self, session: Session, names: set[str], *, dry_run: bool) -> None:
         missing = {n.casefold(): n for n in names if n.casefold() not in self._by_name}
         if not missing:
             return
-        for chunk in in_batches(sorted(missing)):
-            rows = session.execute(
-                select(func.lower(Organization.name), Organization.id)
-                .where(func.lower(Organization.name).in_(chunk))
-                .order_by(Organization.id.desc())
-            )
-            for lowered, org_id in rows:
-                self._by_name[lowered] = org_id  # descending: the oldest wins
+        lowered_name = func.lower(Organization.name)
+        rows = session.execute(
+            select(lowered_name, Organization.id)
+            .where(member_of(session.connection(), lowered_name, sorted(missing)))
+            .order_by(Organization.id.desc())
+        )
+        for lowered, org_id in rows:
+            self._by_name[lowered] = org_id  # descending: the oldest wins
         unknown = [missing[k] for k in sorted(missing) if k not in self._by_name]
         if not unknown:
             return
@@ -91,6 +96,7 @@ class OrganizationLinks:
             return_ids=True,
         )
         self.created += len(ids)
+        self.created_by_last_chunk.update(ids)
         for name, org_id in zip(unknown, ids, strict=True):
             self._by_name[name.casefold()] = org_id
         if self.import_id is not None:

@@ -23,15 +23,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from tenure.customers.models import Person
 from tenure.ingest.drafts import PersonDraft, Problem, person_name_key
 from tenure.ingest.organization_links import OrganizationLinks
-from tenure.ingest.people_lookup import Known, load_identities, load_people
+from tenure.ingest.people_lookup import (
+    NOTHING_KNOWN,
+    Known,
+    anyone_stored,
+    load_identities,
+    load_people,
+    people_named,
+)
 from tenure.ingest.person_state import PersonState
-from tenure.ingest.writes import PersonWriter, in_batches
+from tenure.ingest.writes import PersonWriter
 
 NO_IDENTITY = Problem(
     "(row)", "has no email, phone or record id, so it could not be matched on a later import"
@@ -104,7 +109,9 @@ class PeopleUpserter:
             else:
                 valid.append(draft)
         org_ids = self.organizations.resolve(session, valid, dry_run=self.dry_run)
-        known = load_identities(session, valid)
+        # Nobody stored yet (a first import): no look-up of this chunk can find anyone.
+        stored = anyone_stored(session)
+        known = load_identities(session, valid) if stored else NOTHING_KNOWN
         loaded: dict[int, PersonState] = {}
         by_identity: dict[tuple[str, str, str], PersonState] = dict(self._virtual_identities)
         new_people: list[PersonState] = []
@@ -127,7 +134,7 @@ class PeopleUpserter:
 
         states = load_people(session, {t for _, t, _ in row_plans if isinstance(t, int)})
         loaded.update(states)
-        twins = self._find_twins(session, row_plans)
+        twins = self._find_twins(session, row_plans, look_up=stored)
         for draft, target, org_id in row_plans:
             state = loaded[target] if isinstance(target, int) else target
             is_first_row_of_new = state.person_id is None and not state.counted
@@ -173,9 +180,17 @@ class PeopleUpserter:
         return outcome
 
     def _find_twins(
-        self, session: Session, plans: Sequence[tuple[PersonDraft, PersonState | int, int | None]]
+        self,
+        session: Session,
+        plans: Sequence[tuple[PersonDraft, PersonState | int, int | None]],
+        *,
+        look_up: bool,
     ) -> dict[int, int | PersonState]:
-        """Probable duplicates of the people this chunk creates: same name, same organization."""
+        """Probable duplicates of the people this chunk creates: same name, same organization.
+
+        Stored people are looked up only where some may exist: not when nobody is stored,
+        nor in an organization this chunk has just created.
+        """
         wanted: dict[tuple[int, str], list[PersonState]] = {}
         twins: dict[int, int | PersonState] = {}
         for draft, target, org_id in plans:
@@ -186,17 +201,21 @@ class PeopleUpserter:
                     if earlier and id(target) not in {id(s) for s in earlier}:
                         twins[id(target)] = earlier[0]
                     earlier.append(target)
-        pairs = [(org, draft.last_name) for draft, t, org in plans if isinstance(t, PersonState)]
-        pairs = [(org, last) for org, last in set(pairs) if org and org > 0 and last]
-        for chunk in in_batches(pairs):
-            rows = session.execute(
-                select(Person.id, Person.organization_id, Person.first_name, Person.last_name)
-                .where(tuple_(Person.organization_id, Person.last_name).in_(chunk))
-                .order_by(Person.id)
-            )
-            for person_id, org_id, first, last in rows:
-                for state in wanted.get((org_id or 0, person_name_key(first, last)), []):
-                    twins.setdefault(id(state), person_id)
+        fresh = self.organizations.created_by_last_chunk
+        pairs = {
+            (org, draft.last_name)
+            for draft, target, org in plans
+            if isinstance(target, PersonState)
+            and org
+            and org > 0
+            and draft.last_name
+            and org not in fresh
+        }
+        if not (pairs and look_up):
+            return twins
+        for person_id, org_id, first, last in session.execute(people_named(session, sorted(pairs))):
+            for state in wanted.get((org_id or 0, person_name_key(first, last)), []):
+                twins.setdefault(id(state), person_id)
         return twins
 
 

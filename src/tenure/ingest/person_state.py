@@ -33,7 +33,12 @@ class PersonState:
         return person_name_key(self.first_name, self.last_name)
 
     def merge(self, draft: PersonDraft, organization_id: int | None) -> bool:
-        """Apply ``draft`` (the file wins, empty values never erase); True if it changed."""
+        """Apply ``draft`` (the file wins, empty values never erase); True if it changed.
+
+        Before/after values are recorded for stored people only: they go to the audit log
+        of an update, and a person this chunk creates has no "before".
+        """
+        audited = self.person_id is not None
         changed = False
         for name, value in (
             ("first_name", draft.first_name),
@@ -42,15 +47,15 @@ class PersonState:
             ("organization_id", organization_id),
         ):
             if value not in (None, "") and getattr(self, name) != value:
-                self.changes[name] = {"before": getattr(self, name), "after": value}
+                if audited:
+                    self.changes[name] = {"before": getattr(self, name), "after": value}
                 setattr(self, name, value)
                 changed = True
         for key, value in draft.attributes.items():
             if self.attributes.get(key) != value:
-                self.changes[f"attributes.{key}"] = {
-                    "before": self.attributes.get(key),
-                    "after": value,
-                }
+                if audited:
+                    before = self.attributes.get(key)
+                    self.changes[f"attributes.{key}"] = {"before": before, "after": value}
                 self.attributes[key] = value
                 changed = True
         for identity in draft.identities:
@@ -59,15 +64,15 @@ class PersonState:
                 primary = not any(k[:2] == group and p for k, (_, p) in self.identities.items())
                 self.identities[identity.key] = (identity.original, primary)
                 self.new_identities.append((identity.key, identity.original))
-                self.changes.setdefault("identities.added", {"before": None, "after": []})
-                self.changes["identities.added"]["after"].append(":".join(identity.key))
+                if audited:
+                    self._added("identities.added", ":".join(identity.key))
                 changed = True
         for tag in draft.tags:
             if tag not in self.tags:
                 self.tags.add(tag)
                 self.new_tags.append(tag)
-                self.changes.setdefault("tags.added", {"before": None, "after": []})
-                self.changes["tags.added"]["after"].append(tag)
+                if audited:
+                    self._added("tags.added", tag)
                 changed = True
         for consent in draft.consents:
             slot = (consent.channel, consent.purpose)
@@ -76,9 +81,13 @@ class PersonState:
                 self.new_consents.append(
                     (consent.channel, consent.purpose, consent.status, consent.source)
                 )
-                self.changes[f"consent.{consent.channel}.{consent.purpose}"] = {
-                    "before": None,
-                    "after": consent.status,
-                }
+                if audited:
+                    self.changes[f"consent.{consent.channel}.{consent.purpose}"] = {
+                        "before": None,
+                        "after": consent.status,
+                    }
                 changed = True
         return changed
+
+    def _added(self, change: str, value: str) -> None:
+        self.changes.setdefault(change, {"before": None, "after": []})["after"].append(value)
