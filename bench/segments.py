@@ -122,7 +122,11 @@ def generate(engine: Engine, people: int, events: int) -> None:
         plan = f"jsonb_build_object('plan', {PLAN}, 'seats', i % 50)"
     started = time.perf_counter()
     with engine.begin() as conn:
-        sql = conn.exec_driver_sql
+
+        def sql(statement: str) -> None:
+            # psycopg reads % as a placeholder even without parameters.
+            conn.exec_driver_sql(statement if dialect == "sqlite" else statement.replace("%", "%%"))
+
         sql(
             (
                 numbers + "INSERT INTO people (first_name, last_name, attributes, search_text, "
@@ -276,8 +280,18 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--only", choices=("sqlite", "postgresql"), help="Run one backend (default: both)."
+    )
     args = parser.parse_args()
 
+    if args.only != "postgresql":
+        run_sqlite(args)
+    if args.only != "sqlite":
+        run_postgres(args)
+
+
+def run_sqlite(args: argparse.Namespace) -> None:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / f"segments-{args.people}-{args.events}.db"
     print(f"SQLite: {path}")
@@ -297,6 +311,8 @@ def main() -> None:
     )
     engine.dispose()
 
+
+def run_postgres(args: argparse.Namespace) -> None:
     server = os.environ.get("TENURE_BENCH_POSTGRES_URL")
     if not server:
         print("\nPostgreSQL: set TENURE_BENCH_POSTGRES_URL to run it too.")

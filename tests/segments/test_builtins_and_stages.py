@@ -210,8 +210,8 @@ def test_stage_without_stored_stages_is_refused_with_a_reason(world: World):
 
 def test_evaluation_time_of_a_demo_workspace_is_its_newest_event(world: World):
     from tenure.segments.compiler import evaluation_time
-    from tenure.workspace.queries import get_workspace
+    from tenure.workspace.queries import ensure_workspace
 
-    get_workspace(world.session).is_demo = True
+    ensure_workspace(world.session).is_demo = True
     world.session.flush()
     assert evaluation_time(world.session) == datetime(2026, 2, 1, tzinfo=UTC)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.db.types import utcnow
@@ -69,20 +70,24 @@ BUILTINS: tuple[Builtin, ...] = (
 
 
 def ensure_builtin_segments(session: Session) -> list[Segment]:
-    """Create the built-ins this database lacks (by key); return the ones created."""
+    """Create the built-ins this database lacks (by key); return the ones created.
+
+    Two processes may do this at once (two web workers serving the first segment list):
+    the loser's insert breaks the unique key, its savepoint rolls back, and it creates
+    nothing.
+    """
     existing = set(
         session.scalars(select(Segment.builtin_key).where(Segment.builtin_key.is_not(None)))
     )
+    missing = [builtin for builtin in BUILTINS if builtin.key not in existing]
+    if not missing:
+        return []
     taken = set(session.scalars(select(Segment.name)))
-    created = []
     now = utcnow()
-    for builtin in BUILTINS:
-        if builtin.key in existing:
-            continue
-        # A user's segment may already hold the name; the built-in yields.
-        name = builtin.name if builtin.name not in taken else f"{builtin.name} (built-in)"
-        segment = Segment(
-            name=name,
+    created = [
+        Segment(
+            # A user's segment may already hold the name; the built-in yields.
+            name=builtin.name if builtin.name not in taken else f"{builtin.name} (built-in)",
             description=builtin.description,
             kind=SegmentKind.dynamic.value,
             filter=builtin.filter,
@@ -91,7 +96,11 @@ def ensure_builtin_segments(session: Session) -> list[Segment]:
             created_at=now,
             updated_at=now,
         )
-        session.add(segment)
-        created.append(segment)
-    session.flush()
+        for builtin in missing
+    ]
+    try:
+        with session.begin_nested():
+            session.add_all(created)
+    except IntegrityError:
+        return []
     return created

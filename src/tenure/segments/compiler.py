@@ -124,6 +124,7 @@ def compile_filter(
 # before a correlated event count, 167 ms after), so cheap operands go first; the result
 # is the same whatever the order. PostgreSQL orders quals by its own cost estimates.
 _CHEAP_FIELDS = {*PERSON_FIELDS, *SCORE_FIELDS, "rfm_segment", "organization", "owner"}
+_CHEAP_FIELDS |= {"name", "domain"}  # organization.name, organization.domain
 
 
 def _cost(node: Node) -> int:
@@ -137,6 +138,8 @@ def _cost(node: Node) -> int:
     if isinstance(subject, Aggregate):
         return 6
     head = subject.path[0].lower()
+    if head == "organization" and len(subject.path) > 1:
+        head = subject.path[1].lower()  # organization.attribute.x, organization.tag
     if head in _CHEAP_FIELDS:
         return 1
     if head in ("attribute", "value_tier"):

@@ -205,4 +205,3 @@ def export_members_csv(factory: sessionmaker[Session], segment_id: int) -> Itera
             yield buffer.getvalue().encode()
 
     return chunks()
-
