@@ -18,64 +18,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.customers.models import Person
-from tenure.db.bulk import insert_rows, member_of
 from tenure.db.session import unit_of_work
 from tenure.db.types import utcnow
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import record_audit
 from tenure.lifecycle.models import (
-    EVENT_SOURCE,
     SOURCE_OVERRIDE,
     SOURCE_RULE,
-    STAGE_CHANGED,
     PersonStage,
-    StageHistory,
 )
 from tenure.lifecycle.queries import StageModel, lifecycle_clock, lifecycle_settings, stage_model
-from tenure.lifecycle.rules import Scope, changed_people, people_in_range
-from tenure.timeline.ingest import EVENT_COLUMNS
-from tenure.timeline.models import Event
+from tenure.lifecycle.rules import Scope, changed_people, people_in_range, people_listed
+from tenure.lifecycle.writes import Change, record_changes
 
 #: People per batch chunk: each chunk is one GROUP BY statement and one transaction.
 #: 50,000 people hold a chunk's changes in ~20 MB of Python tuples at most.
 BATCH_CHUNK = 50_000
 #: pg_advisory_xact_lock key of stage evaluation ("tenu" in ASCII).
 LOCK_KEY = 0x74656E75
-HISTORY_COLUMNS = (
-    "person_id",
-    "from_stage_id",
-    "to_stage_id",
-    "changed_at",
-    "source",
-    "rule_id",
-    "reason",
-    "actor_id",
-)
-STAGE_COLUMNS = (
-    "person_id",
-    "stage_id",
-    "rule_id",
-    "entered_at",
-    "overridden",
-    "override_reason",
-    "override_by_id",
-    "override_at",
-)
-
-
-@dataclass(frozen=True)
-class Change:
-    person_id: int
-    from_stage_id: int | None
-    to_stage_id: int
-    source: str
-    rule_id: int | None = None
-    reason: str = ""
-    actor_id: int | None = None
 
 
 @dataclass
@@ -120,9 +84,7 @@ def evaluate_people(
     if not ids:
         return EvaluationResult(as_of=as_of)
     lock_evaluation(session)
-    connection = session.connection()
-    scope: Scope = lambda column: member_of(connection, column, ids)  # noqa: E731
-    return _evaluate(session, stage_model(session), scope, as_of, people=len(ids))
+    return _evaluate(session, stage_model(session), people_listed(ids), as_of, people=len(ids))
 
 
 def evaluate_all_stages(
@@ -210,91 +172,6 @@ def _evaluate(
         key = by_id[change.to_stage_id].key
         result.by_stage[key] = result.by_stage.get(key, 0) + 1
     return result
-
-
-def record_changes(
-    session: Session,
-    model: StageModel,
-    changes: Sequence[Change],
-    *,
-    at: datetime,
-    override: dict[int, tuple[str, int | None]] | None = None,
-) -> None:
-    """Write person_stages, stage_history and the stage_changed events of ``changes``.
-
-    ``override`` maps person ids whose new stage is pinned to (reason, actor id).
-    """
-    if not changes:
-        return
-    override = override or {}
-    connection = session.connection()
-    session.flush()
-    history_ids = insert_rows(
-        connection,
-        StageHistory.__table__,
-        HISTORY_COLUMNS,
-        [
-            (
-                c.person_id,
-                c.from_stage_id,
-                c.to_stage_id,
-                at,
-                c.source,
-                c.rule_id,
-                c.reason,
-                c.actor_id,
-            )
-            for c in changes
-        ],
-        return_ids=True,
-    )
-    now = utcnow()
-    by_id = model.by_id
-    events = []
-    for history_id, c in zip(history_ids, changes, strict=True):
-        before = by_id[c.from_stage_id] if c.from_stage_id is not None else None
-        after = by_id[c.to_stage_id]
-        payload = {
-            "from": before.key if before else None,
-            "to": after.key,
-            "from_name": before.name if before else None,
-            "to_name": after.name,
-            "source": c.source,
-            "rule_id": c.rule_id,
-            "reason": c.reason,
-            "actor_id": c.actor_id,
-            "history_id": history_id,
-        }
-        # Same column order as timeline.ingest.EVENT_COLUMNS.
-        client_event_id = f"stage-{history_id}"
-        events.append(
-            (
-                c.person_id,
-                at,
-                now,
-                STAGE_CHANGED,
-                None,
-                EVENT_SOURCE,
-                client_event_id,
-                None,
-                None,
-                payload,
-            )
-        )
-    insert_rows(connection, Event.__table__, EVENT_COLUMNS, events)
-    people = [c.person_id for c in changes]
-    stages = PersonStage.__table__
-    assert isinstance(stages, Table)
-    connection.execute(delete(stages).where(member_of(connection, stages.c.person_id, people)))
-    rows = []
-    for c in changes:
-        pinned = override.get(c.person_id)
-        rows.append(
-            (c.person_id, c.to_stage_id, c.rule_id, at, pinned is not None)
-            + ((pinned[0], pinned[1], now) if pinned else (None, None, None))
-        )
-    insert_rows(connection, stages, STAGE_COLUMNS, rows)
-    session.expire_all()
 
 
 def set_stage_override(

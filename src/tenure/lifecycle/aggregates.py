@@ -17,10 +17,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, not_, select
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
+from tenure.db.types import UTCDateTime
 from tenure.lifecycle import sql
 from tenure.lifecycle.conditions import EventCount
 from tenure.lifecycle.models import STAGE_CHANGED
@@ -36,33 +50,106 @@ YEAR_DAYS = 365
 ENGAGEMENT_DAYS = 90
 RECENT_DAYS = 180
 
-#: Restricts a statement to the people in scope, given a person-id column.
-Scope = Callable[[Any], ColumnElement[bool]]
+#: A statement parameter's value, computed at each execution from the evaluation time.
+ParamValue = Callable[[datetime, Connection], Any]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The people one statement evaluates: an id range (the batch) or a list (ingestion).
+
+    Both are bound parameters, so one built statement serves every range and every list.
+    """
+
+    low: int | None = None
+    high: int | None = None
+    ids: tuple[int, ...] | None = None
+
+    @property
+    def kind(self) -> str:
+        return "ids" if self.ids is not None else "range"
+
+    def where(self, dialect: str, column: Any) -> ColumnElement[bool]:
+        if self.ids is None:
+            low = bindparam("scope_low", type_=Integer)
+            return and_(column >= low, column < bindparam("scope_high", type_=Integer))
+        if dialect == "postgresql":
+            return column == any_(bindparam("scope_ids", type_=ARRAY(BigInteger)))
+        members = func.json_each(bindparam("scope_ids", type_=String)).table_valued("value")
+        return column.in_(select(members.c.value))
+
+    def params(self, dialect: str) -> dict[str, Any]:
+        if self.ids is None:
+            return {"scope_low": self.low, "scope_high": self.high}
+        ids = list(self.ids)
+        return {"scope_ids": ids if dialect == "postgresql" else orjson.dumps(ids).decode()}
 
 
 @dataclass
 class Compiler:
-    connection: Connection
-    as_of: datetime
+    """What a rule set needs, collected while its statement is built.
+
+    Times are bound parameters named after what they hold (``as_of``, ``since_365``...)
+    with a function computing each from the evaluation time, so the statement is built
+    once per rule set and reused (see ``rules.changed_people``).
+    """
+
+    dialect: str
     scope: Scope
-    dialect: str = field(init=False)
     event_leaves: dict[EventCount, str] = field(default_factory=dict)
     needs: set[str] = field(default_factory=set)
+    activity_columns: set[str] = field(default_factory=set)
     joins: dict[str, Subquery] = field(default_factory=dict)
-    clv_cuts: dict[tuple[str, float], float | None] = field(default_factory=dict)
+    params: dict[str, ParamValue] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.dialect = self.connection.dialect.name
+    def param(self, name: str, value: ParamValue, type_: Any) -> Any:
+        self.params[name] = value
+        return bindparam(name, type_=type_)
 
-    def since(self, days: int) -> datetime:
-        return self.as_of - timedelta(days=days)
+    def in_scope(self, column: Any) -> ColumnElement[bool]:
+        return self.scope.where(self.dialect, column)
 
-    def days_ago(self, column: Any) -> ColumnElement[float]:
-        return sql.days_between(self.dialect, sql.moment(self.dialect, self.as_of), column)
+    @property
+    def as_of(self) -> Any:
+        return self.param("as_of", lambda as_of, _: as_of, UTCDateTime())
+
+    def since(self, days: int) -> Any:
+        return self.param(
+            f"since_{days}", lambda as_of, _: as_of - timedelta(days=days), UTCDateTime()
+        )
+
+    def days_ago(self, column: Any) -> ColumnElement[Any]:
+        if self.dialect == "sqlite":
+            # julianday() reads the ISO text SQLite stores; a bound datetime would too,
+            # but as the same text the column holds.
+            moment = self.param("as_of_text", lambda as_of, _: sql.sqlite_timestamp(as_of), String)
+        else:
+            moment = self.as_of
+        return sql.days_between(self.dialect, moment, column)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
+
+
+#: The activity columns each metric reads. Only these are aggregated: each column is a
+#: CASE per event row, and on SQLite the 16 of them cost ~4x the bare GROUP BY (measured,
+#: 50,000 people, 150,000 events: 1.1 s against 0.25 s).
+ACTIVITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": ("orders",),
+    "orders_365d": ("orders_365d",),
+    "refunds": ("refunds",),
+    "revenue_minor": ("order_amount", "refund_amount"),
+    "days_since_first_order": ("first_order_at",),
+    "days_since_last_order": ("last_order_at",),
+    "usual_order_interval_days": ("orders", "first_order_at", "last_order_at"),
+    "overdue_ratio": ("orders", "first_order_at", "last_order_at"),
+    "upsell_ratio_180d": ("orders", "order_amount", "recent_orders", "recent_amount"),
+    "engagements": ("engagements",),
+    "engagements_90d": ("engagements_90d",),
+    "days_since_last_activity": ("last_activity_at",),
+    "referrals_converted": ("referrals",),
+}
 
 
 def _activity(compiler: Compiler) -> Subquery:
@@ -71,26 +158,25 @@ def _activity(compiler: Compiler) -> Subquery:
     recent = e.occurred_at > compiler.since(RECENT_DAYS)
     order_amount = func.coalesce(e.amount_minor, 0)
     engaged = e.type.not_in(NOT_ENGAGEMENT)
-    columns: list[Any] = [
-        e.person_id,
-        _count(is_order).label("orders"),
-        _count(and_(is_order, e.occurred_at > compiler.since(YEAR_DAYS))).label("orders_365d"),
-        _count(e.type == REFUND).label("refunds"),
-        func.sum(case((is_order, e.amount_minor))).label("order_amount"),
-        func.sum(case((e.type == REFUND, e.amount_minor))).label("refund_amount"),
-        func.min(case((is_order, e.occurred_at))).label("first_order_at"),
-        func.max(case((is_order, e.occurred_at))).label("last_order_at"),
-        _count(engaged).label("engagements"),
-        _count(and_(engaged, e.occurred_at > compiler.since(ENGAGEMENT_DAYS))).label(
-            "engagements_90d"
+    builders: dict[str, Callable[[], Any]] = {
+        "orders": lambda: _count(is_order),
+        "orders_365d": lambda: _count(and_(is_order, e.occurred_at > compiler.since(YEAR_DAYS))),
+        "refunds": lambda: _count(e.type == REFUND),
+        "order_amount": lambda: func.sum(case((is_order, e.amount_minor))),
+        "refund_amount": lambda: func.sum(case((e.type == REFUND, e.amount_minor))),
+        "first_order_at": lambda: func.min(case((is_order, e.occurred_at))),
+        "last_order_at": lambda: func.max(case((is_order, e.occurred_at))),
+        "engagements": lambda: _count(engaged),
+        "engagements_90d": lambda: _count(
+            and_(engaged, e.occurred_at > compiler.since(ENGAGEMENT_DAYS))
         ),
-        func.max(case((e.type != "email_sent", e.occurred_at))).label("last_activity_at"),
-        _count(e.type == "referral_converted").label("referrals"),
-        _count(and_(is_order, recent)).label("recent_orders"),
-        func.sum(case((and_(is_order, recent), order_amount))).label("recent_amount"),
-        _count(and_(is_order, not_(recent))).label("earlier_orders"),
-        func.sum(case((and_(is_order, not_(recent)), order_amount))).label("earlier_amount"),
-    ]
+        "last_activity_at": lambda: func.max(case((e.type != "email_sent", e.occurred_at))),
+        "referrals": lambda: _count(e.type == "referral_converted"),
+        "recent_orders": lambda: _count(and_(is_order, recent)),
+        "recent_amount": lambda: func.sum(case((and_(is_order, recent), order_amount))),
+    }
+    columns: list[Any] = [e.person_id]
+    columns += [builders[name]().label(name) for name in sorted(compiler.activity_columns)]
     for leaf, label in compiler.event_leaves.items():
         match = [e.type == leaf.type]
         if leaf.within_days is not None:
@@ -101,7 +187,7 @@ def _activity(compiler: Compiler) -> Subquery:
     query = (
         select(*columns)
         .where(
-            compiler.scope(e.person_id),
+            compiler.in_scope(e.person_id),
             e.type != STAGE_CHANGED,
             e.occurred_at <= compiler.as_of,
         )
@@ -111,32 +197,52 @@ def _activity(compiler: Compiler) -> Subquery:
 
 
 def _nps(compiler: Compiler) -> Subquery:
+    """The score of each person's latest NPS answer (the highest, if two share a time).
+
+    A latest-row GROUP BY joined back, rather than ``row_number()``: SQLite orders the
+    window by (person, time) through ``ix_events_person_time`` and then reads every event
+    row in scope for its type, where the type filter can use the covering
+    ``ix_events_person_type_time`` and read only the survey rows.
+    """
     e = Event.__table__.c
     dialect = compiler.dialect
-    ranked = (
+    answers = (
         select(
             e.person_id,
+            e.occurred_at,
             sql.json_number(dialect, e.payload, "score").label("score"),
-            func.row_number()
-            .over(partition_by=e.person_id, order_by=(e.occurred_at.desc(), e.id.desc()))
-            .label("rank"),
         )
         .where(
-            compiler.scope(e.person_id),
+            compiler.in_scope(e.person_id),
             e.type == "survey_answered",
             e.occurred_at <= compiler.as_of,
             sql.json_equals_text(dialect, e.payload, "survey", "nps"),
         )
-        .subquery("nps_ranked")
+        .subquery("nps_answers")
     )
-    return select(ranked.c.person_id, ranked.c.score).where(ranked.c.rank == 1).subquery("nps")
+    latest = (
+        select(answers.c.person_id, func.max(answers.c.occurred_at).label("at"))
+        .group_by(answers.c.person_id)
+        .subquery("nps_latest")
+    )
+    return (
+        select(answers.c.person_id, func.max(answers.c.score).label("score"))
+        .join(
+            latest,
+            and_(latest.c.person_id == answers.c.person_id, latest.c.at == answers.c.occurred_at),
+        )
+        .group_by(answers.c.person_id)
+        .subquery("nps")
+    )
 
 
 def _categories(compiler: Compiler) -> Subquery:
     e = Event.__table__.c
     items = EventItem.__table__.c
     days = Days(compiler.dialect)
-    in_scope = and_(compiler.scope(e.person_id), e.type == ORDER, e.occurred_at <= compiler.as_of)
+    in_scope = and_(
+        compiler.in_scope(e.person_id), e.type == ORDER, e.occurred_at <= compiler.as_of
+    )
     first_per_category = (
         select(e.person_id, items.category, func.min(e.occurred_at).label("first_at"))
         .join(EventItem.__table__, items.event_id == e.id)

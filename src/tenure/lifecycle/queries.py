@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from tenure.customers.models import Person, Tag, person_tags
-from tenure.db.bulk import member_of
 from tenure.db.types import utcnow
 from tenure.errors import NotFound
 from tenure.identity.models import User
@@ -25,6 +25,7 @@ from tenure.lifecycle.models import (
     StageHistory,
 )
 from tenure.lifecycle.rules import RuleSpec
+from tenure.lifecycle.sql import id_in
 from tenure.timeline.models import Event
 from tenure.workspace.queries import get_workspace
 
@@ -36,11 +37,11 @@ class StageModel:
     stages: list[LifecycleStage]
     rules: list[LifecycleRule]
 
-    @property
+    @cached_property
     def by_id(self) -> dict[int, LifecycleStage]:
         return {s.id: s for s in self.stages}
 
-    @property
+    @cached_property
     def by_key(self) -> dict[str, LifecycleStage]:
         return {s.key: s for s in self.stages}
 
@@ -86,7 +87,7 @@ def people_of_events(session: Session, event_ids: Sequence[int]) -> list[int]:
     if not event_ids:
         return []
     connection = session.connection()
-    query = select(Event.person_id).where(member_of(connection, Event.id, event_ids)).distinct()
+    query = select(Event.person_id).where(id_in(connection, Event.id, event_ids)).distinct()
     return sorted(connection.scalars(query))
 
 
@@ -173,7 +174,7 @@ class Population:
             )
             query = query.where(person_column.in_(tagged))
         if self.person_ids is not None:
-            query = query.where(member_of(session.connection(), person_column, self.person_ids))
+            query = query.where(id_in(session.connection(), person_column, self.person_ids))
         return query
 
 

@@ -8,12 +8,28 @@ check first, so a payload holding ``{"score": "ten"}`` yields NULL instead of an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float, String, and_, case, cast, extract, func, literal
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
+from tenure.db.bulk import member_of
 from tenure.db.types import UTCDateTime
 
 SECONDS_PER_DAY = 86_400.0
@@ -91,3 +107,15 @@ def days_before(dialect: str, column: Any, days: int) -> ColumnElement[Any]:
         shifted = func.strftime("%Y-%m-%d %H:%M:%f", column, f"-{int(days)} days")
         return shifted.concat("000")
     return column - func.make_interval(0, 0, 0, int(days))
+
+
+def id_in(connection: Connection, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN ids`` as one bound parameter.
+
+    Like ``db.bulk.member_of`` (a JSON array read by ``json_each`` on SQLite), but on
+    PostgreSQL one ``bigint[]`` parameter: ``member_of``'s ``array()`` literal builds a
+    bind parameter per id, measured at 1.0 s to build and 1.3 s to compile for 20,000 ids.
+    """
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    return member_of(connection, column, ids)

@@ -1,0 +1,188 @@
+"""Writing stage changes: person_stages, stage_history and stage_changed events in bulk.
+
+SQLite goes through ``db.bulk.insert_rows`` (the driver's executemany). On PostgreSQL,
+COPY: measured on 20,000 changes, insertmanyvalues with RETURNING plus executemany took
+18.7 s (psycopg spent most of it splitting the multi-row statement), COPY well under a
+second. COPY returns no ids, so the history ids are drawn from the table's sequence
+first; the events need them for their client_event_id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, delete, text
+from sqlalchemy.orm import Session
+
+from tenure.db.bulk import insert_rows
+from tenure.db.types import utcnow
+from tenure.lifecycle.models import EVENT_SOURCE, STAGE_CHANGED, PersonStage, StageHistory
+from tenure.lifecycle.queries import StageModel
+from tenure.lifecycle.sql import id_in
+from tenure.timeline.ingest import EVENT_COLUMNS
+from tenure.timeline.models import Event
+
+HISTORY_COLUMNS = (
+    "id",
+    "person_id",
+    "from_stage_id",
+    "to_stage_id",
+    "changed_at",
+    "source",
+    "rule_id",
+    "reason",
+    "actor_id",
+)
+STAGE_COLUMNS = (
+    "person_id",
+    "stage_id",
+    "rule_id",
+    "entered_at",
+    "overridden",
+    "override_reason",
+    "override_by_id",
+    "override_at",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    person_id: int
+    from_stage_id: int | None
+    to_stage_id: int
+    source: str
+    rule_id: int | None = None
+    reason: str = ""
+    actor_id: int | None = None
+
+
+def record_changes(
+    session: Session,
+    model: StageModel,
+    changes: Sequence[Change],
+    *,
+    at: datetime,
+    override: dict[int, tuple[str, int | None]] | None = None,
+) -> None:
+    """Write person_stages, stage_history and the stage_changed events of ``changes``.
+
+    ``override`` maps person ids whose new stage is pinned to (reason, actor id).
+    """
+    if not changes:
+        return
+    override = override or {}
+    session.flush()
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    history_rows = [
+        (
+            c.person_id,
+            c.from_stage_id,
+            c.to_stage_id,
+            at,
+            c.source,
+            c.rule_id,
+            c.reason,
+            c.actor_id,
+        )
+        for c in changes
+    ]
+    history = StageHistory.__table__
+    if postgres:
+        history_ids = _next_ids(connection, "stage_history", len(changes))
+        _copy(connection, "stage_history", HISTORY_COLUMNS, _with_ids(history_ids, history_rows))
+    else:
+        history_ids = insert_rows(
+            connection, history, HISTORY_COLUMNS[1:], history_rows, return_ids=True
+        )
+    now = utcnow()
+    events = _events(model, changes, history_ids, at, now)
+    if postgres:
+        _copy(connection, "events", EVENT_COLUMNS, events, json_column=len(EVENT_COLUMNS) - 1)
+    else:
+        insert_rows(connection, Event.__table__, EVENT_COLUMNS, events)
+    stages = PersonStage.__table__
+    assert isinstance(stages, Table)
+    # Only people who had a stage have a row to replace (none on a first evaluation).
+    placed = [c.person_id for c in changes if c.from_stage_id is not None]
+    if placed:
+        connection.execute(delete(stages).where(id_in(connection, stages.c.person_id, placed)))
+    rows = []
+    for c in changes:
+        pinned = override.get(c.person_id)
+        rows.append(
+            (c.person_id, c.to_stage_id, c.rule_id, at, pinned is not None)
+            + ((pinned[0], pinned[1], now) if pinned else (None, None, None))
+        )
+    if postgres:
+        _copy(connection, "person_stages", STAGE_COLUMNS, rows)
+    else:
+        insert_rows(connection, stages, STAGE_COLUMNS, rows)
+    # Core writes bypass the identity map: PersonStage objects loaded before reload lazily.
+    # Only those: expiring stages too would reload each on its next attribute read.
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, PersonStage):
+            session.expire(instance)
+
+
+def _events(
+    model: StageModel,
+    changes: Sequence[Change],
+    history_ids: Sequence[int],
+    at: datetime,
+    now: datetime,
+) -> list[tuple[Any, ...]]:
+    """stage_changed events in ``timeline.ingest.EVENT_COLUMNS`` order."""
+    by_id = model.by_id
+    events = []
+    for history_id, c in zip(history_ids, changes, strict=True):
+        before = by_id[c.from_stage_id] if c.from_stage_id is not None else None
+        after = by_id[c.to_stage_id]
+        payload = {
+            "from": before.key if before else None,
+            "to": after.key,
+            "from_name": before.name if before else None,
+            "to_name": after.name,
+            "source": c.source,
+            "rule_id": c.rule_id,
+            "reason": c.reason,
+            "actor_id": c.actor_id,
+            "history_id": history_id,
+        }
+        client_event_id = f"stage-{history_id}"
+        channel = amount = currency = None
+        row = (c.person_id, at, now, STAGE_CHANGED, channel, EVENT_SOURCE, client_event_id)
+        events.append((*row, amount, currency, payload))
+    return events
+
+
+def _with_ids(ids: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [(row_id, *row) for row_id, row in zip(ids, rows, strict=True)]
+
+
+def _next_ids(connection: Connection, table: str, count: int) -> list[int]:
+    query = text(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
+    )
+    return list(connection.execute(query, {"n": count}).scalars())
+
+
+def _copy(
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    json_column: int | None = None,
+) -> None:
+    """COPY rows into ``table`` on the connection's psycopg connection (same transaction)."""
+    raw: Any = connection.connection.driver_connection
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            if json_column is not None:
+                row = (*row[:json_column], orjson.dumps(row[json_column]).decode())
+            copy.write_row(row)
