@@ -56,6 +56,7 @@ STEPS = (
     "Scoring RFM segments",
     "Training the churn model",
     "Writing scores",
+    "Re-placing lifecycle stages",
 )
 
 Progress = Callable[[str], None]
@@ -171,7 +172,8 @@ def refresh_scores(
             clean = {k: churn.json_ready(v) for k, v in report.items()}
             session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **clean))
     # Lifecycle rules read P(alive), churn and CLV: re-place everyone on the new scores.
-    evaluate_all_stages(session_factory=session_factory, as_of=as_of)
+    with step(STEPS[6]):
+        evaluate_all_stages(session_factory=session_factory, as_of=as_of)
     return RefreshResult(
         as_of=as_of,
         version=version,
