@@ -2,6 +2,7 @@
 
 from tenure.customers import models as customers_models
 from tenure.identity import models as identity_models
+from tenure.ingest import dedup_models
 from tenure.ingest import models as ingest_models
 from tenure.lifecycle import models as lifecycle_models
 from tenure.retention import models as retention_models
@@ -12,6 +13,7 @@ from tenure.workspace import models as workspace_models
 
 __all__ = [
     "customers_models",
+    "dedup_models",
     "identity_models",
     "ingest_models",
     "lifecycle_models",

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tenure.web.api import admin, analytics, events, exports, imports, organizations, people
 from tenure.web.api import retention as retention_api
+from tenure.web.api import duplicates as duplicates_api
 from tenure.web.api import lifecycle as lifecycle_api
 from tenure.web.api import segments as segments_api
 
@@ -12,4 +13,5 @@ for module in (people, organizations, events, admin, imports, exports, analytics
     api_router.include_router(module.router)
 api_router.include_router(lifecycle_api.router)
 api_router.include_router(segments_api.router)
+api_router.include_router(duplicates_api.router)
 api_router.include_router(retention_api.router)

@@ -18,6 +18,7 @@ NAV: list[NavItem] = [
     NavItem("Import", "/imports"),
     NavItem("Analytics", "/analytics"),
     NavItem("At risk", "/at-risk"),
+    NavItem("Duplicates", "/duplicates"),
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
 ]

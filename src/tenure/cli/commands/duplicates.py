@@ -1,0 +1,107 @@
+"""duplicates scan / undo: identity resolution over the whole customer base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tenure.cli.context import cli_sessions
+from tenure.db.session import unit_of_work
+from tenure.errors import TenureError
+from tenure.ingest.duplicates import pairs_table, scan_duplicates
+from tenure.ingest.matching import MatchConfig
+from tenure.ingest.merge import undo_merge
+
+console = Console()
+duplicates_app = typer.Typer(
+    help="Find duplicate people, merge the certain ones, queue the probable ones.",
+    no_args_is_help=True,
+)
+
+
+@duplicates_app.command("scan")
+def scan(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Find and decide pairs; merge and queue nothing.")
+    ] = False,
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            "--pairs",
+            dir_okay=False,
+            writable=True,
+            help="Write every pair (both person ids, their external ids, score, decision) "
+            "to this CSV file.",
+        ),
+    ] = None,
+    auto_threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Merge automatically at or above.")
+    ] = MatchConfig.auto_threshold,
+    review_threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Queue for review at or above.")
+    ] = MatchConfig.review_threshold,
+) -> None:
+    """Detect duplicates over the whole base: merge certain pairs, queue probable ones."""
+    try:
+        config = MatchConfig(auto_threshold=auto_threshold, review_threshold=review_threshold)
+    except ValueError as error:
+        raise typer.BadParameter(str(error))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("Loading people", total=1)
+
+        def on_progress(step: str, done: int, total: int) -> None:
+            progress.update(task, description=step, completed=done, total=max(total, 1))
+
+        report = scan_duplicates(
+            session_factory=cli_sessions(),
+            actor_id=None,
+            dry_run=dry_run,
+            config=config,
+            progress=on_progress,
+        )
+        progress.update(task, description="Done", completed=1, total=1)
+    if pairs is not None:
+        pairs_table(report).to_csv(pairs, index=False)
+    table = Table(title="Dry run: nothing merged or queued" if dry_run else "Duplicate scan")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for label, value in (
+        ("people", report.people),
+        ("candidate pairs compared", report.compared_pairs),
+        ("pairs to merge automatically", report.auto_pairs),
+        ("pairs for review", report.review_pairs),
+        ("dismissed before (skipped)", report.dismissed_skipped),
+        ("merges made", report.merged),
+        ("new pairs in the review queue", report.queued),
+        ("merges that failed (left in the queue)", report.merge_failures),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items())
+    console.print(f"Time: {steps}.")
+    if pairs is not None:
+        console.print(f"Pairs written to {pairs}.")
+
+
+@duplicates_app.command("undo")
+def undo(merge_id: Annotated[int, typer.Argument(help="The merge to undo.")]) -> None:
+    """Undo a merge: both people back as they were, with exactly what each owned."""
+    try:
+        with unit_of_work(cli_sessions()) as session:
+            merge = undo_merge(session=session, merge_id=merge_id, actor_id=None)
+            survivor, restored = merge.survivor_id, merge.loser_id
+    except TenureError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1)
+    console.print(f"Merge {merge_id} undone: person {restored} restored beside person {survivor}.")

@@ -1,0 +1,205 @@
+"""Duplicates over HTTP: the review queue, merges of pairs and of two people, undo, scans.
+
+Merging or dismissing a pair that is no longer pending is a 409, as is merging a pair
+whose person was merged away elsewhere since; an unknown id is a 404; a person merged
+away answers 404 naming the survivor (``GET /people/{id}/merged-into`` gives it as JSON).
+Every write is audited (merge, unmerge, dismiss, duplicates_scan).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from tenure.errors import NotFound
+from tenure.ingest import review
+from tenure.ingest.dedup_models import CandidateStatus
+from tenure.ingest.duplicates import pairs_table, scan_duplicates
+from tenure.ingest.merge import final_survivor, merge_pair, person_exists, undo_merge
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep
+
+router = APIRouter(tags=["duplicates"])
+
+SCAN_PAIRS_SHOWN = 1_000  # pairs returned by a scan; the CLI writes them all to a file
+
+
+class PersonRef(BaseModel):
+    id: int
+    name: str | None
+
+
+class CandidateOut(BaseModel):
+    id: int
+    left: PersonRef
+    right: PersonRef
+    score: float
+    decision: str = Field(description="What the matcher advised: auto or review.")
+    status: str = Field(description="pending, merged or dismissed.")
+    evidence: dict[str, Any] = Field(
+        description='Per compared field: {"level": words, "weight": bits for (+) or against (-)}.'
+    )
+    found_at: datetime
+    resolved_at: datetime | None
+    resolved_by_id: int | None
+    merge_id: int | None
+
+
+class MergeOut(BaseModel):
+    id: int
+    survivor_id: int
+    merged_person_id: int
+    source: str = Field(description="auto (a scan), review (the queue) or manual.")
+    score: float | None
+    merged_at: datetime
+    merged_by_id: int | None
+    decisions: dict[str, Any] = Field(description="Per field: both values, the kept one, why.")
+    moved_rows: dict[str, int]
+    kept_in_history: dict[str, int]
+    undone_at: datetime | None
+    undone_by_id: int | None
+
+
+class PairMergeIn(BaseModel):
+    keep_id: int | None = Field(None, description="The person to keep; default the older.")
+
+
+class PeopleMergeIn(PairMergeIn):
+    other_id: int
+
+
+class ScanIn(BaseModel):
+    dry_run: bool = Field(False, description="Find and decide pairs; merge and queue nothing.")
+
+
+@router.get("/duplicates", response_model=PageOut[CandidateOut])
+async def list_duplicates(
+    session: SessionDep,
+    actor: ApiActor,
+    status: CandidateStatus = CandidateStatus.pending,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> dict[str, Any]:
+    page = review.list_candidates(session, status=status, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/duplicates/{candidate_id}")
+async def get_duplicate(candidate_id: int, session: SessionDep, actor: ApiActor) -> dict:
+    """Both people side by side, the evidence, and the field decisions a merge would take."""
+    return review.candidate_detail(session, candidate_id)
+
+
+@router.post(
+    "/duplicates/{candidate_id}/merge",
+    response_model=MergeOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def merge_duplicate(
+    candidate_id: int, session: SessionDep, actor: ApiWriter, body: PairMergeIn | None = None
+) -> dict[str, Any]:
+    merge = review.merge_candidate(
+        session=session,
+        candidate_id=candidate_id,
+        actor_id=actor.user_id,
+        keep_id=body.keep_id if body else None,
+    )
+    session.commit()
+    return review.merge_dict(merge)
+
+
+@router.post("/duplicates/{candidate_id}/dismiss", response_model=CandidateOut)
+async def dismiss_duplicate(candidate_id: int, session: SessionDep, actor: ApiWriter) -> dict:
+    candidate = review.dismiss_candidate(
+        session=session, candidate_id=candidate_id, actor_id=actor.user_id
+    )
+    session.commit()
+    names = review.person_names(session, {candidate.left_id, candidate.right_id})
+    return review.candidate_dict(candidate, names)
+
+
+@router.post("/duplicates/scan")
+async def scan(
+    request: Request, body: ScanIn, session: SessionDep, actor: ApiWriter
+) -> dict[str, Any]:
+    """Detect duplicates over the whole base (seconds on a large base: run in a thread).
+
+    Without ``dry_run`` the certain pairs are merged and the probable ones queued. The
+    answer has the counts, the time per step and the first pairs with the decision taken.
+    """
+    # End the request session's read (the token look-up) before a long scan: an open read
+    # transaction would pin SQLite's WAL snapshot for the whole run.
+    session.commit()
+    report = await run_in_threadpool(
+        scan_duplicates,
+        session_factory=request.app.state.session_factory,
+        actor_id=actor.user_id,
+        dry_run=body.dry_run,
+    )
+    table = pairs_table(report)
+    return {
+        "dry_run": report.dry_run,
+        "counts": report.counts(),
+        "seconds": report.seconds,
+        "pairs_total": len(table),
+        "pairs": table.head(SCAN_PAIRS_SHOWN).to_dict("records"),
+    }
+
+
+@router.post(
+    "/people/{person_id}/merge", response_model=MergeOut, status_code=status.HTTP_201_CREATED
+)
+async def merge_people_endpoint(
+    person_id: int, body: PeopleMergeIn, session: SessionDep, actor: ApiWriter
+) -> dict[str, Any]:
+    """Merge two people; the older one survives unless ``keep_id`` names the other."""
+    merge = merge_pair(
+        session=session,
+        person_id=person_id,
+        other_id=body.other_id,
+        actor_id=actor.user_id,
+        source="manual",
+        keep_id=body.keep_id,
+    )
+    session.commit()
+    return review.merge_dict(merge)
+
+
+@router.get("/people/{person_id}/merged-into")
+async def merged_into(person_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+    """Where a merged-away person lives now (following merges of merges)."""
+    if person_exists(session, person_id):
+        raise NotFound("merge of person", person_id)
+    survivor_id, chain = final_survivor(session, person_id)
+    if not chain:
+        raise NotFound("person", person_id)
+    return {"person_id": person_id, "survivor_id": survivor_id, "merge_ids": chain}
+
+
+@router.get("/merges", response_model=PageOut[MergeOut])
+async def list_merges(
+    session: SessionDep,
+    actor: ApiActor,
+    person_id: int | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> dict[str, Any]:
+    page = review.list_merges(session, person_id=person_id, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/merges/{merge_id}", response_model=MergeOut)
+async def get_merge(merge_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+    return review.merge_dict(review.get_merge(session, merge_id))
+
+
+@router.post("/merges/{merge_id}/undo", response_model=MergeOut)
+async def undo(merge_id: int, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+    """Restore both people as they were, with exactly what each owned."""
+    merge = undo_merge(session=session, merge_id=merge_id, actor_id=actor.user_id)
+    session.commit()
+    return review.merge_dict(merge)

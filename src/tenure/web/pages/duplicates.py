@@ -1,0 +1,143 @@
+"""The duplicates pages: the review queue, a pair side by side, recent merges and undo.
+
+Every form posts with the CSRF token; after a merge or a dismissal the reviewer lands on
+the next pair of the queue, so working through it is one click per pair.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from tenure.customers.queries import list_attribute_definitions
+from tenure.ingest import review
+from tenure.ingest.duplicates import scan_duplicates
+from tenure.ingest.merge import undo_merge
+from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.pages.context import PageCtx
+from tenure.web.security import verify_csrf
+from tenure.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+RECENT_MERGES = 20
+
+
+def _next_pair(session: SessionDep, message: str) -> RedirectResponse:
+    page = review.list_candidates(session, limit=1)
+    target = f"/duplicates/{page.items[0]['id']}" if page.items else "/duplicates"
+    return RedirectResponse(f"{target}?done={message}", status_code=303)
+
+
+@router.get("/duplicates")
+async def queue_page(
+    request: Request,
+    session: SessionDep,
+    ctx: PageCtx,
+    cursor: str | None = None,
+    done: str | None = None,
+) -> Response:
+    page = review.list_candidates(session, cursor=cursor, limit=PAGE_SIZE)
+    return render(
+        request,
+        "duplicates/list.html",
+        ctx=ctx,
+        pairs=page.items,
+        next_cursor=page.next_cursor,
+        pending=review.pending_count(session),
+        merges=review.list_merges(session, limit=RECENT_MERGES).items,
+        labels=review.FIELD_LABELS,
+        done=done,
+    )
+
+
+@router.get("/duplicates/{candidate_id}")
+async def pair_page(
+    request: Request,
+    candidate_id: int,
+    session: SessionDep,
+    ctx: PageCtx,
+    done: str | None = None,
+) -> Response:
+    detail = review.candidate_detail(session, candidate_id)
+    left, right = detail["left"], detail["right"]
+    keys = sorted(
+        set((left or {}).get("attributes", {})) | set((right or {}).get("attributes", {}))
+    )
+    return render(
+        request,
+        "duplicates/pair.html",
+        ctx=ctx,
+        detail=detail,
+        pair=detail["candidate"],
+        left=left,
+        right=right,
+        attribute_keys=keys,
+        attribute_labels={
+            d.key: d.label for d in list_attribute_definitions(session) if d.entity == "person"
+        },
+        done=done,
+    )
+
+
+@router.post("/duplicates/{candidate_id}/merge")
+async def merge_pair_form(
+    request: Request,
+    candidate_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    keep_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    verify_csrf(request, csrf_token)
+    merge = review.merge_candidate(
+        session=session, candidate_id=candidate_id, actor_id=actor.user_id, keep_id=keep_id
+    )
+    session.commit()
+    return _next_pair(session, f"merged-{merge.id}")
+
+
+@router.post("/duplicates/{candidate_id}/dismiss")
+async def dismiss_pair_form(
+    request: Request,
+    candidate_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+) -> Response:
+    verify_csrf(request, csrf_token)
+    review.dismiss_candidate(session=session, candidate_id=candidate_id, actor_id=actor.user_id)
+    session.commit()
+    return _next_pair(session, f"dismissed-{candidate_id}")
+
+
+@router.post("/merges/{merge_id}/undo")
+async def undo_form(
+    request: Request,
+    merge_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+) -> Response:
+    verify_csrf(request, csrf_token)
+    undo_merge(session=session, merge_id=merge_id, actor_id=actor.user_id)
+    session.commit()
+    return RedirectResponse(f"/duplicates?done=undone-{merge_id}", status_code=303)
+
+
+@router.post("/duplicates/scan")
+async def scan_form(
+    request: Request, session: SessionDep, actor: PageWriter, csrf_token: Annotated[str, Form()]
+) -> Response:
+    verify_csrf(request, csrf_token)
+    session.commit()  # as the API does: no read transaction held open during the scan
+    report = await run_in_threadpool(
+        scan_duplicates, session_factory=request.app.state.session_factory, actor_id=actor.user_id
+    )
+    return RedirectResponse(
+        f"/duplicates?done=scanned-{report.merged}-{report.queued}", status_code=303
+    )
