@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA_DIR, free_port, report, served
 
@@ -110,6 +112,17 @@ def wrk(base: str, path_lua: str, seconds: int) -> tuple[float, float, float]:
     return rps, pct("50"), pct("99")
 
 
+def wait_until_up(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
 def lua(directory: Path, name: str, body: str) -> str:
     path = directory / f"{name}.lua"
     path.write_text(body)
@@ -170,7 +183,7 @@ def main() -> None:
         cwd=Path(__file__).parent,
         env=dict(os.environ),
     )
-    time.sleep(2)
+    wait_until_up(f"http://127.0.0.1:{port}/ping", bare)
     try:
         ping = wrk(
             f"http://127.0.0.1:{port}", lua(DATA_DIR, "ping", 'wrk.path = "/ping"\n'), args.seconds
