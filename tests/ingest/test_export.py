@@ -118,7 +118,7 @@ def test_events_export_filters_by_type_and_tag(client, admin, session_factory):
 
 
 def test_export_over_http_streams_with_filters(client, admin):
-    evil, plain = _people(client, admin)
+    _, plain = _people(client, admin)
     response = client.get(
         "/api/v1/exports/people",
         params={"format": "csv", "tag": "export-test", "q": "plain"},

@@ -77,7 +77,8 @@ def test_killed_import_resumes_and_imports_every_row_once(fresh_database_url, tm
     with engine.connect() as conn:
         imports = conn.execute(
             text(
-                "SELECT status, rows_done, created, updated, unchanged, rejected, resumed FROM imports"
+                "SELECT status, rows_done, created, updated, unchanged, rejected, resumed "
+                "FROM imports"
             )
         ).all()
         assert imports == [("completed", ROWS, ROWS, 0, 0, 0, 1)]
