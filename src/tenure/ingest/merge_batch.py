@@ -29,60 +29,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, inspect, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Person
-from tenure.db.bulk import insert_rows, member_of
 from tenure.db.types import utcnow
 from tenure.errors import NotFound
-from tenure.identity.models import AuditEntry
 from tenure.ingest.dedup_models import (
-    CandidateStatus,
-    DuplicateCandidate,
-    Merge,
     decode_value,
     encode_row,
 )
 from tenure.ingest.dedup_models import encode_value as enc
-from tenure.ingest.merge_rows import IDENTITIES, PEOPLE, Reference, person_references
-from tenure.ingest.writes import AUDIT_COLUMNS, table_of
+from tenure.ingest.merge_record import record_merges
+from tenure.ingest.merge_rows import IDENTITIES, PEOPLE, Reference, ids_in, person_references
 
 # (survivor id, loser ids, score): losers merge in the order of their updated_at.
 Cluster = tuple[int, Sequence[int], float | None]
-MERGE_COLUMNS = (
-    "survivor_id",
-    "loser_id",
-    "source",
-    "score",
-    "merged_at",
-    "merged_by_id",
-    "loser_snapshot",
-    "survivor_before",
-    "survivor_after",
-    "decisions",
-    "moves",
-)
-_CANDIDATES = table_of(DuplicateCandidate)
-_MARK_MERGED = (
-    update(_CANDIDATES)
-    .where(_CANDIDATES.c.left_id == bindparam("low"), _CANDIDATES.c.right_id == bindparam("high"))
-    .values(
-        status=CandidateStatus.merged.value,
-        merge_id=bindparam("merge_id"),
-        resolved_at=bindparam("at"),
-        resolved_by_id=bindparam("actor_id"),
-    )
-)
-# Two statements rather than one with "left_id = :loser OR right_id = :loser", which
-# SQLite ran as a full scan of the table for every merge (10 s of a 4,000-merge batch).
-_MARK_STALE = [
-    update(_CANDIDATES)
-    .where(_CANDIDATES.c.status == CandidateStatus.pending.value, side == bindparam("loser"))
-    .values(status=CandidateStatus.stale.value, merge_id=bindparam("merge_id"))
-    for side in (_CANDIDATES.c.left_id, _CANDIDATES.c.right_id)
-]
 
 
 class MissingPerson(NotFound):
@@ -112,12 +82,12 @@ def _by_person(rows: Sequence[Any], column: str) -> dict[int, list[Any]]:
 
 
 def _load(session: Session, ref: Reference, person_ids: list[int]) -> list[Any]:
-    where = member_of(session.connection(), ref.column, person_ids)
+    where = ids_in(session.connection(), ref.column, person_ids)
     return list(session.execute(select(ref.table).where(where)).mappings())
 
 
 def _load_column(session: Session, ref: Reference, person_ids: list[int]) -> list[Any]:
-    where = member_of(session.connection(), ref.column, person_ids)
+    where = ids_in(session.connection(), ref.column, person_ids)
     return list(session.execute(select(ref.column).where(where).distinct()))
 
 
@@ -155,7 +125,7 @@ def _plan_keyed(session: Session, ref: Reference, steps: list[_Step], survivors:
     taken: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
     if others:
         keys = select(ref.column, *others).where(
-            member_of(session.connection(), ref.column, survivors)
+            ids_in(session.connection(), ref.column, survivors)
         )
         for person_id, *rest in session.execute(keys):
             taken[person_id].add(tuple(rest))
@@ -177,7 +147,7 @@ def _plan_keyed(session: Session, ref: Reference, steps: list[_Step], survivors:
 def _plan_rows(session: Session, ref: Reference, steps: list[_Step]) -> None:
     """Tables with their own key: every row of the loser moves (keys recorded for undo)."""
     pk = list(ref.table.primary_key.columns)
-    where = member_of(session.connection(), ref.column, [s.loser_id for s in steps])
+    where = ids_in(session.connection(), ref.column, [s.loser_id for s in steps])
     by_loser: dict[int, list[list[Any]]] = defaultdict(list)
     for row in session.execute(select(ref.column, *pk).where(where)):
         by_loser[row[0]].append([enc(v) for v in row[1:]])
@@ -221,13 +191,13 @@ def _write_moves(session: Session, ref: Reference, steps: list[_Step]) -> None:
         params = [{f"k_{c.name}": decode_value(c, r[c.name]) for c in pk} for r in dropped]
         if table is IDENTITIES:
             ids = [r["id"] for r in dropped]
-            session.execute(delete(table).where(member_of(session.connection(), table.c.id, ids)))
+            session.execute(delete(table).where(ids_in(session.connection(), table.c.id, ids)))
         else:
             session.connection().execute(delete(table).where(match), params)
     if table is IDENTITIES:
         unflag = [i for s in planned for i in s.moves[ref.key].pop("unflag")]
         if unflag:
-            flags = member_of(session.connection(), table.c.id, unflag)
+            flags = ids_in(session.connection(), table.c.id, unflag)
             session.execute(update(table).where(flags).values(is_primary=False))
     if planned:
         statement = (
@@ -259,7 +229,7 @@ def merge_clusters(
     everyone = [p for survivor, losers, _ in clusters for p in (survivor, *losers)]
     if len(set(everyone)) != len(everyone):
         raise ValueError("a person may appear in one cluster, once")
-    lock = select(PEOPLE).where(member_of(connection, PEOPLE.c.id, everyone)).with_for_update()
+    lock = select(PEOPLE).where(ids_in(connection, PEOPLE.c.id, everyone)).with_for_update()
     people = {row["id"]: dict(row) for row in session.execute(lock).mappings()}
     for person_id in everyone:
         if person_id not in people:
@@ -289,7 +259,7 @@ def merge_clusters(
 
     now = utcnow()
     _plan_fields(steps, people, now, resolve)
-    session.execute(delete(PEOPLE).where(member_of(connection, PEOPLE.c.id, losers)))
+    session.execute(delete(PEOPLE).where(ids_in(connection, PEOPLE.c.id, losers)))
     final = {s.survivor_id: s.after for s in steps}  # the last step of each survivor wins
     columns = [c.name for c in PEOPLE.columns if c.name != "id"]
     connection.execute(
@@ -301,7 +271,7 @@ def merge_clusters(
             for pid, after in final.items()
         ],
     )
-    merge_ids = _record(session, steps, actor_id, source, people, now)
+    merge_ids = record_merges(session, steps, actor_id, source, people, now)
     # Core statements bypass the ORM: objects a caller holds are read again, and the
     # deleted people leave the identity map.
     for obj in list(session.identity_map.values()):
@@ -335,62 +305,3 @@ def _plan_fields(
         text = " ".join(p for p in (*names, *(v for _, v in step.identities)) if p).lower()
         current.update(values, search_text=text, updated_at=now)
         step.after = encode_row(PEOPLE, current)
-
-
-def _record(
-    session: Session,
-    steps: list[_Step],
-    actor_id: int | None,
-    source: str,
-    people: dict[int, dict[str, Any]],
-    now: datetime,
-) -> list[int]:
-    """Merge rows, candidate statuses and audit entries for every step."""
-    connection = session.connection()
-    rows = [
-        (
-            s.survivor_id,
-            s.loser_id,
-            source,
-            None if s.score is None else float(s.score),
-            now,
-            actor_id,
-            encode_row(PEOPLE, people[s.loser_id]),
-            s.before,
-            s.after,
-            s.decisions,
-            s.moves,
-        )
-        for s in steps
-    ]
-    merge_ids = insert_rows(connection, table_of(Merge), MERGE_COLUMNS, rows, return_ids=True)
-    merged, stale = [], []
-    for step, merge_id in zip(steps, merge_ids, strict=True):
-        low, high = sorted((step.survivor_id, step.loser_id))
-        merged.append(
-            {"low": low, "high": high, "merge_id": merge_id, "at": now, "actor_id": actor_id}
-        )
-        stale.append({"loser": step.loser_id, "merge_id": merge_id})
-    connection.execute(_MARK_MERGED, merged)
-    for statement in _MARK_STALE:
-        connection.execute(statement, stale)
-    audit = [
-        (
-            now,
-            actor_id,
-            "merge",
-            "person",
-            str(step.survivor_id),
-            {
-                "merge_id": merge_id,
-                "merged_person_id": step.loser_id,
-                "source": source,
-                "score": None if step.score is None else float(step.score),
-                "fields": step.decisions,
-                "moved_rows": {k: len(m["keys"]) for k, m in step.moves.items() if m["keys"]},
-            },
-        )
-        for step, merge_id in zip(steps, merge_ids, strict=True)
-    ]
-    insert_rows(connection, table_of(AuditEntry), AUDIT_COLUMNS, audit)
-    return merge_ids

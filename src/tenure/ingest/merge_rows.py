@@ -8,12 +8,25 @@ it moved and the rows it dropped; :func:`restore_rows` reads that record back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Table, UniqueConstraint, and_, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Table,
+    UniqueConstraint,
+    and_,
+    any_,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Identity, Person
@@ -59,6 +72,15 @@ def person_references() -> tuple[Reference, ...]:
         if fk.column is PEOPLE.c.id
     ]
     return tuple(sorted(found, key=lambda r: r.table is not IDENTITIES))
+
+
+def ids_in(connection: Connection, column: Any, ids: Sequence[int]) -> Any:
+    """``column IN ids`` with one bound parameter on both databases. (db.bulk.member_of
+    renders ARRAY[%(p1)s, %(p2)s, ...] on PostgreSQL: a statement of a thousand
+    parameters compiled afresh for every batch cost 0.2 s a query.)"""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    return member_of(connection, column, ids)
 
 
 def _pk_where(table: Table, row: Mapping[Any, Any]) -> Any:
