@@ -29,9 +29,6 @@ class Known:
     phones: dict[str, list[tuple[int, str]]]
 
 
-NOTHING_KNOWN = Known(unique={}, phones={})
-
-
 def anyone_stored(session: Session) -> bool:
     """Whether any person exists; when none does, no look-up of this chunk can match."""
     return session.scalar(select(Person.id).limit(1)) is not None

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from tenure.ingest.drafts import PersonDraft, Problem, person_name_key
 from tenure.ingest.organization_links import OrganizationLinks
 from tenure.ingest.people_lookup import (
-    NOTHING_KNOWN,
     Known,
     anyone_stored,
     load_identities,
@@ -111,7 +110,7 @@ class PeopleUpserter:
         org_ids = self.organizations.resolve(session, valid, dry_run=self.dry_run)
         # Nobody stored yet (a first import): no look-up of this chunk can find anyone.
         stored = anyone_stored(session)
-        known = load_identities(session, valid) if stored else NOTHING_KNOWN
+        known = load_identities(session, valid) if stored else Known(unique={}, phones={})
         loaded: dict[int, PersonState] = {}
         by_identity: dict[tuple[str, str, str], PersonState] = dict(self._virtual_identities)
         new_people: list[PersonState] = []
