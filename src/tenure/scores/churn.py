@@ -166,9 +166,11 @@ def fit_and_predict(
         aggregates, "asof", churn_event_type=churn_event_type, attributes=attributes
     )
     # Event-type columns the model learned but nobody shows now are zero counts.
-    current = current.reindex(columns=training.columns).fillna(
-        {c: 0.0 for c in training.columns if c.startswith(("events_", "engagement_"))}
-    )
+    current = current.reindex(columns=training.columns)
+    for column in training.columns:
+        if column.startswith(("events_", "engagement_")):
+            # reindex adds missing columns as object NaN; make them numbers before filling.
+            current[column] = pd.to_numeric(current[column]).fillna(0.0)
     churned_now = already_churned(aggregates, current, churn_event_type)
     scored = current.drop(index=churned_now)
     probability = model.predict_proba(scored)
