@@ -293,6 +293,7 @@ def run_synthetic(people: int, postgres: str | None) -> dict:
             dry = scan_duplicates(session_factory=database.sessions, actor_id=None, dry_run=True)
             dry_seconds = time.perf_counter() - started
             dry_rss = _rss_mb()
+            quality = synthetic_quality(dry, people)
             started = time.perf_counter()
             real = scan_duplicates(session_factory=database.sessions, actor_id=None)
             real_seconds = time.perf_counter() - started
@@ -310,9 +311,26 @@ def run_synthetic(people: int, postgres: str | None) -> dict:
         "review": real.review_pairs,
         "merged": real.merged,
         "queued": real.queued,
+        "quality": quality,
         "start_rss_mb": start_rss,
         "dry_rss_mb": dry_rss,
         "peak_rss_mb": _rss_mb(),
+    }
+
+
+def synthetic_quality(report, people: int) -> dict[str, PairQuality]:
+    """Pair quality of a dry run on the synthetic base, from its external ids."""
+    entity = generate_base(people, seed=0).entity
+    pairs = pairs_table(report)
+    left = pairs["left_external_ids"].str.extract(r"synthetic:(\d+)", expand=False).astype(int)
+    right = pairs["right_external_ids"].str.extract(r"synthetic:(\d+)", expand=False).astype(int)
+    correct = entity.reindex(left).to_numpy() == entity.reindex(right).to_numpy()
+    auto = (pairs["decision"] == "auto").to_numpy()
+    sizes = entity.value_counts().to_numpy()
+    true_pairs = int((sizes * (sizes - 1) // 2).sum())
+    return {
+        "auto": PairQuality(int(correct[auto].sum()), int(auto.sum()), true_pairs),
+        "auto+review": PairQuality(int(correct.sum()), len(pairs), true_pairs),
     }
 
 
@@ -363,6 +381,8 @@ def main() -> None:
                 f" {figures['auto']:,} auto pairs -> {figures['merged']:,} merges,"
                 f" {figures['review']:,} review pairs -> {figures['queued']:,} queued"
             )
+            for label, quality in figures["quality"].items():
+                print(f"  dry run {label:<12} {quality}")
             print(
                 f"  peak RSS: {figures['start_rss_mb']:.0f} MB after writing the base,"
                 f" {figures['dry_rss_mb']:.0f} MB after the dry run,"
