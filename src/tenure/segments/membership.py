@@ -98,6 +98,10 @@ def _record(
 ) -> int:
     """Append one ``kind`` event per person in the one-column select ``person_ids``."""
     payload = {"segment_id": segment.id, "segment_name": segment.name}
+    # In person order, the order of the events' (person_id, ...) indexes, so that each
+    # insert lands next to the previous one: PostgreSQL's EXCEPT comes out hashed. Sorting
+    # events and member rows took the first refresh of the built-ins at 100,000 people on
+    # PostgreSQL from 18-23 s to 10-12 s (SQLite's EXCEPT is already sorted).
     rows = select(
         person_ids.c.person_id,
         literal(as_of, UTCDateTime),
@@ -105,7 +109,7 @@ def _record(
         literal(kind, String),
         literal(EVENT_SOURCE, String),
         literal(payload, events.c.payload.type),
-    )
+    ).order_by(person_ids.c.person_id)
     statement = insert(events).from_select(
         ["person_id", "occurred_at", "received_at", "type", "source", "payload"], rows
     )
@@ -169,7 +173,9 @@ def replace_members(
         connection.execute(
             insert(members).from_select(
                 ["segment_id", "person_id", "entered_at"],
-                select(literal(segment.id), new.c.person_id, literal(as_of, UTCDateTime)),
+                select(literal(segment.id), new.c.person_id, literal(as_of, UTCDateTime)).order_by(
+                    new.c.person_id
+                ),
             )
         )
     connection.execute(delete(candidates))
