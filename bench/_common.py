@@ -34,8 +34,16 @@ def served(database_url: str, *, workers: int = 1) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ, TENURE_DATABASE_URL=database_url)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tenure.cli.main", "serve", "--port", str(port),
-         "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "tenure.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

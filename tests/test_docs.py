@@ -27,7 +27,8 @@ def _command_paths(group: Any, prefix: str = "tenure") -> list[str]:
 
 def test_every_setting_is_documented():
     missing = [
-        f"TENURE_{name.upper()}" for name in Settings.model_fields
+        f"TENURE_{name.upper()}"
+        for name in Settings.model_fields
         if f"`TENURE_{name.upper()}`" not in README
     ]
     assert missing == []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from tenure.cli.commands import events, imports, scores, users, workspace
-from tenure.cli.commands import retention as retention_commands
 from tenure.cli.commands import duplicates as duplicates_commands
+from tenure.cli.commands import events, imports, scores, users, workspace
 from tenure.cli.commands import lifecycle as lifecycle_commands
+from tenure.cli.commands import retention as retention_commands
 from tenure.cli.commands import segments as segments_commands
 
 app = typer.Typer(

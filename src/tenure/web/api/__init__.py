@@ -3,9 +3,9 @@
 from fastapi import APIRouter
 
 from tenure.web.api import admin, analytics, events, exports, imports, organizations, people
-from tenure.web.api import retention as retention_api
 from tenure.web.api import duplicates as duplicates_api
 from tenure.web.api import lifecycle as lifecycle_api
+from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
 
 api_router = APIRouter(prefix="/api/v1")

@@ -3,9 +3,9 @@
 from fastapi import APIRouter
 
 from tenure.web.pages import analytics, auth, imports, organizations, people
-from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import duplicates as duplicates_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
+from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import segments as segments_pages
 
 page_routers: list[APIRouter] = [
