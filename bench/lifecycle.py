@@ -279,8 +279,7 @@ def bench_batch(engine: Engine, label: str, people: int) -> list[tuple[str, str,
     stages = ", ".join(
         f"{k} {v:,}" for k, v in sorted(first.by_stage.items(), key=lambda kv: -kv[1])
     )
-    print(f"\n  {label}: {stages}")
-    return [
+    rows = [
         (f"{label}: bare GROUP BY of the events (baseline)", f"{floor:.1f} s", "1.00x"),
         (
             f"{label}: first evaluation, {first.changes:,} changes written",
@@ -293,6 +292,9 @@ def bench_batch(engine: Engine, label: str, people: int) -> list[tuple[str, str,
             f"{steady / floor:.2f}x",
         ),
     ]
+    # Printed as soon as measured: a long PostgreSQL run must not hide the SQLite figures.
+    report(f"{label}: {stages}", rows)
+    return rows
 
 
 def main() -> None:
@@ -307,6 +309,7 @@ def main() -> None:
         if not args.skip_incremental:
             rows = bench_incremental(directory, args.events)
             report("Incremental stage evaluation through POST /api/v1/events (SQLite)", rows)
+            sys.stdout.flush()
         engine = create_db_engine(f"sqlite:///{directory / 'batch.db'}")
         upgrade_database(engine)
         started = time.perf_counter()

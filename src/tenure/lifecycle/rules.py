@@ -86,6 +86,13 @@ def changed_people(
         built = _STATEMENTS[key] = _build(dialect, rules, scope)
     statement, params = built
     values = {name: value(as_of, connection) for name, value in params.items()}
+    if dialect == "postgresql":
+        # psycopg prepares a statement from its fifth execution, and PostgreSQL may then
+        # switch to a generic plan that cannot see the scope's id range: measured ~45 s
+        # per 50,000-person chunk against 5 s planned with the values. JIT compiled ~150
+        # functions (0.3 s) for a statement run once per chunk or ingested batch.
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        connection.exec_driver_sql("SET LOCAL jit = off")
     return list(connection.execute(statement, {**values, **scope.params(dialect)}).all())
 
 
@@ -134,7 +141,10 @@ def _joined(compiler: Compiler, people: Any) -> Any:
         joined = joined.outerjoin(subquery, subquery.c.person_id == people.c.id)
     if "scores" in compiler.needs:
         scores = PersonScore.__table__
-        joined = joined.outerjoin(scores, scores.c.person_id == people.c.id)
+        # The scope on person_scores too: PostgreSQL otherwise hashed all of it for each
+        # chunk (a sequential scan of 860,000 rows, 0.8 s measured) instead of its range.
+        on = and_(scores.c.person_id == people.c.id, compiler.in_scope(scores.c.person_id))
+        joined = joined.outerjoin(scores, on)
     return joined
 
 
