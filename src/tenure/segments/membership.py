@@ -117,11 +117,11 @@ def _record(
     return int(connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
 
 
-def _lock(connection: Connection, segment: Segment, as_of: datetime) -> None:
+def _lock(connection: Connection, segment: Segment) -> None:
     # The first write of the transaction: it takes the row lock (PostgreSQL) or the
     # database write lock (SQLite) before the member set is read.
     connection.execute(
-        update(segments).where(segments.c.id == segment.id).values(refreshed_at=as_of)
+        update(segments).where(segments.c.id == segment.id).values(refreshed_at=utcnow())
     )
 
 
@@ -134,7 +134,7 @@ def _finish(
     connection.execute(
         update(segments)
         .where(segments.c.id == segment.id)
-        .values(member_count=count, refreshed_at=as_of)
+        .values(member_count=count, refreshed_at=utcnow())
     )
     connection.execute(
         insert(snapshots).values(
@@ -152,7 +152,7 @@ def replace_members(
     connection: Connection, segment: Segment, person_ids: Select[Any], *, as_of: datetime
 ) -> Change:
     """Make the members of ``segment`` exactly the people of ``person_ids`` (a refresh)."""
-    _lock(connection, segment, as_of)
+    _lock(connection, segment)
     _prepare_candidates(connection)
     connection.execute(insert(candidates).from_select(["person_id"], person_ids))
     current = select(members.c.person_id).where(members.c.segment_id == segment.id)
@@ -186,7 +186,7 @@ def add_members(
     connection: Connection, segment: Segment, person_ids: Select[Any], *, as_of: datetime
 ) -> Change:
     """Add the people of ``person_ids`` who are not members yet (a static list)."""
-    _lock(connection, segment, as_of)
+    _lock(connection, segment)
     current = select(members.c.person_id).where(members.c.segment_id == segment.id)
     new = except_(person_ids, current).subquery("new")
     entered = _record(connection, new, kind=ENTERED, segment=segment, as_of=as_of)
@@ -205,7 +205,7 @@ def remove_members(
     connection: Connection, segment: Segment, person_ids: Select[Any], *, as_of: datetime
 ) -> Change:
     """Remove the people of ``person_ids`` who are members (a static list)."""
-    _lock(connection, segment, as_of)
+    _lock(connection, segment)
     leaving = (
         select(members.c.person_id)
         .where(members.c.segment_id == segment.id, members.c.person_id.in_(person_ids))

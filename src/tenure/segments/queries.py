@@ -17,6 +17,7 @@ from tenure.customers.queries import Page, _person_dicts, _person_query
 from tenure.db.paging import decode_cursor, encode_cursor
 from tenure.errors import NotFound
 from tenure.ingest.export import escape_cell
+from tenure.segments.builtins import BUILTINS
 from tenure.segments.compiler import compile_filter, context_for
 from tenure.segments.models import Segment, SegmentMember, SegmentSnapshot
 
@@ -43,11 +44,12 @@ def get_segment(session: Session, segment_id: int) -> Segment:
 
 
 def list_segments(session: Session) -> list[Segment]:
-    """The workspace's own segments by name, then the built-ins in their fixed order."""
-    return list(
-        session.scalars(
-            select(Segment).order_by(Segment.builtin_key.is_not(None), Segment.name, Segment.id)
-        )
+    """The workspace's own segments by name, then the built-ins in their order (the RFM
+    segments from best to worst, then the value tiers)."""
+    rank = {builtin.key: index for index, builtin in enumerate(BUILTINS)}
+    segments = session.scalars(select(Segment).order_by(Segment.name, Segment.id)).all()
+    return sorted(
+        segments, key=lambda s: (s.builtin_key is not None, rank.get(s.builtin_key or "", 0))
     )
 
 
