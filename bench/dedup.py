@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tenure.ingest.matching import MatchConfig, cluster_pairs, match_records
-from tenure.ingest.matching.blocking import generate_candidate_pairs
-from tenure.ingest.matching.evaluation import PairQuality, closed_pairs, load_febrl, score_pairs
-from tenure.ingest.matching.records import prepare_records
-from tenure.ingest.matching.synthetic import generate_base
+from tenure.dedup.matching import MatchConfig, cluster_pairs, match_records
+from tenure.dedup.matching.blocking import generate_candidate_pairs
+from tenure.dedup.matching.evaluation import PairQuality, closed_pairs, load_febrl, score_pairs
+from tenure.dedup.matching.records import prepare_records
+from tenure.dedup.matching.synthetic import generate_base
 
 
 @dataclass(frozen=True)

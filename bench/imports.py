@@ -67,7 +67,7 @@ def _child_import(url: str, path: str, queue: multiprocessing.Queue) -> None:
 def _child_export(url: str, fmt: str, out: str, queue: multiprocessing.Queue) -> None:
     from tenure.db.engine import create_db_engine
     from tenure.db.session import make_session_factory
-    from tenure.ingest.export import export_people
+    from tenure.exports.streaming import export_people
 
     factory = make_session_factory(create_db_engine(url))
     start = time.perf_counter()

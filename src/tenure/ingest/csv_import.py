@@ -34,7 +34,6 @@ from tenure.customers.attributes import declared_attributes
 from tenure.customers.models import AttributeDefinition
 from tenure.errors import InvalidInput
 from tenure.ingest import drafts as d
-from tenure.ingest.jobs import ImportSpec
 from tenure.ingest.presets import (
     ORGANIZATION_BUILTINS,
     ORGANIZATION_FIELDS,
@@ -44,6 +43,7 @@ from tenure.ingest.presets import (
     Preset,
     detect_mapping,
 )
+from tenure.ingest.records import ImportSpec
 
 Opener = Callable[[], IO[bytes]]
 CellWriter = Callable[[d.PersonDraft, str], object]

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 from tenure.identity.models import User
 from tenure.ingest.csv_import import Opener, file_sha256
 from tenure.ingest.drafts import Problem
-from tenure.ingest.jobs import ImportSpec
 from tenure.ingest.people_upsert import Issue, Outcome
+from tenure.ingest.records import ImportSpec
 from tenure.timeline.ingest import ingest_events
 
 # Domains of users who sign up with a personal address say nothing about who is "us".

@@ -20,7 +20,7 @@ from tenure.customers.schemas import PersonCreate
 from tenure.errors import InvalidInput
 from tenure.ingest import drafts as d
 from tenure.ingest.csv_import import CountingLines, Opener, file_sha256
-from tenure.ingest.jobs import ImportSpec
+from tenure.ingest.records import ImportSpec
 
 
 @dataclass

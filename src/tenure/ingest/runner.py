@@ -21,7 +21,7 @@ from tenure.customers.actions import define_attribute
 from tenure.customers.attributes import declared_attributes
 from tenure.customers.schemas import AttributeDefinitionCreate
 from tenure.db.session import unit_of_work
-from tenure.ingest import jobs
+from tenure.ingest import records as import_records
 from tenure.ingest.drafts import BUILTIN_ATTRIBUTES
 from tenure.ingest.models import ImportStatus
 from tenure.ingest.organization_links import OrganizationLinks
@@ -37,7 +37,7 @@ class Source(Protocol):
     """What an importer hands the runner: raw records in file order, and a way to turn one
     into a draft. Kept apart so that a resumed run skips records without normalizing them."""
 
-    spec: jobs.ImportSpec
+    spec: import_records.ImportSpec
     total_bytes: int
     bytes_read: int
 
@@ -100,13 +100,13 @@ def run_import(
     if not dry_run:
         with unit_of_work(session_factory) as session:
             if import_id is not None:
-                record = jobs.get_import(session, import_id)
+                record = import_records.get_import(session, import_id)
                 resumed = record.rows_done > 0
                 if record.status == ImportStatus.completed.value:
                     return _report_from_record(record, resumed=False)
                 record.status = ImportStatus.running.value
             else:
-                record, resumed = jobs.start_import(
+                record, resumed = import_records.start_import(
                     session=session, spec=source.spec, actor_id=actor_id
                 )
             import_id, skip = record.id, record.rows_done
@@ -129,7 +129,7 @@ def run_import(
     except Exception as error:
         if import_id is not None and not dry_run:
             with unit_of_work(session_factory) as session:
-                jobs.finish_import(
+                import_records.finish_import(
                     session=session, import_id=import_id, error=str(error)[:2000], actor_id=actor_id
                 )
         raise
@@ -142,8 +142,8 @@ def run_import(
         report.rows = done
         return report
     with unit_of_work(session_factory) as session:
-        jobs.finish_import(session=session, import_id=import_id, actor_id=actor_id)
-        record = jobs.get_import(session, import_id)
+        import_records.finish_import(session=session, import_id=import_id, actor_id=actor_id)
+        record = import_records.get_import(session, import_id)
         final = _report_from_record(record, resumed=resumed)
     final.issues = report.issues
     final.organizations_created = report.organizations_created
@@ -165,7 +165,7 @@ def _run_chunk(
         try:
             with unit_of_work(session_factory) as session:
                 if report.import_id is not None and not report.dry_run:
-                    jobs.claim_chunk(
+                    import_records.claim_chunk(
                         session=session,
                         import_id=report.import_id,
                         rows_before=done,
@@ -175,7 +175,7 @@ def _run_chunk(
                 if report.dry_run:
                     session.rollback()
                 elif report.import_id is not None:
-                    jobs.record_chunk(
+                    import_records.record_chunk(
                         session=session,
                         import_id=report.import_id,
                         counts={

@@ -16,7 +16,7 @@ from tenure.customers.models import Identity, Person, Tag, person_tags
 from tenure.customers.queries import Page, _person_dicts, _person_query
 from tenure.db.paging import decode_cursor, encode_cursor
 from tenure.errors import NotFound
-from tenure.ingest.export import escape_cell
+from tenure.exports.streaming import escape_cell
 from tenure.segments.builtins import BUILTINS
 from tenure.segments.compiler import compile_filter, context_for
 from tenure.segments.models import Segment, SegmentMember, SegmentSnapshot
@@ -184,7 +184,7 @@ def _export_batch(session: Session, segment_id: int, after: int) -> list[list[An
 
 def export_members_csv(factory: sessionmaker[Session], segment_id: int) -> Iterator[bytes]:
     """The members as CSV, batch by batch; each batch in its own short transaction so
-    that a slow download holds no snapshot open (as ``ingest.export`` does)."""
+    that a slow download holds no snapshot open (as ``exports.streaming`` does)."""
     with factory() as session:
         get_segment(session, segment_id)
 

@@ -2,7 +2,7 @@
 
 The lifecycle capability owns stages; segments only read them and should not break when
 lifecycle changes its layout. The adapter looks at the mapped tables (so it works as soon
-as lifecycle's models are registered in ``tenure.db.all_models``) and uses the first of:
+as lifecycle's models are registered in ``tenure.all_models``) and uses the first of:
 
 1. a ``stage`` text column on ``people``;
 2. ``person_stages(person_id, stage_id)`` with ``lifecycle_stages(id, name, key)``, one
@@ -28,7 +28,7 @@ StageSource = Callable[[], "Operand | None"]
 def _metadata() -> MetaData:
     # Imported here: all_models imports this package's models, and the adapter must see
     # every registered table, lifecycle's included.
-    from tenure.db import all_models
+    from tenure import all_models
     from tenure.db.base import Base
 
     assert all_models

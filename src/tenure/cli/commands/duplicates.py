@@ -12,10 +12,10 @@ from rich.table import Table
 
 from tenure.cli.context import cli_sessions
 from tenure.db.session import unit_of_work
+from tenure.dedup.matching import MatchConfig
+from tenure.dedup.merge import undo_merge
+from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.errors import TenureError
-from tenure.ingest.duplicates import pairs_table, scan_duplicates
-from tenure.ingest.matching import MatchConfig
-from tenure.ingest.merge import undo_merge
 
 console = Console()
 duplicates_app = typer.Typer(

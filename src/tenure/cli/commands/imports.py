@@ -20,9 +20,9 @@ from tenure.cli.context import cli_sessions, cli_settings
 from tenure.customers.queries import PeopleFilter
 from tenure.db.session import unit_of_work
 from tenure.errors import TenureError
+from tenure.exports.streaming import EventFilter, export_events, export_people
 from tenure.ingest.csv_import import path_opener, prepare_csv
 from tenure.ingest.email_import import email_source
-from tenure.ingest.export import EventFilter, export_events, export_people
 from tenure.ingest.people_jsonl import people_jsonl_source
 from tenure.ingest.presets import PRESETS
 from tenure.ingest.runner import CHUNK_SIZE, ImportReport, Source, run_import

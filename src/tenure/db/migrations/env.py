@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from tenure.db import all_models  # noqa: F401  (registers every table)
+from tenure import all_models  # noqa: F401  (registers every table)
 from tenure.db.base import Base
 from tenure.db.engine import create_db_engine
 

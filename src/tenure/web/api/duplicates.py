@@ -15,11 +15,11 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from tenure.dedup import review
+from tenure.dedup.merge import final_survivor, merge_pair, person_exists, undo_merge
+from tenure.dedup.models import CandidateStatus
+from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.errors import NotFound
-from tenure.ingest import review
-from tenure.ingest.dedup_models import CandidateStatus
-from tenure.ingest.duplicates import pairs_table, scan_duplicates
-from tenure.ingest.merge import final_survivor, merge_pair, person_exists, undo_merge
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from tenure.customers.queries import PeopleFilter
-from tenure.ingest.export import MEDIA_TYPES, EventFilter, export_events, export_people
+from tenure.exports.streaming import MEDIA_TYPES, EventFilter, export_events, export_people
 from tenure.web.deps import ApiActor
 
 router = APIRouter(prefix="/exports", tags=["exports"])

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tenure.db.session import unit_of_work
 from tenure.errors import InvalidInput
-from tenure.ingest import jobs
+from tenure.ingest import records as import_records
 from tenure.ingest.runner import ImportReport, declare_text_attributes, run_import
 from tenure.ingest.uploads import upload_source
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
@@ -102,7 +102,9 @@ async def _import(
         return JSONResponse(report_body(report))
     with factory() as reader:
         assert report.import_id is not None
-        body = jobs.import_dict(reader, jobs.get_import(reader, report.import_id))
+        body = import_records.import_dict(
+            reader, import_records.get_import(reader, report.import_id)
+        )
     body["dry_run"] = False
     return JSONResponse(
         orjson.loads(orjson.dumps(body, default=str)), status_code=status.HTTP_201_CREATED
@@ -215,12 +217,12 @@ async def import_email(
 async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
     return {
         "items": [
-            jobs.import_dict(session, record, issue_limit=0)
-            for record in jobs.list_imports(session)
+            import_records.import_dict(session, record, issue_limit=0)
+            for record in import_records.list_imports(session)
         ]
     }
 
 
 @router.get("/{import_id}")
 async def get_import(import_id: int, session: SessionDep, actor: ApiActor) -> dict:
-    return jobs.import_dict(session, jobs.get_import(session, import_id))
+    return import_records.import_dict(session, import_records.get_import(session, import_id))

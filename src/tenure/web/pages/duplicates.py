@@ -13,9 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.queries import list_attribute_definitions
-from tenure.ingest import review
-from tenure.ingest.duplicates import scan_duplicates
-from tenure.ingest.merge import undo_merge
+from tenure.dedup import review
+from tenure.dedup.merge import undo_merge
+from tenure.dedup.scan import scan_duplicates
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf

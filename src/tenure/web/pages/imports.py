@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.attributes import declared_attributes
 from tenure.db.session import unit_of_work
-from tenure.ingest import jobs
+from tenure.ingest import records as import_records
 from tenure.ingest.csv_import import CsvSource, preview_rows
 from tenure.ingest.models import ImportStatus
 from tenure.ingest.presets import (
@@ -84,7 +84,7 @@ async def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> R
         request,
         "imports/list.html",
         ctx=ctx,
-        imports=jobs.list_imports(session),
+        imports=import_records.list_imports(session),
         presets=PRESETS,
     )
 
@@ -111,7 +111,7 @@ async def upload(
         default_region=settings.default_phone_region,
         preset=preset or None,
     )
-    record = jobs.create_draft(
+    record = import_records.create_draft(
         session=session, spec=source.spec, content=content, actor_id=actor.user_id
     )
     session.commit()
@@ -128,7 +128,7 @@ def _source(
     return upload_source(
         session,
         format=record.format,
-        content=jobs.import_content(session, record.id),
+        content=import_records.import_content(session, record.id),
         file_name=record.file_name,
         default_region=settings.default_phone_region,
         preset=record.preset,
@@ -142,7 +142,7 @@ def _source(
 async def import_page(
     request: Request, import_id: int, session: SessionDep, settings: SettingsDep, ctx: PageCtx
 ) -> Response:
-    record = jobs.get_import(session, import_id)
+    record = import_records.get_import(session, import_id)
     return _render_detail(request, session, settings, ctx, record)
 
 
@@ -177,7 +177,7 @@ def _render_detail(
                     break
             context["drafts"] = drafts
     else:
-        context["report"] = jobs.import_dict(session, record)
+        context["report"] = import_records.import_dict(session, record)
     return render(request, "imports/detail.html", **context)
 
 
@@ -192,7 +192,7 @@ async def run(
 ) -> Response:
     form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""))
-    record = jobs.get_import(session, import_id)
+    record = import_records.get_import(session, import_id)
     if record.status != ImportStatus.draft.value:
         return RedirectResponse(f"/imports/{import_id}", status_code=303)
     mapping: dict[str, str] = {}
@@ -215,7 +215,7 @@ async def run(
         if not dry_run:
             if declare:
                 declare_text_attributes(work, declare, entity=record.entity, actor_id=actor.user_id)
-            draft = jobs.get_import(work, import_id)
+            draft = import_records.get_import(work, import_id)
             draft.mapping, draft.options = source.spec.mapping or {}, source.spec.options or {}
     session.expire_all()
     report = await run_in_threadpool(

@@ -1,0 +1,29 @@
+"""Imports every capability's tables so that metadata (and Alembic) sees them all.
+
+A composition root, like ``web.app``: it sits above every capability, so it lives at the top
+of the package rather than in ``db`` (which capabilities import).
+"""
+
+from tenure.customers import models as customers_models
+from tenure.dedup import models as dedup_models
+from tenure.identity import models as identity_models
+from tenure.ingest import models as ingest_models
+from tenure.lifecycle import models as lifecycle_models
+from tenure.retention import models as retention_models
+from tenure.scores import models as scores_models
+from tenure.segments import models as segments_models
+from tenure.timeline import models as timeline_models
+from tenure.workspace import models as workspace_models
+
+__all__ = [
+    "customers_models",
+    "dedup_models",
+    "identity_models",
+    "ingest_models",
+    "lifecycle_models",
+    "retention_models",
+    "scores_models",
+    "segments_models",
+    "timeline_models",
+    "workspace_models",
+]

@@ -1,0 +1,1 @@
+"""Streaming exports of people and events: CSV, JSON lines and Parquet."""
