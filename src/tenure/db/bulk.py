@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, any_, func, insert, select
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.sql import FromClause
 
 
@@ -88,16 +87,3 @@ def insert_rows(
         return []
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list(connection.execute(statement, params).scalars())
-
-
-def member_of(connection: Connection, column: Any, values: Sequence[Any]) -> Any:
-    """``column IN values`` as one bound parameter, however many values.
-
-    SQLite caps bound parameters (999 on old builds), so a long IN list would need many
-    statements; a JSON array read with ``json_each`` is one. PostgreSQL takes an array
-    with ``= ANY``.
-    """
-    if connection.dialect.name == "sqlite":
-        members = func.json_each(orjson.dumps(list(values)).decode()).table_valued("value")
-        return column.in_(select(members.c.value))
-    return column == any_(array(list(values)))

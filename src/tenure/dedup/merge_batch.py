@@ -41,9 +41,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Person
+from tenure.db.dialect import id_in
 from tenure.db.types import utcnow
 from tenure.dedup.merge_record import record_merges
-from tenure.dedup.merge_rows import IDENTITIES, PEOPLE, Reference, ids_in, person_references
+from tenure.dedup.merge_rows import IDENTITIES, PEOPLE, Reference, person_references
 from tenure.dedup.models import (
     decode_value,
     encode_row,
@@ -82,12 +83,12 @@ def _by_person(rows: Sequence[Any], column: str) -> dict[int, list[Any]]:
 
 
 def _load(session: Session, ref: Reference, person_ids: list[int]) -> list[Any]:
-    where = ids_in(session.connection(), ref.column, person_ids)
+    where = id_in(session.connection(), ref.column, person_ids)
     return list(session.execute(select(ref.table).where(where)).mappings())
 
 
 def _load_column(session: Session, ref: Reference, person_ids: list[int]) -> list[Any]:
-    where = ids_in(session.connection(), ref.column, person_ids)
+    where = id_in(session.connection(), ref.column, person_ids)
     return list(session.execute(select(ref.column).where(where).distinct()))
 
 
@@ -124,9 +125,7 @@ def _plan_keyed(session: Session, ref: Reference, steps: list[_Step], survivors:
     by_loser = _by_person(_load(session, ref, losers), ref.column.name)
     taken: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
     if others:
-        keys = select(ref.column, *others).where(
-            ids_in(session.connection(), ref.column, survivors)
-        )
+        keys = select(ref.column, *others).where(id_in(session.connection(), ref.column, survivors))
         for person_id, *rest in session.execute(keys):
             taken[person_id].add(tuple(rest))
     for step in steps:
@@ -147,7 +146,7 @@ def _plan_keyed(session: Session, ref: Reference, steps: list[_Step], survivors:
 def _plan_rows(session: Session, ref: Reference, steps: list[_Step]) -> None:
     """Tables with their own key: every row of the loser moves (keys recorded for undo)."""
     pk = list(ref.table.primary_key.columns)
-    where = ids_in(session.connection(), ref.column, [s.loser_id for s in steps])
+    where = id_in(session.connection(), ref.column, [s.loser_id for s in steps])
     by_loser: dict[int, list[list[Any]]] = defaultdict(list)
     for row in session.execute(select(ref.column, *pk).where(where)):
         by_loser[row[0]].append([enc(v) for v in row[1:]])
@@ -191,13 +190,13 @@ def _write_moves(session: Session, ref: Reference, steps: list[_Step]) -> None:
         params = [{f"k_{c.name}": decode_value(c, r[c.name]) for c in pk} for r in dropped]
         if table is IDENTITIES:
             ids = [r["id"] for r in dropped]
-            session.execute(delete(table).where(ids_in(session.connection(), table.c.id, ids)))
+            session.execute(delete(table).where(id_in(session.connection(), table.c.id, ids)))
         else:
             session.connection().execute(delete(table).where(match), params)
     if table is IDENTITIES:
         unflag = [i for s in planned for i in s.moves[ref.key].pop("unflag")]
         if unflag:
-            flags = ids_in(session.connection(), table.c.id, unflag)
+            flags = id_in(session.connection(), table.c.id, unflag)
             session.execute(update(table).where(flags).values(is_primary=False))
     if planned:
         statement = (
@@ -229,7 +228,7 @@ def merge_clusters(
     everyone = [p for survivor, losers, _ in clusters for p in (survivor, *losers)]
     if len(set(everyone)) != len(everyone):
         raise ValueError("a person may appear in one cluster, once")
-    lock = select(PEOPLE).where(ids_in(connection, PEOPLE.c.id, everyone)).with_for_update()
+    lock = select(PEOPLE).where(id_in(connection, PEOPLE.c.id, everyone)).with_for_update()
     people = {row["id"]: dict(row) for row in session.execute(lock).mappings()}
     for person_id in everyone:
         if person_id not in people:
@@ -259,7 +258,7 @@ def merge_clusters(
 
     now = utcnow()
     _plan_fields(steps, people, now, resolve)
-    session.execute(delete(PEOPLE).where(ids_in(connection, PEOPLE.c.id, losers)))
+    session.execute(delete(PEOPLE).where(id_in(connection, PEOPLE.c.id, losers)))
     final = {s.survivor_id: s.after for s in steps}  # the last step of each survivor wins
     columns = [c.name for c in PEOPLE.columns if c.name != "id"]
     connection.execute(

@@ -10,7 +10,8 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tenure.db.bulk import insert_rows
-from tenure.dedup.merge_rows import PEOPLE, ids_in
+from tenure.db.dialect import id_in
+from tenure.dedup.merge_rows import PEOPLE
 from tenure.dedup.models import CandidateStatus, DuplicateCandidate, Merge, encode_row
 from tenure.identity.models import AuditEntry
 from tenure.ingest.writes import AUDIT_COLUMNS, table_of
@@ -78,7 +79,7 @@ def _mark_candidates(
     losers = list(loser_merge)
     rows = connection.execute(
         select(c.id, c.left_id, c.right_id, c.status).where(
-            ids_in(connection, c.left_id, losers) | ids_in(connection, c.right_id, losers)
+            id_in(connection, c.left_id, losers) | id_in(connection, c.right_id, losers)
         )
     )
     merged, stale = [], []

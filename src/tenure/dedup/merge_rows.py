@@ -8,31 +8,26 @@ it moved and the rows it dropped; :func:`restore_rows` reads that record back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
-    Connection,
     Table,
     UniqueConstraint,
     and_,
-    any_,
-    bindparam,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from tenure import all_models  # noqa: F401  (every table referencing people is known)
 from tenure.customers.models import Identity, Person
 from tenure.db.base import Base
-from tenure.db.bulk import member_of
+from tenure.db.dialect import member_of
 from tenure.dedup.models import decode_row, decode_value
 from tenure.ingest.writes import table_of
 
@@ -72,15 +67,6 @@ def person_references() -> tuple[Reference, ...]:
         if fk.column is PEOPLE.c.id
     ]
     return tuple(sorted(found, key=lambda r: r.table is not IDENTITIES))
-
-
-def ids_in(connection: Connection, column: Any, ids: Sequence[int]) -> Any:
-    """``column IN ids`` with one bound parameter on both databases. (db.bulk.member_of
-    renders ARRAY[%(p1)s, %(p2)s, ...] on PostgreSQL: a statement of a thousand
-    parameters compiled afresh for every batch cost 0.2 s a query.)"""
-    if connection.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
-    return member_of(connection, column, ids)
 
 
 def _pk_where(table: Table, row: Mapping[Any, Any]) -> Any:

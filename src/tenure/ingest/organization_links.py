@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Organization
-from tenure.db.bulk import insert_rows, member_of
+from tenure.db.bulk import insert_rows
+from tenure.db.dialect import member_of
 from tenure.db.types import utcnow
 from tenure.ingest.drafts import PersonDraft
 from tenure.ingest.models import OrganizationExternalId, organizations_imports

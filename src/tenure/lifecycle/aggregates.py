@@ -34,11 +34,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
+from tenure.db.dialect import Days, days_between, json_equals_text, json_number, sqlite_timestamp
 from tenure.db.types import UTCDateTime
-from tenure.lifecycle import sql
 from tenure.lifecycle.conditions import EventCount
 from tenure.lifecycle.models import STAGE_CHANGED
-from tenure.scores.sql import Days
 from tenure.timeline.models import Event, EventItem
 
 ORDER = "order"
@@ -122,10 +121,10 @@ class Compiler:
         if self.dialect == "sqlite":
             # julianday() reads the ISO text SQLite stores; a bound datetime would too,
             # but as the same text the column holds.
-            moment = self.param("as_of_text", lambda as_of, _: sql.sqlite_timestamp(as_of), String)
+            moment = self.param("as_of_text", lambda as_of, _: sqlite_timestamp(as_of), String)
         else:
             moment = self.as_of
-        return sql.days_between(self.dialect, moment, column)
+        return days_between(self.dialect, moment, column)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -210,13 +209,13 @@ def _nps(compiler: Compiler) -> Subquery:
         select(
             e.person_id,
             e.occurred_at,
-            sql.json_number(dialect, e.payload, "score").label("score"),
+            json_number(dialect, e.payload, "score").label("score"),
         )
         .where(
             compiler.in_scope(e.person_id),
             e.type == "survey_answered",
             e.occurred_at <= compiler.as_of,
-            sql.json_equals_text(dialect, e.payload, "survey", "nps"),
+            json_equals_text(dialect, e.payload, "survey", "nps"),
         )
         .subquery("nps_answers")
     )

@@ -25,10 +25,9 @@ import numpy as np
 from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from tenure.lifecycle import sql
+from tenure.db.dialect import Days, days_between, moment, sqlite_timestamp
 from tenure.lifecycle.models import LifecycleStage, StageHistory
 from tenure.lifecycle.queries import Population, lifecycle_clock, stage_counts, stage_model
-from tenure.scores.sql import Days
 
 MAX_COHORTS = 24
 #: Survival read at these days for the summary table.
@@ -160,12 +159,12 @@ def spell_counts(
         func.min(h.changed_at).over(partition_by=h.person_id).label("first_at"),
     )
     spells = population.restrict(spells_query, h.person_id, session).subquery("spells")
-    now = sql.moment(dialect, as_of)
+    now = moment(dialect, as_of)
     # lead() is untyped: compare it with what the column holds (ISO text on SQLite).
-    as_of_bound = as_of if dialect != "sqlite" else sql.sqlite_timestamp(as_of)
+    as_of_bound = as_of if dialect != "sqlite" else sqlite_timestamp(as_of)
     closed = and_(spells.c.ended.is_not(None), spells.c.ended <= as_of_bound)
     end = case((closed, spells.c.ended), else_=now)
-    length = sql.days_between(dialect, end, spells.c.started)
+    length = days_between(dialect, end, spells.c.started)
     whole_days = cast(length, Integer) if dialect == "sqlite" else cast(func.floor(length), Integer)
     closed_flag = case((closed, 1), else_=0)
     cohort = Days(dialect).month(spells.c.first_at) if by_cohort else None

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from tenure.lifecycle import sql
+from tenure.db.dialect import days_before, days_between, moment
 from tenure.lifecycle.models import STAGE_CHANGED, LifecycleStage, PersonStage, StageHistory
 from tenure.lifecycle.queries import Population, lifecycle_clock, stage_model
 from tenure.timeline.models import Event
@@ -219,7 +219,7 @@ def _preceding_events(
     )
     if not drop_counts:
         return {}
-    window_start = sql.days_before(dialect, drops.c.changed_at, PRE_DROP_DAYS)
+    window_start = days_before(dialect, drops.c.changed_at, PRE_DROP_DAYS)
     before = session.execute(
         select(drops.c.from_stage_id, e.type, func.count())
         .join(
@@ -265,9 +265,9 @@ def _base_rates(session: Session, population: Population, as_of: datetime) -> di
     )
     first = population.restrict(first_query, h.person_id, session).subquery("first")
     exposure_days = session.scalar(
-        select(
-            func.sum(sql.days_between(dialect, sql.moment(dialect, as_of), first.c.first_at))
-        ).where(first.c.first_at <= as_of)
+        select(func.sum(days_between(dialect, moment(dialect, as_of), first.c.first_at))).where(
+            first.c.first_at <= as_of
+        )
     )
     if not exposure_days or exposure_days <= 0:
         return {}

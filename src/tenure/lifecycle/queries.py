@@ -12,6 +12,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from tenure.customers.models import Person, Tag, person_tags
+from tenure.db.dialect import id_in
 from tenure.db.types import utcnow
 from tenure.errors import NotFound
 from tenure.identity.models import User
@@ -25,7 +26,6 @@ from tenure.lifecycle.models import (
     StageHistory,
 )
 from tenure.lifecycle.rules import RuleSpec
-from tenure.lifecycle.sql import id_in
 from tenure.timeline.models import Event
 from tenure.workspace.queries import get_workspace
 

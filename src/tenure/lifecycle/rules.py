@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.customers.models import Person, Tag, person_tags
-from tenure.lifecycle import sql
+from tenure.db.dialect import days_between, json_kind, json_number, json_text
 from tenure.lifecycle.aggregates import (
     ACTIVITY_COLUMNS,
     SOURCES,
@@ -216,13 +216,13 @@ def _apply(value: Any, op: str, operand: Any) -> ColumnElement[bool]:
 def _attribute(compiler: Compiler, key: str, leaf: Compare) -> ColumnElement[bool]:
     column = Person.__table__.c.attributes
     dialect = compiler.dialect
-    kind = sql.json_kind(dialect, column, key)
+    kind = json_kind(dialect, column, key)
     if leaf.op in ("set", "unset"):
         present = and_(kind.is_not(None), kind != "null")
         return present if leaf.op == "set" else not_(present)
     sample = leaf.value[0] if leaf.op in ("in", "not_in") else leaf.value
     if isinstance(sample, bool):
-        text = sql.json_text(dialect, column, key)
+        text = json_text(dialect, column, key)
         operand = (
             [str(v).lower() for v in leaf.value]
             if leaf.op in ("in", "not_in")
@@ -230,10 +230,8 @@ def _attribute(compiler: Compiler, key: str, leaf: Compare) -> ColumnElement[boo
         )
         return and_(kind == "boolean", _apply(text, leaf.op, operand))
     if isinstance(sample, str):
-        return and_(
-            kind == "string", _apply(sql.json_text(dialect, column, key), leaf.op, leaf.value)
-        )
-    return _apply(sql.json_number(dialect, column, key), leaf.op, leaf.value)
+        return and_(kind == "string", _apply(json_text(dialect, column, key), leaf.op, leaf.value))
+    return _apply(json_number(dialect, column, key), leaf.op, leaf.value)
 
 
 def _subject_value(compiler: Compiler, subject: Any) -> ColumnElement[Any]:
@@ -267,7 +265,7 @@ def _activity_metric(compiler: Compiler, name: str) -> ColumnElement[Any]:
         return compiler.days_ago(a.last_order_at)
     if name == "days_since_last_activity":
         return compiler.days_ago(a.last_activity_at)
-    span = sql.days_between(compiler.dialect, a.last_order_at, a.first_order_at)
+    span = days_between(compiler.dialect, a.last_order_at, a.first_order_at)
     interval = case((and_(a.orders > 1, span > 0), span / (a.orders - 1)))
     if name == "usual_order_interval_days":
         return interval

@@ -19,10 +19,10 @@ from sqlalchemy import Connection, Table, delete, text
 from sqlalchemy.orm import Session
 
 from tenure.db.bulk import insert_rows
+from tenure.db.dialect import id_in
 from tenure.db.types import utcnow
 from tenure.lifecycle.models import EVENT_SOURCE, STAGE_CHANGED, PersonStage, StageHistory
 from tenure.lifecycle.queries import StageModel
-from tenure.lifecycle.sql import id_in
 from tenure.timeline.ingest import EVENT_COLUMNS
 from tenure.timeline.models import Event
 

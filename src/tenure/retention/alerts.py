@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from tenure.customers.activities import create_task
 from tenure.customers.models import Person
 from tenure.customers.schemas import TaskCreate
-from tenure.db.bulk import insert_rows, member_of
+from tenure.db.bulk import insert_rows
+from tenure.db.dialect import member_of
 from tenure.identity.models import User
 from tenure.retention.models import RetentionAlert
 from tenure.retention.risk import Assessment

@@ -39,7 +39,7 @@ from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.selectable import CTE
 
-from tenure.retention.sqlday import day_number, day_of, day_value, days_between
+from tenure.db.dialect import Days
 from tenure.timeline.models import Event, EventItem
 
 Level = Literal["category", "sku"]
@@ -91,7 +91,7 @@ def first_purchases(
         select(
             Event.person_id.label("person_id"),
             item.label("item"),
-            func.min(day_of(dialect, Event.occurred_at)).label("day"),
+            func.min(Days(dialect).of(Event.occurred_at)).label("day"),
         )
         .join(EventItem, EventItem.event_id == Event.id)
         .where(Event.type == "order", Event.occurred_at <= as_of, item.isnot(None))
@@ -119,8 +119,8 @@ def lag_counts(
     """
     dialect = connection.dialect.name
     firsts = first_purchases(connection, as_of=as_of, level=level, min_buyers=min_support)
-    last_anchor_day = day_value(
-        dialect, (as_of - timedelta(days=window_days)).astimezone(UTC).date()
+    last_anchor_day = Days(dialect).value(
+        (as_of - timedelta(days=window_days)).astimezone(UTC).date()
     )
     a, b = firsts.alias("a"), firsts.alias("b")
     followable = a.c.day <= last_anchor_day
@@ -131,7 +131,7 @@ def lag_counts(
     buyers = (
         connection.scalar(select(func.count(func.distinct(a.c.person_id))).where(followable)) or 0
     )
-    lag = days_between(dialect, b.c.day, a.c.day)
+    lag = Days(dialect).between(b.c.day, a.c.day)
     clamped = case((lag <= 0, 0), (lag > window_days, window_days + 1), else_=lag).label("lag")
     # "Followable" is a grouping column, not a WHERE: with the WHERE, SQLite's planner
     # expects few anchors and scans all of b for each one instead of indexing b by person
@@ -243,9 +243,9 @@ def purchase_history(
     """(person_id, item, day): first purchase day number of each item up to ``as_of``."""
     dialect = connection.dialect.name
     item = _item_column(level)
-    first_day = func.min(day_of(dialect, Event.occurred_at))
+    first_day = func.min(Days(dialect).of(Event.occurred_at))
     query = (
-        select(Event.person_id, item, day_number(dialect, first_day))
+        select(Event.person_id, item, Days(dialect).since_epoch(first_day))
         .join(EventItem, EventItem.event_id == Event.id)
         .where(Event.type == "order", Event.occurred_at <= as_of, item.isnot(None))
         .group_by(Event.person_id, item)

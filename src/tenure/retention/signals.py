@@ -31,9 +31,9 @@ from scipy.stats import binom
 from sqlalchemy import Connection, case, func, select
 
 from tenure.customers.models import Person
+from tenure.db.dialect import Days
 from tenure.retention import feedback
 from tenure.retention.schemas import RetentionConfig
-from tenure.retention.sqlday import day_of, days_between
 from tenure.timeline.models import Event
 
 #: A baseline shorter than this (a customer who arrived recently) is no baseline.
@@ -288,7 +288,7 @@ def overdue_signals(
     own pauses rather than by a Poisson rhythm they never had.
     """
     dialect = connection.dialect.name
-    day = day_of(dialect, Event.occurred_at)
+    day = Days(dialect).of(Event.occurred_at)
     purchase_days = (
         select(Event.person_id.label("person_id"), day.label("day"))
         .where(Event.type == "order", Event.occurred_at <= as_of)
@@ -301,7 +301,7 @@ def overdue_signals(
     gaps = select(
         purchase_days.c.person_id,
         purchase_days.c.day,
-        days_between(dialect, purchase_days.c.day, previous).label("gap"),
+        Days(dialect).between(purchase_days.c.day, previous).label("gap"),
     ).subquery()
     count = func.count()
     rows = pd.DataFrame(

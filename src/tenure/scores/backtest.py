@@ -18,8 +18,9 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from tenure.analytics import BetaGeo, backtest
+from tenure.db.dialect import Days
 from tenure.scores.features import ORDER, Aggregates, rfm_as_of, sample_rows
-from tenure.scores.sql import Days, from_day_number
+from tenure.scores.sql import from_day_number
 from tenure.timeline.models import Event
 
 DAYS_PER_WEEK = 7.0

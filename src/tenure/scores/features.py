@@ -28,7 +28,8 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from tenure.customers.models import AttributeDefinition, AttributeType, Person
-from tenure.scores.sql import Days, day_number, midnight_after
+from tenure.db.dialect import Days
+from tenure.scores.sql import day_number, midnight_after
 from tenure.timeline.models import Event
 
 ORDER = "order"

@@ -14,10 +14,10 @@ import pandas as pd
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from tenure.db.dialect import Days
 from tenure.scores.churn import reason_label
 from tenure.scores.models import ModelReport, PersonScore
 from tenure.scores.segments import SEGMENTS
-from tenure.scores.sql import Days
 from tenure.timeline.models import Event
 
 MODELS = ("bgnbd", "gamma_gamma", "churn")

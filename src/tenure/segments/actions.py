@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.customers.models import Person
-from tenure.db.bulk import member_of
+from tenure.db.dialect import member_of
 from tenure.db.session import unit_of_work
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound

@@ -1,4 +1,4 @@
-"""Typed reads of one key of a JSON document, the same on SQLite and PostgreSQL.
+"""Comparisons with one key of a JSON document, the same on SQLite and PostgreSQL.
 
 A value only compares with a literal of its own JSON type: ``attribute.zip = "02139"``
 does not match the number 2139, and ``attribute.seats > 10`` ignores ``"many"``. Without
@@ -6,9 +6,12 @@ the type checks the backends disagree (PostgreSQL's ``->>`` turns 2139 into text
 equals ``"2139"``; SQLite orders any text above any number) or fail (casting ``"many"``
 to a number raises on PostgreSQL).
 
-The key travels as a bound parameter: a JSON path ``$."key"`` on SQLite (the key is a
-validated name, so it cannot close the quotes), the right operand of ``->`` / ``->>`` on
-PostgreSQL.
+Numbers compare exactly when whole (SQLite's ``integer``, PostgreSQL's whole
+``numeric``) and as doubles when they have a fraction (SQLite reads them as doubles), so
+``attribute.seats < 12345678901234567.5`` has the same members on both.
+
+The typed reads themselves are ``tenure.db.dialect.JsonKey``; the key is a validated
+name (``KEY``), passed as a bound JSON path.
 """
 
 from __future__ import annotations
@@ -17,17 +20,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Numeric, String, Text, and_, case, cast, func, literal
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import and_, or_
 
+from tenure.db.dialect import JsonKey
 from tenure.segments.operands import (
     Context,
     Predicate,
     Scalar,
     check_op,
+    convert,
     finish,
     literals,
+    number_condition,
     shift,
     two_valued,
 )
@@ -44,60 +48,6 @@ from tenure.segments.syntax import (
 )
 
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-
-
-@dataclass(frozen=True)
-class JsonKey:
-    """One key of a JSON column, read per dialect."""
-
-    column: Any
-    key: str
-    dialect: str
-
-    def _sqlite_path(self) -> ColumnElement[str]:
-        return literal(f'$."{self.key}"', String)
-
-    def type_name(self) -> ColumnElement[str]:
-        """``text``/``integer``/``real``/``true``/``false``/``null`` (SQLite) or
-        ``string``/``number``/``boolean``/``null`` (PostgreSQL); NULL when absent."""
-        if self.dialect == "sqlite":
-            return func.json_type(self.column, self._sqlite_path(), type_=String)
-        element = self.column.op("->", return_type=JSONB)(literal(self.key, String))
-        return func.jsonb_typeof(element, type_=String)
-
-    def _raw(self) -> ColumnElement[Any]:
-        if self.dialect == "sqlite":
-            return func.json_extract(self.column, self._sqlite_path())
-        return self.column.op("->>", return_type=Text)(literal(self.key, String))
-
-    def text(self, *, equality: bool = False) -> ColumnElement[Any]:
-        """The value if it is a JSON string, else NULL."""
-        if self.dialect == "sqlite":
-            if equality:
-                # json_extract has no affinity, so '5' = 5 is false without the type
-                # check; skipping it keeps the common `attribute.plan = "pro"` cheap.
-                return self._raw()
-            return case((self.type_name() == "text", self._raw()))
-        return case((self.type_name() == "string", self._raw()))
-
-    def number(self) -> ColumnElement[Any]:
-        """The value if it is a JSON number, else NULL."""
-        if self.dialect == "sqlite":
-            return case((self.type_name().in_(("integer", "real")), self._raw()))
-        return case((self.type_name() == "number", cast(self._raw(), Numeric)))
-
-    def is_true(self, value: bool) -> Predicate:
-        """The value is the JSON boolean ``value`` (never NULL)."""
-        if self.dialect == "sqlite":
-            return func.coalesce(self.type_name(), "") == ("true" if value else "false")
-        word = "true" if value else "false"
-        return and_(
-            func.coalesce(self.type_name(), "") == "boolean",
-            func.coalesce(self._raw(), "") == word,
-        )
-
-    def present(self) -> Predicate:
-        return func.coalesce(self.type_name(), "null") != "null"
 
 
 @dataclass(frozen=True)
@@ -123,13 +73,22 @@ class JsonAttribute:
             check_op(node, "bool", self.label)
             return finish(self.value.is_true(first.value), node)
         if isinstance(first, Number):
-            scalar = Scalar(self.label, self.value.number(), "number", guard="coalesce")
-            return scalar.compare(node, ctx)
+            return self._number(node, ctx)
         if isinstance(first, Moment):
             node = _as_text(node)
         equality = node.op in ("=", "!=", "in", "not in")
         text = self.value.text(equality=equality)
         return Scalar(self.label, text, "string", guard="coalesce").compare(node, ctx)
+
+    def _number(self, node: Compare, ctx: Context) -> Predicate:
+        op = check_op(node, "number", self.label)
+        values = [convert(v, "number", self.label, ctx) for v in literals(node)]
+        whole, fraction = self.value.integer(), self.value.fraction()
+        condition = or_(
+            number_condition(whole, op, values, integral=True),
+            number_condition(fraction, op, values, integral=False),
+        )
+        return finish(two_valued(condition, self.value.number(), "coalesce", node, ctx), node)
 
     def _within(self, node: Compare, ctx: Context) -> Predicate:
         span = node.value

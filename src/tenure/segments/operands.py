@@ -11,7 +11,12 @@ polarity, and only negated comparisons are guarded: cheap column expressions wit
 ``COALESCE(cond, false)``, so that they are evaluated once per row, not twice. Leaving the
 guards out elsewhere keeps plain filters as plain as hand-written SQL.
 
-Values are bound parameters, always. Text comparisons are case-sensitive byte
+Values are bound parameters, always. Numbers compare exactly: a literal is a whole
+number of at most 64 bits or a decimal, and a decimal compared with an integer column
+becomes an integer comparison (``seats < 2.5`` is ``seats <= 2``), since PostgreSQL
+would compare a bigint with a double by rounding the bigint (``12345678901234567 <
+12345678901234567.5`` false) while SQLite compares exactly. Columns that hold doubles
+compare with the literal as a double on both. Text comparisons are case-sensitive byte
 comparisons on both backends (PostgreSQL compares with ``COLLATE "C"``); ``~`` is a
 substring match that folds ASCII letters only, on both backends, so that SQLite and
 PostgreSQL give the same members.
@@ -24,11 +29,12 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import Boolean, and_, false, func, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Integer
 
 from tenure.segments.syntax import (
     Boolean as BooleanLiteral,
@@ -63,6 +69,8 @@ KIND_OPS = {
     "set": ("=", "in", "~"),
 }
 NEGATED = {"!=": "=", "not in": "in"}
+#: Both backends store integers in 64 bits; a literal outside cannot be bound exactly.
+INT64 = (-(2**63), 2**63 - 1)
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -109,9 +117,20 @@ def check_op(node: Compare, kind: str, label: str) -> str:
     return op
 
 
-def plain_number(value: Decimal) -> int | float:
-    """An int when whole, else a float: drivers bind both, SQLite cannot bind Decimal."""
-    return int(value) if value == value.to_integral_value() else float(value)
+def exact_number(value: Decimal, pos: int, label: str) -> int | Decimal:
+    """An int when whole, else the Decimal (see :func:`number_condition`).
+
+    Whole numbers, and the whole part of decimals, must fit in 64 bits: SQLite cannot bind
+    more and no stored integer is larger, so a bigger literal is a mistake to point at.
+    """
+    whole = value.to_integral_value(rounding=ROUND_FLOOR)
+    if not INT64[0] <= whole <= INT64[1]:
+        raise FilterError(
+            pos,
+            f"{label}: a number is between {INT64[0]} and {INT64[1]}",
+            ["a smaller number"],
+        )
+    return int(value) if value == whole else value
 
 
 def convert(
@@ -133,8 +152,8 @@ def convert(
             raise FilterError(literal.pos, f"{label} is {wanted}", ["a number such as 100"])
         if kind == "money":
             # Amounts are written in major units (100.00) and stored in minor units.
-            return plain_number(literal.value.scaleb(ctx.currency_exponent))
-        return plain_number(literal.value)
+            return exact_number(literal.value.scaleb(ctx.currency_exponent), literal.pos, label)
+        return exact_number(literal.value, literal.pos, label)
     if kind == "datetime":
         if not isinstance(literal, Moment):
             raise FilterError(literal.pos, f"{label} is {wanted}", ["a date like 2024-01-31"])
@@ -212,12 +231,68 @@ def contains(expr: Any, needle: str, ctx: Context) -> Predicate:
 # Building predicates --------------------------------------------------------------------
 
 
-def positive(expr: Any, kind: str, op: str, values: list[Any], node: Compare, ctx: Context) -> Any:
-    """The predicate of a positive operator (``=``, ``in``, ``<``, ``~``, ``within``)."""
+def is_integral(expr: Any) -> bool:
+    """The expression holds integers (counts, ids, minor units), judged by its SQL type."""
+    return isinstance(getattr(expr, "type", None), Integer)
+
+
+def number_condition(expr: Any, op: str, values: list[Any], *, integral: bool) -> Any:
+    """``expr op values`` for numbers from :func:`exact_number`, exact on both backends.
+
+    Against integers a decimal ``d`` becomes the integer comparison that means the same:
+    ``x < d`` and ``x <= d`` are ``x <= floor(d)``, ``x > d`` and ``x >= d`` are
+    ``x > floor(d)``, ``x = d`` never holds. Against doubles the decimal is bound as the
+    nearest double, which both backends then compare as doubles.
+    """
+    if not integral:
+        values = [float(v) if isinstance(v, Decimal) else v for v in values]
+        return _plain(expr, op, values)
+    if op == "in":
+        whole = [v for v in values if not isinstance(v, Decimal)]
+        return expr.in_(whole) if whole else false()
+    value = values[0]
+    if not isinstance(value, Decimal):
+        return _plain(expr, op, values)
+    floor = int(value.to_integral_value(rounding=ROUND_FLOOR))
+    if op == "=":
+        return false()
+    return expr <= floor if op in ("<", "<=") else expr > floor
+
+
+def _plain(expr: Any, op: str, values: list[Any]) -> Any:
+    if op == "in":
+        return expr.in_(values)
+    value = values[0]
+    return {
+        "=": lambda: expr == value,
+        "<": lambda: expr < value,
+        "<=": lambda: expr <= value,
+        ">": lambda: expr > value,
+        ">=": lambda: expr >= value,
+    }[op]()
+
+
+def positive(
+    expr: Any,
+    kind: str,
+    op: str,
+    values: list[Any],
+    node: Compare,
+    ctx: Context,
+    *,
+    integral: bool | None = None,
+) -> Any:
+    """The predicate of a positive operator (``=``, ``in``, ``<``, ``~``, ``within``).
+
+    ``integral``: whether a number operand holds integers; by default from its SQL type.
+    """
     if op == "within":
         return within(expr, node, ctx)
     if kind == "datetime":
         return _moment_compare(expr, op, values[0])
+    if kind in ("number", "money"):
+        whole = is_integral(expr) if integral is None else integral
+        return number_condition(expr, op, values, integral=whole)
     if op == "in":
         return expr.in_(values)
     if op == "~":

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from tenure.customers.identities import normalize_email_identity
 from tenure.customers.models import Identity, IdentityKind, Person
-from tenure.db.bulk import insert_rows, member_of
+from tenure.db.bulk import insert_rows
+from tenure.db.dialect import member_of
 from tenure.db.types import utcnow
 from tenure.errors import InvalidInput
 from tenure.identity.audit import record_audit
