@@ -84,6 +84,11 @@ BAD_FILTERS = [
     ("", {"name": "Broken", "filter": 'clv > "lots"'}, 6),
     ("", {"name": "Typo", "filter": "count(order, last 9 dayz) > 1"}, 20),
     ("/preview", {"filter": 'attribute.plan"; DROP TABLE people; --'}, 14),
+    # Beyond 64 bits: no stored integer is that large and SQLite cannot bind it (was a 500).
+    ("/preview", {"filter": "attribute.seats > 99999999999999999999"}, 18),
+    ("/preview", {"filter": "count(order) > 9223372036854775808"}, 15),
+    ("/preview", {"filter": "clv < -92233720368547758.09"}, 6),
+    ("/preview", {"filter": "id in (1, 9223372036854775808)"}, 10),
 ]
 
 

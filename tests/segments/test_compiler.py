@@ -21,6 +21,15 @@ CASES = [
     ('attribute.plan = "pro"', {"ada", "cy"}),
     ('attribute.plan != "pro"', {"bob", "dee", "eve", "fay"}),
     ("attribute.seats > 10", {"ada"}),  # bob's "many" is text, not a number
+    # Decimals against integers compare exactly (as integer comparisons on both backends).
+    ("attribute.seats < 12.5", {"ada"}),
+    ("attribute.seats > 11.999", {"ada"}),
+    ("attribute.seats >= 12.001", set()),
+    ("attribute.seats = 12.0", {"ada"}),
+    ("attribute.seats = 12.5", set()),
+    ("attribute.seats in (12.5, 13)", set()),
+    ("count(order) > 2.5", {"ada"}),
+    ("count(order) <= 1.9", {"bob", "dee", "eve", "fay"}),
     ("attribute.plan = 5", {"eve"}),
     ('attribute.plan in ("free", "Pro")', {"bob", "fay"}),
     ('attribute.plan ~ "PR"', {"ada", "cy", "fay"}),

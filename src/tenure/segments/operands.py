@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, and_, false, func, not_, or_
+from sqlalchemy import BigInteger, Boolean, Float, and_, bindparam, false, func, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Integer
 
@@ -246,17 +246,23 @@ def number_condition(expr: Any, op: str, values: list[Any], *, integral: bool) -
     """
     if not integral:
         values = [float(v) if isinstance(v, Decimal) else v for v in values]
-        return _plain(expr, op, values)
+        return _plain(expr, op, [_bound(v) for v in values])
     if op == "in":
-        whole = [v for v in values if not isinstance(v, Decimal)]
+        whole = [_bound(v) for v in values if not isinstance(v, Decimal)]
         return expr.in_(whole) if whole else false()
     value = values[0]
     if not isinstance(value, Decimal):
-        return _plain(expr, op, values)
-    floor = int(value.to_integral_value(rounding=ROUND_FLOOR))
+        return _plain(expr, op, [_bound(value)])
+    floor = _bound(int(value.to_integral_value(rounding=ROUND_FLOOR)))
     if op == "=":
         return false()
     return expr <= floor if op in ("<", "<=") else expr > floor
+
+
+def _bound(value: int | float) -> Any:
+    """A bound number typed as what it is: PostgreSQL would read an int as ``integer``
+    (32 bits) when the other side has no integer type (a JSON value)."""
+    return bindparam(None, value, type_=BigInteger if isinstance(value, int) else Float)
 
 
 def _plain(expr: Any, op: str, values: list[Any]) -> Any:
