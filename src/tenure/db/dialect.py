@@ -89,6 +89,56 @@ def id_in(connection: Connection, column: Any, ids: Sequence[int]) -> ColumnElem
     return member_of(connection, column, ids)  # type: ignore[no-any-return]
 
 
+def ids_parameter(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
+    """``column IN :name``, the ids given at execution (see :func:`ids_value`).
+
+    A named parameter, so that one built statement serves every list of ids.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
+    members = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(select(members.c.value))
+
+
+def ids_value(dialect: str, ids: Sequence[int]) -> Any:
+    """The value of an :func:`ids_parameter` parameter: an array, or JSON text on SQLite."""
+    return list(ids) if dialect == "postgresql" else orjson.dumps(list(ids)).decode()
+
+
+def pairs_table(dialect: str, pairs: Sequence[tuple[int, str]]) -> tuple[Any, Any, Any]:
+    """(table, first column, second column) listing (integer, text) ``pairs``.
+
+    One bound parameter per column, joinable like a table: SQLite reads a JSON array of
+    pairs with ``json_each``, PostgreSQL ``unnest``s two arrays side by side.
+    """
+    if dialect == "sqlite":
+        listed = func.json_each(orjson.dumps(list(pairs)).decode()).table_valued("value")
+        first = func.json_extract(listed.c.value, "$[0]")
+        second = func.json_extract(listed.c.value, "$[1]")
+        return listed, first, second
+    listed = (
+        func.unnest(
+            bindparam("pairs_first", [p[0] for p in pairs], type_=ARRAY(Integer)),
+            bindparam("pairs_second", [p[1] for p in pairs], type_=ARRAY(String)),
+        )
+        .table_valued("first", "second")
+        .render_derived(name="pairs")
+    )
+    return listed, listed.c.first, listed.c.second
+
+
+# Text ----------------------------------------------------------------------------------
+
+
+def binary_text(dialect: str, expr: Any) -> Any:
+    """Text that compares and sorts by code point on both backends.
+
+    SQLite's default BINARY collation does; PostgreSQL needs ``COLLATE "C"`` (its
+    database collation may sort "a" < "B").
+    """
+    return expr.collate("C") if dialect == "postgresql" else expr
+
+
 # Instants and spans --------------------------------------------------------------------
 
 

@@ -17,24 +17,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Integer,
     String,
     and_,
-    any_,
     bindparam,
     case,
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
-from tenure.db.dialect import Days, days_between, json_equals_text, json_number, sqlite_timestamp
+from tenure.db.dialect import (
+    Days,
+    days_between,
+    ids_parameter,
+    ids_value,
+    json_equals_text,
+    json_number,
+    sqlite_timestamp,
+)
 from tenure.db.types import UTCDateTime
 from tenure.lifecycle.conditions import EventCount
 from tenure.lifecycle.models import STAGE_CHANGED
@@ -72,16 +76,12 @@ class Scope:
         if self.ids is None:
             low = bindparam("scope_low", type_=Integer)
             return and_(column >= low, column < bindparam("scope_high", type_=Integer))
-        if dialect == "postgresql":
-            return column == any_(bindparam("scope_ids", type_=ARRAY(BigInteger)))
-        members = func.json_each(bindparam("scope_ids", type_=String)).table_valued("value")
-        return column.in_(select(members.c.value))
+        return ids_parameter(dialect, column, "scope_ids")
 
     def params(self, dialect: str) -> dict[str, Any]:
         if self.ids is None:
             return {"scope_low": self.low, "scope_high": self.high}
-        ids = list(self.ids)
-        return {"scope_ids": ids if dialect == "postgresql" else orjson.dumps(ids).decode()}
+        return {"scope_ids": ids_value(dialect, self.ids)}
 
 
 @dataclass

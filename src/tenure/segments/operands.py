@@ -36,6 +36,7 @@ from sqlalchemy import BigInteger, Boolean, Float, and_, bindparam, false, func,
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Integer
 
+from tenure.db.dialect import binary_text
 from tenure.segments.syntax import (
     Boolean as BooleanLiteral,
 )
@@ -213,7 +214,7 @@ def _moment_compare(expr: Any, op: str, moment: Moment) -> Predicate:
 
 def ordered_text(expr: Any, ctx: Context) -> Any:
     """Text that sorts by code point on both backends (SQLite's BINARY collation)."""
-    return expr.collate("C") if ctx.dialect == "postgresql" else expr
+    return binary_text(ctx.dialect, expr)
 
 
 def contains(expr: Any, needle: str, ctx: Context) -> Predicate:
