@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine, make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import free_port, report
 
+import tenure.all_models  # noqa: F401  (an entry point registers every table)
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import make_session_factory, unit_of_work

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA_DIR, report
 
+import tenure.all_models  # noqa: F401  (an entry point registers every table)
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
 from tenure.segments import actions

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 import tenure
+import tenure.all_models
 from tenure.config import Settings, get_settings
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
