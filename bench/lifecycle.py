@@ -104,7 +104,7 @@ def prepare_incremental(path: Path, incremental: bool) -> tuple[str, str]:
     with unit_of_work(make_session_factory(engine)) as session:
         create_user(session=session, email="bench@example.com", role="admin", password=None)
         _, token = create_api_token(session=session, email="bench@example.com", scope="write")
-        set_incremental(session=session, incremental=incremental, actor_id=None)
+        set_incremental(session=session, incremental=incremental, actor=None)
     engine.dispose()
     return url, token
 

@@ -14,11 +14,10 @@ from pydantic import ValidationError
 from tenure.customers.queries import list_tag_names
 from tenure.db.session import unit_of_work
 from tenure.errors import InvalidInput
-from tenure.identity.permissions import require_role
+from tenure.identity.permissions import MODEL_EDITORS, may
 from tenure.lifecycle import actions, configure, funnel, journeys, queries
 from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
-from tenure.web.api.lifecycle import MODEL_EDITORS
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
@@ -141,7 +140,7 @@ async def settings_page(request: Request, session: SessionDep, ctx: PageCtx) -> 
         model=model,
         conditions={r.id: json.dumps(r.condition, indent=2) for r in model.rules},
         metrics=METRICS,
-        can_edit=ctx.actor.can_write and ctx.actor.role in MODEL_EDITORS,
+        can_edit=may(ctx.actor, MODEL_EDITORS),
     )
 
 
@@ -181,7 +180,6 @@ async def add_stage(
     position: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     data = _validated(
         StageIn,
         key=key.strip(),
@@ -190,8 +188,7 @@ async def add_stage(
         in_funnel=bool(in_funnel),
         position=int(position) if position.strip().isdigit() else None,
     )
-    configure.create_stage(session=session, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.create_stage(session=session, data=data, actor=actor)
     return _settings_done("stages")
 
 
@@ -208,7 +205,6 @@ async def edit_stage(
     in_funnel: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     if not position.strip().isdigit():
         raise InvalidInput("position", "must be a whole number")
     data = _validated(
@@ -218,8 +214,7 @@ async def edit_stage(
         in_funnel=bool(in_funnel),
         position=int(position),
     )
-    configure.update_stage(session=session, key=key, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.update_stage(session=session, key=key, data=data, actor=actor)
     return _settings_done("stages")
 
 
@@ -232,9 +227,7 @@ async def remove_stage(
     csrf_token: Annotated[str, Form()],
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
-    configure.delete_stage(session=session, key=key, actor_id=actor.user_id)
-    session.commit()
+    configure.delete_stage(session=session, key=key, actor=actor)
     return _settings_done("stages")
 
 
@@ -267,11 +260,9 @@ async def add_rule(
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     fields = _rule_fields(stage, name, priority, condition, description, enabled)
     data = _validated(RuleIn, **fields)
-    configure.create_rule(session=session, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.create_rule(session=session, data=data, actor=actor)
     return _settings_done("rules")
 
 
@@ -290,11 +281,9 @@ async def edit_rule(
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     fields = _rule_fields(stage, name, priority, condition, description, enabled)
     data = _validated(RulePatch, **fields)
-    configure.update_rule(session=session, rule_id=rule_id, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.update_rule(session=session, rule_id=rule_id, data=data, actor=actor)
     return _settings_done(f"rule-{rule_id}")
 
 
@@ -307,9 +296,7 @@ async def remove_rule(
     csrf_token: Annotated[str, Form()],
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
-    configure.delete_rule(session=session, rule_id=rule_id, actor_id=actor.user_id)
-    session.commit()
+    configure.delete_rule(session=session, rule_id=rule_id, actor=actor)
     return _settings_done("rules")
 
 
@@ -322,11 +309,7 @@ async def toggle_incremental(
     incremental: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
-    configure.set_incremental(
-        session=session, incremental=bool(incremental), actor_id=actor.user_id
-    )
-    session.commit()
+    configure.set_incremental(session=session, incremental=bool(incremental), actor=actor)
     return _settings_done("switches")
 
 
