@@ -237,7 +237,7 @@ def measure(engine: Engine, repeat: int) -> list[tuple[str, str, str]]:
         segment, change = actions.create_segment(
             session=session,
             data=SegmentCreate(name=f"bench-{uuid.uuid4().hex[:6]}", filter=FILTER),
-            actor_id=None,
+            actor=None,
             currency="USD",
             as_of=NOW,
         )

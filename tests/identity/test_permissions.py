@@ -18,6 +18,9 @@ from tenure.lifecycle.models import LifecycleStage
 from tenure.lifecycle.schemas import StageIn
 from tenure.retention.actions import load_config, update_settings
 from tenure.retention.schemas import RetentionConfigPatch
+from tenure.segments.actions import create_segment
+from tenure.segments.models import Segment
+from tenure.segments.schemas import SegmentCreate
 
 ANALYST = Actor(user_id=1, email="analyst@example.com", role=Role.analyst)
 SALES = Actor(user_id=2, email="sales@example.com", role=Role.sales)
@@ -73,3 +76,14 @@ def test_may_tells_pages_what_to_hide():
 def test_the_command_line_operator_is_not_checked_and_audits_no_user():
     assert authorize(None, MODEL_EDITORS) is None
     assert authorize(MANAGER, SETTINGS_EDITORS) == MANAGER.user_id
+
+
+def test_an_analyst_cannot_create_a_segment_through_the_action(session):
+    with pytest.raises(PermissionDenied):
+        create_segment(
+            session=session,
+            data=SegmentCreate(name="Nobody", kind="static", person_ids=[]),
+            actor=ANALYST,
+            currency="USD",
+        )
+    assert session.scalars(select(Segment).where(Segment.name == "Nobody")).first() is None

@@ -190,7 +190,7 @@ def create(
             segment, change = actions.create_segment(
                 session=session,
                 data=data,
-                actor_id=None,
+                actor=None,
                 currency=cli_settings().default_currency,
             )
             segment_id = segment.id

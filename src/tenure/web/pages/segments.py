@@ -140,14 +140,13 @@ async def create_segment(
             lambda: actions.create_segment(
                 session=session,
                 data=data,
-                actor_id=actor.user_id,
+                actor=actor,
                 currency=settings.default_currency,
             )
         )
     except InvalidInput as error:
         session.rollback()
         return _builder(request, ctx, status_code=422, error=_error(error), **values)
-    session.commit()
     return RedirectResponse(f"/segments/{segment.id}", status_code=303)
 
 
@@ -214,7 +213,7 @@ async def update_segment(
                 session=session,
                 segment_id=segment_id,
                 data=data,
-                actor_id=actor.user_id,
+                actor=actor,
                 currency=settings.default_currency,
             )
         )
@@ -224,7 +223,6 @@ async def update_segment(
         return _builder(
             request, ctx, status_code=422, error=_error(error), segment=segment, **values
         )
-    session.commit()
     return RedirectResponse(f"/segments/{segment_id}", status_code=303)
 
 
@@ -243,10 +241,9 @@ async def refresh_segment(
             session=session,
             segment_id=segment_id,
             currency=settings.default_currency,
-            actor_id=actor.user_id,
+            actor=actor,
         )
     )
-    session.commit()
     return RedirectResponse(f"/segments/{segment_id}", status_code=303)
 
 
@@ -259,8 +256,7 @@ async def delete_segment(
     csrf_token: Annotated[str, Form()],
 ) -> Response:
     verify_csrf(request, csrf_token)
-    actions.delete_segment(session=session, segment_id=segment_id, actor_id=actor.user_id)
-    session.commit()
+    actions.delete_segment(session=session, segment_id=segment_id, actor=actor)
     return RedirectResponse("/segments", status_code=303)
 
 
@@ -280,9 +276,8 @@ async def change_members(
         segment_id=segment_id,
         add=_person_ids(add),
         remove=_person_ids(remove),
-        actor_id=actor.user_id,
+        actor=actor,
     )
-    session.commit()
     return RedirectResponse(f"/segments/{segment_id}#members", status_code=303)
 
 
