@@ -28,7 +28,6 @@ from tenure.ingest.presets import (
 from tenure.ingest.uploads import format_of, upload_source
 from tenure.web.deps import PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -94,10 +93,8 @@ async def upload(
     settings: SettingsDep,
     actor: PageWriter,
     file: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()],
     preset: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     content = await file.read()
     file_name = file.filename or "upload"
     record = create_upload_draft(
@@ -185,7 +182,6 @@ async def run(
     ctx: PageCtx,
 ) -> Response:
     form = await request.form()
-    verify_csrf(request, str(form.get("csrf_token") or ""))
     record = import_records.get_import(session, import_id)
     if record.status != ImportStatus.draft.value:
         return RedirectResponse(f"/imports/{import_id}", status_code=303)

@@ -20,7 +20,6 @@ from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -172,14 +171,12 @@ async def add_stage(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     key: Annotated[str, Form()],
     name: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
     in_funnel: Annotated[str, Form()] = "",
     position: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     data = _validated(
         StageIn,
         key=key.strip(),
@@ -198,13 +195,11 @@ async def edit_stage(
     key: str,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     name: Annotated[str, Form()],
     position: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
     in_funnel: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     if not position.strip().isdigit():
         raise InvalidInput("position", "must be a whole number")
     data = _validated(
@@ -224,9 +219,7 @@ async def remove_stage(
     key: str,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     configure.delete_stage(session=session, key=key, actor=actor)
     return _settings_done("stages")
 
@@ -251,7 +244,6 @@ async def add_rule(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     stage: Annotated[str, Form()],
     name: Annotated[str, Form()],
     priority: Annotated[str, Form()],
@@ -259,7 +251,6 @@ async def add_rule(
     description: Annotated[str, Form()] = "",
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     fields = _rule_fields(stage, name, priority, condition, description, enabled)
     data = _validated(RuleIn, **fields)
     configure.create_rule(session=session, data=data, actor=actor)
@@ -272,7 +263,6 @@ async def edit_rule(
     rule_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     stage: Annotated[str, Form()],
     name: Annotated[str, Form()],
     priority: Annotated[str, Form()],
@@ -280,7 +270,6 @@ async def edit_rule(
     description: Annotated[str, Form()] = "",
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     fields = _rule_fields(stage, name, priority, condition, description, enabled)
     data = _validated(RulePatch, **fields)
     configure.update_rule(session=session, rule_id=rule_id, data=data, actor=actor)
@@ -293,9 +282,7 @@ async def remove_rule(
     rule_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     configure.delete_rule(session=session, rule_id=rule_id, actor=actor)
     return _settings_done("rules")
 
@@ -305,10 +292,8 @@ async def toggle_incremental(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     incremental: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     configure.set_incremental(session=session, incremental=bool(incremental), actor=actor)
     return _settings_done("switches")
 
@@ -319,11 +304,9 @@ async def override_stage(
     person_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     stage: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     actions.set_stage_override(
         session=session, person_id=person_id, stage=stage, reason=reason, actor_id=actor.user_id
     )
@@ -337,9 +320,7 @@ async def clear_override(
     person_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
     session.commit()
     return RedirectResponse(f"/people/{person_id}#stage", status_code=303)

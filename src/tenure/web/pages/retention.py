@@ -14,7 +14,6 @@ from tenure.retention import actions, queries
 from tenure.retention.schemas import RetentionConfigPatch
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -93,13 +92,11 @@ async def save_settings(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     risk_threshold: Annotated[str, Form()] = "",
     clear_threshold: Annotated[str, Form()] = "",
     value_quantile: Annotated[str, Form()] = "",
     fallback_owner_id: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     values: dict[str, Any] = {
         name: number
         for name, raw in (

@@ -26,7 +26,6 @@ from tenure.segments.syntax import FilterError
 from tenure.web.api.segments import filter_error_body
 from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -109,14 +108,12 @@ async def create_segment(
     settings: SettingsDep,
     ctx: PageCtx,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "dynamic",
     filter: Annotated[str, Form()] = "",
     person_ids: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     values = {
         "name": name,
         "description": description,
@@ -191,12 +188,10 @@ async def update_segment(
     settings: SettingsDep,
     ctx: PageCtx,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     filter: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     segment = queries.segment_dict(queries.get_segment(session, segment_id))
     try:
         try:
@@ -233,9 +228,7 @@ async def refresh_segment(
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     await run_in_threadpool(
         lambda: actions.refresh_segment(
             session=session,
@@ -253,9 +246,7 @@ async def delete_segment(
     segment_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     actions.delete_segment(session=session, segment_id=segment_id, actor=actor)
     return RedirectResponse("/segments", status_code=303)
 
@@ -266,11 +257,9 @@ async def change_members(
     segment_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     add: Annotated[str, Form()] = "",
     remove: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     actions.change_members(
         session=session,
         segment_id=segment_id,
