@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tenure.cli.context import cli_sessions, cli_settings
+from tenure.cli.options import progress_bar
 from tenure.customers.queries import PeopleFilter
 from tenure.errors import TenureError
 from tenure.exports.streaming import EventFilter, export_events, export_people
@@ -49,13 +49,7 @@ def _run(
 ) -> None:
     """Run ``import_upload`` on a file on disk, with a progress bar over its bytes."""
     try:
-        with Progress(
-            TextColumn("[bold]{task.description}[/] {task.fields[name]}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+        with progress_bar(console, over_bytes=True) as progress:
             task = progress.add_task(
                 "Checking" if dry_run else "Importing", total=None, name=file.name
             )
