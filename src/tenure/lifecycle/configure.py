@@ -14,7 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tenure.errors import Conflict, InvalidInput, NotFound
-from tenure.identity.audit import diff_fields, record_audit
+from tenure.identity.audit import audit_changed
 from tenure.identity.permissions import MODEL_EDITORS, Actor, authorize
 from tenure.lifecycle.conditions import parse_condition
 from tenure.lifecycle.models import LifecycleRule, LifecycleStage, PersonStage, StageHistory
@@ -260,11 +260,12 @@ def _audit(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    record_audit(
+    audit_changed(
         session=session,
         actor_id=actor_id,
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
-        changes=diff_fields(before, after),
+        before=before,
+        after=after,
     )

@@ -20,7 +20,7 @@ from tenure.db.bulk import member_of
 from tenure.db.session import unit_of_work
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
-from tenure.identity.audit import diff_fields, record_audit
+from tenure.identity.audit import audit_created, audit_deleted, diff_fields, record_audit
 from tenure.identity.permissions import Actor, authorize
 from tenure.segments import membership
 from tenure.segments.builtins import ensure_builtin_segments
@@ -102,13 +102,12 @@ def create_segment(
     )
     session.add(segment)
     session.flush()
-    record_audit(
+    audit_created(
         session=session,
         actor_id=actor_id,
-        action="create",
         entity_type="segment",
         entity_id=segment.id,
-        changes=diff_fields({}, {"name": data.name, "kind": data.kind, "filter": segment.filter}),
+        fields={"name": data.name, "kind": data.kind, "filter": segment.filter},
     )
     connection = session.connection()
     if compiled is not None:
@@ -181,13 +180,12 @@ def delete_segment(*, session: Session, segment_id: int, actor: Actor | None) ->
     segment = _segment(session, segment_id)
     if segment.builtin_key:
         raise Conflict("built-in segments cannot be deleted")
-    record_audit(
+    audit_deleted(
         session=session,
         actor_id=actor_id,
-        action="delete",
         entity_type="segment",
         entity_id=segment.id,
-        changes=diff_fields({"name": segment.name, "filter": segment.filter}, {}),
+        fields={"name": segment.name, "filter": segment.filter},
     )
     session.execute(delete(Segment).where(Segment.id == segment.id))
     session.expunge(segment)
