@@ -150,7 +150,6 @@ async def put_override(
         reason=data.reason,
         actor_id=actor.user_id,
     )
-    session.commit()
     return _person_out(session, person_id)
 
 
@@ -158,7 +157,6 @@ async def put_override(
 async def delete_override(person_id: int, session: SessionDep, actor: ApiWriter) -> PersonStageOut:
     """Clear the override; the rules place the person again at once."""
     actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
-    session.commit()
     return _person_out(session, person_id)
 
 

@@ -310,7 +310,6 @@ async def override_stage(
     actions.set_stage_override(
         session=session, person_id=person_id, stage=stage, reason=reason, actor_id=actor.user_id
     )
-    session.commit()
     return RedirectResponse(f"/people/{person_id}#stage", status_code=303)
 
 
@@ -322,5 +321,4 @@ async def clear_override(
     actor: PageWriter,
 ) -> Response:
     actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
-    session.commit()
     return RedirectResponse(f"/people/{person_id}#stage", status_code=303)
