@@ -35,6 +35,7 @@ lint: dev-venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	PYTHONPATH=src $(BIN)/lint-imports
 
 test: dev-venv chromium lint
 	@set -e; \

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from dedup_truth.febrl import PairQuality, closed_pairs, load_febrl, score_pairs
+from dedup_truth.synthetic import generate_base
 
 from tenure.dedup.matching import MatchConfig, cluster_pairs, match_records
 from tenure.dedup.matching.blocking import generate_candidate_pairs
-from tenure.dedup.matching.evaluation import PairQuality, closed_pairs, load_febrl, score_pairs
 from tenure.dedup.matching.records import prepare_records
-from tenure.dedup.matching.synthetic import generate_base
 
 
 @dataclass(frozen=True)

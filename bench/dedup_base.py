@@ -34,17 +34,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from dedup_truth.febrl import PairQuality, load_febrl, score_pairs
+from dedup_truth.synthetic import generate_base
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import tenure.all_models  # noqa: F401  (an entry point registers every table)
 from tenure.datasets.files import febrl_path
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.dedup.frame import load_base
 from tenure.dedup.matching import RECORD_COLUMNS, find_duplicates
-from tenure.dedup.matching.evaluation import PairQuality, load_febrl, score_pairs
-from tenure.dedup.matching.synthetic import generate_base
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.ingest.csv_import import path_opener, prepare_csv
 from tenure.ingest.runner import declare_text_attributes, run_import

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine, make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import free_port, report
 
+import tenure.all_models  # noqa: F401  (an entry point registers every table)
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import make_session_factory, unit_of_work
@@ -103,7 +104,7 @@ def prepare_incremental(path: Path, incremental: bool) -> tuple[str, str]:
     with unit_of_work(make_session_factory(engine)) as session:
         create_user(session=session, email="bench@example.com", role="admin", password=None)
         _, token = create_api_token(session=session, email="bench@example.com", scope="write")
-        set_incremental(session=session, incremental=incremental, actor_id=None)
+        set_incremental(session=session, incremental=incremental, actor=None)
     engine.dispose()
     return url, token
 

@@ -38,6 +38,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import report
 
+import tenure.all_models  # noqa: F401  (an entry point registers every table)
 from tenure.config import Settings
 from tenure.datasets.demo import build_demo_workspace
 from tenure.db.engine import create_db_engine

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA_DIR, report
 
+import tenure.all_models  # noqa: F401  (an entry point registers every table)
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
 from tenure.segments import actions
@@ -236,7 +237,7 @@ def measure(engine: Engine, repeat: int) -> list[tuple[str, str, str]]:
         segment, change = actions.create_segment(
             session=session,
             data=SegmentCreate(name=f"bench-{uuid.uuid4().hex[:6]}", filter=FILTER),
-            actor_id=None,
+            actor=None,
             currency="USD",
             as_of=NOW,
         )

@@ -5,6 +5,7 @@ of the package rather than in ``db`` (which capabilities import).
 """
 
 from tenure.customers import models as customers_models
+from tenure.db.base import Base
 from tenure.dedup import models as dedup_models
 from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
@@ -14,6 +15,8 @@ from tenure.scores import models as scores_models
 from tenure.segments import models as segments_models
 from tenure.timeline import models as timeline_models
 from tenure.workspace import models as workspace_models
+
+Base.metadata.info["complete"] = True  # see db.base.complete_metadata
 
 __all__ = [
     "customers_models",

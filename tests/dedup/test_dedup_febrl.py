@@ -14,11 +14,11 @@ import io
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.dedup_truth.febrl import PairQuality, count_true_pairs, load_febrl
 from tenure.datasets.files import febrl_path
 from tenure.db.session import unit_of_work
 from tenure.dedup.frame import load_base
 from tenure.dedup.matching import RECORD_COLUMNS
-from tenure.dedup.matching.evaluation import PairQuality, count_true_pairs, load_febrl
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.ingest.csv_import import path_opener, prepare_csv
 from tenure.ingest.runner import declare_text_attributes, run_import

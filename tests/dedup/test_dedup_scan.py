@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.dedup_truth.synthetic import generate_base
 from tenure.customers.models import Identity, Organization, Person
 from tenure.db.bulk import insert_rows
 from tenure.db.session import unit_of_work
 from tenure.db.types import utcnow
 from tenure.dedup.frame import load_base
 from tenure.dedup.matching import RECORD_COLUMNS, find_duplicates
-from tenure.dedup.matching.synthetic import generate_base
 from tenure.dedup.models import CandidateStatus, DuplicateCandidate, Merge
 from tenure.dedup.review import dismiss_candidate, list_candidates
 from tenure.dedup.scan import scan_duplicates

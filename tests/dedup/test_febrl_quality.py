@@ -12,8 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tenure.dedup.matching import MatchConfig, cluster_pairs, find_duplicates
-from tenure.dedup.matching.evaluation import (
+from bench.dedup_truth.febrl import (
     LabelledRecords,
     closed_pairs,
     count_true_pairs,
@@ -21,6 +20,7 @@ from tenure.dedup.matching.evaluation import (
     load_febrl,
     score_pairs,
 )
+from tenure.dedup.matching import MatchConfig, cluster_pairs, find_duplicates
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3])

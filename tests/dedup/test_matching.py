@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import tenure.dedup.matching as matching
+from bench.dedup_truth.synthetic import generate_base
 from tenure.dedup.matching import (
     RESULT_COLUMNS,
     BlockingRule,
@@ -21,7 +22,6 @@ from tenure.dedup.matching.comparisons import FIELDS, Comparison, compare_pairs
 from tenure.dedup.matching.records import clean_name, prepare_records, soundex
 from tenure.dedup.matching.scoring import FieldModel, MatchModel
 from tenure.dedup.matching.similarity import are_nicknames
-from tenure.dedup.matching.synthetic import generate_base
 
 
 def _level(field: str, words: str) -> int:

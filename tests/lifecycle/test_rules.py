@@ -12,11 +12,11 @@ from .helpers import AS_OF, days_ago, event, person, score, stage_of, store
 
 def _hit_when(session, condition: dict) -> None:
     """A first-priority rule sending matching people to a 'hit' stage."""
-    create_stage(session=session, data=StageIn(key="hit", name="Hit"), actor_id=None)
+    create_stage(session=session, data=StageIn(key="hit", name="Hit"), actor=None)
     create_rule(
         session=session,
         data=RuleIn(stage="hit", name="test", priority=0, condition=condition),
-        actor_id=None,
+        actor=None,
     )
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from tenure.customers.models import Task
 from tenure.errors import InvalidInput
 from tenure.identity.actions import create_user
-from tenure.identity.models import AuditEntry
+from tenure.identity.models import AuditEntry, Role
+from tenure.identity.permissions import Actor
 from tenure.retention.actions import refresh_retention, update_settings
 from tenure.retention.models import RetentionAlert
 from tenure.retention.queries import at_risk, person_risk
@@ -93,7 +94,9 @@ def test_alert_once_per_episode_with_hysteresis(session):
     for i in range(8):
         score(session, person(session, f"Small {i}"), clv_minor=1_000 + i)
     update_settings(
-        session=session, patch=RetentionConfigPatch(fallback_owner_id=sam.id), actor_id=sam.id
+        session=session,
+        patch=RetentionConfigPatch(fallback_owner_id=sam.id),
+        actor=Actor(user_id=sam.id, email=sam.email, role=Role.manager),
     )
     # Complaints count for 30 days: 3 complaints give risk 0.56 (>= 0.5 alerts), 1 gives
     # 0.36 (between the clearing threshold 0.3 and 0.5), none gives 0.
@@ -172,7 +175,7 @@ def test_customers_below_the_value_quantile_get_no_task_until_they_qualify(sessi
     assert (first.alerts.opened, first.alerts.tasks) == (1, 0)
 
     # When the team lowers the value quantile, the open episode gets its one task
-    update_settings(session=session, patch=RetentionConfigPatch(value_quantile=0.0), actor_id=None)
+    update_settings(session=session, patch=RetentionConfigPatch(value_quantile=0.0), actor=None)
     second = refresh_retention(session=session, as_of=AS_OF)
     assert (second.alerts.opened, second.alerts.tasks) == (0, 1)
     third = refresh_retention(session=session, as_of=AS_OF)
@@ -182,21 +185,21 @@ def test_customers_below_the_value_quantile_get_no_task_until_they_qualify(sessi
 def test_settings_are_validated_and_audited(session):
     with pytest.raises(InvalidInput) as error:
         update_settings(
-            session=session, patch=RetentionConfigPatch(clear_threshold=0.7), actor_id=None
+            session=session, patch=RetentionConfigPatch(clear_threshold=0.7), actor=None
         )
     assert "lower than risk_threshold" in error.value.reason
     with pytest.raises(InvalidInput):
         update_settings(
-            session=session, patch=RetentionConfigPatch(fallback_owner_id=999_999), actor_id=None
+            session=session, patch=RetentionConfigPatch(fallback_owner_id=999_999), actor=None
         )
     with pytest.raises(InvalidInput):
         update_settings(
-            session=session, patch=RetentionConfigPatch(weights={"mood": 0.5}), actor_id=None
+            session=session, patch=RetentionConfigPatch(weights={"mood": 0.5}), actor=None
         )
     config = update_settings(
         session=session,
         patch=RetentionConfigPatch(risk_threshold=0.6, weights={"complaint": 0.9}),
-        actor_id=None,
+        actor=None,
     )
     assert config.weights["complaint"] == 0.9 and config.weights["overdue"] == 0.55
     entry = session.scalars(

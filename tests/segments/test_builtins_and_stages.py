@@ -75,7 +75,7 @@ def test_builtins_are_refreshed_from_the_stored_scores(world: World):
     # And built-ins cannot be edited or deleted; ensuring them again adds nothing
     with pytest.raises(Exception, match="built-in"):
         actions.delete_segment(
-            session=world.session, segment_id=by_key["tier.premium"].id, actor_id=None
+            session=world.session, segment_id=by_key["tier.premium"].id, actor=None
         )
     assert ensure_builtin_segments(world.session) == []
 

@@ -22,7 +22,7 @@ def _create(world: World, name: str, text: str) -> Segment:
     segment, _ = actions.create_segment(
         session=world.session,
         data=SegmentCreate(name=name, filter=text),
-        actor_id=None,
+        actor=None,
         currency="USD",
     )
     return segment
@@ -161,12 +161,12 @@ def test_update_applies_a_new_filter_and_delete_removes_everything(world: World)
         session=world.session,
         segment_id=segment.id,
         data=SegmentUpdate(filter='attribute.plan = "free"', name="Free"),
-        actor_id=None,
+        actor=None,
         currency="USD",
     )
     assert change is not None and (change.entered, change.exited) == (1, 2)
     assert updated.name == "Free" and _members(world, updated) == {"bob"}
-    actions.delete_segment(session=world.session, segment_id=segment.id, actor_id=None)
+    actions.delete_segment(session=world.session, segment_id=segment.id, actor=None)
     world.session.flush()
     assert (
         world.session.scalar(select(SegmentMember).where(SegmentMember.segment_id == segment.id))
@@ -193,7 +193,7 @@ def test_static_lists(world: World):
         data=SegmentCreate(
             name="Board", kind="static", person_ids=[world.ids["ada"], world.ids["bob"]]
         ),
-        actor_id=None,
+        actor=None,
         currency="USD",
     )
     assert change.entered == 2 and _members(world, segment) == {"ada", "bob"}
@@ -204,7 +204,7 @@ def test_static_lists(world: World):
         segment_id=segment.id,
         add=[world.ids["ada"], world.ids["cy"]],
         remove=[world.ids["bob"]],
-        actor_id=None,
+        actor=None,
     )
     # Then only the real changes count and are recorded
     assert (change.members, change.entered, change.exited) == (2, 1, 1)
@@ -218,7 +218,7 @@ def test_static_lists(world: World):
     # And unknown people, filters and refreshes are refused
     with pytest.raises(InvalidInput, match="no person with id 999999"):
         actions.change_members(
-            session=world.session, segment_id=segment.id, add=[999999], actor_id=None
+            session=world.session, segment_id=segment.id, add=[999999], actor=None
         )
     with pytest.raises(Conflict):
         _refresh(world, segment)
@@ -227,7 +227,7 @@ def test_static_lists(world: World):
             session=world.session,
             segment_id=segment.id,
             data=SegmentUpdate(filter="has email"),
-            actor_id=None,
+            actor=None,
             currency="USD",
         )
 
@@ -236,7 +236,7 @@ def test_dynamic_segments_refuse_hand_edits(world: World):
     segment = _create(world, "VIPs", 'tag = "vip"')
     with pytest.raises(Conflict):
         actions.change_members(
-            session=world.session, segment_id=segment.id, add=[world.ids["bob"]], actor_id=None
+            session=world.session, segment_id=segment.id, add=[world.ids["bob"]], actor=None
         )
 
 

@@ -24,6 +24,7 @@ from tenure.analytics._inputs import (
     resolve_weights,
     summary_columns,
 )
+from tenure.analytics._model import FittedModel
 from tenure.analytics._optimize import fit_log_params, unique_rows
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
@@ -88,7 +89,7 @@ def _neg_grad(
     return -grads * np.exp(theta)
 
 
-class BetaGeo:
+class BetaGeo(FittedModel):
     """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005).
 
     Attributes
@@ -102,19 +103,7 @@ class BetaGeo:
         Delta-method standard errors from the observed information matrix.
     """
 
-    params: dict[str, float]
-    log_likelihood: float
-    standard_errors: dict[str, float]
-
-    def __init__(self) -> None:
-        self.params = {}
-        self.log_likelihood = float("nan")
-        self.standard_errors = {}
-        self.converged = False
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items()) or "unfitted"
-        return f"BetaGeo({body})"
+    param_names = PARAM_NAMES
 
     def fit(
         self,
@@ -157,18 +146,8 @@ class BetaGeo:
             n_obs=counts.sum(),
             grad=lambda th: _neg_grad(th, ux, utx, uage, counts),
         )
-        self.params = dict(zip(PARAM_NAMES, map(float, result.params), strict=True))
-        self.standard_errors = dict(
-            zip(PARAM_NAMES, map(float, result.standard_errors), strict=True)
-        )
-        self.log_likelihood = result.log_likelihood
-        self.converged = result.converged
+        self._store(result)
         return self
-
-    def _theta(self) -> FloatArray:
-        if not self.params:
-            raise ValueError("the model is not fitted; call fit() first")
-        return np.log([self.params[k] for k in PARAM_NAMES])
 
     def individual_log_likelihood(self, summary: pd.DataFrame) -> pd.Series:
         """Log-likelihood of each customer's ``(frequency, recency, T)`` (FHL 2005 eq. 6)."""
@@ -235,9 +214,3 @@ class BetaGeo:
         self._theta()
         zeros = np.zeros_like(times)
         return self._conditional(times, zeros, zeros, zeros)
-
-    def summary_table(self) -> pd.DataFrame:
-        """Parameters with their standard errors, one row per parameter."""
-        return pd.DataFrame(
-            {"estimate": self.params, "standard_error": self.standard_errors}
-        ).rename_axis("parameter")

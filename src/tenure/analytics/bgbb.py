@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, gammaln, logsumexp
 
 from tenure.analytics._inputs import FloatArray, resolve_weights, summary_columns
+from tenure.analytics._model import FittedModel
 from tenure.analytics._optimize import fit_log_params, unique_rows
 
 PARAM_NAMES = ("alpha", "beta", "gamma", "delta")
@@ -58,7 +59,7 @@ def _log_likelihood(theta: FloatArray, x: FloatArray, tx: FloatArray, n: FloatAr
     return logsumexp(np.column_stack([alive, dropped]), axis=1)
 
 
-class BetaGeoBeta:
+class BetaGeoBeta(FittedModel):
     """BG/BB model of transactions at discrete opportunities (Fader, Hardie & Shang 2010).
 
     Attributes
@@ -71,19 +72,7 @@ class BetaGeoBeta:
         Delta-method standard errors.
     """
 
-    params: dict[str, float]
-    log_likelihood: float
-    standard_errors: dict[str, float]
-
-    def __init__(self) -> None:
-        self.params = {}
-        self.log_likelihood = float("nan")
-        self.standard_errors = {}
-        self.converged = False
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items()) or "unfitted"
-        return f"BetaGeoBeta({body})"
+    param_names = PARAM_NAMES
 
     def fit(
         self,
@@ -117,23 +106,14 @@ class BetaGeoBeta:
             [start[k] for k in PARAM_NAMES],
             n_obs=counts.sum(),
         )
-        self.params = dict(zip(PARAM_NAMES, map(float, result.params), strict=True))
-        self.standard_errors = dict(
-            zip(PARAM_NAMES, map(float, result.standard_errors), strict=True)
-        )
-        self.log_likelihood = result.log_likelihood
-        self.converged = result.converged
+        self._store(result)
         return self
 
     def _arrays(self, summary: pd.DataFrame) -> tuple[FloatArray, FloatArray, FloatArray]:
-        if not self.params:
-            raise ValueError("the model is not fitted; call fit() first")
+        self._require_fitted()
         x, tx, n = summary_columns(summary, COLUMNS)
         _check(x, tx, n)
         return x, tx, n
-
-    def _theta(self) -> FloatArray:
-        return np.log([self.params[k] for k in PARAM_NAMES])
 
     def individual_log_likelihood(self, summary: pd.DataFrame) -> pd.Series:
         """Log-likelihood of each customer's history (FHS 2010 eq. 5)."""
@@ -187,9 +167,3 @@ class BetaGeoBeta:
             )
         value = np.exp(log_head - log_ll) * survive
         return pd.Series(value, index=summary.index, name="expected_purchases")
-
-    def summary_table(self) -> pd.DataFrame:
-        """Parameters with their standard errors, one row per parameter."""
-        return pd.DataFrame(
-            {"estimate": self.params, "standard_error": self.standard_errors}
-        ).rename_axis("parameter")

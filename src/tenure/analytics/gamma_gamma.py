@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
 from tenure.analytics._inputs import FloatArray, resolve_weights, summary_columns
+from tenure.analytics._model import FittedModel
 from tenure.analytics._optimize import fit_log_params
 
 PARAM_NAMES = ("p", "q", "gamma")
@@ -39,7 +40,7 @@ def _log_density(theta: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
     )
 
 
-class GammaGamma:
+class GammaGamma(FittedModel):
     """Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Fader & Hardie 2013).
 
     Attributes
@@ -54,20 +55,11 @@ class GammaGamma:
         Customers used (those with ``frequency > 0``).
     """
 
-    params: dict[str, float]
-    log_likelihood: float
-    standard_errors: dict[str, float]
+    param_names = PARAM_NAMES
 
     def __init__(self) -> None:
-        self.params = {}
-        self.log_likelihood = float("nan")
-        self.standard_errors = {}
-        self.converged = False
+        super().__init__()
         self.n_customers = 0
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items()) or "unfitted"
-        return f"GammaGamma({body})"
 
     def fit(
         self,
@@ -111,12 +103,7 @@ class GammaGamma:
             [initial[k] for k in PARAM_NAMES],
             n_obs=ws.sum(),
         )
-        self.params = dict(zip(PARAM_NAMES, map(float, result.params), strict=True))
-        self.standard_errors = dict(
-            zip(PARAM_NAMES, map(float, result.standard_errors), strict=True)
-        )
-        self.log_likelihood = result.log_likelihood
-        self.converged = result.converged
+        self._store(result)
         self.n_customers = int(use.sum())
         return self
 

@@ -37,6 +37,7 @@ from tenure.analytics._inputs import (
     resolve_weights,
     summary_columns,
 )
+from tenure.analytics._model import FittedModel
 from tenure.analytics._optimize import IntArray, fit_log_params, group_rows, unique_rows
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
@@ -150,7 +151,7 @@ def _log_likelihood(theta: FloatArray, rows: _Rows) -> FloatArray:
     return const + np.logaddexp(log_first, log_second)
 
 
-class ParetoNBD:
+class ParetoNBD(FittedModel):
     """Pareto/NBD model (Schmittlein, Morrison & Colombo 1987; Fader & Hardie 2005).
 
     Attributes
@@ -164,19 +165,7 @@ class ParetoNBD:
         Delta-method standard errors.
     """
 
-    params: dict[str, float]
-    log_likelihood: float
-    standard_errors: dict[str, float]
-
-    def __init__(self) -> None:
-        self.params = {}
-        self.log_likelihood = float("nan")
-        self.standard_errors = {}
-        self.converged = False
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items()) or "unfitted"
-        return f"ParetoNBD({body})"
+    param_names = PARAM_NAMES
 
     def fit(
         self,
@@ -216,18 +205,8 @@ class ParetoNBD:
             [initial[k] for k in PARAM_NAMES],
             n_obs=counts.sum(),
         )
-        self.params = dict(zip(PARAM_NAMES, map(float, result.params), strict=True))
-        self.standard_errors = dict(
-            zip(PARAM_NAMES, map(float, result.standard_errors), strict=True)
-        )
-        self.log_likelihood = result.log_likelihood
-        self.converged = result.converged
+        self._store(result)
         return self
-
-    def _theta(self) -> FloatArray:
-        if not self.params:
-            raise ValueError("the model is not fitted; call fit() first")
-        return np.log([self.params[k] for k in PARAM_NAMES])
 
     def individual_log_likelihood(self, summary: pd.DataFrame) -> pd.Series:
         """Log-likelihood of each customer's ``(frequency, recency, T)`` (note 009, eq. 22)."""
@@ -278,9 +257,3 @@ class ParetoNBD:
         self._theta()
         zeros = np.zeros_like(times)
         return self._growth(times, zeros, zeros)
-
-    def summary_table(self) -> pd.DataFrame:
-        """Parameters with their standard errors, one row per parameter."""
-        return pd.DataFrame(
-            {"estimate": self.params, "standard_error": self.standard_errors}
-        ).rename_axis("parameter")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import tenure.all_models  # noqa: F401  (a composition root registers every table)
 from tenure.cli.commands import duplicates as duplicates_commands
 from tenure.cli.commands import events, imports, scores, users, workspace
 from tenure.cli.commands import lifecycle as lifecycle_commands

@@ -148,7 +148,9 @@ _PERSON_COLUMNS = (
 )
 
 
-def _person_query() -> Select[Any]:
+def person_list_query() -> Select[Any]:
+    """The columns a person list shows (organization and owner joined), as a Core select that
+    other capabilities narrow (segment members, previews) before ``person_list_dicts``."""
     return (
         select(*_PERSON_COLUMNS)
         .outerjoin(Organization, Organization.id == Person.organization_id)
@@ -156,7 +158,9 @@ def _person_query() -> Select[Any]:
     )
 
 
-def _person_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+def person_list_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows of ``person_list_query`` as the API's person objects, identities and tags loaded
+    in one query each."""
     ids = [row.id for row in rows]
     tags = _tags_by_person(session, ids)
     identities = _identities_by_person(session, ids)
@@ -186,7 +190,7 @@ def _person_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]
     ]
 
 
-_PERSON_BY_ID = _person_query().where(Person.id == bindparam("person_id"))
+_PERSON_BY_ID = person_list_query().where(Person.id == bindparam("person_id"))
 
 
 def list_people(
@@ -200,7 +204,7 @@ def list_people(
     descending = sort.startswith("-")
     sort_column = PEOPLE_SORTS[sort.lstrip("-")]
     query = apply_keyset(
-        filter_people(_person_query(), filters),
+        filter_people(person_list_query(), filters),
         sort_column=sort_column,
         id_column=Person.id,
         descending=descending,
@@ -214,14 +218,14 @@ def list_people(
     if more:
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, sort.lstrip("-")), last.id)
-    return Page(items=_person_dicts(session, rows), next_cursor=next_cursor)
+    return Page(items=person_list_dicts(session, rows), next_cursor=next_cursor)
 
 
 def get_person(session: Session, person_id: int) -> dict[str, Any]:
     row = session.connection().execute(_PERSON_BY_ID, {"person_id": person_id}).first()
     if row is None:
         raise NotFound("person", person_id)
-    return _person_dicts(session, [row])[0]
+    return person_list_dicts(session, [row])[0]
 
 
 def current_consents(session: Session, person_id: int) -> list[dict[str, Any]]:

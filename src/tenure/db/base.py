@@ -17,3 +17,17 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def complete_metadata() -> MetaData:
+    """Every table of every capability, for code that reflects on the whole schema (the
+    merge finds every column referencing people; the segment filter finds where stages live).
+
+    The tables are registered by importing ``tenure.all_models``, a composition root at the
+    top of the package: the entry points (web app, CLI, migrations, benchmarks) import it; a
+    capability may not (that import would point upward), so it asks here and fails loudly
+    rather than silently seeing half the schema.
+    """
+    if not Base.metadata.info.get("complete"):
+        raise RuntimeError("import tenure.all_models at the entry point: the schema is partial")
+    return Base.metadata

@@ -24,9 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from tenure import all_models  # noqa: F401  (every table referencing people is known)
 from tenure.customers.models import Identity, Person
-from tenure.db.base import Base
+from tenure.db.base import complete_metadata
 from tenure.db.dialect import member_of
 from tenure.dedup.models import decode_row, decode_value
 from tenure.ingest.writes import table_of
@@ -62,7 +61,7 @@ def person_references() -> tuple[Reference, ...]:
     """Every column with a foreign key to people.id, identities first."""
     found = [
         _reference(table, fk.parent)
-        for table in Base.metadata.sorted_tables
+        for table in complete_metadata().sorted_tables
         for fk in table.foreign_keys
         if fk.column is PEOPLE.c.id
     ]
@@ -78,7 +77,7 @@ def restore_rows(
 ) -> None:
     """Undo :func:`move_rows` and :func:`prepare_identities` from their recorded moves."""
     for key, move in moves.items():
-        table = Base.metadata.tables[key.split(".", 1)[0]]
+        table = complete_metadata().tables[key.split(".", 1)[0]]
         column = table.c[move["column"]]
         pk = list(table.primary_key.columns)
         key_columns = [c for c in pk if c is not column] if column in pk else pk

@@ -49,3 +49,66 @@ def record_audit(
     )
     session.add(entry)
     return entry
+
+
+def audit_created(
+    *,
+    session: Session,
+    actor_id: int | None,
+    entity_type: str,
+    entity_id: object,
+    fields: Mapping[str, Any],
+) -> AuditEntry:
+    """Record that ``entity_type`` ``entity_id`` was created with ``fields``."""
+    return record_audit(
+        session=session,
+        actor_id=actor_id,
+        action="create",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes=diff_fields({}, fields),
+    )
+
+
+def audit_changed(
+    *,
+    session: Session,
+    actor_id: int | None,
+    entity_type: str,
+    entity_id: object,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    action: str = "update",
+) -> AuditEntry | None:
+    """Record the fields that changed between ``before`` and ``after``; nothing (None) when
+    none did, so an edit that saves the same values leaves no empty entry."""
+    changes = diff_fields(before, after)
+    if not changes:
+        return None
+    return record_audit(
+        session=session,
+        actor_id=actor_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes=changes,
+    )
+
+
+def audit_deleted(
+    *,
+    session: Session,
+    actor_id: int | None,
+    entity_type: str,
+    entity_id: object,
+    fields: Mapping[str, Any],
+) -> AuditEntry:
+    """Record that ``entity_type`` ``entity_id`` was deleted, keeping its last ``fields``."""
+    return record_audit(
+        session=session,
+        actor_id=actor_id,
+        action="delete",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes=diff_fields(fields, {}),
+    )

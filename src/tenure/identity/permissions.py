@@ -1,4 +1,8 @@
-"""What each role and token scope may do."""
+"""What each role and token scope may do: the one home of role rules.
+
+Actions check these (``authorize``), so every entry point (API, page, CLI, a job) gets the
+same answer; pages only use ``may`` to hide what the actor could not do anyway.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,10 @@ from tenure.identity.models import Role, TokenScope
 READ_ONLY_ROLES = frozenset({Role.analyst})
 AUDIT_READERS = frozenset({Role.admin})
 USER_ADMINS = frozenset({Role.admin})
+#: Who may change the lifecycle stage model (everyone who can write may override one person).
+MODEL_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
+#: Who may tune the retention settings (signals, weights, thresholds, alert owner).
+SETTINGS_EDITORS = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)
@@ -37,3 +45,24 @@ def require_role(actor: Actor, roles: frozenset[Role]) -> None:
     if actor.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise PermissionDenied(f"requires role {allowed}")
+
+
+def may(actor: Actor, roles: frozenset[Role] | None = None) -> bool:
+    """Whether ``actor`` may write (and holds one of ``roles``): for pages hiding controls."""
+    return actor.can_write and (roles is None or actor.role in roles)
+
+
+def authorize(actor: Actor | None, roles: frozenset[Role] | None = None) -> int | None:
+    """Refuse (PermissionDenied) an actor who may not write, or lacks one of ``roles``;
+    return the user id to audit.
+
+    ``None`` is the operator at the command line (or a job the system runs): whoever can run
+    ``tenure`` on the server already holds the database, so there is nothing to check, and
+    the audit log records no user.
+    """
+    if actor is None:
+        return None
+    require_write(actor)
+    if roles is not None:
+        require_role(actor, roles)
+    return actor.user_id

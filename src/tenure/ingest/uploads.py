@@ -1,4 +1,4 @@
-"""Sources for uploaded files (API and web page), whatever their format."""
+"""Sources for imported files (uploads, or a path for the CLI), whatever their format."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import PurePath
 from sqlalchemy.orm import Session
 
 from tenure.errors import InvalidInput
-from tenure.ingest.csv_import import bytes_opener, prepare_csv
+from tenure.ingest.csv_import import Opener, bytes_opener, prepare_csv
 from tenure.ingest.email_import import email_source
 from tenure.ingest.people_jsonl import people_jsonl_source
 from tenure.ingest.runner import Source
@@ -48,6 +48,12 @@ def check_size(content: bytes) -> None:
         )
 
 
+def upload_opener(content: bytes) -> Opener:
+    """An opener over uploaded bytes, refused when empty or too big for memory."""
+    check_size(content)
+    return bytes_opener(content)
+
+
 def upload_source(
     session: Session,
     *,
@@ -61,8 +67,34 @@ def upload_source(
     declare: set[str] | None = None,
     our_domains: list[str] | None = None,
 ) -> Source:
-    check_size(content)
-    opener = bytes_opener(content)
+    return open_source(
+        session,
+        format=format,
+        opener=upload_opener(content),
+        file_name=file_name,
+        default_region=default_region,
+        preset=preset,
+        mapping=mapping,
+        namespace=namespace,
+        declare=declare,
+        our_domains=our_domains,
+    )
+
+
+def open_source(
+    session: Session,
+    *,
+    format: str,
+    opener: Opener,
+    file_name: str,
+    default_region: str,
+    preset: str | None = None,
+    mapping: dict[str, str] | None = None,
+    namespace: str = "",
+    declare: set[str] | None = None,
+    our_domains: list[str] | None = None,
+) -> Source:
+    """The source of a file in ``format``; checks the mapping against declared attributes."""
     if format == "csv":
         return prepare_csv(
             session,

@@ -183,7 +183,8 @@ def set_stage_override(
     actor_id: int | None,
     at: datetime | None = None,
 ) -> None:
-    """Pin ``person_id`` in ``stage`` (a stage key) until cleared; the rules skip them."""
+    """Pin ``person_id`` in ``stage`` (a stage key) until cleared; the rules skip them.
+    Committed here: the override is a whole action of its own."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason", "say why the stage is set by hand")
@@ -226,13 +227,13 @@ def set_stage_override(
             "override": {"before": None, "after": reason},
         },
     )
-    session.flush()
+    session.commit()
 
 
 def clear_stage_override(
     *, session: Session, person_id: int, actor_id: int | None, as_of: datetime | None = None
 ) -> EvaluationResult:
-    """Hand the person back to the rules, which re-evaluate them at once."""
+    """Hand the person back to the rules, which re-evaluate them at once (committed)."""
     current = session.get(PersonStage, person_id)
     if current is None or not current.overridden:
         if session.get(Person, person_id) is None:
@@ -253,7 +254,9 @@ def clear_stage_override(
         changes={"override": {"before": reason, "after": None}},
     )
     session.flush()
-    return evaluate_people(session=session, person_ids=[person_id], as_of=as_of)
+    result = evaluate_people(session=session, person_ids=[person_id], as_of=as_of)
+    session.commit()
+    return result
 
 
 def describe(result: EvaluationResult) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Editing the stage model: stages, their order, rules and the incremental switch.
 
-Every edit is validated (InvalidInput names the field), audited, and takes effect at the
+Every edit checks the actor may edit the model (``MODEL_EDITORS``), is validated
+(InvalidInput names the field), audited, committed, and takes effect at the
 next evaluation: the ingestion hook for the people of new events, ``tenure lifecycle
 evaluate`` for everyone (a model edit does not re-place a million people by itself).
 """
@@ -13,7 +14,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tenure.errors import Conflict, InvalidInput, NotFound
-from tenure.identity.audit import diff_fields, record_audit
+from tenure.identity.audit import audit_changed
+from tenure.identity.permissions import MODEL_EDITORS, Actor, authorize
 from tenure.lifecycle.conditions import parse_condition
 from tenure.lifecycle.models import LifecycleRule, LifecycleStage, PersonStage, StageHistory
 from tenure.lifecycle.queries import StageModel, lifecycle_settings, stage_model
@@ -78,7 +80,8 @@ def _reorder(model: StageModel, stage: LifecycleStage, position: int | None) -> 
         item.position = number
 
 
-def create_stage(*, session: Session, data: StageIn, actor_id: int | None) -> LifecycleStage:
+def create_stage(*, session: Session, data: StageIn, actor: Actor | None) -> LifecycleStage:
+    actor_id = authorize(actor, MODEL_EDITORS)
     model = stage_model(session)
     if data.key in model.by_key:
         raise Conflict(f"stage {data.key!r} exists", field="key")
@@ -95,12 +98,14 @@ def create_stage(*, session: Session, data: StageIn, actor_id: int | None) -> Li
     _reorder(model, stage, data.position)
     session.flush()
     _audit(session, actor_id, "create", "lifecycle_stage", stage.key, {}, _stage_fields(stage))
+    session.commit()
     return stage
 
 
 def update_stage(
-    *, session: Session, key: str, data: StagePatch, actor_id: int | None
+    *, session: Session, key: str, data: StagePatch, actor: Actor | None
 ) -> LifecycleStage:
+    actor_id = authorize(actor, MODEL_EDITORS)
     model = stage_model(session)
     stage = model.by_key.get(key)
     if stage is None:
@@ -114,11 +119,13 @@ def update_stage(
         _reorder(model, stage, changes["position"])
     session.flush()
     _audit(session, actor_id, "update", "lifecycle_stage", key, before, _stage_fields(stage))
+    session.commit()
     return stage
 
 
-def delete_stage(*, session: Session, key: str, actor_id: int | None) -> None:
+def delete_stage(*, session: Session, key: str, actor: Actor | None) -> None:
     """Delete an unused stage; one with rules, people or history is refused (409)."""
+    actor_id = authorize(actor, MODEL_EDITORS)
     model = stage_model(session)
     stage = model.by_key.get(key)
     if stage is None:
@@ -140,9 +147,11 @@ def delete_stage(*, session: Session, key: str, actor_id: int | None) -> None:
         item.position = number
     session.flush()
     _audit(session, actor_id, "delete", "lifecycle_stage", key, before, {})
+    session.commit()
 
 
-def create_rule(*, session: Session, data: RuleIn, actor_id: int | None) -> LifecycleRule:
+def create_rule(*, session: Session, data: RuleIn, actor: Actor | None) -> LifecycleRule:
+    actor_id = authorize(actor, MODEL_EDITORS)
     model = stage_model(session)
     if len(model.rules) >= MAX_RULES:
         raise InvalidInput("priority", f"a model holds at most {MAX_RULES} rules")
@@ -158,12 +167,14 @@ def create_rule(*, session: Session, data: RuleIn, actor_id: int | None) -> Life
     session.add(rule)
     session.flush()
     _audit(session, actor_id, "create", "lifecycle_rule", rule.id, {}, _rule_fields(rule, model))
+    session.commit()
     return rule
 
 
 def update_rule(
-    *, session: Session, rule_id: int, data: RulePatch, actor_id: int | None
+    *, session: Session, rule_id: int, data: RulePatch, actor: Actor | None
 ) -> LifecycleRule:
+    actor_id = authorize(actor, MODEL_EDITORS)
     model = stage_model(session)
     rule = next((r for r in model.rules if r.id == rule_id), None)
     if rule is None:
@@ -184,10 +195,12 @@ def update_rule(
     session.flush()
     after = _rule_fields(rule, model)
     _audit(session, actor_id, "update", "lifecycle_rule", rule_id, before, after)
+    session.commit()
     return rule
 
 
-def delete_rule(*, session: Session, rule_id: int, actor_id: int | None) -> None:
+def delete_rule(*, session: Session, rule_id: int, actor: Actor | None) -> None:
+    actor_id = authorize(actor, MODEL_EDITORS)
     rule = session.get(LifecycleRule, rule_id)
     if rule is None:
         raise NotFound("rule", rule_id)
@@ -195,9 +208,11 @@ def delete_rule(*, session: Session, rule_id: int, actor_id: int | None) -> None
     session.delete(rule)
     session.flush()
     _audit(session, actor_id, "delete", "lifecycle_rule", rule_id, before, {})
+    session.commit()
 
 
-def set_incremental(*, session: Session, incremental: bool, actor_id: int | None) -> None:
+def set_incremental(*, session: Session, incremental: bool, actor: Actor | None) -> None:
+    actor_id = authorize(actor, MODEL_EDITORS)
     settings = lifecycle_settings(session)
     before = settings.incremental
     settings.incremental = incremental
@@ -211,6 +226,7 @@ def set_incremental(*, session: Session, incremental: bool, actor_id: int | None
         {"incremental": before},
         {"incremental": incremental},
     )
+    session.commit()
 
 
 def _stage_fields(stage: LifecycleStage) -> dict[str, Any]:
@@ -244,11 +260,12 @@ def _audit(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    record_audit(
+    audit_changed(
         session=session,
         actor_id=actor_id,
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
-        changes=diff_fields(before, after),
+        before=before,
+        after=after,
     )

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from tenure.db.bulk import insert_rows
 from tenure.db.types import utcnow
 from tenure.errors import InvalidInput
-from tenure.identity.audit import diff_fields, record_audit
+from tenure.identity.audit import audit_changed, record_audit
 from tenure.identity.models import User
+from tenure.identity.permissions import SETTINGS_EDITORS, Actor, authorize
 from tenure.retention import nba, signals
 from tenure.retention.alerts import AlertOutcome, update_alerts
 from tenure.retention.models import (
@@ -60,9 +61,11 @@ def load_config(session: Session) -> RetentionConfig:
 
 
 def update_settings(
-    *, session: Session, patch: RetentionConfigPatch, actor_id: int | None
+    *, session: Session, patch: RetentionConfigPatch, actor: Actor | None
 ) -> RetentionConfig:
-    """Change some settings; the whole result is validated, and the change audited."""
+    """Change some settings (``SETTINGS_EDITORS``); the whole result is validated, the change
+    audited and committed."""
+    actor_id = authorize(actor, SETTINGS_EDITORS)
     before = load_config(session)
     changes = patch.changes()
     try:
@@ -80,14 +83,15 @@ def update_settings(
     row.values = after.model_dump()
     row.updated_at, row.updated_by_id = utcnow(), actor_id
     session.flush()
-    record_audit(
+    audit_changed(
         session=session,
         actor_id=actor_id,
-        action="update",
         entity_type="retention_settings",
         entity_id=SETTINGS_ROW_ID,
-        changes=diff_fields(before.model_dump(), after.model_dump()),
+        before=before.model_dump(),
+        after=after.model_dump(),
     )
+    session.commit()
     return after
 
 

@@ -20,7 +20,8 @@ from tenure.db.dialect import member_of
 from tenure.db.session import unit_of_work
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
-from tenure.identity.audit import diff_fields, record_audit
+from tenure.identity.audit import audit_created, audit_deleted, diff_fields, record_audit
+from tenure.identity.permissions import Actor, authorize
 from tenure.segments import membership
 from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.compiler import CompiledFilter, compile_filter, context_for
@@ -69,12 +70,13 @@ def create_segment(
     *,
     session: Session,
     data: SegmentCreate,
-    actor_id: int | None,
+    actor: Actor | None,
     currency: str,
     as_of: datetime | None = None,
 ) -> tuple[Segment, Change]:
     """Create a segment and compute its first members (a dynamic segment's filter as of
     ``as_of``, by default the evaluation time; a static list's ``person_ids``)."""
+    actor_id = authorize(actor)
     _check_name(session, data.name)
     compiled = None
     if data.kind == SegmentKind.dynamic:
@@ -100,13 +102,12 @@ def create_segment(
     )
     session.add(segment)
     session.flush()
-    record_audit(
+    audit_created(
         session=session,
         actor_id=actor_id,
-        action="create",
         entity_type="segment",
         entity_id=segment.id,
-        changes=diff_fields({}, {"name": data.name, "kind": data.kind, "filter": segment.filter}),
+        fields={"name": data.name, "kind": data.kind, "filter": segment.filter},
     )
     connection = session.connection()
     if compiled is not None:
@@ -119,6 +120,7 @@ def create_segment(
             connection, segment, _people(session, data.person_ids), as_of=now
         )
     session.refresh(segment)
+    session.commit()
     return segment, change
 
 
@@ -127,10 +129,11 @@ def update_segment(
     session: Session,
     segment_id: int,
     data: SegmentUpdate,
-    actor_id: int | None,
+    actor: Actor | None,
     currency: str,
 ) -> tuple[Segment, Change | None]:
     """Rename, describe or refilter a segment; a new filter is applied at once."""
+    actor_id = authorize(actor)
     segment = _segment(session, segment_id)
     if segment.builtin_key:
         raise Conflict("built-in segments cannot be changed", field="name")
@@ -167,24 +170,26 @@ def update_segment(
             session.connection(), segment, compiled.person_ids(), as_of=compiled.now
         )
         session.refresh(segment)
+    session.commit()
     return segment, change
 
 
-def delete_segment(*, session: Session, segment_id: int, actor_id: int | None) -> None:
+def delete_segment(*, session: Session, segment_id: int, actor: Actor | None) -> None:
     """Delete a segment with its members and history (no exit events: nobody left it)."""
+    actor_id = authorize(actor)
     segment = _segment(session, segment_id)
     if segment.builtin_key:
         raise Conflict("built-in segments cannot be deleted")
-    record_audit(
+    audit_deleted(
         session=session,
         actor_id=actor_id,
-        action="delete",
         entity_type="segment",
         entity_id=segment.id,
-        changes=diff_fields({"name": segment.name, "filter": segment.filter}, {}),
+        fields={"name": segment.name, "filter": segment.filter},
     )
     session.execute(delete(Segment).where(Segment.id == segment.id))
     session.expunge(segment)
+    session.commit()
 
 
 def _people(session: Session, person_ids: Sequence[int]) -> Any:
@@ -210,9 +215,10 @@ def change_members(
     segment_id: int,
     add: Sequence[int] = (),
     remove: Sequence[int] = (),
-    actor_id: int | None,
+    actor: Actor | None,
 ) -> Change:
     """Add people to and remove people from a static list."""
+    actor_id = authorize(actor)
     segment = _segment(session, segment_id)
     if segment.kind != SegmentKind.static:
         raise Conflict("a dynamic segment's members follow its filter; refresh it instead")
@@ -244,6 +250,7 @@ def change_members(
             },
         )
     session.refresh(segment)
+    session.commit()
     return Change(segment.id, segment.name, change.members, entered, exited, now)
 
 
@@ -253,9 +260,10 @@ def refresh_segment(
     segment_id: int,
     currency: str,
     as_of: datetime | None = None,
-    actor_id: int | None = None,
+    actor: Actor | None = None,
 ) -> Change:
     """Bring a dynamic segment's members up to date; entries and exits become events."""
+    actor_id = authorize(actor)
     segment = _segment(session, segment_id)
     if segment.kind != SegmentKind.dynamic or not segment.filter:
         raise Conflict("a static list changes only when people are added or removed")
@@ -280,6 +288,7 @@ def refresh_segment(
             },
         )
     session.refresh(segment)
+    session.commit()
     return change
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.customers.models import Identity, Person, Tag, person_tags
-from tenure.customers.queries import Page, _person_dicts, _person_query
+from tenure.customers.queries import Page, person_list_dicts, person_list_query
 from tenure.db.paging import decode_cursor, encode_cursor
 from tenure.errors import NotFound
 from tenure.exports.streaming import escape_cell
@@ -83,9 +83,9 @@ def preview(
     count = connection.execute(compiled.count()).scalar_one()
     ids = compiled.person_ids().order_by(Person.id).limit(sample_size).subquery()
     rows = connection.execute(
-        _person_query().where(Person.id.in_(select(ids.c.id))).order_by(Person.id)
+        person_list_query().where(Person.id.in_(select(ids.c.id))).order_by(Person.id)
     ).all()
-    return {"count": int(count), "as_of": compiled.now, "sample": _person_dicts(session, rows)}
+    return {"count": int(count), "as_of": compiled.now, "sample": person_list_dicts(session, rows)}
 
 
 def list_members(
@@ -94,7 +94,7 @@ def list_members(
     """Members in person id order; the cursor is the last id seen (primary key range scan)."""
     get_segment(session, segment_id)
     query: Select[Any] = (
-        _person_query()
+        person_list_query()
         .add_columns(SegmentMember.entered_at)
         .join(SegmentMember, SegmentMember.person_id == Person.id)
         .where(SegmentMember.segment_id == segment_id)
@@ -106,7 +106,7 @@ def list_members(
     rows = session.connection().execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = _person_dicts(session, rows)
+    items = person_list_dicts(session, rows)
     for item, row in zip(items, rows, strict=True):
         item["entered_at"] = row.entered_at
     next_cursor = encode_cursor(rows[-1].id, rows[-1].id) if more else None
@@ -139,7 +139,7 @@ def _export_batch(session: Session, segment_id: int, after: int) -> list[list[An
         .subquery()
     )
     rows = session.execute(
-        _person_query()
+        person_list_query()
         .add_columns(members.c.entered_at)
         .join(members, members.c.person_id == Person.id)
         .order_by(Person.id)

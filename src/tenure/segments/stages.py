@@ -20,24 +20,15 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, exists, or_, select
 
+from tenure.db.base import complete_metadata
 from tenure.segments.operands import Operand, Scalar, SetOf
 
 StageSource = Callable[[], "Operand | None"]
 
 
-def _metadata() -> MetaData:
-    # Imported here: all_models imports this package's models, and the adapter must see
-    # every registered table, lifecycle's included.
-    from tenure import all_models
-    from tenure.db.base import Base
-
-    assert all_models
-    return Base.metadata
-
-
 def current_stage(metadata: MetaData | None = None) -> Operand | None:
     """The ``stage`` operand over whatever stores stages, or None if nothing does."""
-    metadata = metadata or _metadata()
+    metadata = metadata or complete_metadata()
     people = metadata.tables["people"]
     if "stage" in people.c:
         return Scalar("stage", people.c.stage, "string")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 import tenure
+import tenure.all_models
 from tenure.config import Settings, get_settings
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
@@ -18,6 +19,7 @@ from tenure.timeline.schemas import EventIn
 from tenure.web.api import api_router
 from tenure.web.errors import install_error_handlers
 from tenure.web.pages import page_routers
+from tenure.web.security import require_csrf
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.include_router(api_router)
     for router in page_routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(require_csrf)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _document_hand_parsed_bodies(app)
     return app

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tenure.cli.context import cli_sessions, cli_settings
+from tenure.cli.options import progress_bar
 from tenure.customers.queries import PeopleFilter
-from tenure.db.session import unit_of_work
 from tenure.errors import TenureError
 from tenure.exports.streaming import EventFilter, export_events, export_people
-from tenure.ingest.csv_import import path_opener, prepare_csv
-from tenure.ingest.email_import import email_source
-from tenure.ingest.people_jsonl import people_jsonl_source
+from tenure.ingest.actions import import_upload
+from tenure.ingest.csv_import import path_opener
 from tenure.ingest.presets import PRESETS
-from tenure.ingest.runner import CHUNK_SIZE, ImportReport, Source, run_import
-from tenure.ingest.vcard import vcard_source
+from tenure.ingest.runner import CHUNK_SIZE, ImportReport
 
 console = Console()
 import_app = typer.Typer(help="Import people, companies, email and events.", no_args_is_help=True)
@@ -47,27 +44,29 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
 
 
-def _run(source: Source, *, dry_run: bool, chunk_size: int, show_rejected: int) -> None:
-    with Progress(
-        TextColumn("[bold]{task.description}[/] {task.fields[name]}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task(
-            "Checking" if dry_run else "Importing",
-            total=source.total_bytes,
-            name=source.spec.file_name,
-        )
-        report = run_import(
-            session_factory=cli_sessions(),
-            source=source,
-            actor_id=None,
-            dry_run=dry_run,
-            chunk_size=chunk_size,
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+def _run(
+    file: Path, *, format: str, chunk_size: int, show_rejected: int, dry_run: bool, **options: Any
+) -> None:
+    """Run ``import_upload`` on a file on disk, with a progress bar over its bytes."""
+    try:
+        with progress_bar(console, over_bytes=True) as progress:
+            task = progress.add_task(
+                "Checking" if dry_run else "Importing", total=None, name=file.name
+            )
+            report = import_upload(
+                session_factory=cli_sessions(),
+                actor=None,
+                format=format,
+                opener=path_opener(file),
+                file_name=file.name,
+                default_region=cli_settings().default_phone_region,
+                dry_run=dry_run,
+                chunk_size=chunk_size,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                **options,
+            )
+    except TenureError as error:
+        raise _fail(error)
     _print_report(report, show_rejected)
     if report.rejected:
         raise typer.Exit(2)
@@ -147,28 +146,17 @@ def import_csv(
             console.print(f'[red]--map {item!r}: write "Column=target"[/]')
             raise typer.Exit(1)
         overrides[column.strip()] = target.strip()
-    settings = cli_settings()
-    try:
-        with unit_of_work(cli_sessions()) as session:
-            csv_source = prepare_csv(
-                session,
-                opener=path_opener(file),
-                file_name=file.name,
-                preset=preset,
-                overrides=overrides,
-                namespace=source,
-                default_region=settings.default_phone_region,
-                declare=set(declare or []),
-            )
-            if declare and not dry_run:
-                from tenure.ingest.runner import declare_text_attributes
-
-                declare_text_attributes(
-                    session, set(declare or []), entity=csv_source.spec.entity, actor_id=None
-                )
-    except TenureError as error:
-        raise _fail(error)
-    _run(csv_source, dry_run=dry_run, chunk_size=chunk_size, show_rejected=show_rejected)
+    _run(
+        file,
+        format="csv",
+        dry_run=dry_run,
+        chunk_size=chunk_size,
+        show_rejected=show_rejected,
+        preset=preset,
+        mapping=overrides,
+        namespace=source,
+        declare=set(declare or []),
+    )
 
 
 @import_app.command("vcard")
@@ -179,12 +167,7 @@ def import_vcard(
     show_rejected: ShowRejected = 50,
 ) -> None:
     """Import people from a vCard 3.0 or 4.0 file (.vcf)."""
-    source = vcard_source(
-        opener=path_opener(file),
-        file_name=file.name,
-        default_region=cli_settings().default_phone_region,
-    )
-    _run(source, dry_run=dry_run, chunk_size=chunk_size, show_rejected=show_rejected)
+    _run(file, format="vcard", dry_run=dry_run, chunk_size=chunk_size, show_rejected=show_rejected)
 
 
 @import_app.command("jsonl")
@@ -195,14 +178,7 @@ def import_jsonl(
     show_rejected: ShowRejected = 50,
 ) -> None:
     """Import people from JSON lines, one POST /api/v1/people body per line."""
-    with unit_of_work(cli_sessions()) as session:
-        source = people_jsonl_source(
-            session,
-            opener=path_opener(file),
-            file_name=file.name,
-            default_region=cli_settings().default_phone_region,
-        )
-    _run(source, dry_run=dry_run, chunk_size=chunk_size, show_rejected=show_rejected)
+    _run(file, format="jsonl", dry_run=dry_run, chunk_size=chunk_size, show_rejected=show_rejected)
 
 
 @import_app.command("email")
@@ -216,11 +192,14 @@ def import_email(
     show_rejected: ShowRejected = 50,
 ) -> None:
     """Import an .eml message or an .mbox archive as email events on people's timelines."""
-    with unit_of_work(cli_sessions()) as session:
-        source = email_source(
-            session, opener=path_opener(file), file_name=file.name, our_domains=our_domain or []
-        )
-    _run(source, dry_run=dry_run, chunk_size=chunk_size, show_rejected=show_rejected)
+    _run(
+        file,
+        format="email",
+        dry_run=dry_run,
+        chunk_size=chunk_size,
+        show_rejected=show_rejected,
+        our_domains=our_domain or [],
+    )
 
 
 @import_app.command("events")

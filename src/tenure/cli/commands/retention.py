@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tenure.cli.context import cli_sessions
+from tenure.cli.options import AsOf
 from tenure.db.session import unit_of_work
 from tenure.retention.actions import record_nba_rules, refresh_retention
 from tenure.retention.queries import nba_rules
@@ -27,40 +27,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(nba_app, name="nba")
 
 
-def _as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("use an ISO date or time, e.g. 1998-06-30 or 1998-06-30T23:59Z")
-    if parsed.tzinfo is None:
-        # A bare date means the end of that day in UTC, as `tenure scores refresh` reads it.
-        parsed = parsed.replace(tzinfo=UTC)
-        if len(value) == 10:
-            parsed = parsed.replace(hour=23, minute=59, second=59)
-    return parsed
-
-
-AsOf = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="As of this date or time (UTC unless given); default now, or the newest event "
-        "in a demo workspace.",
-    ),
-]
-
-
 @retention_app.command("refresh")
 def refresh(as_of: AsOf = None) -> None:
     """Compute every customer's warning signals and risk; open and close alert episodes."""
-    when = _as_of(as_of)
     with (
         console.status("Reading signals and updating alerts"),
         unit_of_work(cli_sessions()) as session,
     ):
-        result = refresh_retention(session=session, as_of=when)
+        result = refresh_retention(session=session, as_of=as_of)
     table = Table(title=f"Retention as of {result.as_of:%Y-%m-%d %H:%M} UTC")
     table.add_column("signal")
     table.add_column("customers", justify="right")
@@ -97,7 +71,7 @@ def mine(
     ):
         run = record_nba_rules(
             session=session,
-            as_of=_as_of(as_of),
+            as_of=as_of,
             window_days=window_days,
             min_support=min_support,
             levels=levels,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
-
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tenure.cli.context import cli_sessions, cli_settings
+from tenure.cli.options import AsOf
 from tenure.scores.refresh import STEPS, refresh_scores
 
 console = Console()
@@ -18,34 +16,11 @@ console = Console()
 scores_app = typer.Typer(help="Customer scores: RFM, CLV, P(alive), churn.", no_args_is_help=True)
 
 
-def _parse_as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("use an ISO date or time, e.g. 1998-06-30 or 1998-06-30T23:59Z")
-    if parsed.tzinfo is None:
-        # A bare date or time means the end of that moment in UTC: the scores' calendar.
-        parsed = parsed.replace(tzinfo=UTC)
-        if len(value) == 10:
-            parsed = parsed.replace(hour=23, minute=59, second=59)
-    return parsed
-
-
 @scores_app.command("refresh")
 def refresh(
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="Score as of this date or time (UTC unless given); default now, or the "
-            "newest event in a demo workspace.",
-        ),
-    ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Aggregate orders in the database, fit BG/NBD, Gamma-Gamma and churn, store scores."""
-    when = _parse_as_of(as_of)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -63,7 +38,7 @@ def refresh(
             progress.update(task, description=name)
 
         result = refresh_scores(
-            session_factory=cli_sessions(), settings=cli_settings(), as_of=when, progress=on_step
+            session_factory=cli_sessions(), settings=cli_settings(), as_of=as_of, progress=on_step
         )
         progress.update(task, completed=len(STEPS), description="Done")
     table = Table(title=f"Scores as of {result.as_of:%Y-%m-%d %H:%M} UTC")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
 from tenure.cli.context import cli_sessions, cli_settings
+from tenure.cli.options import AsOf, progress_bar
 from tenure.db.session import unit_of_work
 from tenure.errors import Conflict, InvalidInput, NotFound
 from tenure.segments import actions, queries
@@ -24,29 +23,6 @@ console = Console()
 segments_app = typer.Typer(
     help="Segments: filters over people, static lists, RFM segments.", no_args_is_help=True
 )
-
-AsOf = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Evaluate event windows as of this date or time (UTC unless given); default "
-        "now, or the newest event in a demo workspace.",
-    ),
-]
-
-
-def _as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("use an ISO date or time, e.g. 2024-06-30 or 2024-06-30T12:00Z")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-        if len(value) == 10:
-            parsed = parsed.replace(hour=23, minute=59, second=59)
-    return parsed
 
 
 def _fail(error: Exception) -> None:
@@ -87,32 +63,25 @@ def refresh(
     """Recompute dynamic segments; entries and exits go on the timeline as events."""
     factory = cli_sessions()
     currency = cli_settings().default_currency
-    when = _as_of(as_of)
     if segment is not None:
         try:
             with unit_of_work(factory) as session:
                 found = _find(session, segment)
                 change = actions.refresh_segment(
-                    session=session, segment_id=found, currency=currency, as_of=when
+                    session=session, segment_id=found, currency=currency, as_of=as_of
                 )
         except (InvalidInput, Conflict, NotFound) as error:
             _fail(error)
         _print_changes([change], {})
         return
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar(console) as progress:
         task = progress.add_task("Refreshing segments", total=None)
 
         def on_segment(name: str, index: int, total: int) -> None:
             progress.update(task, description=name, completed=index, total=total)
 
         changes, failed = actions.refresh_all_segments(
-            session_factory=factory, currency=currency, as_of=when, progress=on_segment
+            session_factory=factory, currency=currency, as_of=as_of, progress=on_segment
         )
         progress.update(task, description="Done", completed=len(changes) + len(failed))
     _print_changes(changes, failed)
@@ -155,7 +124,7 @@ def preview(
                 session,
                 filter=filter,
                 currency=cli_settings().default_currency,
-                as_of=_as_of(as_of),
+                as_of=as_of,
             )
     except InvalidInput as error:
         _fail(error)
@@ -190,7 +159,7 @@ def create(
             segment, change = actions.create_segment(
                 session=session,
                 data=data,
-                actor_id=None,
+                actor=None,
                 currency=cli_settings().default_currency,
             )
             segment_id = segment.id

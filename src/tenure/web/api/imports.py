@@ -17,11 +17,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from tenure.db.session import unit_of_work
 from tenure.errors import InvalidInput
+from tenure.identity.permissions import Actor
 from tenure.ingest import records as import_records
-from tenure.ingest.runner import ImportReport, declare_text_attributes, run_import
-from tenure.ingest.uploads import upload_source
+from tenure.ingest.actions import import_upload
+from tenure.ingest.runner import ImportReport
+from tenure.ingest.uploads import upload_opener
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -72,7 +73,7 @@ async def _import(
     *,
     format: str,
     file: UploadFile,
-    actor_id: int,
+    actor: Actor,
     default_region: str,
     dry_run: bool,
     **options: Any,
@@ -80,31 +81,23 @@ async def _import(
     content = await file.read()
     # End the request session's read (the token look-up) before a long import: an open
     # read transaction would pin SQLite's WAL snapshot for the whole run.
-    session.commit()
+    session.rollback()
     factory = request.app.state.session_factory
-    declare: set[str] = options.pop("declare", set())
-    with unit_of_work(factory) as work:
-        source = upload_source(
-            work,
-            format=format,
-            content=content,
-            file_name=file.filename or f"upload.{format}",
-            default_region=default_region,
-            declare=declare,
-            **options,
-        )
-        if declare and not dry_run:
-            declare_text_attributes(session, declare, entity=source.spec.entity, actor_id=actor_id)
     report = await run_in_threadpool(
-        run_import, session_factory=factory, source=source, actor_id=actor_id, dry_run=dry_run
+        import_upload,
+        session_factory=factory,
+        actor=actor,
+        format=format,
+        opener=upload_opener(content),
+        file_name=file.filename or f"upload.{format}",
+        default_region=default_region,
+        dry_run=dry_run,
+        **options,
     )
     if dry_run:
         return JSONResponse(report_body(report))
-    with factory() as reader:
-        assert report.import_id is not None
-        body = import_records.import_dict(
-            reader, import_records.get_import(reader, report.import_id)
-        )
+    assert report.import_id is not None
+    body = import_records.import_dict(session, import_records.get_import(session, report.import_id))
     body["dry_run"] = False
     return JSONResponse(
         orjson.loads(orjson.dumps(body, default=str)), status_code=status.HTTP_201_CREATED
@@ -136,7 +129,7 @@ async def import_csv(
         session,
         format="csv",
         file=file,
-        actor_id=actor.user_id,
+        actor=actor,
         default_region=settings.default_phone_region,
         dry_run=dry_run,
         preset=preset,
@@ -161,7 +154,7 @@ async def import_vcard(
         session,
         format="vcard",
         file=file,
-        actor_id=actor.user_id,
+        actor=actor,
         default_region=settings.default_phone_region,
         dry_run=dry_run,
     )
@@ -182,7 +175,7 @@ async def import_jsonl(
         session,
         format="jsonl",
         file=file,
-        actor_id=actor.user_id,
+        actor=actor,
         default_region=settings.default_phone_region,
         dry_run=dry_run,
     )
@@ -206,7 +199,7 @@ async def import_email(
         session,
         format="email",
         file=file,
-        actor_id=actor.user_id,
+        actor=actor,
         default_region=settings.default_phone_region,
         dry_run=dry_run,
         our_domains=[d for d in our_domain.split(",") if d.strip()],

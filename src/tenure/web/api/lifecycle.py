@@ -8,8 +8,6 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from tenure.errors import InvalidInput
-from tenure.identity.models import Role
-from tenure.identity.permissions import Actor, require_role
 from tenure.lifecycle import actions, configure, funnel, journeys, queries
 from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import (
@@ -32,9 +30,6 @@ from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 
 router = APIRouter(prefix="/lifecycle", tags=["lifecycle"])
 
-#: Who may change the stage model (everyone who can write may override one person).
-MODEL_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
-
 TagQuery = Annotated[str | None, Query(description="Only people with this tag.")]
 PeopleQuery = Annotated[
     list[int] | None,
@@ -44,10 +39,6 @@ PeopleQuery = Annotated[
 
 def _population(tag: str | None, person_ids: list[int] | None) -> queries.Population:
     return queries.Population(tag=tag or None, person_ids=tuple(person_ids) if person_ids else None)
-
-
-def _editor(actor: Actor) -> None:
-    require_role(actor, MODEL_EDITORS)
 
 
 def _keys(session: Session) -> dict[int, str]:
@@ -70,9 +61,7 @@ async def get_metrics(actor: ApiActor) -> list[MetricOut]:
 
 @router.post("/stages", response_model=StageOut, status_code=status.HTTP_201_CREATED)
 async def post_stage(data: StageIn, session: SessionDep, actor: ApiWriter) -> StageOut:
-    _editor(actor)
-    stage = configure.create_stage(session=session, data=data, actor_id=actor.user_id)
-    session.commit()
+    stage = configure.create_stage(session=session, data=data, actor=actor)
     return configure.stage_out(stage)
 
 
@@ -80,27 +69,21 @@ async def post_stage(data: StageIn, session: SessionDep, actor: ApiWriter) -> St
 async def patch_stage(
     key: str, data: StagePatch, session: SessionDep, actor: ApiWriter
 ) -> StageOut:
-    _editor(actor)
-    stage = configure.update_stage(session=session, key=key, data=data, actor_id=actor.user_id)
-    session.commit()
+    stage = configure.update_stage(session=session, key=key, data=data, actor=actor)
     return configure.stage_out(stage)
 
 
 @router.delete("/stages/{key}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_stage(key: str, session: SessionDep, actor: ApiWriter) -> Response:
     """Delete a stage no rule, person or history refers to (409 otherwise)."""
-    _editor(actor)
-    configure.delete_stage(session=session, key=key, actor_id=actor.user_id)
-    session.commit()
+    configure.delete_stage(session=session, key=key, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/rules", response_model=RuleOut, status_code=status.HTTP_201_CREATED)
 async def post_rule(data: RuleIn, session: SessionDep, actor: ApiWriter) -> RuleOut:
     """Add a rule; an invalid condition is a 422 naming the field (``condition.all.0.op``)."""
-    _editor(actor)
-    rule = configure.create_rule(session=session, data=data, actor_id=actor.user_id)
-    session.commit()
+    rule = configure.create_rule(session=session, data=data, actor=actor)
     return configure.rule_out(rule, _keys(session))
 
 
@@ -108,28 +91,20 @@ async def post_rule(data: RuleIn, session: SessionDep, actor: ApiWriter) -> Rule
 async def patch_rule(
     rule_id: int, data: RulePatch, session: SessionDep, actor: ApiWriter
 ) -> RuleOut:
-    _editor(actor)
-    rule = configure.update_rule(
-        session=session, rule_id=rule_id, data=data, actor_id=actor.user_id
-    )
-    session.commit()
+    rule = configure.update_rule(session=session, rule_id=rule_id, data=data, actor=actor)
     return configure.rule_out(rule, _keys(session))
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_rule(rule_id: int, session: SessionDep, actor: ApiWriter) -> Response:
-    _editor(actor)
-    configure.delete_rule(session=session, rule_id=rule_id, actor_id=actor.user_id)
-    session.commit()
+    configure.delete_rule(session=session, rule_id=rule_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/settings", response_model=ModelOut)
 async def put_settings(data: SettingsIn, session: SessionDep, actor: ApiWriter) -> ModelOut:
     """``incremental``: re-evaluate the people of each ingested event batch (default on)."""
-    _editor(actor)
-    configure.set_incremental(session=session, incremental=data.incremental, actor_id=actor.user_id)
-    session.commit()
+    configure.set_incremental(session=session, incremental=data.incremental, actor=actor)
     return configure.model_out(session)
 
 
@@ -175,7 +150,6 @@ async def put_override(
         reason=data.reason,
         actor_id=actor.user_id,
     )
-    session.commit()
     return _person_out(session, person_id)
 
 
@@ -183,7 +157,6 @@ async def put_override(
 async def delete_override(person_id: int, session: SessionDep, actor: ApiWriter) -> PersonStageOut:
     """Clear the override; the rules place the person again at once."""
     actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
-    session.commit()
     return _person_out(session, person_id)
 
 

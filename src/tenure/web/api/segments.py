@@ -100,9 +100,8 @@ async def create_segment(
 
     def create() -> dict:
         segment, _ = actions.create_segment(
-            session=session, data=body, actor_id=actor.user_id, currency=settings.default_currency
+            session=session, data=body, actor=actor, currency=settings.default_currency
         )
-        session.commit()
         return queries.segment_dict(segment)
 
     return await run_in_threadpool(create)
@@ -150,10 +149,9 @@ async def update_segment(
             session=session,
             segment_id=segment_id,
             data=body,
-            actor_id=actor.user_id,
+            actor=actor,
             currency=settings.default_currency,
         )
-        session.commit()
         return queries.segment_dict(segment)
 
     return await run_in_threadpool(update)
@@ -161,8 +159,7 @@ async def update_segment(
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_segment(segment_id: int, session: SessionDep, actor: ApiWriter) -> Response:
-    actions.delete_segment(session=session, segment_id=segment_id, actor_id=actor.user_id)
-    session.commit()
+    actions.delete_segment(session=session, segment_id=segment_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -189,9 +186,8 @@ async def change_members(
         segment_id=segment_id,
         add=body.add,
         remove=body.remove,
-        actor_id=actor.user_id,
+        actor=actor,
     )
-    session.commit()
     return _change(change)
 
 
@@ -218,9 +214,8 @@ async def refresh_segment(
             session=session,
             segment_id=segment_id,
             currency=settings.default_currency,
-            actor_id=actor.user_id,
+            actor=actor,
         )
-        session.commit()
         return _change(change)
 
     return await run_in_threadpool(refresh)

@@ -9,7 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from tenure.identity.queries import authenticate_password
 from tenure.web.deps import SessionDep
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 from tenure.workspace.queries import get_workspace
 
@@ -40,10 +39,8 @@ async def login(
     session: SessionDep,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
-    csrf_token: Annotated[str, Form()],
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    verify_csrf(request, csrf_token)
     user = authenticate_password(session, email, password)
     if user is None:
         workspace = get_workspace(session)
@@ -62,7 +59,6 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
-    verify_csrf(request, csrf_token)
+async def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -18,7 +18,6 @@ from tenure.dedup.merge import undo_merge
 from tenure.dedup.scan import scan_duplicates
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,10 +89,8 @@ async def merge_pair_form(
     candidate_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     keep_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    verify_csrf(request, csrf_token)
     merge = review.merge_candidate(
         session=session, candidate_id=candidate_id, actor_id=actor.user_id, keep_id=keep_id
     )
@@ -107,9 +104,7 @@ async def dismiss_pair_form(
     candidate_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     review.dismiss_candidate(session=session, candidate_id=candidate_id, actor_id=actor.user_id)
     session.commit()
     return _next_pair(session, f"dismissed-{candidate_id}")
@@ -121,19 +116,14 @@ async def undo_form(
     merge_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     undo_merge(session=session, merge_id=merge_id, actor_id=actor.user_id)
     session.commit()
     return RedirectResponse(f"/duplicates?done=undone-{merge_id}", status_code=303)
 
 
 @router.post("/duplicates/scan")
-async def scan_form(
-    request: Request, session: SessionDep, actor: PageWriter, csrf_token: Annotated[str, Form()]
-) -> Response:
-    verify_csrf(request, csrf_token)
+async def scan_form(request: Request, session: SessionDep, actor: PageWriter) -> Response:
     session.commit()  # as the API does: no read transaction held open during the scan
     report = await run_in_threadpool(
         scan_duplicates, session_factory=request.app.state.session_factory, actor_id=actor.user_id

@@ -14,9 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.attributes import declared_attributes
-from tenure.db.session import unit_of_work
 from tenure.ingest import records as import_records
-from tenure.ingest.csv_import import CsvSource, preview_rows
+from tenure.ingest.actions import create_upload_draft, import_upload
+from tenure.ingest.csv_import import CsvSource, bytes_opener, preview_rows
 from tenure.ingest.models import ImportStatus
 from tenure.ingest.presets import (
     ORGANIZATION_BUILTINS,
@@ -25,11 +25,9 @@ from tenure.ingest.presets import (
     PERSON_FIELDS,
     PRESETS,
 )
-from tenure.ingest.runner import declare_text_attributes, run_import
 from tenure.ingest.uploads import format_of, upload_source
 from tenure.web.deps import PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -92,29 +90,22 @@ async def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> R
 @router.post("/imports")
 async def upload(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
     file: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()],
     preset: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     content = await file.read()
     file_name = file.filename or "upload"
-    fmt = format_of(file_name)
-    source = upload_source(
-        session,
-        format=fmt,
+    record = create_upload_draft(
+        session_factory=request.app.state.session_factory,
+        actor=actor,
         content=content,
         file_name=file_name,
+        format=format_of(file_name),
         default_region=settings.default_phone_region,
         preset=preset or None,
     )
-    record = import_records.create_draft(
-        session=session, spec=source.spec, content=content, actor_id=actor.user_id
-    )
-    session.commit()
     return RedirectResponse(f"/imports/{record.id}", status_code=303)
 
 
@@ -191,7 +182,6 @@ async def run(
     ctx: PageCtx,
 ) -> Response:
     form = await request.form()
-    verify_csrf(request, str(form.get("csrf_token") or ""))
     record = import_records.get_import(session, import_id)
     if record.status != ImportStatus.draft.value:
         return RedirectResponse(f"/imports/{import_id}", status_code=303)
@@ -206,25 +196,22 @@ async def run(
             target = "attribute:" + target[4:]
         mapping[column] = target
     dry_run = form.get("action") == "check"
-    session.commit()  # end this request's read before the long import (see api/imports.py)
-    factory = request.app.state.session_factory
-    with unit_of_work(factory) as work:
-        source = _source(
-            work, record, settings, mapping=mapping if record.mapping else None, declare=declare
-        )
-        if not dry_run:
-            if declare:
-                declare_text_attributes(work, declare, entity=record.entity, actor_id=actor.user_id)
-            draft = import_records.get_import(work, import_id)
-            draft.mapping, draft.options = source.spec.mapping or {}, source.spec.options or {}
-    session.expire_all()
+    content = import_records.import_content(session, record.id)
+    session.rollback()  # end this request's read before the long import (see api/imports.py)
     report = await run_in_threadpool(
-        run_import,
-        session_factory=factory,
-        source=source,
-        actor_id=actor.user_id,
+        import_upload,
+        session_factory=request.app.state.session_factory,
+        actor=actor,
+        format=record.format,
+        opener=bytes_opener(content),
+        file_name=record.file_name,
+        default_region=settings.default_phone_region,
+        preset=record.preset,
+        mapping=mapping or record.mapping,
+        declare=declare or set(record.options.get("declare", [])),
+        our_domains=record.options.get("our_domains"),
         dry_run=dry_run,
-        import_id=None if dry_run else import_id,
+        import_id=import_id,
     )
     if dry_run:
         return _render_detail(

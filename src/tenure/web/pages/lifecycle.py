@@ -14,14 +14,12 @@ from pydantic import ValidationError
 from tenure.customers.queries import list_tag_names
 from tenure.db.session import unit_of_work
 from tenure.errors import InvalidInput
-from tenure.identity.permissions import require_role
+from tenure.identity.permissions import MODEL_EDITORS, may
 from tenure.lifecycle import actions, configure, funnel, journeys, queries
 from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
-from tenure.web.api.lifecycle import MODEL_EDITORS
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -141,7 +139,7 @@ async def settings_page(request: Request, session: SessionDep, ctx: PageCtx) -> 
         model=model,
         conditions={r.id: json.dumps(r.condition, indent=2) for r in model.rules},
         metrics=METRICS,
-        can_edit=ctx.actor.can_write and ctx.actor.role in MODEL_EDITORS,
+        can_edit=may(ctx.actor, MODEL_EDITORS),
     )
 
 
@@ -173,15 +171,12 @@ async def add_stage(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     key: Annotated[str, Form()],
     name: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
     in_funnel: Annotated[str, Form()] = "",
     position: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     data = _validated(
         StageIn,
         key=key.strip(),
@@ -190,8 +185,7 @@ async def add_stage(
         in_funnel=bool(in_funnel),
         position=int(position) if position.strip().isdigit() else None,
     )
-    configure.create_stage(session=session, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.create_stage(session=session, data=data, actor=actor)
     return _settings_done("stages")
 
 
@@ -201,14 +195,11 @@ async def edit_stage(
     key: str,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     name: Annotated[str, Form()],
     position: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
     in_funnel: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     if not position.strip().isdigit():
         raise InvalidInput("position", "must be a whole number")
     data = _validated(
@@ -218,8 +209,7 @@ async def edit_stage(
         in_funnel=bool(in_funnel),
         position=int(position),
     )
-    configure.update_stage(session=session, key=key, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.update_stage(session=session, key=key, data=data, actor=actor)
     return _settings_done("stages")
 
 
@@ -229,12 +219,8 @@ async def remove_stage(
     key: str,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
-    configure.delete_stage(session=session, key=key, actor_id=actor.user_id)
-    session.commit()
+    configure.delete_stage(session=session, key=key, actor=actor)
     return _settings_done("stages")
 
 
@@ -258,7 +244,6 @@ async def add_rule(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     stage: Annotated[str, Form()],
     name: Annotated[str, Form()],
     priority: Annotated[str, Form()],
@@ -266,12 +251,9 @@ async def add_rule(
     description: Annotated[str, Form()] = "",
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     fields = _rule_fields(stage, name, priority, condition, description, enabled)
     data = _validated(RuleIn, **fields)
-    configure.create_rule(session=session, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.create_rule(session=session, data=data, actor=actor)
     return _settings_done("rules")
 
 
@@ -281,7 +263,6 @@ async def edit_rule(
     rule_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     stage: Annotated[str, Form()],
     name: Annotated[str, Form()],
     priority: Annotated[str, Form()],
@@ -289,12 +270,9 @@ async def edit_rule(
     description: Annotated[str, Form()] = "",
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
     fields = _rule_fields(stage, name, priority, condition, description, enabled)
     data = _validated(RulePatch, **fields)
-    configure.update_rule(session=session, rule_id=rule_id, data=data, actor_id=actor.user_id)
-    session.commit()
+    configure.update_rule(session=session, rule_id=rule_id, data=data, actor=actor)
     return _settings_done(f"rule-{rule_id}")
 
 
@@ -304,12 +282,8 @@ async def remove_rule(
     rule_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
-    configure.delete_rule(session=session, rule_id=rule_id, actor_id=actor.user_id)
-    session.commit()
+    configure.delete_rule(session=session, rule_id=rule_id, actor=actor)
     return _settings_done("rules")
 
 
@@ -318,15 +292,9 @@ async def toggle_incremental(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     incremental: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, MODEL_EDITORS)
-    configure.set_incremental(
-        session=session, incremental=bool(incremental), actor_id=actor.user_id
-    )
-    session.commit()
+    configure.set_incremental(session=session, incremental=bool(incremental), actor=actor)
     return _settings_done("switches")
 
 
@@ -336,15 +304,12 @@ async def override_stage(
     person_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     stage: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     actions.set_stage_override(
         session=session, person_id=person_id, stage=stage, reason=reason, actor_id=actor.user_id
     )
-    session.commit()
     return RedirectResponse(f"/people/{person_id}#stage", status_code=303)
 
 
@@ -354,9 +319,6 @@ async def clear_override(
     person_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
-    session.commit()
     return RedirectResponse(f"/people/{person_id}#stage", status_code=303)

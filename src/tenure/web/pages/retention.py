@@ -9,13 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from tenure.customers.queries import list_owners
 from tenure.errors import InvalidInput
-from tenure.identity.permissions import require_role
+from tenure.identity.permissions import SETTINGS_EDITORS, may
 from tenure.retention import actions, queries
 from tenure.retention.schemas import RetentionConfigPatch
-from tenure.web.api.retention import SETTINGS_EDITORS
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +83,7 @@ async def at_risk_page(
         refresh=queries.last_refresh(session),
         config=config,
         open_alerts=open_alerts,
-        can_tune=ctx.actor.can_write and ctx.actor.role in SETTINGS_EDITORS,
+        can_tune=may(ctx.actor, SETTINGS_EDITORS),
     )
 
 
@@ -94,14 +92,11 @@ async def save_settings(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     risk_threshold: Annotated[str, Form()] = "",
     clear_threshold: Annotated[str, Form()] = "",
     value_quantile: Annotated[str, Form()] = "",
     fallback_owner_id: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    require_role(actor, SETTINGS_EDITORS)
     values: dict[str, Any] = {
         name: number
         for name, raw in (
@@ -112,8 +107,5 @@ async def save_settings(
         if (number := _percent(raw, name)) is not None
     }
     values["fallback_owner_id"] = int(fallback_owner_id) if fallback_owner_id.isdigit() else None
-    actions.update_settings(
-        session=session, patch=RetentionConfigPatch(**values), actor_id=actor.user_id
-    )
-    session.commit()
+    actions.update_settings(session=session, patch=RetentionConfigPatch(**values), actor=actor)
     return RedirectResponse("/at-risk#settings", status_code=303)

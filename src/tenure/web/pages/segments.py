@@ -26,7 +26,6 @@ from tenure.segments.syntax import FilterError
 from tenure.web.api.segments import filter_error_body
 from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -109,14 +108,12 @@ async def create_segment(
     settings: SettingsDep,
     ctx: PageCtx,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "dynamic",
     filter: Annotated[str, Form()] = "",
     person_ids: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     values = {
         "name": name,
         "description": description,
@@ -140,14 +137,13 @@ async def create_segment(
             lambda: actions.create_segment(
                 session=session,
                 data=data,
-                actor_id=actor.user_id,
+                actor=actor,
                 currency=settings.default_currency,
             )
         )
     except InvalidInput as error:
         session.rollback()
         return _builder(request, ctx, status_code=422, error=_error(error), **values)
-    session.commit()
     return RedirectResponse(f"/segments/{segment.id}", status_code=303)
 
 
@@ -192,12 +188,10 @@ async def update_segment(
     settings: SettingsDep,
     ctx: PageCtx,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     filter: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     segment = queries.segment_dict(queries.get_segment(session, segment_id))
     try:
         try:
@@ -214,7 +208,7 @@ async def update_segment(
                 session=session,
                 segment_id=segment_id,
                 data=data,
-                actor_id=actor.user_id,
+                actor=actor,
                 currency=settings.default_currency,
             )
         )
@@ -224,7 +218,6 @@ async def update_segment(
         return _builder(
             request, ctx, status_code=422, error=_error(error), segment=segment, **values
         )
-    session.commit()
     return RedirectResponse(f"/segments/{segment_id}", status_code=303)
 
 
@@ -235,18 +228,15 @@ async def refresh_segment(
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
     await run_in_threadpool(
         lambda: actions.refresh_segment(
             session=session,
             segment_id=segment_id,
             currency=settings.default_currency,
-            actor_id=actor.user_id,
+            actor=actor,
         )
     )
-    session.commit()
     return RedirectResponse(f"/segments/{segment_id}", status_code=303)
 
 
@@ -256,11 +246,8 @@ async def delete_segment(
     segment_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
 ) -> Response:
-    verify_csrf(request, csrf_token)
-    actions.delete_segment(session=session, segment_id=segment_id, actor_id=actor.user_id)
-    session.commit()
+    actions.delete_segment(session=session, segment_id=segment_id, actor=actor)
     return RedirectResponse("/segments", status_code=303)
 
 
@@ -270,19 +257,16 @@ async def change_members(
     segment_id: int,
     session: SessionDep,
     actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
     add: Annotated[str, Form()] = "",
     remove: Annotated[str, Form()] = "",
 ) -> Response:
-    verify_csrf(request, csrf_token)
     actions.change_members(
         session=session,
         segment_id=segment_id,
         add=_person_ids(add),
         remove=_person_ids(remove),
-        actor_id=actor.user_id,
+        actor=actor,
     )
-    session.commit()
     return RedirectResponse(f"/segments/{segment_id}#members", status_code=303)
 
 
