@@ -97,6 +97,15 @@ def final_survivor(session: Session, person_id: int) -> tuple[int, list[int]]:
     return person_id, chain
 
 
+def survivor_of_merged(session: Session, person_id: int) -> int | None:
+    """The person a merged-away ``person_id`` lives on as (following merges of merges),
+    or None when the id names no merged-away person (never existed, or deleted)."""
+    if person_exists(session, person_id):
+        return None
+    survivor_id, chain = final_survivor(session, person_id)
+    return survivor_id if chain and person_exists(session, survivor_id) else None
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import RedirectResponse
 
 from tenure.customers import actions, activities, queries
 from tenure.customers.schemas import (
@@ -18,6 +19,8 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
+from tenure.dedup.merge import survivor_of_merged
+from tenure.errors import NotFound
 from tenure.scores.queries import person_scores
 from tenure.timeline.queries import person_360, person_timeline
 from tenure.timeline.schemas import TimelinePage
@@ -70,9 +73,20 @@ async def create_person(
     return queries.get_person(session, person.id)
 
 
-@router.get("/{person_id}", response_model=Person360)
-async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> dict:
-    return {**person_360(session, person_id), "scores": person_scores(session, person_id)}
+@router.get(
+    "/{person_id}",
+    response_model=Person360,
+    responses={308: {"description": "The person was merged away: Location is the survivor."}},
+)
+async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> dict | Response:
+    try:
+        view = person_360(session, person_id)
+    except NotFound:
+        survivor_id = survivor_of_merged(session, person_id)
+        if survivor_id is None:
+            raise
+        return RedirectResponse(f"/api/v1/people/{survivor_id}", status_code=308)
+    return {**view, "scores": person_scores(session, person_id)}
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
