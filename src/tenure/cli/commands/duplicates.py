@@ -100,19 +100,6 @@ def scan(
         )
 
 
-@duplicates_app.command("undo")
-def undo(merge_id: Annotated[int, typer.Argument(help="The merge to undo.")]) -> None:
-    """Undo a merge: both people back as they were, with exactly what each owned."""
-    try:
-        with unit_of_work(cli_sessions()) as session:
-            merge = undo_merge(session=session, merge_id=merge_id, actor_id=None)
-            survivor, restored = merge.survivor_id, merge.loser_id
-    except TenureError as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(1)
-    console.print(f"Merge {merge_id} undone: person {restored} restored beside person {survivor}.")
-
-
 @duplicates_app.command("undo-run")
 def undo_run_command(
     run_id: Annotated[int, typer.Argument(help="The merge run (a scan) to undo.")],
@@ -127,3 +114,16 @@ def undo_run_command(
     console.print(f"Merge run {run_id} undone: {len(result['undone'])} merges undone.")
     for note in result["undo_notes"]:  # merges refused, and what could not be restored
         console.print(f"[yellow]{note}[/]")
+
+
+@duplicates_app.command("undo")
+def undo(merge_id: Annotated[int, typer.Argument(help="The merge to undo.")]) -> None:
+    """Undo a merge: both people back as they were, with exactly what each owned."""
+    try:
+        with unit_of_work(cli_sessions()) as session:
+            merge = undo_merge(session=session, merge_id=merge_id, actor_id=None)
+            survivor, restored = merge.survivor_id, merge.loser_id
+    except TenureError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1)
+    console.print(f"Merge {merge_id} undone: person {restored} restored beside person {survivor}.")
