@@ -6,6 +6,7 @@ people rows, the merge rows and the audit log the test produced.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +21,7 @@ from tenure.customers.models import Person
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.dedup.models import Merge, MergeRun
+from tenure.identity.actions import create_user
 from tenure.identity.models import AuditEntry
 from tests.dedup.test_dedup_scan import write_base
 
@@ -155,3 +157,84 @@ def test_cli_undo_run_restores_every_person(database: str) -> None:
     missing = runner.invoke(cli_app, ["duplicates", "undo-run", "999999"])
     assert missing.exit_code == 1 and "not found" in missing.output
     engine.dispose()
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def _person(client, admin, first: str, last: str) -> int:
+    response = client.post(
+        "/api/v1/people", json={"first_name": first, "last_name": last}, headers=admin.headers
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_a_merged_away_id_redirects_to_the_survivor_through_chains(
+    client, admin, session: Session
+) -> None:
+    # Given B merged into A, then A merged into C
+    a, b, c = (
+        _person(client, admin, first, last)
+        for first, last in (("Ann", "Lee"), ("Bo", "Ng"), ("Cy", "Ho"))
+    )
+    for keep, other in ((a, b), (c, a)):
+        merged = client.post(
+            f"/api/v1/people/{keep}/merge",
+            json={"other_id": other, "keep_id": keep},
+            headers=admin.headers,
+        )
+        assert merged.status_code == 201, merged.text
+
+    # Then both merged-away ids answer 308 to C, and C itself answers 200
+    for gone in (a, b):
+        response = client.get(
+            f"/api/v1/people/{gone}", headers=admin.headers, follow_redirects=False
+        )
+        assert response.status_code == 308
+        assert response.headers["location"] == f"/api/v1/people/{c}"
+    followed = client.get(f"/api/v1/people/{b}", headers=admin.headers)
+    assert followed.status_code == 200 and followed.json()["id"] == c
+    # A deleted (never merged) person and an unknown id stay 404
+    d = _person(client, admin, "Di", "Ro")
+    assert client.delete(f"/api/v1/people/{d}", headers=admin.headers).status_code == 204
+    assert client.get(f"/api/v1/people/{d}", headers=admin.headers).status_code == 404
+    assert client.get("/api/v1/people/99999999", headers=admin.headers).status_code == 404
+
+    # And the person page redirects the same way
+    create_user(session=session, email="viewer@example.com", role="analyst", password="pass-word-1")
+    session.commit()
+    token = _csrf(client.get("/login").text)
+    client.post(
+        "/login",
+        data={"email": "viewer@example.com", "password": "pass-word-1", "csrf_token": token},
+    )
+    page = client.get(f"/people/{b}", follow_redirects=False)
+    assert page.status_code == 307 and page.headers["location"] == f"/people/{c}"
+    assert client.get(f"/people/{d}").status_code == 404
+
+
+def test_the_scan_form_runs_only_when_confirmed(client, session: Session) -> None:
+    create_user(session=session, email="ops@example.com", role="admin", password="pass-word-1")
+    session.commit()
+    token = _csrf(client.get("/login").text)
+    client.post(
+        "/login", data={"email": "ops@example.com", "password": "pass-word-1", "csrf_token": token}
+    )
+    token = _csrf(client.get("/duplicates").text)
+
+    unconfirmed = client.post("/duplicates/scan", data={"csrf_token": token})
+
+    assert unconfirmed.status_code == 422 and "confirm" in unconfirmed.text
+    assert session.scalar(select(func.count()).select_from(MergeRun)) == 0
+    preview = client.post("/duplicates/scan/preview", data={"csrf_token": token})
+    assert preview.status_code == 200 and 'id="confirm-scan"' in preview.text
+    assert session.scalar(select(func.count()).select_from(MergeRun)) == 0
+    confirmed = client.post(
+        "/duplicates/scan", data={"csrf_token": token, "confirm": "yes"}, follow_redirects=False
+    )
+    assert confirmed.status_code == 303 and "done=run-" in confirmed.headers["location"]
+    assert session.scalar(select(func.count()).select_from(MergeRun)) == 1
