@@ -254,9 +254,15 @@ async def get_merge_run(run_id: int, session: SessionDep, actor: ApiActor) -> di
 
 
 @router.post("/merge-runs/{run_id}/undo", response_model=MergeRunUndoOut)
-async def undo_merge_run(run_id: int, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+async def undo_merge_run(
+    request: Request, run_id: int, session: SessionDep, actor: ApiWriter
+) -> dict[str, Any]:
     """Undo every merge of a run still in force; merges that cannot be undone are listed
-    in ``skipped`` and the rest are undone all the same."""
-    result = runs.undo_run(session=session, run_id=run_id, actor_id=actor.user_id)
-    session.commit()
-    return result
+    in ``skipped`` and the rest are undone all the same (one transaction, in a thread)."""
+    session.commit()  # as the scan does: no read transaction held open meanwhile
+    return await run_in_threadpool(
+        runs.undo_run_committed,
+        session_factory=request.app.state.session_factory,
+        run_id=run_id,
+        actor_id=actor.user_id,
+    )

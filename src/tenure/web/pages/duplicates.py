@@ -182,6 +182,11 @@ async def undo_run_form(
     csrf_token: Annotated[str, Form()],
 ) -> Response:
     verify_csrf(request, csrf_token)
-    runs.undo_run(session=session, run_id=run_id, actor_id=actor.user_id)
-    session.commit()
+    session.commit()  # as the scan does: no read transaction held open meanwhile
+    await run_in_threadpool(
+        runs.undo_run_committed,
+        session_factory=request.app.state.session_factory,
+        run_id=run_id,
+        actor_id=actor.user_id,
+    )
     return RedirectResponse(f"/duplicates?done=rundone-{run_id}#runs", status_code=303)
