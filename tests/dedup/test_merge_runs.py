@@ -52,6 +52,7 @@ def test_a_scan_is_a_run_that_undoes_as_a_whole(
     run_id = scanned["run_id"]
     merged = scanned["counts"]["merged"]
     assert run_id and merged > 0
+    assert preview["merges_planned"] == merged  # the base did not change in between
     assert _people(session) == before - merged
 
     # Then every merge carries the run, and the run is listed and readable

@@ -91,11 +91,11 @@ def test_preview_confirm_run_and_undo_the_whole_run(database: str, tmp_path: Pat
         assert _counts(database) == (PEOPLE, 0, 0)
 
         # Confirmed, it runs as one merge run
-        page.get_by_role("button", name=f"Run the scan: merge {merges:,} pairs").click()
+        page.get_by_role("button", name=f"Run the scan: {merges:,} merges").click()
         notice = page.locator("#done")
         expect(notice).to_contain_text("Scan finished as merge run")
         people, in_force, runs = _counts(database)
-        assert runs == 1 and in_force > 0 and people == PEOPLE - in_force
+        assert runs == 1 and in_force == merges and people == PEOPLE - merges
         run_row = page.locator("#runs tbody tr").first
         expect(run_row).to_contain_text(str(in_force))
         page.screenshot(path=str(shots / "scan-done-desktop.png"), full_page=True)

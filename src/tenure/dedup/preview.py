@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from tenure.dedup.review import evidence_rows
 from tenure.dedup.scan import ScanReport
 
@@ -36,10 +38,22 @@ def merge_sample(report: ScanReport, size: int = SAMPLE_SIZE) -> list[dict[str, 
     ]
 
 
+def merges_planned(report: ScanReport) -> int:
+    """People the scan would merge away: per automatic cluster, its members but one. (A
+    cluster of three is two merges but may be three pairs, so pairs over-count.)"""
+    pairs = report.pairs
+    if pairs.empty or "cluster" not in pairs:
+        return 0
+    auto = pairs[pairs["cluster"] >= 0]
+    members = pd.concat([auto["left_id"], auto["right_id"]]).nunique()
+    return int(members - auto["cluster"].nunique())
+
+
 def preview_dict(report: ScanReport, size: int = SAMPLE_SIZE) -> dict[str, Any]:
     """The counts a person confirms, and the sample of merges."""
     return {
         "people": report.people,
+        "merges": merges_planned(report),
         "auto_pairs": report.auto_pairs,
         "review_pairs": report.review_pairs,
         "dismissed_skipped": report.dismissed_skipped,

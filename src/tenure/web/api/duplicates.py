@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from tenure.dedup import review, runs
 from tenure.dedup.merge import final_survivor, merge_pair, person_exists, undo_merge
 from tenure.dedup.models import CandidateStatus
-from tenure.dedup.preview import merge_sample
+from tenure.dedup.preview import merge_sample, merges_planned
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.errors import NotFound
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
@@ -162,7 +162,8 @@ async def scan(
     Without ``dry_run`` the certain pairs are merged and the probable ones queued, as one
     merge run (``run_id``) that ``POST /merge-runs/{id}/undo`` undoes whole. The answer
     has the counts, the time per step and the first pairs with the decision taken; a dry
-    run also a sample of the merges it would make with their evidence (``merge_sample``).
+    run also a sample of the merges it would make with their evidence (``merge_sample``);
+    ``merges_planned`` is how many people the scan merges (or would) away.
     """
     # End the request session's read (the token look-up) before a long scan: an open read
     # transaction would pin SQLite's WAL snapshot for the whole run.
@@ -177,6 +178,7 @@ async def scan(
     return {
         "dry_run": report.dry_run,
         "run_id": report.run_id,
+        "merges_planned": merges_planned(report),
         "merge_sample": merge_sample(report) if report.dry_run else [],
         "counts": report.counts(),
         "seconds": report.seconds,
