@@ -101,13 +101,23 @@ def load_records(session: Session, person_ids: Iterable[int]) -> tuple[pd.DataFr
         .order_by(PEOPLE.c.id)
     )
     people = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
-    lists: dict[str, dict[int, list[str]]] = {"email": {}, "phone": {}}
-    for pid, kind, value in session.execute(
-        select(_IDENTITIES.c.person_id, _IDENTITIES.c.kind, _IDENTITIES.c.value).where(
+    lists: dict[str, dict[int, list[str]]] = {"email": {}, "phone": {}, "external": {}}
+    unique_namespaces = _unique_id_namespaces(session)
+    for pid, kind, namespace, value in session.execute(
+        select(
+            _IDENTITIES.c.person_id,
+            _IDENTITIES.c.kind,
+            _IDENTITIES.c.namespace,
+            _IDENTITIES.c.value,
+        ).where(
             ids_in(connection, _IDENTITIES.c.person_id, ids),
-            _IDENTITIES.c.kind.in_(("email", "phone")),
+            _IDENTITIES.c.kind.in_(("email", "phone", "external")),
         )
     ):
+        if kind == "external":
+            if namespace not in unique_namespaces:
+                continue  # only one-record-per-person ids are evidence, as in frame.py
+            value = f"{namespace}:{value}"
         lists[kind].setdefault(pid, []).append(value)
     records = pd.DataFrame({"record_id": people["id"].to_numpy()})
     records["first_name"] = people["first_name"].to_numpy()
@@ -119,12 +129,36 @@ def load_records(session: Session, person_ids: Iterable[int]) -> tuple[pd.DataFr
         records[column] = values.map(lambda v: v.strip() or None if isinstance(v, str) else v)
     records["date_of_birth"] = records["date_of_birth"].map(frame._birthday)
     records["organization"] = people["organization"].astype(object).to_numpy()
+    if "external_ids" in RECORD_COLUMNS:
+        records["external_ids"] = [lists["external"].get(pid, []) for pid in people["id"]]
     for column in RECORD_COLUMNS:  # a column the matcher reads that is not stored here
         if column not in records:
             records[column] = [[] for _ in range(len(records))] if column in _LIST_COLUMNS else None
     frame._split_house_number(records)
     names = (people["first_name"] + " " + people["last_name"]).str.strip()
     return records[list(RECORD_COLUMNS)], pd.Series(names.to_numpy(), index=people["id"])
+
+
+def _unique_id_namespaces(session: Session) -> set[str]:
+    """The external-id namespaces the workspace declares "one record per person" (the
+    matcher counts a different id there against a pair); none where the workspace has no
+    such setting."""
+    from tenure.workspace import queries as workspace_queries
+
+    declared = getattr(workspace_queries, "unique_id_namespaces", None)
+    return set(declared(session)) if declared else set()
+
+
+def _compare_everything(config: MatchConfig) -> MatchConfig:
+    """``config`` returning every pair it compares: no review threshold to speak of and
+    no rule that drops a pair (the ``reject_*`` switches off), for pairs a person must
+    see anyway."""
+    switches: dict[str, Any] = {"review_threshold": 1e-9}
+    for option in dataclasses.fields(config):
+        if option.name.startswith("reject_"):
+            current = getattr(config, option.name)
+            switches[option.name] = False if isinstance(current, bool) else frozenset()
+    return dataclasses.replace(config, **switches)
 
 
 def score_against_candidates(
@@ -230,9 +264,7 @@ def queue_flagged(session: Session, flagged: Sequence[tuple[int, int]], reason: 
     for new, existing in flagged:
         candidates.setdefault(new, set()).add(existing)
     # Every pair the matcher compares, however unlikely: the importer already flagged it.
-    everything = dataclasses.replace(
-        MatchConfig(), review_threshold=1e-9, reject_if_all_different=frozenset()
-    )
+    everything = _compare_everything(MatchConfig())
     scored = {
         (f["person_id"], f["other_id"]): f
         for f in score_against_candidates(session, candidates, everything)
