@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.paging import apply_keyset, encode_cursor
@@ -133,6 +134,11 @@ def undo_run(*, session: Session, run_id: int, actor_id: int | None) -> dict[str
         except Conflict as refusal:
             skipped.append({"merge_id": merge_id, "reason": str(refusal)})
             notes.append(f"merge {merge_id} not undone: {refusal}")
+            continue
+        except IntegrityError as error:  # a row written since collides: skip this one only
+            reason = f"a row written since collides ({error.orig.__class__.__name__})"
+            skipped.append({"merge_id": merge_id, "reason": reason})
+            notes.append(f"merge {merge_id} not undone: {reason}")
             continue
         undone.append(merge_id)
         notes.extend(f"merge {merge_id}: {note}" for note in merge.undo_notes or [])
