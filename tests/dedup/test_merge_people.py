@@ -265,9 +265,9 @@ def test_merge_and_undo_are_audited(session: Session, two_people, admin) -> None
     undo_merge(session=session, merge_id=merge.id, actor_id=admin.id)
 
     entries = session.scalars(
-        select(AuditEntry).where(
-            AuditEntry.entity_type == "person", AuditEntry.entity_id == str(ada)
-        )
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "person", AuditEntry.entity_id == str(ada))
+        .order_by(AuditEntry.id)  # PostgreSQL returns rows in no set order without it
     ).all()
     merged, unmerged = [e for e in entries if e.action in ("merge", "unmerge")]
     assert merged.action == "merge" and merged.actor_id == admin.id
