@@ -92,6 +92,8 @@ class Person(Base):
     __table_args__ = (
         Index("ix_people_created_at_id", "created_at", "id"),
         Index("ix_people_last_name_id", "last_name", "id"),
+        # A merged-away or deleted id is never handed out again (migration 0009).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Person
 from tenure.db.types import utcnow
 from tenure.dedup.merge_batch import MissingPerson, merge_clusters
-from tenure.dedup.merge_rows import IDENTITIES, PEOPLE, ensure_primaries, restore_rows
+from tenure.dedup.merge_rows import (
+    IDENTITIES,
+    PEOPLE,
+    ensure_primaries,
+    missing_references,
+    restore_rows,
+)
 from tenure.dedup.models import (
     CandidateStatus,
     DuplicateCandidate,
@@ -89,6 +95,15 @@ def final_survivor(session: Session, person_id: int) -> tuple[int, list[int]]:
         chain.append(merge.id)
         person_id = merge.survivor_id
     return person_id, chain
+
+
+def survivor_of_merged(session: Session, person_id: int) -> int | None:
+    """The person a merged-away ``person_id`` lives on as (following merges of merges),
+    or None when the id names no merged-away person (never existed, or deleted)."""
+    if person_exists(session, person_id):
+        return None
+    survivor_id, chain = final_survivor(session, person_id)
+    return survivor_id if chain and person_exists(session, survivor_id) else None
 
 
 def _is_empty(value: Any) -> bool:
@@ -209,11 +224,29 @@ def _restored_fields(current: dict[str, Any], merge: Merge) -> dict[str, Any]:
     return values
 
 
+def _drop_dangling(
+    session: Session, values: dict[str, Any], notes: list[str], who: str, keep: bool = False
+) -> None:
+    """A person's organization or owner deleted since the merge: the restored row goes
+    without it (``keep``: the survivor keeps its current value) and a note says so."""
+    for name in ("organization_id", "owner_id"):
+        if name in values and missing_references(session, PEOPLE, {name: values[name]}):
+            gone = missing_references(session, PEOPLE, {name: values[name]})[0]
+            if keep:
+                values.pop(name)
+                notes.append(f"{who}: {gone} was deleted since; the current value is kept")
+            else:
+                values[name] = None
+                notes.append(f"{who}: restored without {gone} (deleted since)")
+
+
 def undo_merge(*, session: Session, merge_id: int, actor_id: int | None) -> Merge:
     """Restore both people of a merge as they were, with exactly what each owned; audited.
 
     Rows added to the survivor after the merge stay with it; rows since deleted stay
-    deleted; a field edited after the merge keeps its edit. Refused (409) when already
+    deleted; a field edited after the merge keeps its edit. What points to a row deleted
+    since (an organization, an owner, a segment, a tag) is left out rather than failing:
+    ``merge.undo_notes`` says what could not be restored. Refused (409) when already
     undone, when the survivor is gone (undo the later merge that took it first), or when
     the loser's id names someone else again (SQLite can reuse the highest id).
     """
@@ -233,10 +266,16 @@ def undo_merge(*, session: Session, merge_id: int, actor_id: int | None) -> Merg
         raise Conflict(f"person {merge.survivor_id} no longer exists{hint}")
     if person_exists(session, merge.loser_id):
         raise Conflict(f"person id {merge.loser_id} now belongs to another person")
-    session.execute(insert(PEOPLE).values(decode_row(PEOPLE, merge.loser_snapshot)))
-    restore_rows(session, survivor_id=merge.survivor_id, loser_id=merge.loser_id, moves=merge.moves)
+    notes: list[str] = []
+    loser = decode_row(PEOPLE, merge.loser_snapshot)
+    _drop_dangling(session, loser, notes, f"person {merge.loser_id}")
+    session.execute(insert(PEOPLE).values(loser))
+    notes += restore_rows(
+        session, survivor_id=merge.survivor_id, loser_id=merge.loser_id, moves=merge.moves
+    )
     ensure_primaries(session, merge.survivor_id)
     values = _restored_fields(dict(current), merge)
+    _drop_dangling(session, values, notes, f"person {merge.survivor_id}", keep=True)
     if "search_text" not in values:
         first = values.get("first_name", current["first_name"])
         last = values.get("last_name", current["last_name"])
@@ -244,6 +283,7 @@ def undo_merge(*, session: Session, merge_id: int, actor_id: int | None) -> Merg
     session.execute(update(PEOPLE).where(PEOPLE.c.id == merge.survivor_id).values(**values))
     merge.undone_at = utcnow()
     merge.undone_by_id = actor_id
+    merge.undo_notes = notes
     # The merged pair goes back to the queue for a person to decide (a rescan never
     # re-merges a pair it already knows), and so do the pairs the merge made stale.
     candidates = DuplicateCandidate
@@ -267,6 +307,7 @@ def undo_merge(*, session: Session, merge_id: int, actor_id: int | None) -> Merg
             "merge_id": merge.id,
             "restored_person_id": merge.loser_id,
             "fields": sorted(k for k in values if k not in ("search_text", "updated_at")),
+            "not_restored": notes,
         },
     )
     session.flush()

@@ -216,12 +216,13 @@ def merge_clusters(
     actor_id: int | None,
     source: str,
     resolve: Any,
+    run_id: int | None = None,
 ) -> list[int]:
     """Merge each cluster's losers into its survivor; returns the new merge ids in order.
 
     Every person named must exist (MissingPerson otherwise, nothing written) and appear
     in one cluster only. ``resolve`` is ``merge.resolve_fields`` (passed in to keep the
-    rule in one module).
+    rule in one module). ``run_id`` names the merge run (a scan) the merges belong to.
     """
     session.flush()
     connection = session.connection()
@@ -270,7 +271,7 @@ def merge_clusters(
             for pid, after in final.items()
         ],
     )
-    merge_ids = record_merges(session, steps, actor_id, source, people, now)
+    merge_ids = record_merges(session, steps, actor_id, source, people, now, run_id)
     # Core statements bypass the ORM: objects a caller holds are read again, and the
     # deleted people leave the identity map.
     for obj in list(session.identity_map.values()):

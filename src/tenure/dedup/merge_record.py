@@ -28,6 +28,7 @@ MERGE_COLUMNS = (
     "survivor_after",
     "decisions",
     "moves",
+    "run_id",
 )
 
 
@@ -104,6 +105,7 @@ def record_merges(
     source: str,
     people: dict[int, dict[str, Any]],
     now: datetime,
+    run_id: int | None = None,
 ) -> list[int]:
     """Merge rows, candidate statuses and audit entries for every step."""
     connection = session.connection()
@@ -120,6 +122,7 @@ def record_merges(
             s.after,
             s.decisions,
             s.moves,
+            run_id,
         )
         for s in steps
     ]
@@ -136,6 +139,7 @@ def record_merges(
                 "merge_id": merge_id,
                 "merged_person_id": step.loser_id,
                 "source": source,
+                "run_id": run_id,
                 "score": None if step.score is None else float(step.score),
                 "fields": step.decisions,
                 "moved_rows": {k: len(m["keys"]) for k, m in step.moves.items() if m["keys"]},

@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Identity, Person
@@ -72,10 +73,41 @@ def _pk_where(table: Table, row: Mapping[Any, Any]) -> Any:
     return and_(*(c == row[c.name] for c in table.primary_key.columns))
 
 
+def missing_references(session: Session, table: Table, row: Mapping[str, Any]) -> list[str]:
+    """The rows ``row`` points to (other than people) that no longer exist, in words
+    ("organization 12"): a related row deleted after the merge that recorded ``row``."""
+    missing = []
+    for fk in table.foreign_keys:
+        target = fk.column
+        value = row.get(fk.parent.name)
+        if value is None or target.table is PEOPLE:
+            continue
+        if session.execute(select(target).where(target == value)).first() is None:
+            missing.append(f"{target.table.name.removesuffix('s').replace('_', ' ')} {value}")
+    return missing
+
+
+def _insert_dropped(session: Session, table: Table, row: dict[str, Any], notes: list[str]) -> None:
+    """Put a dropped row back unless what it points to is gone or a row added since
+    takes its place (a unique value): then it stays out, and a note says why."""
+    gone = missing_references(session, table, row)
+    if gone:
+        notes.append(f"{table.name}: a row was not restored ({', '.join(gone)} deleted since)")
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(table).values(row))
+    except IntegrityError:
+        notes.append(f"{table.name}: a row was not restored (a row added since takes its place)")
+
+
 def restore_rows(
     session: Session, *, survivor_id: int, loser_id: int, moves: Mapping[str, Any]
-) -> None:
-    """Undo :func:`move_rows` and :func:`prepare_identities` from their recorded moves."""
+) -> list[str]:
+    """Undo :func:`move_rows` and :func:`prepare_identities` from their recorded moves;
+    returns what could not be put back, in words. A moved row deleted since stays deleted
+    (nothing to move back); a dropped row whose related row is gone stays out."""
+    notes: list[str] = []
     for key, move in moves.items():
         table = complete_metadata().tables[key.split(".", 1)[0]]
         column = table.c[move["column"]]
@@ -102,7 +134,7 @@ def restore_rows(
             if table is IDENTITIES:
                 row["is_primary"] = False  # flags are set below, from the loser's snapshot
             if session.execute(select(*pk).where(_pk_where(table, row))).first() is None:
-                session.execute(insert(table).values(row))
+                _insert_dropped(session, table, row, notes)
         if table is IDENTITIES:
             # Two statements: PostgreSQL checks the one-primary index row by row.
             mine = IDENTITIES.c.person_id == loser_id
@@ -110,6 +142,7 @@ def restore_rows(
             if ids := move.get("primary_ids"):
                 flagged = and_(mine, IDENTITIES.c.id.in_(ids))
                 session.execute(update(IDENTITIES).where(flagged).values(is_primary=True))
+    return notes
 
 
 def ensure_primaries(session: Session, person_id: int) -> None:

@@ -75,6 +75,28 @@ class DuplicateCandidate(Base):
     merge_id: Mapped[int | None] = mapped_column(ForeignKey("merges.id", ondelete="SET NULL"))
 
 
+class MergeRun(Base):
+    """One whole-base scan that merged: its merges carry its id and undo as a whole.
+
+    ``counts`` is the scan's report (people, pairs, merges made, pairs queued);
+    ``undo_notes`` lists, after an undo of the run, the merges that could not be undone
+    and what of the others could not be restored (see ``dedup.runs``).
+    """
+
+    __tablename__ = "merge_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # "scan" today; a name so that later bulk sources (an import's merges) fit.
+    kind: Mapped[str] = mapped_column(String(20), default="scan")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    undo_notes: Mapped[list[Any]] = mapped_column(JsonDoc, default=list)
+
+
 class Merge(Base):
     """One person merged into another, with everything needed to undo it.
 
@@ -92,6 +114,7 @@ class Merge(Base):
     __table_args__ = (
         Index("ix_merges_loser_id", "loser_id"),
         Index("ix_merges_survivor_id", "survivor_id"),
+        Index("ix_merges_run_id", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -109,6 +132,10 @@ class Merge(Base):
     moves: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The scan (merge run) that made this merge; None for a merge of the queue or by hand.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("merge_runs.id", ondelete="SET NULL"))
+    # What an undo could not put back (a related row deleted since): words for a person.
+    undo_notes: Mapped[list[Any]] = mapped_column(JsonDoc, default=list)
 
 
 def _kind(column_type: TypeEngine[Any]) -> str:

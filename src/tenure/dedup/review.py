@@ -263,6 +263,8 @@ def merge_dict(merge: Merge) -> dict[str, Any]:
         "kept_in_history": {k: len(m["dropped"]) for k, m in merge.moves.items() if m["dropped"]},
         "undone_at": merge.undone_at,
         "undone_by_id": merge.undone_by_id,
+        "run_id": merge.run_id,
+        "not_restored": list(merge.undo_notes or []),
     }
 
 

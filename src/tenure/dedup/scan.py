@@ -7,7 +7,9 @@ the queue (or merged once and undone) stays for a person to decide; "auto" pairs
 closed into clusters with the matcher's chaining guard (at most 10 records; a cluster
 holding a dismissed pair goes to review whole) and each cluster merges into its oldest
 member (``merge_batch``, 500 clusters per transaction). Everything else is queued for
-review. A dry run stops after planning and writes nothing but its audit entry.
+review. A dry run stops after planning and writes nothing but its audit entry. A real
+scan is one merge run (``dedup.runs``): its merges carry the run's id, and the run undoes
+as a whole.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tenure.dedup.matching import MatchConfig, cluster_pairs, match_records
 from tenure.dedup.merge import resolve_fields
 from tenure.dedup.merge_batch import Cluster, merge_clusters
 from tenure.dedup.models import CandidateStatus, DuplicateCandidate
+from tenure.dedup.runs import finish_run, start_run
 from tenure.errors import NotFound
 from tenure.identity.audit import record_audit
 from tenure.ingest.writes import table_of
@@ -109,6 +112,7 @@ class ScanReport:
     merged: int = 0
     queued: int = 0
     merge_failures: int = 0
+    run_id: int | None = None  # the merge run of a real scan
     seconds: dict[str, float] = field(default_factory=dict)
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -221,6 +225,7 @@ def _merge_clusters(
     clusters: list[Cluster],
     actor_id: int | None,
     progress: Progress | None,
+    run_id: int | None = None,
 ) -> tuple[int, int]:
     """Merge every auto cluster into its oldest member; returns (merges, failures)."""
     total = sum(len(losers) for _, losers, _ in clusters)
@@ -230,14 +235,14 @@ def _merge_clusters(
         with unit_of_work(session_factory) as session:
             try:
                 with session.begin_nested():
-                    merged += len(_merge(session, batch, actor_id))
+                    merged += len(_merge(session, batch, actor_id, run_id))
             except (NotFound, IntegrityError):
                 # Someone deleted, merged or changed one of these people since the scan
                 # read them: merge cluster by cluster, and leave the failures queued.
                 for cluster in batch:
                     try:
                         with session.begin_nested():
-                            merged += len(_merge(session, [cluster], actor_id))
+                            merged += len(_merge(session, [cluster], actor_id, run_id))
                     except (NotFound, IntegrityError):
                         failures += len(cluster[1])
         if progress:
@@ -245,13 +250,16 @@ def _merge_clusters(
     return merged, failures
 
 
-def _merge(session: Session, clusters: list[Cluster], actor_id: int | None) -> list[int]:
+def _merge(
+    session: Session, clusters: list[Cluster], actor_id: int | None, run_id: int | None
+) -> list[int]:
     return merge_clusters(
         session=session,
         clusters=clusters,
         actor_id=actor_id,
         source="auto",
         resolve=resolve_fields,
+        run_id=run_id,
     )
 
 
@@ -292,6 +300,8 @@ def scan_duplicates(
     step("plan")
     if not dry_run:
         clusters = _clusters(pairs, base.meta)
+        with unit_of_work(session_factory) as session:
+            report.run_id = start_run(session=session, actor_id=actor_id, kind="scan").id
         for attempt in range(2):
             try:
                 with unit_of_work(session_factory) as session:
@@ -305,17 +315,24 @@ def scan_duplicates(
                     raise
         step("queue")
         report.merged, report.merge_failures = _merge_clusters(
-            session_factory, clusters, actor_id, progress
+            session_factory, clusters, actor_id, progress, report.run_id
         )
         step("merge")
+        with unit_of_work(session_factory) as session:
+            finish_run(session=session, run_id=report.run_id, counts=report.counts())
     with unit_of_work(session_factory) as session:
         record_audit(
             session=session,
             actor_id=actor_id,
             action="duplicates_scan",
             entity_type="duplicates",
-            entity_id="dry-run" if dry_run else "scan",
-            changes={**report.counts(), "dry_run": dry_run, "seconds": report.seconds},
+            entity_id="dry-run" if dry_run else f"run-{report.run_id}",
+            changes={
+                **report.counts(),
+                "dry_run": dry_run,
+                "run_id": report.run_id,
+                "seconds": report.seconds,
+            },
         )
     return report
 

@@ -10,7 +10,8 @@ Matching rule (strongest first):
    by households and switchboards, so a phone alone never merges two different names;
 3. otherwise the draft creates a person. If someone with the same normalized name already
    works for the same organization, the new person is a *probable duplicate*: created,
-   counted apart and listed in the report with the person it resembles.
+   counted apart, listed in the report with the person it resembles and (by the runner)
+   queued for review as a pair.
 
 Update rule: the file wins for the values it gives and never erases: an empty cell leaves
 the stored value alone, identities and tags are added (never removed), attributes are
@@ -49,6 +50,19 @@ class Issue:
     column: str
     reason: str
     person_id: int | None = None
+    # A probable duplicate: the person created and the one it resembles (an id, or a
+    # person this chunk creates too). Ids are known once the chunk is written.
+    twins: tuple[PersonState, PersonState | int] | None = field(default=None, compare=False)
+
+    def twin_ids(self) -> tuple[int, int] | None:
+        """The pair's two person ids once written (None before, or in a dry run)."""
+        if self.twins is None:
+            return None
+        new, other = self.twins
+        other_id = other if isinstance(other, int) else other.person_id
+        if new.person_id is None or other_id is None:
+            return None
+        return new.person_id, other_id
 
 
 @dataclass
@@ -153,6 +167,7 @@ class PeopleUpserter:
                             "same name and organization as an existing person, but no "
                             "shared email, phone or record id",
                             twin if isinstance(twin, int) else None,
+                            twins=(state, twin),
                         )
                     )
                 else:

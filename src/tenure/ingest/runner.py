@@ -21,6 +21,7 @@ from tenure.customers.actions import define_attribute
 from tenure.customers.attributes import declared_attributes
 from tenure.customers.schemas import AttributeDefinitionCreate
 from tenure.db.session import unit_of_work
+from tenure.dedup.door import queue_flagged
 from tenure.ingest import records as import_records
 from tenure.ingest.drafts import BUILTIN_ATTRIBUTES
 from tenure.ingest.models import ImportStatus
@@ -30,6 +31,7 @@ from tenure.ingest.people_upsert import Issue, Outcome, PeopleUpserter
 # 2,000 contacts is ~1 MB of drafts and ~10,000 written rows: big enough that the commit
 # (an fsync) is noise, small enough that a crash loses under a second of work.
 CHUNK_SIZE = 2_000
+IMPORT_DUPLICATE_REASON = "import: same name and organization, no shared email, phone or id"
 REPORT_ISSUES = 1_000  # issues kept in the returned report; the table keeps them all
 
 
@@ -190,6 +192,10 @@ def _run_chunk(
                             for i in outcome.issues
                         ],
                     )
+                    # Probable duplicates go to the review queue, not only to the report.
+                    flagged = [p for i in outcome.issues if (p := i.twin_ids())]
+                    if flagged:
+                        queue_flagged(session, flagged, IMPORT_DUPLICATE_REASON)
             break
         except IntegrityError:
             # Someone else stored one of these emails or ids between our look-up and our

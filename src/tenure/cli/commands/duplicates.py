@@ -14,6 +14,7 @@ from tenure.cli.context import cli_sessions
 from tenure.db.session import unit_of_work
 from tenure.dedup.matching import MatchConfig
 from tenure.dedup.merge import undo_merge
+from tenure.dedup.runs import undo_run
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.errors import TenureError
 
@@ -92,6 +93,27 @@ def scan(
     console.print(f"Time: {steps}.")
     if pairs is not None:
         console.print(f"Pairs written to {pairs}.")
+    if report.run_id is not None:
+        console.print(
+            f"Merge run {report.run_id}: undo all of it with "
+            f"`tenure duplicates undo-run {report.run_id}`."
+        )
+
+
+@duplicates_app.command("undo-run")
+def undo_run_command(
+    run_id: Annotated[int, typer.Argument(help="The merge run (a scan) to undo.")],
+) -> None:
+    """Undo every merge of one scan (a merge run), newest first."""
+    try:
+        with unit_of_work(cli_sessions()) as session:
+            result = undo_run(session=session, run_id=run_id, actor_id=None)
+    except TenureError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1)
+    console.print(f"Merge run {run_id} undone: {len(result['undone'])} merges undone.")
+    for note in result["undo_notes"]:  # merges refused, and what could not be restored
+        console.print(f"[yellow]{note}[/]")
 
 
 @duplicates_app.command("undo")

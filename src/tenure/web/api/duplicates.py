@@ -3,7 +3,9 @@
 Merging or dismissing a pair that is no longer pending is a 409, as is merging a pair
 whose person was merged away elsewhere since; an unknown id is a 404; a person merged
 away answers 404 naming the survivor (``GET /people/{id}/merged-into`` gives it as JSON).
-Every write is audited (merge, unmerge, dismiss, duplicates_scan).
+A scan that merges is one merge run: ``GET /merge-runs`` lists runs and
+``POST /merge-runs/{id}/undo`` undoes every merge of one. Every write is audited (merge,
+unmerge, dismiss, duplicates_scan, undo_merge_run).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from tenure.dedup import review
+from tenure.dedup import review, runs
 from tenure.dedup.merge import final_survivor, merge_pair, person_exists, undo_merge
 from tenure.dedup.models import CandidateStatus
+from tenure.dedup.preview import merge_sample, merges_planned
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.errors import NotFound
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
@@ -62,6 +65,34 @@ class MergeOut(BaseModel):
     kept_in_history: dict[str, int]
     undone_at: datetime | None
     undone_by_id: int | None
+    run_id: int | None = Field(description="The merge run (scan) that made it, if any.")
+    not_restored: list[str] = Field(
+        description="After an undo: what could not be put back (a related row deleted since)."
+    )
+
+
+class MergeRunOut(BaseModel):
+    id: int
+    kind: str = Field(description="scan: a whole-base scan that merged.")
+    started_at: datetime
+    finished_at: datetime | None
+    started_by_id: int | None
+    counts: dict[str, Any] = Field(description="The scan's report: people, pairs, merges.")
+    merges: int = Field(description="Merges the run made.")
+    merges_in_force: int = Field(description="Of those, merges not undone.")
+    undone_at: datetime | None
+    undone_by_id: int | None
+    undo_notes: list[str] = Field(description="What the undo could not undo or restore.")
+
+
+class SkippedMerge(BaseModel):
+    merge_id: int
+    reason: str
+
+
+class MergeRunUndoOut(MergeRunOut):
+    undone: list[int] = Field(description="Merges undone by this call.")
+    skipped: list[SkippedMerge] = Field(description="Merges that could not be undone, and why.")
 
 
 class PairMergeIn(BaseModel):
@@ -128,8 +159,11 @@ async def scan(
 ) -> dict[str, Any]:
     """Detect duplicates over the whole base (seconds on a large base: run in a thread).
 
-    Without ``dry_run`` the certain pairs are merged and the probable ones queued. The
-    answer has the counts, the time per step and the first pairs with the decision taken.
+    Without ``dry_run`` the certain pairs are merged and the probable ones queued, as one
+    merge run (``run_id``) that ``POST /merge-runs/{id}/undo`` undoes whole. The answer
+    has the counts, the time per step and the first pairs with the decision taken; a dry
+    run also a sample of the merges it would make with their evidence (``merge_sample``);
+    ``merges_planned`` is how many people the scan merges (or would) away.
     """
     # End the request session's read (the token look-up) before a long scan: an open read
     # transaction would pin SQLite's WAL snapshot for the whole run.
@@ -143,6 +177,9 @@ async def scan(
     table = pairs_table(report)
     return {
         "dry_run": report.dry_run,
+        "run_id": report.run_id,
+        "merges_planned": merges_planned(report),
+        "merge_sample": merge_sample(report) if report.dry_run else [],
         "counts": report.counts(),
         "seconds": report.seconds,
         "pairs_total": len(table),
@@ -203,3 +240,31 @@ async def undo(merge_id: int, session: SessionDep, actor: ApiWriter) -> dict[str
     merge = undo_merge(session=session, merge_id=merge_id, actor_id=actor.user_id)
     session.commit()
     return review.merge_dict(merge)
+
+
+@router.get("/merge-runs", response_model=PageOut[MergeRunOut])
+async def list_merge_runs(
+    session: SessionDep, actor: ApiActor, cursor: CursorParam = None, limit: LimitParam = 50
+) -> dict[str, Any]:
+    items, next_cursor = runs.list_runs(session, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/merge-runs/{run_id}", response_model=MergeRunOut)
+async def get_merge_run(run_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+    return runs.describe_run(session, run_id)
+
+
+@router.post("/merge-runs/{run_id}/undo", response_model=MergeRunUndoOut)
+async def undo_merge_run(
+    request: Request, run_id: int, session: SessionDep, actor: ApiWriter
+) -> dict[str, Any]:
+    """Undo every merge of a run still in force; merges that cannot be undone are listed
+    in ``skipped`` and the rest are undone all the same (one transaction, in a thread)."""
+    session.commit()  # as the scan does: no read transaction held open meanwhile
+    return await run_in_threadpool(
+        runs.undo_run_committed,
+        session_factory=request.app.state.session_factory,
+        run_id=run_id,
+        actor_id=actor.user_id,
+    )

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
 
 from tenure.customers import actions, activities, queries
 from tenure.customers.schemas import (
@@ -18,6 +20,9 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
+from tenure.dedup.door import possible_duplicates, queue_pairs
+from tenure.dedup.merge import survivor_of_merged
+from tenure.errors import NotFound
 from tenure.scores.queries import person_scores
 from tenure.timeline.queries import person_360, person_timeline
 from tenure.timeline.schemas import TimelinePage
@@ -28,6 +33,26 @@ from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 router = APIRouter(prefix="/people", tags=["people"])
 
 PeopleSort = Literal["-created_at", "created_at", "last_name", "-last_name", "id", "-id"]
+
+
+class PossibleDuplicate(BaseModel):
+    id: int = Field(description="The existing person this one probably duplicates.")
+    name: str
+    score: float = Field(description="The matcher's match probability, 0..1.")
+    evidence: list[str] = Field(description='Per compared field, in words ("Email: ...").')
+
+
+class PersonCreatedOut(PersonOut):
+    possible_duplicates: list[PossibleDuplicate] = Field(
+        description="Existing people this one probably duplicates; each pair is queued "
+        "for review (GET /duplicates)."
+    )
+
+
+_DUPLICATE_DOC = (
+    "create (default): create the person anyway and queue each probable duplicate for "
+    "review; reject: answer 409 with the candidates and create nothing."
+)
 
 
 @router.get("", response_model=PageOut[PersonOut])
@@ -56,23 +81,54 @@ async def list_people(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=PersonCreatedOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "on_duplicate=reject and probable duplicates exist."}},
+)
 async def create_person(
-    body: PersonCreate, session: SessionDep, actor: ApiWriter, settings: SettingsDep
-) -> dict:
+    body: PersonCreate,
+    session: SessionDep,
+    actor: ApiWriter,
+    settings: SettingsDep,
+    on_duplicate: Annotated[
+        Literal["create", "reject"], Query(description=_DUPLICATE_DOC)
+    ] = "create",
+) -> dict | Response:
+    """Create a person; people it probably duplicates are listed (and queued for review)."""
     person = actions.create_person(
         session=session,
         data=body,
         actor_id=actor.user_id,
         default_region=settings.default_phone_region,
     )
+    found = possible_duplicates(session, person.id)
+    shown = [{k: f[k] for k in ("id", "name", "score", "evidence")} for f in found]
+    if found and on_duplicate == "reject":
+        session.rollback()
+        message = f"probably a duplicate of {len(found)} existing person(s); nothing created"
+        body_409 = {"error": "conflict", "message": message, "possible_duplicates": shown}
+        return JSONResponse(body_409, status_code=status.HTTP_409_CONFLICT)
+    queue_pairs(session, [(person.id, f["id"], f["score"], f["raw_evidence"]) for f in found])
     session.commit()
-    return queries.get_person(session, person.id)
+    return {**queries.get_person(session, person.id), "possible_duplicates": shown}
 
 
-@router.get("/{person_id}", response_model=Person360)
-async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> dict:
-    return {**person_360(session, person_id), "scores": person_scores(session, person_id)}
+@router.get(
+    "/{person_id}",
+    response_model=Person360,
+    responses={308: {"description": "The person was merged away: Location is the survivor."}},
+)
+async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> dict | Response:
+    try:
+        view = person_360(session, person_id)
+    except NotFound:
+        survivor_id = survivor_of_merged(session, person_id)
+        if survivor_id is None:
+            raise
+        return RedirectResponse(f"/api/v1/people/{survivor_id}", status_code=308)
+    return {**view, "scores": person_scores(session, person_id)}
 
 
 @router.patch("/{person_id}", response_model=PersonOut)

@@ -1,7 +1,10 @@
-"""The duplicates pages: the review queue, a pair side by side, recent merges and undo.
+"""The duplicates pages: the review queue, a pair side by side, scans, merges and undo.
 
 Every form posts with the CSRF token; after a merge or a dismissal the reviewer lands on
-the next pair of the queue, so working through it is one click per pair.
+the next pair of the queue, so working through it is one click per pair. A scan of the
+whole base is previewed first (a dry run: counts and a sample of merges with their
+evidence) and runs only when confirmed, as one merge run that undoes as a whole. Roles
+that cannot write see no scan, merge or undo buttons, and their posts are refused.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.queries import list_attribute_definitions
-from tenure.dedup import review
+from tenure.dedup import review, runs
 from tenure.dedup.merge import undo_merge
+from tenure.dedup.preview import preview_dict
 from tenure.dedup.scan import scan_duplicates
+from tenure.errors import InvalidInput
+from tenure.identity.permissions import require_write
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -24,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 RECENT_MERGES = 20
+RECENT_RUNS = 10
 
 
 def _next_pair(session: SessionDep, message: str) -> RedirectResponse:
@@ -49,6 +56,7 @@ async def queue_page(
         next_cursor=page.next_cursor,
         pending=review.pending_count(session),
         merges=review.list_merges(session, limit=RECENT_MERGES).items,
+        runs=runs.list_runs(session, limit=RECENT_RUNS)[0],
         labels=review.FIELD_LABELS,
         done=done,
     )
@@ -122,12 +130,49 @@ async def undo_form(
     return RedirectResponse(f"/duplicates?done=undone-{merge_id}", status_code=303)
 
 
+@router.post("/duplicates/scan/preview")
+async def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+    """A dry run: what the scan would merge and queue, to confirm before anything changes."""
+    require_write(ctx.actor)
+    session.commit()  # as the API does: no read transaction held open during the scan
+    report = await run_in_threadpool(
+        scan_duplicates,
+        session_factory=request.app.state.session_factory,
+        actor_id=ctx.actor.user_id,
+        dry_run=True,
+    )
+    return render(request, "duplicates/scan_preview.html", ctx=ctx, preview=preview_dict(report))
+
+
 @router.post("/duplicates/scan")
-async def scan_form(request: Request, session: SessionDep, actor: PageWriter) -> Response:
+async def scan_form(
+    request: Request,
+    session: SessionDep,
+    actor: PageWriter,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    if confirm != "yes":
+        raise InvalidInput("confirm", "preview the scan and confirm it (confirm=yes)")
     session.commit()  # as the API does: no read transaction held open during the scan
     report = await run_in_threadpool(
         scan_duplicates, session_factory=request.app.state.session_factory, actor_id=actor.user_id
     )
-    return RedirectResponse(
-        f"/duplicates?done=scanned-{report.merged}-{report.queued}", status_code=303
+    done = f"run-{report.run_id}-{report.merged}-{report.queued}"
+    return RedirectResponse(f"/duplicates?done={done}#runs", status_code=303)
+
+
+@router.post("/merge-runs/{run_id}/undo")
+async def undo_run_form(
+    request: Request,
+    run_id: int,
+    session: SessionDep,
+    actor: PageWriter,
+) -> Response:
+    session.commit()  # as the scan does: no read transaction held open meanwhile
+    await run_in_threadpool(
+        runs.undo_run_committed,
+        session_factory=request.app.state.session_factory,
+        run_id=run_id,
+        actor_id=actor.user_id,
     )
+    return RedirectResponse(f"/duplicates?done=rundone-{run_id}#runs", status_code=303)

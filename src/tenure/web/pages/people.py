@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from tenure.customers import activities, queries
 from tenure.customers.schemas import NoteCreate, TaskCreate
-from tenure.errors import InvalidInput
+from tenure.dedup.merge import survivor_of_merged
+from tenure.errors import InvalidInput, NotFound
 from tenure.scores.queries import person_scores
 from tenure.timeline.queries import order_summary, person_timeline
 from tenure.web.deps import PageWriter, SessionDep
@@ -61,7 +62,14 @@ async def person_page(
     cursor: str | None = None,
     type: str | None = None,
 ) -> Response:
-    person = queries.get_person(session, person_id)
+    try:
+        person = queries.get_person(session, person_id)
+    except NotFound:
+        survivor_id = survivor_of_merged(session, person_id)
+        if survivor_id is None:
+            raise
+        # 307, not 308: undoing the merge gives the id back, so browsers must not cache it.
+        return RedirectResponse(f"/people/{survivor_id}", status_code=307)
     events, next_cursor = person_timeline(
         session, person_id=person_id, types=[type] if type else [], cursor=cursor, limit=50
     )
