@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -80,15 +79,6 @@ def lifecycle_clock(session: Session) -> datetime:
         if newest is not None:
             return newest
     return utcnow()
-
-
-def people_of_events(session: Session, event_ids: Sequence[int]) -> list[int]:
-    """Distinct people of the given events (the ingestion hook's people in the batch)."""
-    if not event_ids:
-        return []
-    connection = session.connection()
-    query = select(Event.person_id).where(id_in(connection, Event.id, event_ids)).distinct()
-    return sorted(connection.scalars(query))
 
 
 def _require_person(session: Session, person_id: int) -> None:
