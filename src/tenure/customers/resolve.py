@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Identity, IdentityKind, Person
 from tenure.db.bulk import member_of
 from tenure.identity.audit import record_audit
+from tenure.workspace import clock
 
 
 def people_for_emails(
@@ -32,8 +33,9 @@ def people_for_emails(
             )
         )
         found.update({value: person_id for value, person_id in rows})
+    now = clock.now(session)
     for email in sorted(wanted - found.keys()):
-        person = Person(search_text=email)
+        person = Person(search_text=email, created_at=now)
         person.identities.append(
             Identity(kind="email", namespace="", value=email, original=email, is_primary=True)
         )

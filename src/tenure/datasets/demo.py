@@ -3,7 +3,8 @@
 Each of the 23,570 CDNOW customers becomes a person and each of the 69,659 purchase lines
 an order event (USD, with one line item per CD). Names, emails, phones, organizations,
 item categories, owners, tags and consents are generated with a fixed seed, and the
-workspace is flagged as demo so that the app says so.
+workspace is flagged as demo so that the app says so. Its clock stands still on
+1998-07-01, the day after the log ends (``tenure.workspace.clock``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from tenure.identity.actions import create_user
 from tenure.identity.models import Role
 from tenure.timeline.append import append_rows
 from tenure.timeline.pipeline import OUTSIDE
+from tenure.workspace.clock import day_after
 from tenure.workspace.queries import ensure_workspace
 
 SEED = 19970101
@@ -135,12 +137,15 @@ def build_demo_workspace(
         workspace = ensure_workspace(session)
         workspace.name = "Demo: CDNOW music store"
         workspace.is_demo = True
+        # The demo lives on the day after its log ends: every capability dates and judges
+        # by this clock (tenure.workspace.clock), notes and stage overrides included.
+        now = day_after(max(p.day for p in purchases))
+        workspace.fixed_now = now
         staff = [
             create_user(session=session, email=e, role=r, password=DEMO_PASSWORD, name=n)
             for e, n, r in DEMO_STAFF
         ]
         owner_ids = [u.id for u in staff if u.role in (Role.sales, Role.manager)]
-        now = datetime.now(UTC)
 
         org_rows = [
             {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVarTuple
 
@@ -11,7 +10,6 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from tenure.customers.models import Person, Tag, person_tags
-from tenure.db.types import utcnow
 from tenure.errors import NotFound
 from tenure.identity.models import User
 from tenure.lifecycle.conditions import parse_condition
@@ -25,8 +23,6 @@ from tenure.lifecycle.models import (
 )
 from tenure.lifecycle.rules import RuleSpec
 from tenure.lifecycle.sql import id_in
-from tenure.timeline.models import Event
-from tenure.workspace.queries import get_workspace
 
 Ts = TypeVarTuple("Ts")
 
@@ -66,19 +62,6 @@ def stage_model(session: Session) -> StageModel:
 def lifecycle_settings(session: Session) -> LifecycleSettings:
     ensure_default_model(session)
     return session.scalars(select(LifecycleSettings).limit(1)).one()
-
-
-def lifecycle_clock(session: Session) -> datetime:
-    """The time stages are evaluated at: now; in a demo workspace its newest event.
-
-    The demo replays a purchase log from the 1990s (like ``scores.refresh.default_as_of``);
-    judged from today everyone in it would be Lapsed.
-    """
-    if get_workspace(session).is_demo:
-        newest = session.scalar(select(func.max(Event.occurred_at)))
-        if newest is not None:
-            return newest
-    return utcnow()
 
 
 def _require_person(session: Session, person_id: int) -> None:

@@ -114,7 +114,7 @@ def record_changes(
         pinned = override.get(c.person_id)
         rows.append(
             (c.person_id, c.to_stage_id, c.rule_id, at, pinned is not None)
-            + ((pinned[0], pinned[1], now) if pinned else (None, None, None))
+            + ((pinned[0], pinned[1], at) if pinned else (None, None, None))
         )
     if postgres:
         copy_rows(connection, "person_stages", STAGE_COLUMNS, rows)

@@ -28,6 +28,7 @@ from tenure.segments.membership import Change
 from tenure.segments.models import Segment, SegmentKind
 from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
+from tenure.workspace import clock
 
 
 def _segment(session: Session, segment_id: int) -> Segment:
@@ -115,7 +116,7 @@ def create_segment(
     else:
         _check_people(session, data.person_ids, "person_ids")
         change = membership.add_members(
-            session, segment, _people(session, data.person_ids), as_of=now
+            session, segment, _people(session, data.person_ids), as_of=clock.now(session)
         )
     session.refresh(segment)
     return segment, change
@@ -219,7 +220,7 @@ def change_members(
     if overlap:
         raise InvalidInput("remove", f"person {overlap[0]} is also in add")
     _check_people(session, add, "add")
-    now = utcnow()
+    now = clock.now(session)
     entered = exited = 0
     change = None
     if remove:

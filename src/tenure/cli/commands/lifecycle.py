@@ -42,7 +42,7 @@ def evaluate(
         typer.Option(
             "--as-of",
             help="Evaluate as of this date or time (UTC unless given); default now, or the "
-            "newest event in a demo workspace.",
+            "fixed day of a demo workspace.",
         ),
     ] = None,
     chunk: Annotated[

@@ -46,7 +46,7 @@ AsOf = Annotated[
     str | None,
     typer.Option(
         "--as-of",
-        help="As of this date or time (UTC unless given); default now, or the newest event "
+        help="As of this date or time (UTC unless given); default now, or the fixed day "
         "in a demo workspace.",
     ),
 ]

@@ -40,7 +40,7 @@ def refresh(
         typer.Option(
             "--as-of",
             help="Score as of this date or time (UTC unless given); default now, or the "
-            "newest event in a demo workspace.",
+            "fixed day of a demo workspace.",
         ),
     ] = None,
 ) -> None:

@@ -30,7 +30,7 @@ AsOf = Annotated[
     typer.Option(
         "--as-of",
         help="Evaluate event windows as of this date or time (UTC unless given); default "
-        "now, or the newest event in a demo workspace.",
+        "now, or the fixed day of a demo workspace.",
     ),
 ]
 
