@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def test_append_returns_the_people_touched_and_runs_reactions_in_order(session):
     assert appended.types == frozenset({"order"})
     assert appended.event_ids == tuple(result.stored_ids)
     # The registry is back as start-up left it: lifecycle's stage reaction first.
-    assert [r.name for r in reactions()][0] == "lifecycle.stages"
+    assert reactions()[0].name == "lifecycle.stages"
 
 
 def test_a_reaction_skips_its_own_origin_and_nested_appends_react(session):
@@ -160,10 +161,14 @@ def test_events_from_jsonl_move_stages(session_factory, session, tmp_path):
     ada = _person(session, "Ada")
     session.commit()
     path = tmp_path / "events.jsonl"
-    path.write_text(
-        '{"type": "order", "occurred_at": "2026-01-02T10:00:00Z", "person_id": %d, '
-        '"amount_minor": 900, "currency": "EUR"}\n' % ada
-    )
+    line = {
+        "type": "order",
+        "occurred_at": "2026-01-02T10:00:00Z",
+        "person_id": ada,
+        "amount_minor": 900,
+        "currency": "EUR",
+    }
+    path.write_text(json.dumps(line) + "\n")
     report = import_events_jsonl(path=path, session_factory=session_factory)
     assert report.imported == 1
     session.expire_all()
