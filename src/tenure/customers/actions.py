@@ -306,6 +306,7 @@ def create_organization(
             session=session, entity="organization", current={}, changes=data.attributes
         ),
         tags=get_or_create_tags(session, data.tags),
+        created_at=clock.now(session),
     )
     session.add(org)
     session.flush()
