@@ -48,6 +48,10 @@ from tenure.dedup.matching.synthetic import generate_base
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.ingest.csv_import import path_opener, prepare_csv
 from tenure.ingest.runner import declare_text_attributes, run_import
+from tenure.registrations import register_all
+
+# Event reactions (stages) as the CLI and the web app register them at start-up.
+register_all()
 
 FEBRL_MAPPING = {
     "rec_id": "external:febrl",
