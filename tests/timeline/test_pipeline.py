@@ -192,3 +192,19 @@ def test_events_from_the_email_import_move_stages(session_factory, session):
         .where(Event.person_id == ada, Event.type == "stage_changed")
     )
     assert changed == 1
+
+
+def test_derived_events_are_stored_when_nothing_is_registered(session):
+    # A script evaluating stages without start-up registration still records its changes.
+    ada = _person(session, "Ada")
+    row = dict.fromkeys(EVENT_COLUMNS)
+    row.update(
+        person_id=ada,
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
+        received_at=datetime(2026, 1, 5, tzinfo=UTC),
+        type="stage_changed",
+        source="lifecycle",
+        payload={},
+    )
+    with replaced_reactions():
+        assert append_rows(session=session, rows=[tuple(row.values())], origin="lifecycle") == [ada]

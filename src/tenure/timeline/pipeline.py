@@ -15,8 +15,8 @@ appending transaction, ordered by ``order`` then name:
 Reactions are registered at start-up by the composition root ``tenure.registrations``
 (called by the web app, the CLI and the test suite), not as an import side effect, so the
 timeline never imports the capabilities that react to it. Appending with no reaction
-registered is refused: a process that forgot to register would otherwise store events
-that never move a stage.
+registered is refused for events from outside: a process that forgot to register would
+otherwise store events that never move a stage.
 """
 
 from __future__ import annotations
@@ -88,8 +88,14 @@ def reactions() -> list[Registered]:
 
 
 def interested(origin: str) -> list[Registered]:
-    """The reactions that would run for events appended by ``origin``."""
-    if not _registry:
+    """The reactions that would run for events appended by ``origin``.
+
+    Events from outside with nothing registered are refused: stored, they would never move
+    a stage. A capability's own derived events (a stage change, a segment entry) are not:
+    scripts and workers that evaluate stages or refresh segments need no reaction to be
+    correct, and refusing them would make every such entry point register first.
+    """
+    if not _registry and origin == OUTSIDE:
         raise PipelineNotConfigured(
             "no event reactions are registered: call tenure.registrations.register_all() "
             "at start-up (the web app, the CLI and the tests do)"
