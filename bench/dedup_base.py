@@ -49,6 +49,10 @@ from tenure.dedup.matching import RECORD_COLUMNS, find_duplicates
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.ingest.csv_import import path_opener, prepare_csv
 from tenure.ingest.runner import declare_text_attributes, run_import
+from tenure.registrations import register_all
+
+# Event reactions (stages) as the CLI and the web app register them at start-up.
+register_all()
 
 FEBRL_MAPPING = {
     "rec_id": "external:febrl",

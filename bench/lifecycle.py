@@ -46,6 +46,10 @@ from tenure.identity.actions import create_api_token, create_user
 from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.lifecycle.configure import set_incremental
 from tenure.lifecycle.models import PersonStage
+from tenure.registrations import register_all
+
+# Event reactions (stages) as the CLI and the web app register them at start-up.
+register_all()
 
 INCREMENTAL_PEOPLE = 10_000
 AS_OF = datetime(2025, 12, 31, 12, 0, tzinfo=UTC)

@@ -43,7 +43,11 @@ from tenure.config import Settings
 from tenure.datasets.demo import build_demo_workspace
 from tenure.db.engine import create_db_engine
 from tenure.db.migrate import upgrade_database
+from tenure.registrations import register_all
 from tenure.retention import nba
+
+# Event reactions (stages) as the CLI and the web app register them at start-up.
+register_all()
 
 
 def _build_demo(directory: str) -> str:

@@ -40,7 +40,11 @@ from _common import DATA_DIR, report
 from tenure.config import Settings
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
+from tenure.registrations import register_all
 from tenure.scores.refresh import refresh_scores
+
+# Event reactions (stages) as the CLI and the web app register them at start-up.
+register_all()
 
 EVENT_INDEXES = {
     "ix_events_person_time": "(person_id, occurred_at, id)",

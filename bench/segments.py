@@ -46,12 +46,16 @@ from _common import DATA_DIR, report
 import tenure.all_models  # noqa: F401  (an entry point registers every table)
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
+from tenure.registrations import register_all
 from tenure.segments import actions
 from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.compiler import compile_filter
 from tenure.segments.models import Segment
 from tenure.segments.operands import Context
 from tenure.segments.schemas import SegmentCreate
+
+# Event reactions (stages) as the CLI and the web app register them at start-up.
+register_all()
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SINCE = NOW - timedelta(days=90)

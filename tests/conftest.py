@@ -24,11 +24,15 @@ from tenure.config import Settings
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
 from tenure.identity.actions import create_api_token, create_user
+from tenure.registrations import register_all
 from tenure.web.app import create_app
 
 POSTGRES_URL = os.environ.get("TENURE_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("TENURE_TEST_REQUIRE_POSTGRES") == "1"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+# As the web app and the CLI do at start-up: tests append events without either.
+register_all()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,7 +12,9 @@ from tenure.cli.main import app
 from tenure.db.engine import create_db_engine
 from tenure.identity.models import ApiToken, User
 from tenure.identity.tokens import hash_token
+from tenure.lifecycle.models import PersonStage
 from tenure.timeline.models import Event
+from tenure.workspace.models import Workspace
 
 runner = CliRunner()
 
@@ -127,6 +129,13 @@ def test_demo_builds_the_cdnow_workspace(cli_database):
     revenue = select(func.sum(Event.amount_minor)).where(Event.source == "cdnow")
     # The CDNOW master log's dollar_value column sums to $2,500,315.63.
     assert _count(cli_database, revenue) == 250_031_563
+    # The demo's events went through the event pipeline: every customer has a stage.
+    assert _count(cli_database, select(func.count()).select_from(PersonStage)) == 23_570
+    changed = select(func.count()).select_from(Event).where(Event.type == "stage_changed")
+    assert _count(cli_database, changed) >= 23_570
+    # Its clock stands on the day after the log (1998-06-30) ends.
+    fixed = _count(cli_database, select(Workspace.fixed_now))
+    assert fixed is not None and fixed.date().isoformat() == "1998-07-01"
 
     refused = runner.invoke(app, ["demo"])
     assert refused.exit_code == 1

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Person, Tag
 from tenure.lifecycle.models import LifecycleStage, PersonStage
 from tenure.scores.models import PersonScore
-from tenure.timeline.ingest import ingest_events
+from tenure.timeline.ingest import store_events
 
 AS_OF = datetime(2025, 12, 31, 12, 0, tzinfo=UTC)
 
@@ -48,7 +48,9 @@ def order(person_id: int, at: datetime, category: str | None = None, amount: int
 
 
 def store(session: Session, events: list[dict[str, Any]]) -> list[int]:
-    result = ingest_events(session=session, raw_items=events, actor_id=None)
+    """Store events without the pipeline's reactions: these tests evaluate at AS_OF
+    themselves (tests/timeline/test_pipeline.py covers the reactions)."""
+    result = store_events(session=session, raw_items=events, actor_id=None)
     assert not result.rejected, result.rejected
     return result.stored_ids
 

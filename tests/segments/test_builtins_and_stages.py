@@ -208,10 +208,9 @@ def test_stage_without_stored_stages_is_refused_with_a_reason(world: World):
     assert raised.value.position == 16
 
 
-def test_evaluation_time_of_a_demo_workspace_is_its_newest_event(world: World):
+def test_evaluation_time_is_the_workspace_clock(world: World):
     from tenure.segments.compiler import evaluation_time
-    from tenure.workspace.queries import ensure_workspace
+    from tenure.workspace.clock import fix_now
 
-    ensure_workspace(world.session).is_demo = True
-    world.session.flush()
-    assert evaluation_time(world.session) == datetime(2026, 2, 1, tzinfo=UTC)
+    fix_now(world.session, datetime(1998, 7, 1, tzinfo=UTC))
+    assert evaluation_time(world.session) == datetime(1998, 7, 1, tzinfo=UTC)

@@ -14,7 +14,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
 from tenure.identity.models import AuditEntry
-from tenure.timeline.ingest import ingest_events
+from tenure.timeline.append import append_events
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,7 @@ def seeded(fresh_database_url: str) -> Iterator[dict]:
             ]
         ]
         target = people[0].id
-        ingest_events(
+        append_events(
             session=session,
             raw_items=[
                 {

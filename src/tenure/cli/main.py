@@ -10,6 +10,7 @@ from tenure.cli.commands import events, imports, scores, users, workspace
 from tenure.cli.commands import lifecycle as lifecycle_commands
 from tenure.cli.commands import retention as retention_commands
 from tenure.cli.commands import segments as segments_commands
+from tenure.registrations import register_all
 
 app = typer.Typer(
     name="tenure",
@@ -17,6 +18,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+# Event reactions and profile cards, before any command appends events (the job runner
+# runs inside the CLI too).
+register_all()
 workspace.register(app)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")

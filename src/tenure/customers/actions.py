@@ -32,6 +32,7 @@ from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
 from tenure.identity.audit import diff_fields, record_audit
 from tenure.identity.models import User
+from tenure.workspace import clock
 
 
 def _person_snapshot(person: Person) -> dict[str, Any]:
@@ -128,7 +129,10 @@ def _build_identities(
     return rows
 
 
-def _consent_rows(person_id: int, consents: Sequence[ConsentIn], actor_id: int | None) -> list:
+def _consent_rows(
+    session: Session, person_id: int, consents: Sequence[ConsentIn], actor_id: int | None
+) -> list:
+    now = clock.now(session)
     return [
         ConsentRecord(
             person_id=person_id,
@@ -136,7 +140,7 @@ def _consent_rows(person_id: int, consents: Sequence[ConsentIn], actor_id: int |
             purpose=c.purpose,
             status=c.status.value,
             source=c.source,
-            recorded_at=c.recorded_at or utcnow(),
+            recorded_at=c.recorded_at or now,
             recorded_by_id=actor_id,
         )
         for c in consents
@@ -161,11 +165,12 @@ def create_person(
         ),
         identities=_build_identities(normalized),
         tags=get_or_create_tags(session, data.tags),
+        created_at=clock.now(session),
     )
     person.search_text = _search_text(person, person.identities)
     session.add(person)
     session.flush()
-    session.add_all(_consent_rows(person.id, data.consents, actor_id))
+    session.add_all(_consent_rows(session, person.id, data.consents, actor_id))
     record_audit(
         session=session,
         actor_id=actor_id,
@@ -220,7 +225,7 @@ def update_person(
         session.flush()  # delete the old rows before the unique index sees the new ones
         person.identities.extend(_build_identities(normalized))
     if data.consents:
-        session.add_all(_consent_rows(person.id, data.consents, actor_id))
+        session.add_all(_consent_rows(session, person.id, data.consents, actor_id))
     person.search_text = _search_text(person, person.identities)
     changes = diff_fields(before, _person_snapshot(person))
     if changes or data.consents:
@@ -260,7 +265,7 @@ def record_consent(
     *, session: Session, person_id: int, consent: ConsentIn, actor_id: int | None
 ) -> ConsentRecord:
     get_person_for_update(session, person_id)
-    (row,) = _consent_rows(person_id, [consent], actor_id)
+    (row,) = _consent_rows(session, person_id, [consent], actor_id)
     session.add(row)
     session.flush()
     record_audit(
@@ -301,6 +306,7 @@ def create_organization(
             session=session, entity="organization", current={}, changes=data.attributes
         ),
         tags=get_or_create_tags(session, data.tags),
+        created_at=clock.now(session),
     )
     session.add(org)
     session.flush()

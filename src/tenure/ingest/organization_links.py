@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Organization
 from tenure.db.bulk import insert_rows
 from tenure.db.dialect import member_of
-from tenure.db.types import utcnow
 from tenure.ingest.drafts import PersonDraft
 from tenure.ingest.models import OrganizationExternalId, organizations_imports
 from tenure.ingest.writes import table_of
+from tenure.workspace import clock
 
 ORGANIZATION_COLUMNS = ("name", "attributes", "created_at", "updated_at")
 
@@ -87,7 +87,7 @@ class OrganizationLinks:
                 self._by_name[name.casefold()] = self._next_virtual
                 self._next_virtual -= 1
             return
-        now = utcnow()
+        now = clock.now(session)  # the organizations' "since", on the workspace clock
         new_rows: list[tuple[Any, ...]] = [(name[:300], {}, now, now) for name in unknown]
         ids = insert_rows(
             session.connection(),

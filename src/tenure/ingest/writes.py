@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import ConsentRecord, Identity, Person, person_tags
 from tenure.customers.tags import get_or_create_tags
 from tenure.db.bulk import insert_rows
-from tenure.db.types import utcnow
 from tenure.identity.models import AuditEntry
 from tenure.ingest.models import people_imports
+from tenure.workspace import clock
 
 if TYPE_CHECKING:
     from tenure.ingest.person_state import PersonState
@@ -76,7 +76,7 @@ class PersonWriter:
         self, session: Session, *, new_people: list[PersonState], changed: list[PersonState]
     ) -> None:
         connection = session.connection()
-        now = utcnow()
+        now = clock.now(session)  # people's "customer since"
         rows = [
             (
                 s.first_name[:200],

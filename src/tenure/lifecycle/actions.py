@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.customers.models import Person
 from tenure.db.session import unit_of_work
-from tenure.db.types import utcnow
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import record_audit
 from tenure.lifecycle.models import (
@@ -31,9 +30,10 @@ from tenure.lifecycle.models import (
     SOURCE_RULE,
     PersonStage,
 )
-from tenure.lifecycle.queries import StageModel, lifecycle_clock, lifecycle_settings, stage_model
+from tenure.lifecycle.queries import StageModel, lifecycle_settings, stage_model
 from tenure.lifecycle.rules import Scope, changed_people, people_in_range, people_listed
 from tenure.lifecycle.writes import Change, record_changes
+from tenure.workspace import clock
 
 #: People per batch chunk: each chunk is one GROUP BY statement and one transaction.
 #: 50,000 people hold a chunk's changes in ~20 MB of Python tuples at most.
@@ -79,7 +79,7 @@ def evaluate_people(
     *, session: Session, person_ids: Sequence[int], as_of: datetime | None = None
 ) -> EvaluationResult:
     """Apply the rules to ``person_ids`` now (or ``as_of``); the caller commits."""
-    as_of = _check_as_of(as_of) or lifecycle_clock(session)
+    as_of = _check_as_of(as_of) or clock.now(session)
     ids = sorted(set(person_ids))
     if not ids:
         return EvaluationResult(as_of=as_of)
@@ -102,7 +102,7 @@ def evaluate_all_stages(
     writes only what is still different. ``progress(done, total)`` counts people.
     """
     with unit_of_work(session_factory) as session:
-        as_of = _check_as_of(as_of) or lifecycle_clock(session)
+        as_of = _check_as_of(as_of) or clock.now(session)
         stage_model(session)  # creates the default model on first use, before the chunks
         low, high, total = session.execute(
             select(func.min(Person.id), func.max(Person.id), func.count(Person.id))
@@ -197,7 +197,7 @@ def set_stage_override(
     if target is None:
         raise InvalidInput("stage", f"unknown stage {stage!r}; stages: {', '.join(model.by_key)}")
     lock_evaluation(session)
-    at = _check_as_of(at) or lifecycle_clock(session)
+    at = _check_as_of(at) or clock.now(session)
     current = session.get(PersonStage, person_id)
     before = model.by_id[current.stage_id].key if current else None
     if current is None or current.stage_id != target.id:
@@ -215,7 +215,7 @@ def set_stage_override(
         current.overridden = True
         current.override_reason = reason
         current.override_by_id = actor_id
-        current.override_at = utcnow()
+        current.override_at = at
     record_audit(
         session=session,
         actor_id=actor_id,

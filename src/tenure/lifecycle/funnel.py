@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from tenure.db.dialect import Days, days_between, moment, sqlite_timestamp
 from tenure.lifecycle.models import LifecycleStage, StageHistory
-from tenure.lifecycle.queries import Population, lifecycle_clock, stage_counts, stage_model
+from tenure.lifecycle.queries import Population, stage_counts, stage_model
+from tenure.workspace import clock
 
 MAX_COHORTS = 24
 #: Survival read at these days for the summary table.
@@ -224,7 +225,7 @@ def time_in_stage(
 ) -> dict[str, Any]:
     """Kaplan-Meier time in each stage (or in ``stage`` per cohort), open spells censored."""
     population = population or Population()
-    as_of = as_of or lifecycle_clock(session)
+    as_of = as_of or clock.now(session)
     model = stage_model(session)
     rows = spell_counts(session, population, as_of, by_cohort=by_cohort)
     groups: dict[tuple[int, str | None], list[tuple[int, int, int]]] = {}

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session, aliased
 
 from tenure.db.dialect import days_before, days_between, moment
 from tenure.lifecycle.models import STAGE_CHANGED, LifecycleStage, PersonStage, StageHistory
-from tenure.lifecycle.queries import Population, lifecycle_clock, stage_model
+from tenure.lifecycle.queries import Population, stage_model
 from tenure.timeline.models import Event
+from tenure.workspace import clock
 
 KEY_MOMENTS = {
     "visit": "First visit",
@@ -123,7 +124,7 @@ def friction_points(
 ) -> dict[str, Any]:
     """Stages ranked by people lost (dropped + stalled), with the events before drops."""
     population = population or Population()
-    as_of = as_of or lifecycle_clock(session)
+    as_of = as_of or clock.now(session)
     model = stage_model(session)
     stages = model.by_id
     funnel = [s for s in model.stages if s.in_funnel]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVarTuple
 
@@ -13,7 +11,6 @@ from sqlalchemy.orm import Session, aliased
 
 from tenure.customers.models import Person, Tag, person_tags
 from tenure.db.dialect import id_in
-from tenure.db.types import utcnow
 from tenure.errors import NotFound
 from tenure.identity.models import User
 from tenure.lifecycle.conditions import parse_condition
@@ -26,8 +23,6 @@ from tenure.lifecycle.models import (
     StageHistory,
 )
 from tenure.lifecycle.rules import RuleSpec
-from tenure.timeline.models import Event
-from tenure.workspace.queries import get_workspace
 
 Ts = TypeVarTuple("Ts")
 
@@ -67,28 +62,6 @@ def stage_model(session: Session) -> StageModel:
 def lifecycle_settings(session: Session) -> LifecycleSettings:
     ensure_default_model(session)
     return session.scalars(select(LifecycleSettings).limit(1)).one()
-
-
-def lifecycle_clock(session: Session) -> datetime:
-    """The time stages are evaluated at: now; in a demo workspace its newest event.
-
-    The demo replays a purchase log from the 1990s (like ``scores.refresh.default_as_of``);
-    judged from today everyone in it would be Lapsed.
-    """
-    if get_workspace(session).is_demo:
-        newest = session.scalar(select(func.max(Event.occurred_at)))
-        if newest is not None:
-            return newest
-    return utcnow()
-
-
-def people_of_events(session: Session, event_ids: Sequence[int]) -> list[int]:
-    """Distinct people of the given events (the ingestion hook's people in the batch)."""
-    if not event_ids:
-        return []
-    connection = session.connection()
-    query = select(Event.person_id).where(id_in(connection, Event.id, event_ids)).distinct()
-    return sorted(connection.scalars(query))
 
 
 def _require_person(session: Session, person_id: int) -> None:

@@ -4,7 +4,9 @@ SQLite goes through ``db.bulk.insert_rows`` (the driver's executemany). On Postg
 COPY: measured on 20,000 changes, insertmanyvalues with RETURNING plus executemany took
 18.7 s (psycopg spent most of it splitting the multi-row statement), COPY well under a
 second. COPY returns no ids, so the history ids are drawn from the table's sequence
-first; the events need them for their client_event_id.
+first; the events need them for their client_event_id. The stage_changed events are
+appended through ``timeline.append.append_rows`` (which takes the same COPY path), so the
+event pipeline's reactions see them; the stage reaction ignores its own origin.
 """
 
 from __future__ import annotations
@@ -14,17 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, delete, text
 from sqlalchemy.orm import Session
 
-from tenure.db.bulk import insert_rows
+from tenure.db.bulk import copy_rows, insert_rows
 from tenure.db.dialect import id_in
 from tenure.db.types import utcnow
 from tenure.lifecycle.models import EVENT_SOURCE, STAGE_CHANGED, PersonStage, StageHistory
 from tenure.lifecycle.queries import StageModel
-from tenure.timeline.ingest import EVENT_COLUMNS
-from tenure.timeline.models import Event
+from tenure.timeline.append import append_rows
 
 HISTORY_COLUMNS = (
     "id",
@@ -94,17 +94,15 @@ def record_changes(
     history = StageHistory.__table__
     if postgres:
         history_ids = _next_ids(connection, "stage_history", len(changes))
-        _copy(connection, "stage_history", HISTORY_COLUMNS, _with_ids(history_ids, history_rows))
+        copy_rows(
+            connection, "stage_history", HISTORY_COLUMNS, _with_ids(history_ids, history_rows)
+        )
     else:
         history_ids = insert_rows(
             connection, history, HISTORY_COLUMNS[1:], history_rows, return_ids=True
         )
     now = utcnow()
     events = _events(model, changes, history_ids, at, now)
-    if postgres:
-        _copy(connection, "events", EVENT_COLUMNS, events, json_column=len(EVENT_COLUMNS) - 1)
-    else:
-        insert_rows(connection, Event.__table__, EVENT_COLUMNS, events)
     stages = PersonStage.__table__
     assert isinstance(stages, Table)
     # Only people who had a stage have a row to replace (none on a first evaluation).
@@ -116,10 +114,10 @@ def record_changes(
         pinned = override.get(c.person_id)
         rows.append(
             (c.person_id, c.to_stage_id, c.rule_id, at, pinned is not None)
-            + ((pinned[0], pinned[1], now) if pinned else (None, None, None))
+            + ((pinned[0], pinned[1], at) if pinned else (None, None, None))
         )
     if postgres:
-        _copy(connection, "person_stages", STAGE_COLUMNS, rows)
+        copy_rows(connection, "person_stages", STAGE_COLUMNS, rows)
     else:
         insert_rows(connection, stages, STAGE_COLUMNS, rows)
     # Core writes bypass the identity map: PersonStage objects loaded before reload lazily.
@@ -127,6 +125,8 @@ def record_changes(
     for instance in list(session.identity_map.values()):
         if isinstance(instance, PersonStage):
             session.expire(instance)
+    # Last, so that reactions to stage_changed see the new stages.
+    append_rows(session=session, rows=events, origin=EVENT_SOURCE)
 
 
 def _events(
@@ -169,20 +169,3 @@ def _next_ids(connection: Connection, table: str, count: int) -> list[int]:
         f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
     )
     return list(connection.execute(query, {"n": count}).scalars())
-
-
-def _copy(
-    connection: Connection,
-    table: str,
-    columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    json_column: int | None = None,
-) -> None:
-    """COPY rows into ``table`` on the connection's psycopg connection (same transaction)."""
-    raw: Any = connection.connection.driver_connection
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            if json_column is not None:
-                row = (*row[:json_column], orjson.dumps(row[json_column]).decode())
-            copy.write_row(row)

@@ -36,7 +36,7 @@ from tenure.retention.models import (
 from tenure.retention.risk import Assessment, assess
 from tenure.retention.schemas import RetentionConfig, RetentionConfigPatch
 from tenure.scores.models import ModelReport, PersonScore
-from tenure.scores.refresh import default_as_of
+from tenure.workspace import clock
 
 SETTINGS_ROW_ID = 1
 #: Score versions whose P(alive) is kept; older snapshots are pruned at each refresh.
@@ -218,13 +218,13 @@ def refresh_retention(
 ) -> RefreshResult:
     """Recompute every customer's signals and risk as of ``as_of``; update alerts and tasks.
 
-    ``as_of`` defaults to now (a demo workspace: its newest event); ``now`` (the wall
-    clock, for the alerts' and tasks' timestamps) defaults to the current time.
+    ``as_of`` defaults to now (the workspace clock: a demo's fixed day); ``now`` (for the
+    alerts' and tasks' timestamps) defaults to the workspace clock's now as well.
     """
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidInput("as_of", "needs a timezone")
-    as_of = (as_of or default_as_of(session)).astimezone(UTC)
-    now = now or utcnow()
+    as_of = (as_of or clock.now(session)).astimezone(UTC)
+    now = now or clock.now(session)
     config = load_config(session)
     version, scores_as_of = session.execute(
         select(func.max(PersonScore.model_version), func.max(PersonScore.as_of))
@@ -290,7 +290,7 @@ def record_nba_rules(
         raise InvalidInput("window_days", "must be at least 1")
     if min_support < 1:
         raise InvalidInput("min_support", "must be at least 1")
-    as_of = (as_of or default_as_of(session)).astimezone(UTC)
+    as_of = (as_of or clock.now(session)).astimezone(UTC)
     connection = session.connection()
     mined: dict[str, Any] = {}
     popularity: dict[str, Any] = {}

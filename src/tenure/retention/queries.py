@@ -20,7 +20,7 @@ from tenure.errors import InvalidInput, NotFound
 from tenure.identity.models import User
 from tenure.retention import nba
 from tenure.retention.models import NbaRule, NbaRun, RetentionAlert, RetentionRefresh, RiskScore
-from tenure.scores.refresh import default_as_of
+from tenure.workspace import clock
 
 RULE_SORTS = {"confidence", "lift", "support"}
 
@@ -244,7 +244,7 @@ def next_best_action(
     if session.get(Person, person_id) is None:
         raise NotFound("person", person_id)
     run = latest_run(session)
-    as_of = as_of or default_as_of(session)
+    as_of = as_of or clock.now(session)
     connection = session.connection()
     history = nba.purchase_history(connection, as_of=as_of, level=level, person_ids=[person_id])
     out: dict[str, Any] = {

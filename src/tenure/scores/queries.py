@@ -40,9 +40,11 @@ def person_scores(session: Session, person_id: int) -> dict[str, Any] | None:
             {
                 **reason,
                 "label": reason_label(str(reason.get("feature"))),
+                # A zero contribution moves nothing: saying "raises risk" beside
+                # "days since last order: 0" read as a contradiction.
                 "direction": None
-                if contribution is None
-                else ("raises risk" if contribution >= 0 else "lowers risk"),
+                if not contribution
+                else ("raises risk" if contribution > 0 else "lowers risk"),
             }
         )
     return {

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.analytics import BetaGeo, GammaGamma, clv
@@ -39,8 +39,7 @@ from tenure.scores.features import (
 from tenure.scores.models import ModelReport
 from tenure.scores.segments import rfm_segments
 from tenure.scores.writes import write_scores
-from tenure.timeline.models import Event
-from tenure.workspace.queries import get_workspace
+from tenure.workspace import clock
 
 #: Bumped when the way scores are computed changes; part of every ``model_version``.
 ALGORITHM_VERSION = "1"
@@ -73,15 +72,6 @@ class RefreshResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def default_as_of(session: Session) -> datetime:
-    """Now; for a demo workspace (historical data) the time of its newest event."""
-    if get_workspace(session).is_demo:
-        newest = session.scalar(select(func.max(Event.occurred_at)))
-        if newest is not None:
-            return newest
-    return utcnow()
-
-
 def refresh_scores(
     *,
     settings: Settings,
@@ -101,7 +91,7 @@ def refresh_scores(
         Where to read and write; give one (a factory wins).
     as_of : datetime, optional
         Timezone-aware scoring time; events after it are ignored. Defaults to
-        :func:`default_as_of`.
+        :func:`tenure.workspace.clock.now`.
     progress : callable, optional
         Called with the name of each step as it starts (the CLI draws a progress bar).
 
@@ -121,7 +111,7 @@ def refresh_scores(
     with unit_of_work(session_factory) as session:
         connection = session.connection()
         with step(STEPS[0]):
-            as_of = (as_of or default_as_of(session)).astimezone(UTC)
+            as_of = (as_of or clock.now(session)).astimezone(UTC)
             moments = Moments.build(as_of, horizon_days=settings.churn_inactivity_days)
             aggregates = aggregate_events(
                 connection, moments, churn_event_type=settings.churn_event_type

@@ -29,6 +29,7 @@ from tenure.segments.membership import Change
 from tenure.segments.models import Segment, SegmentKind
 from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
+from tenure.workspace import clock
 
 
 def _segment(session: Session, segment_id: int) -> Segment:
@@ -109,15 +110,14 @@ def create_segment(
         entity_id=segment.id,
         fields={"name": data.name, "kind": data.kind, "filter": segment.filter},
     )
-    connection = session.connection()
     if compiled is not None:
         change = membership.replace_members(
-            connection, segment, compiled.person_ids(), as_of=compiled.now
+            session, segment, compiled.person_ids(), as_of=compiled.now
         )
     else:
         _check_people(session, data.person_ids, "person_ids")
         change = membership.add_members(
-            connection, segment, _people(session, data.person_ids), as_of=now
+            session, segment, _people(session, data.person_ids), as_of=clock.now(session)
         )
     session.refresh(segment)
     session.commit()
@@ -167,7 +167,7 @@ def update_segment(
     change = None
     if compiled is not None:
         change = membership.replace_members(
-            session.connection(), segment, compiled.person_ids(), as_of=compiled.now
+            session, segment, compiled.person_ids(), as_of=compiled.now
         )
         session.refresh(segment)
     session.commit()
@@ -226,15 +226,14 @@ def change_members(
     if overlap:
         raise InvalidInput("remove", f"person {overlap[0]} is also in add")
     _check_people(session, add, "add")
-    connection = session.connection()
-    now = utcnow()
+    now = clock.now(session)
     entered = exited = 0
     change = None
     if remove:
-        change = membership.remove_members(connection, segment, _people(session, remove), as_of=now)
+        change = membership.remove_members(session, segment, _people(session, remove), as_of=now)
         exited = change.exited
     if add:
-        change = membership.add_members(connection, segment, _people(session, add), as_of=now)
+        change = membership.add_members(session, segment, _people(session, add), as_of=now)
         entered = change.entered
     if change is None:
         return Change(segment.id, segment.name, segment.member_count, 0, 0, now)
@@ -271,9 +270,7 @@ def refresh_segment(
         session, segment.filter, currency=currency, as_of=as_of, segment_name=segment.name
     )
     before = segment.member_count
-    change = membership.replace_members(
-        session.connection(), segment, compiled.person_ids(), as_of=compiled.now
-    )
+    change = membership.replace_members(session, segment, compiled.person_ids(), as_of=compiled.now)
     if change.entered or change.exited:
         record_audit(
             session=session,

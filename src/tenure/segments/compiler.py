@@ -8,7 +8,7 @@ in a fixed catalogue, and attribute keys are validated names that travel as para
 
 Evaluation time: event windows (``last 90 days``), ``within`` and the "as of" bound on
 events are relative to ``Context.now``. :func:`evaluation_time` picks it like the scores
-do: now, or the newest event in a demo workspace (whose purchase log is historical).
+do: the workspace clock's now (``workspace.clock``; fixed in a demo workspace).
 Attributes, tags, identities, consents and scores are read as they are now.
 """
 
@@ -44,6 +44,7 @@ from tenure.segments.syntax import (
     Not,
     Or,
 )
+from tenure.workspace import clock
 
 people = Person.__table__
 consents = ConsentRecord.__table__
@@ -82,11 +83,8 @@ class CompiledFilter:
 
 
 def evaluation_time(session: Session) -> datetime:
-    """Now; in a demo workspace the time of its newest event (see the module docstring)."""
-    # The scores' rule, reused so that "last 90 days" means the same in both.
-    from tenure.scores.refresh import default_as_of
-
-    return default_as_of(session).astimezone(UTC)
+    """The workspace clock's now, so that "last 90 days" means what it means for scores."""
+    return clock.now(session)
 
 
 def context_for(

@@ -12,12 +12,12 @@ change they describe, and the segment row is updated first so that concurrent re
 of one segment queue behind its row lock (PostgreSQL) or the write lock (SQLite) instead
 of both recording the same change.
 
-The events are appended with ``INSERT ... SELECT`` rather than through
-``timeline.ingest.ingest_events``: the first refresh of the built-in segments enters
-every scored customer, and validating a million generated events one by one in Python
-would cost more than the refresh itself. They carry ``source = "segments"`` and the
-payload ``{"segment_id": ..., "segment_name": ...}``; their time is the evaluation time,
-so that a demo workspace's clock (its newest event) does not move.
+The events are appended with ``INSERT ... SELECT`` through
+``timeline.append.append_from_select`` rather than ``append_events``: the first refresh of
+the built-in segments enters every scored customer, and validating a million generated
+events one by one in Python would cost more than the refresh itself. They carry
+``source = "segments"`` and the payload ``{"segment_id": ..., "segment_name": ...}``;
+their time is the evaluation time (the workspace clock's).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Select,
-    String,
     Table,
     delete,
     except_,
@@ -43,10 +42,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.orm import Session
 
 from tenure.db.types import UTCDateTime, utcnow
 from tenure.segments.models import Segment, SegmentMember, SegmentSnapshot
-from tenure.timeline.models import Event
+from tenure.timeline.append import append_from_select
 
 ENTERED = "segment_entered"
 EXITED = "segment_exited"
@@ -55,7 +55,6 @@ EVENT_SOURCE = "segments"
 members = cast(Table, SegmentMember.__table__)
 segments = cast(Table, Segment.__table__)
 snapshots = cast(Table, SegmentSnapshot.__table__)
-events = cast(Table, Event.__table__)
 
 # A per-connection scratch table, outside the mapped metadata (Alembic must not see it).
 candidates = Table(
@@ -94,27 +93,22 @@ def _prepare_candidates(connection: Connection) -> None:
 
 
 def _record(
-    connection: Connection, person_ids: Any, *, kind: str, segment: Segment, as_of: datetime
+    session: Session, person_ids: Any, *, kind: str, segment: Segment, as_of: datetime
 ) -> int:
-    """Append one ``kind`` event per person in the one-column select ``person_ids``."""
-    payload = {"segment_id": segment.id, "segment_name": segment.name}
-    # In person order, the order of the events' (person_id, ...) indexes, so that each
-    # insert lands next to the previous one: PostgreSQL's EXCEPT comes out hashed. Sorting
-    # events and member rows took the first refresh of the built-ins at 100,000 people on
-    # PostgreSQL from 18-23 s to 10-12 s (SQLite's EXCEPT is already sorted).
-    rows = select(
-        person_ids.c.person_id,
-        literal(as_of, UTCDateTime),
-        literal(utcnow(), UTCDateTime),
-        literal(kind, String),
-        literal(EVENT_SOURCE, String),
-        literal(payload, events.c.payload.type),
-    ).order_by(person_ids.c.person_id)
-    statement = insert(events).from_select(
-        ["person_id", "occurred_at", "received_at", "type", "source", "payload"], rows
+    """Append one ``kind`` event per person in the one-column subquery ``person_ids``."""
+    # The timeline appends in person order, the order of the events' (person_id, ...)
+    # indexes, so that each insert lands next to the previous one: PostgreSQL's EXCEPT
+    # comes out hashed. Sorting events and member rows took the first refresh of the
+    # built-ins at 100,000 people on PostgreSQL from 18-23 s to 10-12 s.
+    return append_from_select(
+        session=session,
+        people=select(person_ids.c.person_id),
+        occurred_at=as_of,
+        type=kind,
+        source=EVENT_SOURCE,
+        payload={"segment_id": segment.id, "segment_name": segment.name},
+        origin=EVENT_SOURCE,
     )
-    # Without preserve_rowcount psycopg's dialect reports -1 for INSERT ... SELECT.
-    return int(connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
 
 
 def _lock(connection: Connection, segment: Segment) -> None:
@@ -149,16 +143,17 @@ def _finish(
 
 
 def replace_members(
-    connection: Connection, segment: Segment, person_ids: Select[Any], *, as_of: datetime
+    session: Session, segment: Segment, person_ids: Select[Any], *, as_of: datetime
 ) -> Change:
     """Make the members of ``segment`` exactly the people of ``person_ids`` (a refresh)."""
+    connection = session.connection()
     _lock(connection, segment)
     _prepare_candidates(connection)
     connection.execute(insert(candidates).from_select(["person_id"], person_ids))
     current = select(members.c.person_id).where(members.c.segment_id == segment.id)
 
     gone = except_(current, select(candidates.c.person_id)).subquery("gone")
-    exited = _record(connection, gone, kind=EXITED, segment=segment, as_of=as_of)
+    exited = _record(session, gone, kind=EXITED, segment=segment, as_of=as_of)
     if exited:
         connection.execute(
             delete(members).where(
@@ -168,7 +163,7 @@ def replace_members(
         )
 
     new = except_(select(candidates.c.person_id), current).subquery("new")
-    entered = _record(connection, new, kind=ENTERED, segment=segment, as_of=as_of)
+    entered = _record(session, new, kind=ENTERED, segment=segment, as_of=as_of)
     if entered:
         connection.execute(
             insert(members).from_select(
@@ -183,13 +178,14 @@ def replace_members(
 
 
 def add_members(
-    connection: Connection, segment: Segment, person_ids: Select[Any], *, as_of: datetime
+    session: Session, segment: Segment, person_ids: Select[Any], *, as_of: datetime
 ) -> Change:
     """Add the people of ``person_ids`` who are not members yet (a static list)."""
+    connection = session.connection()
     _lock(connection, segment)
     current = select(members.c.person_id).where(members.c.segment_id == segment.id)
     new = except_(person_ids, current).subquery("new")
-    entered = _record(connection, new, kind=ENTERED, segment=segment, as_of=as_of)
+    entered = _record(session, new, kind=ENTERED, segment=segment, as_of=as_of)
     if entered:
         added = except_(person_ids, current).subquery("added")
         connection.execute(
@@ -202,16 +198,17 @@ def add_members(
 
 
 def remove_members(
-    connection: Connection, segment: Segment, person_ids: Select[Any], *, as_of: datetime
+    session: Session, segment: Segment, person_ids: Select[Any], *, as_of: datetime
 ) -> Change:
     """Remove the people of ``person_ids`` who are members (a static list)."""
+    connection = session.connection()
     _lock(connection, segment)
     leaving = (
         select(members.c.person_id)
         .where(members.c.segment_id == segment.id, members.c.person_id.in_(person_ids))
         .subquery("leaving")
     )
-    exited = _record(connection, leaving, kind=EXITED, segment=segment, as_of=as_of)
+    exited = _record(session, leaving, kind=EXITED, segment=segment, as_of=as_of)
     if exited:
         connection.execute(
             delete(members).where(

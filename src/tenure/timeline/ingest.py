@@ -1,4 +1,7 @@
-"""Appending events: validation per item, idempotency on (source, client_event_id).
+"""Storing events: validation per item, idempotency on (source, client_event_id).
+
+Called only by ``timeline.append``, which runs the event pipeline's reactions after the
+events are stored; nothing else writes to the events table.
 
 Batch semantics (documented in the API): every item is validated on its own. Valid items
 are stored, invalid ones are returned in ``rejected`` with their index, field and reason,
@@ -19,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.customers.identities import normalize_email_identity
-from tenure.customers.models import Identity, IdentityKind, Person
+from tenure.customers.models import Person
+from tenure.customers.resolve import people_for_emails
 from tenure.db.bulk import insert_rows
 from tenure.db.dialect import member_of
 from tenure.db.types import utcnow
@@ -76,37 +80,6 @@ def _existing_people(session: Session, person_ids: set[int]) -> set[int]:
     return set(connection.scalars(query))
 
 
-def _people_by_email(session: Session, emails: set[str], actor_id: int | None) -> dict[str, int]:
-    """Person id per normalized email; unknown emails get a new person."""
-    found: dict[str, int] = {}
-    if emails:
-        connection = session.connection()
-        rows = connection.execute(
-            select(Identity.value, Identity.person_id).where(
-                Identity.kind == IdentityKind.email.value,
-                member_of(connection, Identity.value, sorted(emails)),
-            )
-        )
-        found.update({value: person_id for value, person_id in rows})
-    for email in sorted(emails - found.keys()):
-        person = Person(search_text=email)
-        person.identities.append(
-            Identity(kind="email", namespace="", value=email, original=email, is_primary=True)
-        )
-        session.add(person)
-        session.flush()
-        record_audit(
-            session=session,
-            actor_id=actor_id,
-            action="create",
-            entity_type="person",
-            entity_id=person.id,
-            changes={"identities": {"before": None, "after": [f"email::{email}"]}},
-        )
-        found[email] = person.id
-    return found
-
-
 def _validate(raw_items: Sequence[Any]) -> tuple[list[tuple[int, EventIn]], list[RejectedEvent]]:
     """Valid events with their batch index, and the rejected ones with their errors."""
     try:
@@ -131,7 +104,7 @@ def _validate(raw_items: Sequence[Any]) -> tuple[list[tuple[int, EventIn]], list
     return valid, rejected
 
 
-def ingest_events(
+def store_events(
     *, session: Session, raw_items: Sequence[Any], actor_id: int | None
 ) -> IngestResult:
     """Validate and append ``raw_items``; see the module docstring for batch semantics."""
@@ -141,7 +114,7 @@ def ingest_events(
     )
 
 
-def ingest_events_json(
+def store_events_json(
     *, session: Session, body: bytes, actor_id: int | None, max_batch: int
 ) -> tuple[IngestResult, bool]:
     """Ingest a JSON body holding one event or an array; returns the result and whether
@@ -175,7 +148,7 @@ def ingest_events_json(
         raise InvalidInput("body", "must be an event object or an array of events")
     if len(items) > max_batch:
         raise InvalidInput("body", f"a batch holds at most {max_batch} events")
-    return ingest_events(session=session, raw_items=items, actor_id=actor_id), single
+    return store_events(session=session, raw_items=items, actor_id=actor_id), single
 
 
 def _store_validated(
@@ -261,10 +234,10 @@ def _ingest_once(
             seen_in_batch.add(key)
         to_store.append((index, event))
 
-    email_people = _people_by_email(
-        session, {emails[i] for i, _ in to_store if i in emails}, actor_id
+    email_people = people_for_emails(
+        session=session, emails={emails[i] for i, _ in to_store if i in emails}, actor_id=actor_id
     )
-    stored_ids = _insert(session, to_store, emails, email_people)
+    stored_ids, person_ids = _insert(session, to_store, emails, email_people)
     rejected.sort(key=lambda r: r.index)
     if stored_ids:
         record_audit(
@@ -279,13 +252,16 @@ def _ingest_once(
                 "rejected": {"before": None, "after": len(rejected)},
             },
         )
-    return IngestResult(
+    result = IngestResult(
         received=received,
         stored=len(stored_ids),
         duplicates=duplicates,
         rejected=rejected,
         stored_ids=stored_ids,
+        person_ids=person_ids,
     )
+    result._types = frozenset(event.type for _, event in to_store)
+    return result
 
 
 EVENT_COLUMNS = (
@@ -308,9 +284,10 @@ def _insert(
     to_store: list[tuple[int, EventIn]],
     emails: dict[int, str],
     email_people: dict[str, int],
-) -> list[int]:
+) -> tuple[list[int], list[int]]:
+    """Insert the events and their items; their ids in batch order and their people."""
     if not to_store:
-        return []
+        return [], []
     now = utcnow()
     rows = [
         (
@@ -335,4 +312,4 @@ def _insert(
         for item in event.items
     ]
     insert_rows(connection, EventItem.__table__, ITEM_COLUMNS, item_rows)
-    return ids
+    return ids, sorted({row[0] for row in rows})

@@ -16,9 +16,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.session import unit_of_work
-from tenure.lifecycle.actions import evaluate_stages
-from tenure.lifecycle.queries import people_of_events
-from tenure.timeline.ingest import ingest_events
+from tenure.timeline.append import append_events
 
 # 5,000 events is about 2 MB of parsed JSON: large enough to amortise the commit,
 # small enough that a crash loses little work.
@@ -57,10 +55,8 @@ def import_events_jsonl(
         if not chunk:
             return
         with unit_of_work(session_factory) as session:
-            result = ingest_events(session=session, raw_items=chunk, actor_id=actor_id)
-            # Stages follow the events in the chunk's transaction: its people only.
-            people = people_of_events(session, result.stored_ids)
-            evaluate_stages(session=session, person_ids=people)
+            # The pipeline's reactions run in the chunk's transaction: its people only.
+            result = append_events(session=session, raw_items=chunk, actor_id=actor_id)
         report.imported += result.stored
         report.duplicates += len(result.duplicates)
         report.rejected += len(result.rejected)

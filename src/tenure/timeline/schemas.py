@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    model_validator,
+)
 
 from tenure.timeline.models import MONEY_EVENT_TYPES
 
@@ -100,6 +108,11 @@ class IngestResult(BaseModel):
     duplicates: list[DuplicateEvent]
     rejected: list[RejectedEvent]
     stored_ids: list[int] = Field(description="Ids of the stored events, in batch order.")
+    person_ids: list[int] = Field(
+        default_factory=list, description="The people the stored events belong to, sorted."
+    )
+    # The types of the stored events, for the event pipeline's reactions (not serialized).
+    _types: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
 
 class Money(BaseModel):

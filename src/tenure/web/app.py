@@ -15,6 +15,7 @@ import tenure.all_models
 from tenure.config import Settings, get_settings
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
+from tenure.registrations import register_all
 from tenure.timeline.schemas import EventIn
 from tenure.web.api import api_router
 from tenure.web.errors import install_error_handlers
@@ -25,6 +26,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    register_all()
     settings = settings or get_settings()
     engine = engine or create_db_engine(settings.database_url)
     app = FastAPI(

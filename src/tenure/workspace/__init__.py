@@ -1,1 +1,1 @@
-"""The workspace itself: its name and whether it holds demo data."""
+"""The workspace itself: its name, whether it holds demo data, and its clock."""

@@ -18,3 +18,6 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(200))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The workspace's "now" when it replays history (the demo); null: the real time.
+    # See ``workspace.clock``.
+    fixed_now: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

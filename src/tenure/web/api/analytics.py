@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -14,6 +14,7 @@ from tenure.scores import queries
 from tenure.scores.kpis import Period, period_kpis
 from tenure.scores.schemas import KpisOut
 from tenure.web.deps import ApiActor, SessionDep, SettingsDep
+from tenure.workspace import clock
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -25,7 +26,7 @@ def resolve_period(session: Session, start: date | None, end: date | None) -> Pe
     """The requested period; by default the 90 days up to the last refresh (or today)."""
     if end is None:
         overview = queries.score_overview(session)
-        end = overview["as_of"].date() if overview else datetime.now(UTC).date()
+        end = overview["as_of"].date() if overview else clock.now(session).date()
     if start is None:
         start = end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if start > end:

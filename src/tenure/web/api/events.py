@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from tenure.lifecycle.actions import evaluate_stages
-from tenure.lifecycle.queries import people_of_events
-from tenure.timeline.ingest import ingest_events_json
+from tenure.timeline.append import append_events_json
 from tenure.timeline.schemas import IngestResult
 from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
 
@@ -50,14 +48,13 @@ rejected and others stored, 422 when no item could be stored. A single object an
 async def post_events(
     request: Request, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> Response:
-    result, single = ingest_events_json(
+    # The pipeline's reactions (stages first) run in this transaction.
+    result, single = append_events_json(
         session=session,
         body=await request.body(),
         actor_id=actor.user_id,
         max_batch=settings.max_event_batch,
     )
-    # Stages follow the events in the same transaction: the batch's people only.
-    evaluate_stages(session=session, person_ids=people_of_events(session, result.stored_ids))
     session.commit()
     if single:
         code = 201 if result.stored else (200 if result.duplicates else 422)

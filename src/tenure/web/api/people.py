@@ -23,14 +23,23 @@ from tenure.customers.schemas import (
 from tenure.dedup.door import possible_duplicates, queue_pairs
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import NotFound
+from tenure.profile.queries import person_360
+from tenure.profile.schemas import PersonProfile
 from tenure.scores.queries import person_scores
-from tenure.timeline.queries import person_360, person_timeline
+from tenure.scores.schemas import PersonScoresOut
+from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
-from tenure.timeline.view360 import Person360
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/people", tags=["people"])
+
+
+class Person360(PersonProfile):
+    """The 360 view with the person's scores."""
+
+    scores: PersonScoresOut | None = None
+
 
 PeopleSort = Literal["-created_at", "created_at", "last_name", "-last_name", "id", "-id"]
 

@@ -52,7 +52,7 @@ async def get_next_best_action(
     limit: Annotated[int, Query(ge=1, le=10)] = 3,
     as_of: Annotated[
         datetime | None,
-        Query(description="Judge as of this time (default now; a demo: its newest event)."),
+        Query(description="Judge as of this time (default the workspace clock's now)."),
     ] = None,
 ) -> dict[str, Any]:
     """What to offer the customer and when, from the mined rules, best first.

@@ -1,5 +1,5 @@
 """Lifecycle pages: funnel, time in stage, journey map, stage model settings, and the
-stage section and override form of the person page."""
+person page's stage override form (the Stage card itself is ``lifecycle.cards``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from tenure.customers.queries import list_tag_names
-from tenure.db.session import unit_of_work
 from tenure.errors import InvalidInput
 from tenure.identity.permissions import MODEL_EDITORS, may
 from tenure.lifecycle import actions, configure, funnel, journeys, queries
@@ -20,7 +19,7 @@ from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.templating import render, templates
+from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,23 +29,6 @@ TABS = (
     ("Journeys", "/lifecycle/journeys"),
     ("Settings", "/lifecycle/settings"),
 )
-
-
-def person_lifecycle(request: Request, person_id: int) -> dict[str, Any]:
-    """Stage, override and history for the person page (``lifecycle/_person_stage.html``).
-
-    A template global, so the person page needs no lifecycle code of its own; it reads
-    through its own unit of work (which also commits the default model on first use).
-    """
-    with unit_of_work(request.app.state.session_factory) as session:
-        return {
-            "current": queries.person_stage(session, person_id),
-            "history": queries.stage_history(session, person_id, limit=50),
-            "stages": [(s.key, s.name) for s in queries.stage_model(session).stages],
-        }
-
-
-templates.env.globals["person_lifecycle"] = person_lifecycle
 
 
 def _population(tag: str | None) -> queries.Population:

@@ -1,4 +1,5 @@
-"""People pages: the list with search, tag and owner filters, and the person 360 page."""
+"""People pages: the list with search, tag and owner filters, and the person page (its
+cards come from ``tenure.profile``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from tenure.customers import activities, queries
 from tenure.customers.schemas import NoteCreate, TaskCreate
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import InvalidInput, NotFound
-from tenure.scores.queries import person_scores
-from tenure.timeline.queries import order_summary, person_timeline
+from tenure.profile.cards import load_cards, person_view
+from tenure.timeline.queries import person_timeline
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
@@ -73,21 +74,19 @@ async def person_page(
     events, next_cursor = person_timeline(
         session, person_id=person_id, types=[type] if type else [], cursor=cursor, limit=50
     )
+    # One clock reading for every card: the cards capabilities registered (tenure.profile).
+    view = person_view(session, person_id)
     return render(
         request,
         "people/detail.html",
         ctx=ctx,
         person=person,
-        consents=queries.current_consents(session, person_id),
-        orders=order_summary(session, person_id),
-        notes=queries.notes_for(session, person_id=person_id),
-        tasks=queries.tasks_for(session, person_id=person_id),
+        view=view,
+        cards=load_cards(session, view),
         events=events,
         next_cursor=next_cursor,
         event_type=type or "",
         owners={u.id: u for u in queries.list_owners(session)},
-        attribute_labels={d.key: d.label for d in queries.list_attribute_definitions(session)},
-        scores=person_scores(session, person_id),
     )
 
 

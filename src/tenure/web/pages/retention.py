@@ -1,4 +1,5 @@
-"""The at-risk page (value at risk first, with reasons) and the person page's retention cards."""
+"""The at-risk page (value at risk first, with reasons); the person page's retention
+cards are ``retention.cards``."""
 
 from __future__ import annotations
 
@@ -14,30 +15,11 @@ from tenure.retention import actions, queries
 from tenure.retention.schemas import RetentionConfigPatch
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
-from tenure.web.templating import render, templates
+from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-
-
-def person_retention(request: Request, person_id: int) -> dict[str, Any]:
-    """Risk and next best action of one customer, for the person page's cards.
-
-    A template global rather than page context: the person page belongs to the
-    customers capability, and this keeps retention's reads in retention.
-    """
-    with request.app.state.session_factory() as session:
-        offers = queries.next_best_action(session, person_id)
-        if not offers["offers"]:
-            # A customer who bought every category may still have product-level rules.
-            products = queries.next_best_action(session, person_id, level="sku")
-            if products["offers"]:
-                offers = products
-        return {"risk": queries.person_risk(session, person_id), "nba": offers}
-
-
-templates.env.globals["person_retention"] = person_retention
 
 
 def _percent(value: str, field: str) -> float | None:

@@ -1,0 +1,30 @@
+"""Start-up wiring: every capability's event reactions and person-page cards.
+
+A composition root like ``tenure.all_models`` (tables) and ``tenure.web.app`` (routes): it
+sits above every capability, so capabilities never import each other to plug in. The web
+app factory, the CLI and the test suite call ``register_all()`` once at start-up; the job
+runner runs inside the CLI. A process that appends events without it is refused by the
+event pipeline (``timeline.pipeline.PipelineNotConfigured``) rather than silently storing
+events that move no stage.
+
+A new capability adds its ``register()`` call here.
+"""
+
+from __future__ import annotations
+
+from tenure.lifecycle import cards as lifecycle_cards
+from tenure.lifecycle import reactions as lifecycle_reactions
+from tenure.profile import builtin as profile_cards
+from tenure.retention import cards as retention_cards
+from tenure.scores import cards as scores_cards
+
+
+def register_all() -> None:
+    """Register every reaction and card; safe to call more than once."""
+    # The event pipeline, in the order the reactions run (each says its own order).
+    lifecycle_reactions.register()
+    # The person page, in the order of the cards (each says its own order).
+    profile_cards.register()
+    scores_cards.register()
+    lifecycle_cards.register()
+    retention_cards.register()
