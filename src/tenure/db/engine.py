@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from tenure.db.session import WRITE_LOCK_OPTION
+
 
 def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for ``postgresql://`` URLs, whatever driver the user left out."""
@@ -51,4 +53,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # Writers take the lock up front, where the busy timeout applies (db.session).
+        if conn.get_execution_options().get(WRITE_LOCK_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
+from tenure.db.session import take_write_lock
 from tenure.errors import PermissionDenied
 from tenure.identity.permissions import Actor, require_write
 from tenure.identity.queries import actor_for_token, actor_for_user_id
@@ -48,13 +49,17 @@ async def _api_actor(request: Request, session: SessionDep) -> Actor:
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
     actor = actor_for_token(session, token.strip())
+    # End the look-up's read transaction now: a snapshot held across the handler's
+    # ``await request.body()`` could not become a write on SQLite (db.session).
+    session.commit()
     if actor is None:
         raise NotAuthenticated("unknown or revoked API token")
     return actor
 
 
-async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)]) -> Actor:
+async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)], session: SessionDep) -> Actor:
     require_write(actor)
+    take_write_lock(session)
     return actor
 
 
@@ -65,14 +70,16 @@ ApiWriter = Annotated[Actor, Depends(_api_writer)]
 async def _page_actor(request: Request, session: SessionDep) -> Actor:
     user_id = request.session.get("user_id")
     actor = actor_for_user_id(session, int(user_id)) if user_id else None
+    session.commit()  # as _api_actor: no read snapshot held across the handler's awaits
     if actor is None:
         raise NotAuthenticated("log in")
     return actor
 
 
-async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)]) -> Actor:
+async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)], session: SessionDep) -> Actor:
     if not actor.can_write:
         raise PermissionDenied(f"role {actor.role.value} is read-only")
+    take_write_lock(session)
     return actor
 
 

@@ -55,6 +55,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # A worker answers the supervisor's health ping only once it has imported the app
+        # (measured 3-10 s on a busy 2-core machine); uvicorn's default of 5 s killed and
+        # restarted every worker in a loop before it could serve.
+        timeout_worker_healthcheck=60,
         log_level="info",
         access_log=False,
     )

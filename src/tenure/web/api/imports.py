@@ -94,7 +94,7 @@ async def _import(
             **options,
         )
         if declare and not dry_run:
-            declare_text_attributes(session, declare, entity=source.spec.entity, actor_id=actor_id)
+            declare_text_attributes(work, declare, entity=source.spec.entity, actor_id=actor_id)
     report = await run_in_threadpool(
         run_import, session_factory=factory, source=source, actor_id=actor_id, dry_run=dry_run
     )
