@@ -10,6 +10,9 @@ from tenure.identity.models import Role, TokenScope
 READ_ONLY_ROLES = frozenset({Role.analyst})
 AUDIT_READERS = frozenset({Role.admin})
 USER_ADMINS = frozenset({Role.admin})
+#: Who may list every user's email and role; others see names only where a page needs
+#: them (an owner, an author), never the whole directory.
+USER_LISTERS = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)
