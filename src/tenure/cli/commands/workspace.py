@@ -11,6 +11,7 @@ from tenure.cli.context import cli_engine, cli_sessions, cli_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
+from tenure.identity.secret_key import ensure_secret_key
 from tenure.scores.refresh import refresh_scores
 from tenure.workspace.queries import ensure_workspace
 
@@ -37,6 +38,7 @@ def init(
     with unit_of_work(factory) as session:
         empty = database_is_empty(session)
         ensure_workspace(session)
+        ensure_secret_key(session)  # signs login cookies unless TENURE_SECRET_KEY is set
     if demo_if_empty and empty:
         _build_demo()
 
@@ -49,6 +51,11 @@ def serve(
     """Serve the web app and the API."""
     import uvicorn
 
+    if cli_settings().secret_key_is_weak:
+        console.print(
+            "[bold red]WARNING: TENURE_SECRET_KEY is a placeholder or too short; anyone who "
+            "guesses it can forge a login. Unset it to use the random key in the database.[/]"
+        )
     console.print(f"Serving Tenure on [bold]http://{host}:{port}[/]")
     uvicorn.run(
         "tenure.web.main:app",
