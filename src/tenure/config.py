@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(
         14 * 24 * 3600, description="Lifetime of a web login session."
     )
+    statement_timeout_seconds: float = Field(
+        1800,
+        ge=0,
+        description="PostgreSQL: longest one SQL statement may run before it is cancelled "
+        "with an error (0: no limit); bounds background work such as scores refresh.",
+    )
     max_event_batch: int = Field(10_000, description="Largest batch POST /api/v1/events takes.")
     page_size_default: int = Field(50, description="Default page size of API lists.")
     page_size_max: int = Field(500, description="Largest page size of API lists.")

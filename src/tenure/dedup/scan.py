@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.bulk import insert_rows
 from tenure.db.session import unit_of_work
+from tenure.db.statistics import analyze_after_load
 from tenure.db.types import utcnow
 from tenure.dedup.frame import load_base
 from tenure.dedup.matching import MatchConfig, cluster_pairs, match_records
@@ -255,6 +256,18 @@ def _merge(session: Session, clusters: list[Cluster], actor_id: int | None) -> l
     )
 
 
+#: What a scan's merges and queue rewrite.
+MERGED_TABLES = (
+    "people",
+    "identities",
+    "events",
+    "person_stages",
+    "person_tags",
+    "merges",
+    "duplicate_candidates",
+)
+
+
 def scan_duplicates(
     *,
     session_factory: sessionmaker[Session],
@@ -307,6 +320,8 @@ def scan_duplicates(
         report.merged, report.merge_failures = _merge_clusters(
             session_factory, clusters, actor_id, progress
         )
+        # Merges move identities, events and stages between people and fill the queue.
+        analyze_after_load(session_factory, MERGED_TABLES)
         step("merge")
     with unit_of_work(session_factory) as session:
         record_audit(

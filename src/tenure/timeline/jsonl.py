@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.session import unit_of_work
+from tenure.db.statistics import analyze_after_load
 from tenure.lifecycle.actions import evaluate_stages
 from tenure.lifecycle.queries import people_of_events
 from tenure.timeline.ingest import ingest_events
@@ -39,6 +40,10 @@ class JsonlReport:
     duplicates: int = 0
     rejected: int = 0
     rejections: list[RejectedLine] = field(default_factory=list)
+
+
+#: What an events import fills (people and identities: events by email create people).
+TIMELINE_TABLES = ("events", "event_items", "people", "identities", "person_stages")
 
 
 def import_events_jsonl(
@@ -91,4 +96,6 @@ def import_events_jsonl(
         if on_progress:
             on_progress(handle.tell())
     report.rejections.sort(key=lambda r: r.line)
+    if report.imported:
+        analyze_after_load(session_factory, TIMELINE_TABLES)
     return report

@@ -29,7 +29,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or create_db_engine(settings.database_url)
+    engine = engine or create_db_engine(
+        settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds
+    )
     app = FastAPI(
         title="Tenure",
         version=tenure.__version__,
