@@ -9,11 +9,12 @@ costs less than a thread hop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tenure.config import Settings
 from tenure.db.session import take_write_lock
@@ -30,6 +31,9 @@ async def _session(request: Request) -> AsyncIterator[Session]:
     session: Session = request.app.state.session_factory()
     try:
         yield session
+    except BaseException:
+        session.rollback()  # at once, before the error handlers await anything
+        raise
     finally:
         session.close()
 
@@ -39,8 +43,33 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[Session, Depends(_session)]
+# Closed when the endpoint returns, not after the response is sent (FastAPI's default
+# "request" scope): a writer's transaction must not hold SQLite's write lock while the
+# response is awaited (db.session).
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+T = TypeVar("T")
+
+
+async def write_in_thread(session: Session, write: Callable[[], T]) -> T:
+    """Run a long write in the thread pool and end its transaction there, whatever happens.
+
+    On SQLite the write holds the database's write lock. Were the commit (or the rollback
+    of a failed write) left to the event loop, another request on the loop could start
+    waiting for that lock first, blocking the loop that would release it (db.session).
+    """
+
+    def run() -> T:
+        try:
+            result = write()
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+
+    return await run_in_threadpool(run)
 
 
 async def _api_actor(request: Request, session: SessionDep) -> Actor:

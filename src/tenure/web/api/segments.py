@@ -38,7 +38,7 @@ from tenure.segments.schemas import (
 )
 from tenure.segments.syntax import FilterError
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
 
 
 def filter_error_body(error: FilterError) -> dict[str, Any]:
@@ -102,10 +102,9 @@ async def create_segment(
         segment, _ = actions.create_segment(
             session=session, data=body, actor_id=actor.user_id, currency=settings.default_currency
         )
-        session.commit()
         return queries.segment_dict(segment)
 
-    return await run_in_threadpool(create)
+    return await write_in_thread(session, create)
 
 
 @router.post("/preview", response_model=PreviewOut)
@@ -153,10 +152,9 @@ async def update_segment(
             actor_id=actor.user_id,
             currency=settings.default_currency,
         )
-        session.commit()
         return queries.segment_dict(segment)
 
-    return await run_in_threadpool(update)
+    return await write_in_thread(session, update)
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -220,10 +218,9 @@ async def refresh_segment(
             currency=settings.default_currency,
             actor_id=actor.user_id,
         )
-        session.commit()
         return _change(change)
 
-    return await run_in_threadpool(refresh)
+    return await write_in_thread(session, refresh)
 
 
 @router.get("/{segment_id}/snapshots")
