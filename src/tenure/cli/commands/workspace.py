@@ -12,7 +12,9 @@ from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
+from tenure.lifecycle.defaults import ensure_default_model
 from tenure.scores.refresh import refresh_scores
+from tenure.segments.builtins import ensure_builtin_segments
 from tenure.workspace.queries import ensure_workspace
 
 console = Console()
@@ -39,6 +41,10 @@ def init(
         empty = database_is_empty(session)
         ensure_workspace(session)
         ensure_secret_key(session)  # signs login cookies unless TENURE_SECRET_KEY is set
+        # Created here, in a writer's transaction, so that the first page views and lists
+        # only read: a read transaction that has to write on SQLite can fail at once.
+        ensure_default_model(session)
+        ensure_builtin_segments(session)
     if demo_if_empty and empty:
         _build_demo()
 
