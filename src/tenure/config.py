@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship in examples and must never protect a production deployment.
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
-DEVELOPMENT_SECRET = "development"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -24,8 +24,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///tenure.db", description="SQLAlchemy URL: sqlite:///FILE or postgresql://..."
     )
-    secret_key: str = Field(
-        DEVELOPMENT_SECRET, description="Signs session cookies and CSRF tokens."
+    secret_key: str | None = Field(
+        None,
+        description="Signs session cookies and CSRF tokens. Unset: the random key that "
+        "`tenure init` stores in the database, shared by every process.",
     )
     default_phone_region: str = Field(
         "US", description="ISO region used to read phone numbers written without +country."
@@ -33,6 +35,12 @@ class Settings(BaseSettings):
     default_currency: str = Field("USD", description="Currency of amounts given without one.")
     session_max_age_seconds: int = Field(
         14 * 24 * 3600, description="Lifetime of a web login session."
+    )
+    statement_timeout_seconds: float = Field(
+        1800,
+        ge=0,
+        description="PostgreSQL: longest one SQL statement may run before it is cancelled "
+        "with an error (0: no limit); bounds background work such as scores refresh.",
     )
     max_event_batch: int = Field(10_000, description="Largest batch POST /api/v1/events takes.")
     page_size_default: int = Field(50, description="Default page size of API lists.")
@@ -55,14 +63,21 @@ class Settings(BaseSettings):
         "(e.g. `cancellation`); unset means churn by inactivity.",
     )
 
+    @property
+    def secret_key_is_weak(self) -> bool:
+        """A key was given but is a known placeholder or too short to resist guessing."""
+        key = self.secret_key
+        return key is not None and (
+            key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_LENGTH
+        )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32
-        ):
+        if self.env == "production" and self.secret_key_is_weak:
             raise ValueError(
-                "TENURE_SECRET_KEY must be set to a random value of at least 32 characters "
-                "when TENURE_ENV=production"
+                f"TENURE_SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} "
+                "characters when TENURE_ENV=production (or unset, to use the random key "
+                "`tenure init` stores in the database)"
             )
         return self
 

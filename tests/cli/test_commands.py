@@ -12,7 +12,8 @@ from tenure.cli.main import app
 from tenure.db.engine import create_db_engine
 from tenure.identity.models import ApiToken, User
 from tenure.identity.tokens import hash_token
-from tenure.lifecycle.models import PersonStage
+from tenure.lifecycle.models import LifecycleSettings, LifecycleStage, PersonStage
+from tenure.segments.models import Segment
 from tenure.timeline.models import Event
 from tenure.workspace.models import Workspace
 
@@ -139,3 +140,15 @@ def test_demo_builds_the_cdnow_workspace(cli_database):
 
     refused = runner.invoke(app, ["demo"])
     assert refused.exit_code == 1
+
+
+def test_init_creates_what_first_reads_would_otherwise_write(cli_database):
+    """Issue 9: a GET that creates the defaults inside a read transaction could fail on
+    SQLite; after `tenure init` the lifecycle model and built-in segments already exist."""
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert _count(cli_database, select(func.count()).select_from(LifecycleSettings)) == 1
+    assert _count(cli_database, select(func.count()).select_from(LifecycleStage)) > 0
+    builtins = select(func.count()).select_from(Segment).where(Segment.builtin_key.is_not(None))
+    assert _count(cli_database, builtins) > 0
+    assert runner.invoke(app, ["init"]).exit_code == 0  # idempotent
+    assert _count(cli_database, select(func.count()).select_from(LifecycleSettings)) == 1

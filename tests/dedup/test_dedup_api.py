@@ -132,7 +132,7 @@ def test_merge_two_people_then_undo_over_http(client, admin, session: Session):
     entries = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.entity_type == "person", AuditEntry.entity_id == str(ada))
-        .order_by(AuditEntry.id)
+        .order_by(AuditEntry.id)  # PostgreSQL returns rows in no set order without it
     ).all()
     assert [e.action for e in entries if e.action in ("merge", "unmerge")] == ["merge", "unmerge"]
     assert all(e.actor_id == admin.id for e in entries)

@@ -112,3 +112,18 @@ def test_web_login_uses_a_session_and_csrf(client, session):
     logout_token = _csrf(client.get("/people").text)
     client.post("/logout", data={"csrf_token": logout_token})
     assert client.get("/people", follow_redirects=False).status_code == 303
+
+
+def test_only_admins_and_managers_list_users(client, api_user):
+    listed = {role: api_user(role) for role in ("admin", "manager")}
+    refused = {role: api_user(role) for role in ("sales", "marketing", "support", "analyst")}
+    for role, user in listed.items():
+        response = client.get("/api/v1/users", headers=user.headers)
+        assert response.status_code == 200, role
+        emails = {u["email"] for u in response.json()}
+        assert {u.email for u in (*listed.values(), *refused.values())} <= emails
+    for role, user in refused.items():
+        response = client.get("/api/v1/users", headers=user.headers)
+        assert response.status_code == 403, role
+        assert response.json()["error"] == "forbidden"
+        assert "@" not in response.text  # no email leaks into the refusal

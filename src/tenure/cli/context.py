@@ -14,7 +14,10 @@ from tenure.db.session import make_session_factory
 
 @lru_cache(maxsize=1)
 def cli_engine() -> Engine:
-    return create_db_engine(get_settings().database_url)
+    settings = get_settings()
+    return create_db_engine(
+        settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds
+    )
 
 
 def cli_settings() -> Settings:

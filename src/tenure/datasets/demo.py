@@ -34,6 +34,7 @@ from tenure.datasets.files import open_cdnow_master
 from tenure.datasets.names import COMPANY_NAMES, FIRST_NAMES, LAST_NAMES, MUSIC_CATEGORIES
 from tenure.db.bulk import insert_rows
 from tenure.db.session import make_session_factory, unit_of_work
+from tenure.db.statistics import analyze_after_load
 from tenure.identity.actions import create_user
 from tenure.identity.models import Role
 from tenure.timeline.append import append_rows
@@ -291,6 +292,8 @@ def build_demo_workspace(
         tag_rows.extend((id_of[int(c)], tag_ids["gift-buyer"]) for c in gifts)
         insert_rows(connection, person_tags, ("person_id", "tag_id"), tag_rows)
 
+    # Every table was just filled: plan the scores refresh that follows on real statistics.
+    analyze_after_load(factory, None)
     return DemoSummary(
         people=len(customers),
         orders=len(purchases),

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.bulk import insert_rows
 from tenure.db.session import unit_of_work
+from tenure.db.statistics import analyze_after_load
 from tenure.db.types import utcnow
 from tenure.dedup.frame import load_base
 from tenure.dedup.matching import MatchConfig, cluster_pairs, match_records
@@ -263,6 +264,18 @@ def _merge(
     )
 
 
+#: What a scan's merges and queue rewrite.
+MERGED_TABLES = (
+    "people",
+    "identities",
+    "events",
+    "person_stages",
+    "person_tags",
+    "merges",
+    "duplicate_candidates",
+)
+
+
 def scan_duplicates(
     *,
     session_factory: sessionmaker[Session],
@@ -317,6 +330,8 @@ def scan_duplicates(
         report.merged, report.merge_failures = _merge_clusters(
             session_factory, clusters, actor_id, progress, report.run_id
         )
+        # Merges move identities, events and stages between people and fill the queue.
+        analyze_after_load(session_factory, MERGED_TABLES)
         step("merge")
         with unit_of_work(session_factory) as session:
             finish_run(session=session, run_id=report.run_id, counts=report.counts())

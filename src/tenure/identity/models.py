@@ -67,3 +67,17 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     # {"field": {"before": ..., "after": ...}} for exactly the fields that changed.
     changes: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+
+
+class InstanceSecret(Base):
+    """A random secret shared by every process of this database (the cookie signing key).
+
+    Kept in the database, not a local file, so that several web processes on several
+    machines sign and accept the same session cookies.
+    """
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,6 +18,9 @@ USER_ADMINS = frozenset({Role.admin})
 MODEL_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
 #: Who may tune the retention settings (signals, weights, thresholds, alert owner).
 SETTINGS_EDITORS = frozenset({Role.admin, Role.manager})
+#: Who may list every user's email and role; others see names only where a page needs
+#: them (an owner, an author), never the whole directory.
+USER_LISTERS = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from tenure.customers.actions import define_attribute
 from tenure.customers.attributes import declared_attributes
 from tenure.customers.schemas import AttributeDefinitionCreate
 from tenure.db.session import unit_of_work
+from tenure.db.statistics import analyze_after_load
 from tenure.dedup.door import queue_flagged
 from tenure.ingest import records as import_records
 from tenure.ingest.drafts import BUILTIN_ATTRIBUTES
@@ -86,6 +87,22 @@ class ImportReport:
 Progress = Callable[[int, int], object]
 
 
+#: What an import may fill, whatever its format (the email import appends events).
+IMPORTED_TABLES = (
+    "people",
+    "identities",
+    "organizations",
+    "organization_external_ids",
+    "person_tags",
+    "organization_tags",
+    "tags",
+    "people_imports",
+    "organizations_imports",
+    "events",
+    "event_items",
+)
+
+
 def run_import(
     *,
     session_factory: sessionmaker[Session],
@@ -147,6 +164,7 @@ def run_import(
         import_records.finish_import(session=session, import_id=import_id, actor_id=actor_id)
         record = import_records.get_import(session, import_id)
         final = _report_from_record(record, resumed=resumed)
+    analyze_after_load(session_factory, IMPORTED_TABLES)
     final.issues = report.issues
     final.organizations_created = report.organizations_created
     return final

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.customers.models import Person
 from tenure.db.session import unit_of_work
+from tenure.db.statistics import analyze_stale_tables
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import record_audit
 from tenure.lifecycle.models import (
@@ -40,6 +41,16 @@ from tenure.workspace import clock
 BATCH_CHUNK = 50_000
 #: pg_advisory_xact_lock key of stage evaluation ("tenu" in ASCII).
 LOCK_KEY = 0x74656E75
+#: What the evaluation statement reads and writes: fresh statistics keep its plan sane.
+EVALUATION_TABLES = (
+    "people",
+    "events",
+    "event_items",
+    "person_scores",
+    "person_stages",
+    "person_tags",
+    "tags",
+)
 
 
 @dataclass
@@ -101,6 +112,8 @@ def evaluate_all_stages(
     statement and one transaction, so a crash keeps the finished ranges and a re-run
     writes only what is still different. ``progress(done, total)`` counts people.
     """
+    # A plan made on missing statistics ran 25+ minutes instead of 35 ms (db.statistics).
+    analyze_stale_tables(session_factory, EVALUATION_TABLES)
     with unit_of_work(session_factory) as session:
         as_of = _check_as_of(as_of) or clock.now(session)
         stage_model(session)  # creates the default model on first use, before the chunks

@@ -265,12 +265,6 @@ def _activity_metric(compiler: Compiler, name: str) -> ColumnElement[Any]:
         return compiler.days_ago(a.last_order_at)
     if name == "days_since_last_activity":
         return compiler.days_ago(a.last_activity_at)
-    span = days_between(compiler.dialect, a.last_order_at, a.first_order_at)
-    interval = case((and_(a.orders > 1, span > 0), span / (a.orders - 1)))
-    if name == "usual_order_interval_days":
-        return interval
-    if name == "overdue_ratio":
-        return compiler.days_ago(a.last_order_at) / interval
     if name == "upsell_ratio_180d":
         # Earlier = all orders minus recent ones: two CASE columns fewer per event row.
         recent_amount = func.coalesce(a.recent_amount, 0)
@@ -280,6 +274,14 @@ def _activity_metric(compiler: Compiler, name: str) -> ColumnElement[Any]:
         before = earlier_amount * 1.0 / earlier_orders
         usable = and_(a.recent_orders > 0, earlier_orders > 0, earlier_amount > 0)
         return case((usable, recent / before))
+    # Only the metrics that list first_order_at in ACTIVITY_COLUMNS may read it: the
+    # activity subquery has just the columns the remaining rules asked for (issue 9).
+    if name in ("usual_order_interval_days", "overdue_ratio"):
+        span = days_between(compiler.dialect, a.last_order_at, a.first_order_at)
+        interval = case((and_(a.orders > 1, span > 0), span / (a.orders - 1)))
+        if name == "usual_order_interval_days":
+            return interval
+        return compiler.days_ago(a.last_order_at) / interval
     raise AssertionError(f"metric {name} has no expression")
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenure.analytics import BetaGeo, GammaGamma, clv
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
+from tenure.db.statistics import analyze_after_load
 from tenure.db.types import utcnow
 from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.scores import churn
@@ -161,6 +162,8 @@ def refresh_scores(
             # JSON has no NaN: a singular Hessian's standard errors become null.
             clean = {k: churn.json_ready(v) for k, v in report.items()}
             session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **clean))
+    # Every score row was just replaced: the lifecycle statement next plans on them.
+    analyze_after_load(session_factory, ("person_scores", "model_reports"))
     # Lifecycle rules read P(alive), churn and CLV: re-place everyone on the new scores.
     with step(STEPS[6]):
         evaluate_all_stages(session_factory=session_factory, as_of=as_of)

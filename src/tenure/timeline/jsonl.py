@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.session import unit_of_work
+from tenure.db.statistics import analyze_after_load
 from tenure.timeline.append import append_events
 
 # 5,000 events is about 2 MB of parsed JSON: large enough to amortise the commit,
@@ -37,6 +38,10 @@ class JsonlReport:
     duplicates: int = 0
     rejected: int = 0
     rejections: list[RejectedLine] = field(default_factory=list)
+
+
+#: What an events import fills (people and identities: events by email create people).
+TIMELINE_TABLES = ("events", "event_items", "people", "identities", "person_stages")
 
 
 def import_events_jsonl(
@@ -87,4 +92,6 @@ def import_events_jsonl(
         if on_progress:
             on_progress(handle.tell())
     report.rejections.sort(key=lambda r: r.line)
+    if report.imported:
+        analyze_after_load(session_factory, TIMELINE_TABLES)
     return report

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 import tenure
 import tenure.all_models
-from tenure.config import Settings, get_settings
+from tenure.config import MIN_SECRET_LENGTH, Settings, get_settings
 from tenure.db.engine import create_db_engine
-from tenure.db.session import make_session_factory
+from tenure.db.session import make_session_factory, unit_of_work
+from tenure.identity.secret_key import ensure_secret_key
 from tenure.registrations import register_all
 from tenure.timeline.schemas import EventIn
 from tenure.web.api import api_router
@@ -22,13 +25,17 @@ from tenure.web.errors import install_error_handlers
 from tenure.web.pages import page_routers
 from tenure.web.security import require_csrf
 
+logger = logging.getLogger(__name__)
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     register_all()
     settings = settings or get_settings()
-    engine = engine or create_db_engine(settings.database_url)
+    engine = engine or create_db_engine(
+        settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds
+    )
     app = FastAPI(
         title="Tenure",
         version=tenure.__version__,
@@ -42,7 +49,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_factory = make_session_factory(engine)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=_signing_key(settings, app.state.session_factory),
         session_cookie="tenure_session",
         max_age=settings.session_max_age_seconds,
         same_site="lax",
@@ -55,6 +62,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _document_hand_parsed_bodies(app)
     return app
+
+
+def _signing_key(settings: Settings, factory: sessionmaker[Session]) -> str:
+    """TENURE_SECRET_KEY if set, else the random key stored in the database."""
+    if settings.secret_key is not None:
+        if settings.secret_key_is_weak:
+            logger.warning(
+                "TENURE_SECRET_KEY is a placeholder or shorter than %d characters: anyone "
+                "who guesses it can forge a login session. Unset it to use the random key "
+                "stored in the database, or set a random one.",
+                MIN_SECRET_LENGTH,
+            )
+        return settings.secret_key
+    with unit_of_work(factory) as session:
+        return ensure_secret_key(session)
 
 
 def _document_hand_parsed_bodies(app: FastAPI) -> None:

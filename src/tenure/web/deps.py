@@ -9,13 +9,15 @@ costs less than a thread hop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tenure.config import Settings
+from tenure.db.session import take_write_lock
 from tenure.errors import PermissionDenied
 from tenure.identity.permissions import Actor, require_write
 from tenure.identity.queries import actor_for_token, actor_for_user_id
@@ -29,6 +31,9 @@ async def _session(request: Request) -> AsyncIterator[Session]:
     session: Session = request.app.state.session_factory()
     try:
         yield session
+    except BaseException:
+        session.rollback()  # at once, before the error handlers await anything
+        raise
     finally:
         session.close()
 
@@ -38,8 +43,33 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[Session, Depends(_session)]
+# Closed when the endpoint returns, not after the response is sent (FastAPI's default
+# "request" scope): a writer's transaction must not hold SQLite's write lock while the
+# response is awaited (db.session).
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+T = TypeVar("T")
+
+
+async def write_in_thread(session: Session, write: Callable[[], T]) -> T:
+    """Run a long write in the thread pool and end its transaction there, whatever happens.
+
+    On SQLite the write holds the database's write lock. Were the commit (or the rollback
+    of a failed write) left to the event loop, another request on the loop could start
+    waiting for that lock first, blocking the loop that would release it (db.session).
+    """
+
+    def run() -> T:
+        try:
+            result = write()
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+
+    return await run_in_threadpool(run)
 
 
 async def _api_actor(request: Request, session: SessionDep) -> Actor:
@@ -48,13 +78,17 @@ async def _api_actor(request: Request, session: SessionDep) -> Actor:
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
     actor = actor_for_token(session, token.strip())
+    # End the look-up's read transaction now: a snapshot held across the handler's
+    # ``await request.body()`` could not become a write on SQLite (db.session).
+    session.commit()
     if actor is None:
         raise NotAuthenticated("unknown or revoked API token")
     return actor
 
 
-async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)]) -> Actor:
+async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)], session: SessionDep) -> Actor:
     require_write(actor)
+    take_write_lock(session)
     return actor
 
 
@@ -65,14 +99,16 @@ ApiWriter = Annotated[Actor, Depends(_api_writer)]
 async def _page_actor(request: Request, session: SessionDep) -> Actor:
     user_id = request.session.get("user_id")
     actor = actor_for_user_id(session, int(user_id)) if user_id else None
+    session.commit()  # as _api_actor: no read snapshot held across the handler's awaits
     if actor is None:
         raise NotAuthenticated("log in")
     return actor
 
 
-async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)]) -> Actor:
+async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)], session: SessionDep) -> Actor:
     if not actor.can_write:
         raise PermissionDenied(f"role {actor.role.value} is read-only")
+    take_write_lock(session)
     return actor
 
 

@@ -11,7 +11,10 @@ from tenure.cli.context import cli_engine, cli_sessions, cli_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
+from tenure.identity.secret_key import ensure_secret_key
+from tenure.lifecycle.defaults import ensure_default_model
 from tenure.scores.refresh import refresh_scores
+from tenure.segments.builtins import ensure_builtin_segments
 from tenure.workspace.queries import ensure_workspace
 
 console = Console()
@@ -37,6 +40,11 @@ def init(
     with unit_of_work(factory) as session:
         empty = database_is_empty(session)
         ensure_workspace(session)
+        ensure_secret_key(session)  # signs login cookies unless TENURE_SECRET_KEY is set
+        # Created here, in a writer's transaction, so that the first page views and lists
+        # only read: a read transaction that has to write on SQLite can fail at once.
+        ensure_default_model(session)
+        ensure_builtin_segments(session)
     if demo_if_empty and empty:
         _build_demo()
 
@@ -49,12 +57,21 @@ def serve(
     """Serve the web app and the API."""
     import uvicorn
 
+    if cli_settings().secret_key_is_weak:
+        console.print(
+            "[bold red]WARNING: TENURE_SECRET_KEY is a placeholder or too short; anyone who "
+            "guesses it can forge a login. Unset it to use the random key in the database.[/]"
+        )
     console.print(f"Serving Tenure on [bold]http://{host}:{port}[/]")
     uvicorn.run(
         "tenure.web.main:app",
         host=host,
         port=port,
         workers=workers,
+        # A worker answers the supervisor's health ping only once it has imported the app
+        # (measured 3-10 s on a busy 2-core machine); uvicorn's default of 5 s killed and
+        # restarted every worker in a loop before it could serve.
+        timeout_worker_healthcheck=60,
         log_level="info",
         access_log=False,
     )

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from tenure.customers import actions, queries
 from tenure.customers.schemas import AttributeDefinitionCreate, AttributeDefinitionOut
-from tenure.identity.permissions import AUDIT_READERS, require_role
+from tenure.identity.permissions import AUDIT_READERS, USER_LISTERS, require_role
 from tenure.identity.queries import list_audit_entries, list_users
 from tenure.web.api.paging import LimitParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
@@ -57,6 +57,8 @@ async def define_attribute(body: AttributeDefinitionCreate, session: SessionDep,
 
 @router.get("/users", response_model=list[UserOut])
 async def users(session: SessionDep, actor: ApiActor):
+    """Admins and managers only: every user's email, role and whether they are active."""
+    require_role(actor, USER_LISTERS)
     return [
         {"id": u.id, "email": u.email, "name": u.name, "role": u.role, "is_active": u.is_active}
         for u in list_users(session)

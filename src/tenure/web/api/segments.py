@@ -38,7 +38,7 @@ from tenure.segments.schemas import (
 )
 from tenure.segments.syntax import FilterError
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
 
 
 def filter_error_body(error: FilterError) -> dict[str, Any]:
@@ -104,7 +104,7 @@ async def create_segment(
         )
         return queries.segment_dict(segment)
 
-    return await run_in_threadpool(create)
+    return await write_in_thread(session, create)
 
 
 @router.post("/preview", response_model=PreviewOut)
@@ -154,7 +154,7 @@ async def update_segment(
         )
         return queries.segment_dict(segment)
 
-    return await run_in_threadpool(update)
+    return await write_in_thread(session, update)
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -218,7 +218,7 @@ async def refresh_segment(
         )
         return _change(change)
 
-    return await run_in_threadpool(refresh)
+    return await write_in_thread(session, refresh)
 
 
 @router.get("/{segment_id}/snapshots")

@@ -24,7 +24,7 @@ from tenure.segments.fields import FIELD_NAMES
 from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
 from tenure.web.api.segments import filter_error_body
-from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep
+from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep, write_in_thread
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
 
@@ -133,16 +133,16 @@ async def create_segment(
         except ValidationError as invalid:
             first = invalid.errors(include_url=False)[0]
             raise InvalidInput(str(first["loc"][0]), first["msg"])
-        segment, _ = await run_in_threadpool(
+        segment, _ = await write_in_thread(
+            session,
             lambda: actions.create_segment(
                 session=session,
                 data=data,
                 actor=actor,
                 currency=settings.default_currency,
-            )
+            ),
         )
     except InvalidInput as error:
-        session.rollback()
         return _builder(request, ctx, status_code=422, error=_error(error), **values)
     return RedirectResponse(f"/segments/{segment.id}", status_code=303)
 
@@ -203,17 +203,17 @@ async def update_segment(
         except ValidationError as invalid:
             first = invalid.errors(include_url=False)[0]
             raise InvalidInput(str(first["loc"][0]), first["msg"])
-        await run_in_threadpool(
+        await write_in_thread(
+            session,
             lambda: actions.update_segment(
                 session=session,
                 segment_id=segment_id,
                 data=data,
                 actor=actor,
                 currency=settings.default_currency,
-            )
+            ),
         )
     except InvalidInput as error:
-        session.rollback()
         values = {**segment, "name": name, "description": description, "filter": filter}
         return _builder(
             request, ctx, status_code=422, error=_error(error), segment=segment, **values
@@ -229,13 +229,14 @@ async def refresh_segment(
     settings: SettingsDep,
     actor: PageWriter,
 ) -> Response:
-    await run_in_threadpool(
+    await write_in_thread(
+        session,
         lambda: actions.refresh_segment(
             session=session,
             segment_id=segment_id,
             currency=settings.default_currency,
             actor=actor,
-        )
+        ),
     )
     return RedirectResponse(f"/segments/{segment_id}", status_code=303)
 
