@@ -10,6 +10,7 @@ from tenure.identity.models import Role, TokenScope
 READ_ONLY_ROLES = frozenset({Role.analyst})
 AUDIT_READERS = frozenset({Role.admin})
 USER_ADMINS = frozenset({Role.admin})
+WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,21 @@ import pandas as pd
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from tenure.dedup.matching.blocking import pairs_within_blocks
+from tenure.dedup.matching.identifiers import (
+    DIFFERENT,
+    DIFFERENT_BUT_LINKED,
+    DIFFERENT_WEAK,
+    SHARED_WEAK,
+    compare_identifiers,
+    identifier_levels,
+)
 from tenure.dedup.matching.records import PreparedRecords
 from tenure.dedup.matching.similarity import (
     adjacent_transposition,
     are_nicknames,
     digit_matrix,
     factorize,
+    given_name_genders,
     map_code_pairs,
     nickname_families,
     score_code_pairs,
@@ -34,9 +42,24 @@ _SIMILAR_NAME = 0.88
 _SIMILAR_PLACE = 0.90
 _SWAPPED_NAME_ANCHOR = 0.95
 _SWAPPED_NAME_PARTNER = 0.6
-# An email or phone held by more than this many records is a role account ("info@...") or
-# a switchboard, not evidence that two people are one: it is left out of "shared".
-_SHARED_IDENTIFIER_LIMIT = 50
+# Bits of evidence of the identifier levels, whatever EM learns from the base: a weak
+# level stays within one bit either way, a neutral one is 0, and a conflict on a personal
+# identifier is worth at least 4 bits against (a 16x lower odds; email and phone
+# together 8 bits). EM alone learns how often this base's duplicates change address,
+# which on a base with a few planted duplicates and many namesakes is nearly never, and
+# on FEBRL (no identifiers) nothing.
+_WEAK_FOR = (0.0, 1.0)
+_WEAK_AGAINST = (-1.0, 0.0)
+_NEUTRAL = (0.0, 0.0)
+_STRONG_AGAINST = (-12.0, -4.0)
+_IDENTIFIER_BOUNDS = (
+    (SHARED_WEAK, *_WEAK_FOR),
+    (DIFFERENT_WEAK, *_WEAK_AGAINST),
+    (DIFFERENT_BUT_LINKED, *_NEUTRAL),
+    (DIFFERENT, *_STRONG_AGAINST),
+)
+# The first_name level of two different names that are both given names of their own.
+ANOTHER_GIVEN_NAME = 5
 
 
 @dataclass(frozen=True)
@@ -46,12 +69,26 @@ class Comparison:
     ``weak_levels`` are near-misses that mostly mean "different" (same birth year only,
     house 199 vs 299, same state only): their weight may be negative. The other levels
     between exact and different are real agreement and never count against a match.
+    ``weight_bounds`` holds (level, lowest, highest) bits for levels whose weight is set
+    by what they mean rather than only learned (identifiers). ``conflict_levels`` are
+    conflicts on a strong identifier: a pair at one is never merged automatically.
+    ``different_levels`` count as "different" for the guards of ``MatchConfig`` (the
+    last level always does).
     """
 
     field: str
     levels: tuple[str, ...]
     shown_columns: tuple[str, ...]
     weak_levels: frozenset[int] = frozenset()
+    weight_bounds: tuple[tuple[int, float, float], ...] = ()
+    conflict_levels: frozenset[int] = frozenset()
+    different_levels: frozenset[int] = frozenset()
+
+    def is_different(self, levels: np.ndarray) -> np.ndarray:
+        different = levels == len(self.levels) - 1
+        for level in self.different_levels:
+            different |= levels == level
+        return different
 
 
 _DIFFERENT = "different ({left} / {right})"
@@ -64,9 +101,12 @@ FIELDS: tuple[Comparison, ...] = (
             "one typo ({left} / {right})",
             "similar spelling ({left} / {right})",
             "initial matches ({left} / {right})",
+            "two different given names, alike in spelling ({left} / {right})",
             _DIFFERENT,
         ),
         ("first_name",),
+        weak_levels=frozenset({ANOTHER_GIVEN_NAME}),
+        different_levels=frozenset({ANOTHER_GIVEN_NAME}),
     ),
     Comparison(
         "last_name",
@@ -91,8 +131,30 @@ FIELDS: tuple[Comparison, ...] = (
         ("date_of_birth",),
         weak_levels=frozenset({4}),
     ),
-    Comparison("email", ("shared email address", "different email addresses"), ("emails",)),
-    Comparison("phone", ("shared phone number", "different phone numbers"), ("phones",)),
+    Comparison(
+        "email",
+        identifier_levels("email address"),
+        ("emails",),
+        weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
+        weight_bounds=_IDENTIFIER_BOUNDS,
+        conflict_levels=frozenset({DIFFERENT}),
+    ),
+    Comparison(
+        "phone",
+        identifier_levels("phone number"),
+        ("phones",),
+        weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
+        weight_bounds=_IDENTIFIER_BOUNDS,
+        conflict_levels=frozenset({DIFFERENT}),
+    ),
+    Comparison(
+        "external_id",
+        identifier_levels("customer id"),
+        ("external_ids",),
+        weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
+        weight_bounds=_IDENTIFIER_BOUNDS,
+        conflict_levels=frozenset({DIFFERENT_WEAK, DIFFERENT}),
+    ),
     Comparison(
         "street_number",
         ("exact match", "one character different ({left} / {right})", _DIFFERENT),
@@ -222,9 +284,37 @@ def _compare_names(
     initial[both] = (is_initial[lf[both]] | is_initial[rf[both]]) & (
         initials[lf[both]] == initials[rf[both]]
     )
-    first_levels = _select(
-        [lf == rf, nickname, first_edits <= 1, first_jw >= _SIMILAR_NAME, initial], both
+    # Two different names that are both given names of their own (mark/mary, carl/carol,
+    # joan/jean) are two names, not a typo: alike in spelling they get a level of their
+    # own, which EM may weigh against, and of different genders they are "different".
+    genders = given_name_genders()
+    gender = np.array([genders.get(name, "") for name in names], dtype=object)
+    known = gender != ""
+    distinct = both & (lf != rf) & ~nickname
+    distinct[distinct] = known[lf[distinct]] & known[rf[distinct]]
+    gender_differs = np.zeros(len(lf), dtype=bool)
+    gender_differs[distinct] = (
+        (gender[lf[distinct]] != "u")
+        & (gender[rf[distinct]] != "u")
+        & (gender[lf[distinct]] != gender[rf[distinct]])
     )
+    alike = (first_edits <= 1) | (first_jw >= _SIMILAR_NAME)
+    different = len(FIELDS[0].levels) - 1
+    first_levels = np.select(
+        [
+            lf == rf,
+            nickname,
+            distinct & gender_differs,
+            distinct & alike,
+            distinct,
+            first_edits <= 1,
+            first_jw >= _SIMILAR_NAME,
+            initial,
+        ],
+        [0, 1, different, ANOTHER_GIVEN_NAME, different, 2, 3, 4],
+        default=different,
+    )
+    first_levels = np.where(both, first_levels, -1).astype(np.int8)
     last_edits = score_code_pairs(ll, rl, names, DamerauLevenshtein.distance)
     last_levels = _select(
         [ll == rl, last_edits <= 1, last_jw >= _SIMILAR_NAME], (ll >= 0) & (rl >= 0)
@@ -254,22 +344,6 @@ def _compare_dates(prepared: PreparedRecords, left: np.ndarray, right: np.ndarra
         ],
         valid[left] & valid[right],
     )
-
-
-def _share_any(
-    prepared: PreparedRecords, column: str, left: np.ndarray, right: np.ndarray
-) -> np.ndarray:
-    exploded = prepared.values[column].explode().dropna()
-    if exploded.empty:
-        return np.full(len(left), -1, dtype=np.int8)
-    rows = exploded.index.to_numpy(dtype=np.int64)
-    codes = pd.factorize(exploded)[0].astype(np.int64)
-    a, b, _ = pairs_within_blocks(rows, codes, max_block_size=_SHARED_IDENTIFIER_LIMIT)
-    count = len(prepared)
-    sharing = np.minimum(a, b) * count + np.maximum(a, b)
-    shared = np.isin(left * count + right, sharing)
-    has_values = prepared.values[column].map(len).to_numpy() > 0
-    return _select([shared], has_values[left] & has_values[right])
 
 
 def _compare_street_number(
@@ -354,8 +428,7 @@ def compare_pairs(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
         "first_name": first,
         "last_name": last,
         "date_of_birth": _compare_dates(prepared, left, right),
-        "email": _share_any(prepared, "emails", left, right),
-        "phone": _share_any(prepared, "phones", left, right),
+        **compare_identifiers(prepared, left, right),
         "street_number": _compare_street_number(prepared, left, right),
         "address": _compare_address(prepared, left, right),
         "location": _compare_location(prepared, left, right),

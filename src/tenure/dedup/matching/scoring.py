@@ -49,6 +49,7 @@ class FieldModel:
         against a match. EM learns m from the duplicates present in the data, so on a base
         where, say, no duplicate uses a nickname it finds m ~ 0 for "nickname" and would
         make a nickname evidence *against*, which a person would not accept as a reason.
+        Levels with ``weight_bounds`` (identifiers) are clipped to their bounds.
         """
         if not self.observed:
             return np.zeros(len(self.m))
@@ -57,6 +58,8 @@ class FieldModel:
         agreeing[-1] = False
         agreeing[list(self.comparison.weak_levels)] = False
         weights[agreeing] = np.maximum(weights[agreeing], 0.0)
+        for level, lowest, highest in self.comparison.weight_bounds:
+            weights[level] = min(max(weights[level], lowest), highest)
         return weights
 
 

@@ -49,6 +49,7 @@ FIELDS_FORCED_BY_KEY: dict[str, frozenset[str]] = {
     "address_line2": _LOCATION | _ADDRESS,
     "emails": frozenset({"email"}),
     "phones": frozenset({"phone"}),
+    "external_ids": frozenset({"external_id"}),
     "organization": frozenset({"organization"}),
 }
 # Below this many pairs a session's estimates are noise; its rule is still used to score.
