@@ -84,13 +84,20 @@ def plan_pairs(
         right = clusters.reindex(pairs.loc[auto, "right_id"]).to_numpy()
         split = left != right
         cluster = np.where(split, -1, left)
+        # A cluster holding a pair a person dismissed, or a pair that conflicts on a
+        # strong identifier (father and son of one name at one address, both matched by
+        # a third record), is two people: it goes to review whole.
+        separate = [(x, y) for (x, y), (_, status) in known.items() if status == "dismissed"] + [
+            (int(x), int(y))
+            for x, y, evidence in zip(
+                pairs["left_id"], pairs["right_id"], pairs["evidence"], strict=True
+            )
+            if isinstance(evidence, dict) and evidence.get("decision", {}).get("conflict")
+        ]
         blocked = {
             int(clusters[x])
-            for x, y in known
-            if known[(x, y)][1] == CandidateStatus.dismissed.value
-            and x in clusters.index
-            and y in clusters.index
-            and clusters[x] == clusters[y]
+            for x, y in separate
+            if x in clusters.index and y in clusters.index and clusters[x] == clusters[y]
         }
         cluster = np.where(np.isin(cluster, list(blocked)), -1, cluster)
         pairs.loc[auto, "cluster"] = cluster

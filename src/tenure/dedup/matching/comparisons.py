@@ -20,46 +20,22 @@ from tenure.dedup.matching.identifiers import (
     DIFFERENT,
     DIFFERENT_BUT_LINKED,
     DIFFERENT_WEAK,
-    SHARED_WEAK,
+    IDENTIFIER_BOUNDS,
+    IDENTIFIER_M,
     compare_identifiers,
     identifier_levels,
 )
+from tenure.dedup.matching.name_levels import ANOTHER_GIVEN_NAME, compare_names
 from tenure.dedup.matching.records import PreparedRecords
 from tenure.dedup.matching.similarity import (
     adjacent_transposition,
-    are_nicknames,
     digit_matrix,
     factorize,
-    given_name_genders,
-    map_code_pairs,
-    nickname_families,
     score_code_pairs,
 )
 
-# Jaro-Winkler 0.88 is splink's middle name level; on FEBRL it keeps "bullock"/"bullvck"
-# (0.94) and "hannagan"/"hannaan" (0.97) while "green"/"white" scores 0.60.
-_SIMILAR_NAME = 0.88
 _SIMILAR_PLACE = 0.90
-_SWAPPED_NAME_ANCHOR = 0.95
-_SWAPPED_NAME_PARTNER = 0.6
-# Bits of evidence of the identifier levels, whatever EM learns from the base: a weak
-# level stays within one bit either way, a neutral one is 0, and a conflict on a personal
-# identifier is worth at least 4 bits against (a 16x lower odds; email and phone
-# together 8 bits). EM alone learns how often this base's duplicates change address,
-# which on a base with a few planted duplicates and many namesakes is nearly never, and
-# on FEBRL (no identifiers) nothing.
-_WEAK_FOR = (0.0, 1.0)
-_WEAK_AGAINST = (-1.0, 0.0)
-_NEUTRAL = (0.0, 0.0)
-_STRONG_AGAINST = (-12.0, -4.0)
-_IDENTIFIER_BOUNDS = (
-    (SHARED_WEAK, *_WEAK_FOR),
-    (DIFFERENT_WEAK, *_WEAK_AGAINST),
-    (DIFFERENT_BUT_LINKED, *_NEUTRAL),
-    (DIFFERENT, *_STRONG_AGAINST),
-)
-# The first_name level of two different names that are both given names of their own.
-ANOTHER_GIVEN_NAME = 5
+_ADDRESS_SAME_WORDS = 2  # "same words, reordered or partly missing"
 
 
 @dataclass(frozen=True)
@@ -73,7 +49,7 @@ class Comparison:
     by what they mean rather than only learned (identifiers). ``conflict_levels`` are
     conflicts on a strong identifier: a pair at one is never merged automatically.
     ``different_levels`` count as "different" for the guards of ``MatchConfig`` (the
-    last level always does).
+    last level always does). ``fixed_m`` (m per level) is held fixed by EM.
     """
 
     field: str
@@ -83,6 +59,7 @@ class Comparison:
     weight_bounds: tuple[tuple[int, float, float], ...] = ()
     conflict_levels: frozenset[int] = frozenset()
     different_levels: frozenset[int] = frozenset()
+    fixed_m: tuple[float, ...] | None = None
 
     def is_different(self, levels: np.ndarray) -> np.ndarray:
         different = levels == len(self.levels) - 1
@@ -136,24 +113,27 @@ FIELDS: tuple[Comparison, ...] = (
         identifier_levels("email address"),
         ("emails",),
         weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
-        weight_bounds=_IDENTIFIER_BOUNDS,
+        weight_bounds=IDENTIFIER_BOUNDS,
         conflict_levels=frozenset({DIFFERENT}),
+        fixed_m=IDENTIFIER_M,
     ),
     Comparison(
         "phone",
         identifier_levels("phone number"),
         ("phones",),
         weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
-        weight_bounds=_IDENTIFIER_BOUNDS,
+        weight_bounds=IDENTIFIER_BOUNDS,
         conflict_levels=frozenset({DIFFERENT}),
+        fixed_m=IDENTIFIER_M,
     ),
     Comparison(
         "external_id",
         identifier_levels("customer id"),
         ("external_ids",),
         weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
-        weight_bounds=_IDENTIFIER_BOUNDS,
+        weight_bounds=IDENTIFIER_BOUNDS,
         conflict_levels=frozenset({DIFFERENT_WEAK, DIFFERENT}),
+        fixed_m=IDENTIFIER_M,
     ),
     Comparison(
         "street_number",
@@ -230,100 +210,6 @@ def _codes(prepared: PreparedRecords, column: str) -> tuple[np.ndarray, np.ndarr
 
 def _without_spaces(prepared: PreparedRecords, column: str) -> pd.Series:
     return prepared.values[column].str.replace(" ", "", regex=False)
-
-
-def _value_share(codes: np.ndarray, size: int) -> np.ndarray:
-    """Per code, the share of the non-missing values that carry it."""
-    counts = np.bincount(codes[codes >= 0], minlength=size).astype(np.float64)
-    return counts / max(counts.sum(), 1.0)
-
-
-def _exact_share(level: np.ndarray, value_codes: np.ndarray, share: np.ndarray) -> np.ndarray:
-    result = np.full(len(level), np.nan, dtype=np.float32)
-    exact = level == 0
-    result[exact] = share[value_codes[exact]]
-    return result
-
-
-def _compare_names(
-    prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    (first, last), names = factorize(prepared.column("first_name"), prepared.column("last_name"))
-    lf, ll, rf, rl = first[left], last[left], first[right], last[right]
-    first_jw = score_code_pairs(lf, rf, names, JaroWinkler.similarity)
-    last_jw = score_code_pairs(ll, rl, names, JaroWinkler.similarity)
-    cross_first = score_code_pairs(lf, rl, names, JaroWinkler.similarity)
-    cross_last = score_code_pairs(ll, rf, names, JaroWinkler.similarity)
-    # FEBRL and hand-typed forms swap given and family name, often together with another
-    # mistake ("kitty overington" / "o kitty"). A swap is assumed when one crossed name
-    # agrees (nearly) exactly, the other is at least loosely alike (an initial scores
-    # 0.73, a nickname such as oliver/ollie 0.84) and the crossed reading fits clearly
-    # better than the straight one.
-    cross_first, cross_last = np.nan_to_num(cross_first), np.nan_to_num(cross_last)
-    swapped = (
-        (np.maximum(cross_first, cross_last) >= _SWAPPED_NAME_ANCHOR)
-        & (np.minimum(cross_first, cross_last) >= _SWAPPED_NAME_PARTNER)
-        & (cross_first + cross_last > np.nan_to_num(first_jw) + np.nan_to_num(last_jw) + 0.1)
-    )
-    rf, rl = np.where(swapped, rl, rf), np.where(swapped, rf, rl)
-    first_jw = np.where(swapped, cross_first, first_jw)
-    last_jw = np.where(swapped, cross_last, last_jw)
-
-    first_edits = score_code_pairs(lf, rf, names, DamerauLevenshtein.distance)
-    in_table = np.array([name in nickname_families() for name in names], dtype=bool)
-    maybe_nickname = (lf >= 0) & (rf >= 0) & (lf != rf)
-    maybe_nickname[maybe_nickname] = in_table[lf[maybe_nickname]] & in_table[rf[maybe_nickname]]
-    nickname = np.zeros(len(lf), dtype=bool)
-    nickname[maybe_nickname] = map_code_pairs(
-        lf[maybe_nickname], rf[maybe_nickname], names, are_nicknames
-    )
-    is_initial = np.array([len(name) == 1 for name in names], dtype=bool)
-    (initials,), _ = factorize(np.array([name[0] for name in names], dtype=object))
-    both = (lf >= 0) & (rf >= 0)
-    initial = np.zeros(len(lf), dtype=bool)
-    initial[both] = (is_initial[lf[both]] | is_initial[rf[both]]) & (
-        initials[lf[both]] == initials[rf[both]]
-    )
-    # Two different names that are both given names of their own (mark/mary, carl/carol,
-    # joan/jean) are two names, not a typo: alike in spelling they get a level of their
-    # own, which EM may weigh against, and of different genders they are "different".
-    genders = given_name_genders()
-    gender = np.array([genders.get(name, "") for name in names], dtype=object)
-    known = gender != ""
-    distinct = both & (lf != rf) & ~nickname
-    distinct[distinct] = known[lf[distinct]] & known[rf[distinct]]
-    gender_differs = np.zeros(len(lf), dtype=bool)
-    gender_differs[distinct] = (
-        (gender[lf[distinct]] != "u")
-        & (gender[rf[distinct]] != "u")
-        & (gender[lf[distinct]] != gender[rf[distinct]])
-    )
-    alike = (first_edits <= 1) | (first_jw >= _SIMILAR_NAME)
-    different = len(FIELDS[0].levels) - 1
-    first_levels = np.select(
-        [
-            lf == rf,
-            nickname,
-            distinct & gender_differs,
-            distinct & alike,
-            distinct,
-            first_edits <= 1,
-            first_jw >= _SIMILAR_NAME,
-            initial,
-        ],
-        [0, 1, different, ANOTHER_GIVEN_NAME, different, 2, 3, 4],
-        default=different,
-    )
-    first_levels = np.where(both, first_levels, -1).astype(np.int8)
-    last_edits = score_code_pairs(ll, rl, names, DamerauLevenshtein.distance)
-    last_levels = _select(
-        [ll == rl, last_edits <= 1, last_jw >= _SIMILAR_NAME], (ll >= 0) & (rl >= 0)
-    )
-    shares = {
-        "first_name": _exact_share(first_levels, lf, _value_share(first, len(names))),
-        "last_name": _exact_share(last_levels, ll, _value_share(last, len(names))),
-    }
-    return first_levels, last_levels, swapped, shares
 
 
 def _compare_dates(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -421,9 +307,13 @@ def _compare_organization(
     return _select([a == b, similar], (a >= 0) & (b >= 0))
 
 
+def _field(name: str) -> Comparison:
+    return next(comparison for comparison in FIELDS if comparison.field == name)
+
+
 def compare_pairs(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> ComparedPairs:
     """Comparison levels of every candidate pair, one column per entry of FIELDS."""
-    first, last, swapped, shares = _compare_names(prepared, left, right)
+    first, last, swapped, shares = compare_names(prepared, left, right)
     by_field = {
         "first_name": first,
         "last_name": last,
@@ -434,6 +324,13 @@ def compare_pairs(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
         "location": _compare_location(prepared, left, right),
         "organization": _compare_organization(prepared, left, right),
     }
+    # The same street line in another region is another street ("12 Elm Street" is in
+    # most towns): it counts as "some words in common", not as the same address.
+    elsewhere = by_field["location"] == len(_field("location").levels) - 1
+    street_alike = (by_field["address"] >= 0) & (by_field["address"] <= _ADDRESS_SAME_WORDS)
+    by_field["address"] = np.where(
+        elsewhere & street_alike, _ADDRESS_SAME_WORDS + 1, by_field["address"]
+    ).astype(np.int8)
     levels = np.column_stack([by_field[comparison.field] for comparison in FIELDS])
     return ComparedPairs(
         left=left, right=right, levels=levels, names_swapped=swapped, exact_value_share=shares

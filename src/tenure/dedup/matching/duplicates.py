@@ -72,6 +72,9 @@ class MatchConfig:
         {"first_name", "last_name", "date_of_birth"}
     )
     reject_if_all_different: frozenset[str] = frozenset({"first_name", "date_of_birth"})
+    reject_if_different_and_conflicting: frozenset[str] = frozenset({"first_name", "last_name"})
+    reject_if_all_different_unexcused: frozenset[str] = frozenset({"first_name", "last_name"})
+    auto_needs_more_than_names: bool = True
     blocking_rules: tuple[BlockingRule, ...] = DEFAULT_BLOCKING_RULES
     max_block_size: int = 1000
     u_sample_pairs: int = 300_000
@@ -85,6 +88,8 @@ class MatchConfig:
             | self.difference_excused_by_identical
             | self.review_if_several_different
             | self.reject_if_all_different
+            | self.reject_if_different_and_conflicting
+            | self.reject_if_all_different_unexcused
         )
         unknown = named - known
         if unknown:
@@ -227,7 +232,8 @@ def _decision_words(
     if needs_review:
         return (
             "review: a different given name or birth date (not excused by an identical "
-            "birth date) needs a person's eye, whatever the score"
+            "birth date), or nothing in common but the name, needs a person's eye, "
+            "whatever the score"
         )
     if probability >= config.auto_threshold:
         return (
@@ -238,6 +244,20 @@ def _decision_words(
         f"review: probability {probability:.4f} is below the {config.auto_threshold} "
         "needed to merge automatically"
     )
+
+
+def _agrees_beyond_names(compared: ComparedPairs, model: MatchModel) -> np.ndarray:
+    """Pairs with evidence for a match on a field other than names: a positive weight at
+    a level that is not a near miss (the same birth year alone is not agreement)."""
+    weights = model.field_weights(compared.levels)
+    agrees = np.zeros(len(compared.left), dtype=bool)
+    for column, comparison in enumerate(FIELDS):
+        if comparison.field in ("first_name", "last_name"):
+            continue
+        level = compared.levels[:, column]
+        near_miss = np.isin(level, list(comparison.weak_levels))
+        agrees |= (weights[:, column] > 0) & ~near_miss
+    return agrees
 
 
 def _ruled_out(compared: ComparedPairs, fields: frozenset[str]) -> np.ndarray:
@@ -277,6 +297,19 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
     probability = match_probability(model.match_weight(compared.levels, compared.exact_value_share))
 
     conflicts = _conflicts(compared)
+    for field_name in config.reject_if_different_and_conflicting:
+        ruled_out |= _is_different(compared, field_name) & (conflicts != 0)
+    if config.reject_if_all_different_unexcused:
+        excused = np.zeros(len(compared.left), dtype=bool)
+        for field_name in config.difference_excused_by_identical:
+            excused |= _is_identical(compared, field_name)
+        ruled_out |= _ruled_out(compared, config.reject_if_all_different_unexcused) & ~excused
+    beyond_names = _agrees_beyond_names(compared, model)
+    # Namesakes: nothing but the name in common (with an identifier conflicting, or not
+    # known on one side): "Richard Gray" and "Richadr Gray" are as likely two people.
+    ruled_out |= ~beyond_names
+    if config.auto_needs_more_than_names:
+        needs_review = needs_review | ~beyond_names
     selected = np.flatnonzero((probability >= config.review_threshold) & ~ruled_out)
     selected = selected[np.argsort(-probability[selected], kind="stable")]
     scores = probability[selected]
@@ -289,6 +322,7 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
                 float(probability[pair]), int(conflicts[pair]), bool(needs_review[pair]), config
             ),
             "weight": 0.0,
+            "conflict": bool(conflicts[pair]),
         }
     pairs = pd.DataFrame(
         {
@@ -315,7 +349,8 @@ def find_duplicates(records: pd.DataFrame, config: MatchConfig = MatchConfig()) 
     ``config.auto_threshold`` when no guard of ``MatchConfig`` objects, else "review") and
     ``evidence`` (dict field -> {"level": words for a person, "weight": bits of evidence,
     positive for, negative against}; fields missing on either side are left out; the
-    entry "decision" says in words why the pair is "auto" or "review", weight 0). Pairs
+    entry "decision" says in words why the pair is "auto" or "review", weight 0, and
+    "conflict": whether it conflicts on a strong identifier). Pairs
     below ``config.review_threshold`` or ruled out by ``reject_if_all_different`` are
     omitted.
     """
