@@ -31,7 +31,7 @@ def set_unique_id_namespaces(
     record_audit(
         session=session,
         actor_id=actor_id,
-        action="set_unique_id_namespaces",
+        action="set_id_namespaces",
         entity_type="workspace",
         entity_id=workspace.id,
         changes={"before": before, "after": cleaned},
