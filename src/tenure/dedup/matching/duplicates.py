@@ -74,7 +74,7 @@ class MatchConfig:
     reject_if_all_different: frozenset[str] = frozenset({"first_name", "date_of_birth"})
     reject_if_different_and_conflicting: frozenset[str] = frozenset({"first_name", "last_name"})
     reject_if_all_different_unexcused: frozenset[str] = frozenset({"first_name", "last_name"})
-    auto_needs_more_than_names: bool = True
+    reject_if_only_names_agree: bool = True
     blocking_rules: tuple[BlockingRule, ...] = DEFAULT_BLOCKING_RULES
     max_block_size: int = 1000
     u_sample_pairs: int = 300_000
@@ -232,8 +232,7 @@ def _decision_words(
     if needs_review:
         return (
             "review: a different given name or birth date (not excused by an identical "
-            "birth date), or nothing in common but the name, needs a person's eye, "
-            "whatever the score"
+            "birth date) needs a person's eye, whatever the score"
         )
     if probability >= config.auto_threshold:
         return (
@@ -304,12 +303,10 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
         for field_name in config.difference_excused_by_identical:
             excused |= _is_identical(compared, field_name)
         ruled_out |= _ruled_out(compared, config.reject_if_all_different_unexcused) & ~excused
-    beyond_names = _agrees_beyond_names(compared, model)
-    # Namesakes: nothing but the name in common (with an identifier conflicting, or not
-    # known on one side): "Richard Gray" and "Richadr Gray" are as likely two people.
-    ruled_out |= ~beyond_names
-    if config.auto_needs_more_than_names:
-        needs_review = needs_review | ~beyond_names
+    if config.reject_if_only_names_agree:
+        # Namesakes: nothing but the name in common (with an identifier conflicting, or
+        # not known on one side): "Richard Gray" and "Richadr Gray" are as likely two.
+        ruled_out |= ~_agrees_beyond_names(compared, model)
     selected = np.flatnonzero((probability >= config.review_threshold) & ~ruled_out)
     selected = selected[np.argsort(-probability[selected], kind="stable")]
     scores = probability[selected]
