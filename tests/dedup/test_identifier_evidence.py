@@ -122,6 +122,15 @@ def test_a_shared_role_address_is_weak_evidence(result) -> None:
     assert -1.0 <= weights[level] <= 0.0
 
 
+def test_a_shared_role_address_does_not_excuse_distinct_personal_ones() -> None:
+    colleagues = [
+        [*PEOPLE[4][:3], ["info@acme.example", "anna.okafor@example.org"], *PEOPLE[4][4:]],
+        PEOPLE[5],
+    ]
+    label = FIELDS[_column("email")].levels[_levels(colleagues, "email")[0]]
+    assert label == "different email addresses: strong evidence against"
+
+
 def test_a_shared_phone_excuses_a_second_email(result) -> None:
     pair = _pair(result.pairs, "lars", "lars-again")
     assert pair is not None

@@ -18,7 +18,9 @@ was created with. How much it weighs depends on how unique the identifiers are:
   are never given to the matcher: duplicates inside one source carry different ones.
 
 Levels of every identifier comparison, in this order: shared, shared weak, different
-weak, different while another identifier is shared (neutral), different (strong).
+weak, different while another personal identifier is shared (neutral), different
+(strong). Two colleagues who both answer ``info@`` but each have an address of their
+own are "different": the role address they share does not excuse the conflict.
 """
 
 from __future__ import annotations
@@ -163,18 +165,21 @@ def compare_identifiers(
     """Levels of the "email", "phone" and "external_id" comparisons of every pair."""
     facts = {field: IdentifierFacts(prepared, column) for field, column in _COLUMNS}
     shared = {field: fact.shared(left, right) for field, fact in facts.items()}
-    any_shared = np.zeros(len(left), dtype=bool)
-    for shares_any, _ in shared.values():
-        any_shared |= shares_any
     levels = {}
     for field, fact in facts.items():
         shares_any, shares_personal = shared[field]
+        # Another kind of identifier in common excuses a difference only when it is a
+        # personal one: a shared switchboard says nothing about two colleagues.
+        linked = np.zeros(len(left), dtype=bool)
+        for other, (_, other_personal) in shared.items():
+            if other != field:
+                linked |= other_personal
         comparable = fact.has_values[left] & fact.has_values[right]
         both_personal = fact.has_personal[left] & fact.has_personal[right]
         level = np.select(
-            [shares_personal, shares_any, ~both_personal, any_shared],
-            [SHARED, SHARED_WEAK, DIFFERENT_WEAK, DIFFERENT_BUT_LINKED],
-            default=DIFFERENT,
+            [shares_personal, both_personal & linked, both_personal, shares_any, linked],
+            [SHARED, DIFFERENT_BUT_LINKED, DIFFERENT, SHARED_WEAK, DIFFERENT_BUT_LINKED],
+            default=DIFFERENT_WEAK,
         )
         levels[field] = np.where(comparable, level, -1).astype(np.int8)
     return levels
