@@ -87,7 +87,8 @@ class CdnowPurchase:
 
 @dataclass(frozen=True)
 class DemoSummary:
-    people: int
+    people: int  # customers plus planted duplicates
+    planted_duplicates: int
     orders: int
     organizations: int
     admin_email: str
@@ -284,6 +285,7 @@ def build_demo_workspace(
 
     return DemoSummary(
         people=len(people),
+        planted_duplicates=len(people) - len(customers),
         orders=len(purchases),
         organizations=len(org_ids),
         admin_email=ADMIN_EMAIL,
