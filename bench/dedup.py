@@ -89,6 +89,9 @@ def _measure(name: str, records: pd.DataFrame, entity: pd.Series) -> Figures:
             review_if_different=frozenset(),
             review_if_several_different=frozenset(),
             reject_if_all_different=frozenset(),
+            reject_if_different_and_conflicting=frozenset(),
+            reject_if_all_different_unexcused=frozenset(),
+            reject_if_only_names_agree=False,
         ),
     ).pairs
     unguarded_auto = unguarded[unguarded["decision"] == "auto"]

@@ -61,6 +61,8 @@ def test_merge_a_pair_from_the_side_by_side_view(database: str) -> None:
         expect(table).to_contain_text("First name")
         expect(table.locator("th#left-head")).to_contain_text("#")
         expect(page.locator("#evidence tbody tr").first).to_contain_text("First name")
+        # The matcher's decision, in words, closes the evidence.
+        expect(page.locator("#evidence #decision")).to_contain_text("review")
         expect(page.locator("#decide input[name=keep_id]:checked")).to_have_count(1)
 
         page.get_by_role("button", name="Merge").click()

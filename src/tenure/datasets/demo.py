@@ -1,9 +1,11 @@
 """The demo workspace: the real CDNOW purchase log with generated people around it.
 
 Each of the 23,570 CDNOW customers becomes a person and each of the 69,659 purchase lines
-an order event (USD, with one line item per CD). Names, emails, phones, organizations,
-item categories, owners, tags and consents are generated with a fixed seed, and the
-workspace is flagged as demo so that the app says so. Its clock stands still on
+an order event (USD, with one line item per CD). Names, emails, phones, addresses,
+organizations, item categories, owners, tags and consents are generated with a fixed
+seed (people: ``demo_people``, which also plants 306 duplicate records that keep their
+customer's ``cdnow_customer_id`` and carry no orders), and the workspace is flagged as
+demo so that the app says so. Its clock stands still on
 1998-07-01, the day after the log ends (``tenure.workspace.clock``).
 """
 
@@ -30,6 +32,7 @@ from tenure.customers.models import (
     organization_tags,
     person_tags,
 )
+from tenure.datasets.demo_people import DemoPerson, generate_people, org_domain
 from tenure.datasets.files import open_cdnow_master
 from tenure.datasets.names import COMPANY_NAMES, FIRST_NAMES, LAST_NAMES, MUSIC_CATEGORIES
 from tenure.db.bulk import insert_rows
@@ -45,6 +48,7 @@ from tenure.workspace.queries import ensure_workspace
 SEED = 19970101
 # The demo's purchase log comes from outside Tenure, like an import.
 DEMO_ORIGIN = OUTSIDE
+PEOPLE_SEED = 19970102  # people have a stream of their own: orders draw from SEED as before
 DEMO_PASSWORD = "tenure-demo"
 ADMIN_EMAIL = "admin@demo.tenure.dev"
 DEMO_STAFF = (
@@ -55,8 +59,6 @@ DEMO_STAFF = (
     ("sue.support@demo.tenure.dev", "Sue Support", Role.support),
     ("ana.analyst@demo.tenure.dev", "Ana Analyst", Role.analyst),
 )
-# Reserved for documentation (RFC 2606) and Ofcom's drama range: no real person is reached.
-EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example")
 PERSON_COLUMNS = (
     "first_name",
     "last_name",
@@ -90,7 +92,8 @@ class CdnowPurchase:
 
 @dataclass(frozen=True)
 class DemoSummary:
-    people: int
+    people: int  # customers plus planted duplicates
+    planted_duplicates: int
     orders: int
     organizations: int
     admin_email: str
@@ -122,11 +125,17 @@ def _split_amount(total: int, parts: int) -> list[int]:
 
 
 def build_demo_workspace(
-    *, engine: Engine, settings: Settings, console: Console | None = None
+    *, engine: Engine, settings: Settings, console: Console | None = None, size: int | None = None
 ) -> DemoSummary:
+    """Build the demo into an empty database; ``size`` keeps only the first ``size`` CDNOW
+    customers (by id) and their purchases, for tests (None: all 23,570)."""
     rng = np.random.default_rng(SEED)
     purchases = list(read_cdnow_master())
     customers = sorted({p.customer_id for p in purchases})
+    if size is not None:
+        customers = customers[:size]
+        kept = set(customers)
+        purchases = [p for p in purchases if p.customer_id in kept]
     first_purchase: dict[int, datetime] = {}
     for p in purchases:
         first_purchase.setdefault(p.customer_id, p.day)
@@ -151,7 +160,7 @@ def build_demo_workspace(
         org_rows = [
             {
                 "name": name,
-                "domain": name.lower().replace(" ", "-").replace("&", "and") + ".example",
+                "domain": org_domain(name),
                 "owner_id": owner_ids[i % len(owner_ids)],
                 "attributes": {},
                 "created_at": now,
@@ -174,52 +183,48 @@ def build_demo_workspace(
             [{"organization_id": oid, "tag_id": tag_ids["b2b"]} for oid in org_ids],
         )
 
-        firsts = rng.choice(FIRST_NAMES, size=len(customers))
-        lasts = rng.choice(LAST_NAMES, size=len(customers))
-        in_org = rng.random(len(customers)) < 0.06
-        org_pick = rng.integers(0, len(org_ids), size=len(customers))
+        # The draws of the first demo generator are kept so that the order stream below
+        # (times, channels, genres) stays what it was; people come from demo_people.
+        rng.choice(FIRST_NAMES, size=len(customers))
+        rng.choice(LAST_NAMES, size=len(customers))
+        rng.random(len(customers))
+        rng.integers(0, len(org_ids), size=len(customers))
         owned = rng.random(len(customers)) < 0.3
         owner_pick = rng.integers(0, len(owner_ids), size=len(customers))
+        rng.integers(0, 4, size=len(customers))
+        last_day = max((p.day for p in purchases), default=now)
+        people = generate_people(customers, first_purchase, seed=PEOPLE_SEED, until=last_day)
         person_rows = []
-        domains = rng.integers(0, len(EMAIL_DOMAINS), size=len(customers))
-        emails = []
-        for i, customer in enumerate(customers):
-            since = first_purchase[customer]
-            first, last = str(firsts[i]), str(lasts[i])
-            email = f"{first}.{last}.{customer}@{EMAIL_DOMAINS[domains[i]]}".lower()
-            emails.append(email)
-            person_rows.append(
-                (
-                    first,
-                    last,
-                    org_ids[org_pick[i]] if in_org[i] else None,
-                    owner_ids[owner_pick[i]] if owned[i] else None,
-                    {"cdnow_customer_id": customer},
-                    f"{first} {last} {email}".lower(),
-                    since,
-                    since,
-                )
-            )
+        for i, person in enumerate(people):
+            of = i if person.duplicate_of is None else person.duplicate_of  # same owner
+            org = org_ids[person.organization] if person.organization is not None else None
+            owner = owner_ids[owner_pick[of]] if owned[of] else None
+            person_rows.append(_person_row(person, org, owner))
         connection = session.connection()
         person_ids = insert_rows(
             connection, Person.__table__, PERSON_COLUMNS, person_rows, return_ids=True
         )
-        id_of = dict(zip(customers, person_ids, strict=True))
+        # Orders belong to the original customers; planted duplicates follow them.
+        id_of = dict(zip(customers, person_ids[: len(customers)], strict=True))
 
         identity_rows = []
         consent_rows = []
         tag_rows = []
-        has_phone = rng.random(len(customers)) < 0.4
+        rng.random(len(customers))
         marketing = rng.random(len(customers)) < 0.7
         withdrew = rng.random(len(customers)) < 0.12
-        for i, customer in enumerate(customers):
+        for i, person in enumerate(people):
             pid = person_ids[i]
-            identity_rows.append(_identity(pid, "email", emails[i], now))
-            if has_phone[i]:
-                phone = f"+447700900{customer % 1000:03d}"
+            for rank, email in enumerate(person.emails):
+                identity_rows.append(_identity(pid, "email", email, now, primary=rank == 0))
+            for phone in person.phones:
                 identity_rows.append(_identity(pid, "phone", phone, now))
-            since = first_purchase[customer]
+            since = person.created_at
             consent_rows.append(_consent(pid, "email", "service", "granted", since))
+            if person.organization is not None:
+                tag_rows.append((pid, tag_ids["b2b"]))
+            if i >= len(customers):  # a planted duplicate: a bare second registration
+                continue
             if marketing[i]:
                 consent_rows.append(_consent(pid, "email", "marketing", "granted", since))
                 if withdrew[i]:
@@ -227,8 +232,6 @@ def build_demo_workspace(
                     consent_rows.append(_consent(pid, "email", "marketing", "withdrawn", later))
                 else:
                     tag_rows.append((pid, tag_ids["newsletter"]))
-            if in_org[i]:
-                tag_rows.append((pid, tag_ids["b2b"]))
             bar.advance(task)
         insert_rows(connection, Identity.__table__, IDENTITY_COLUMNS, identity_rows)
         insert_rows(connection, ConsentRecord.__table__, CONSENT_COLUMNS, consent_rows)
@@ -295,7 +298,8 @@ def build_demo_workspace(
     # Every table was just filled: plan the scores refresh that follows on real statistics.
     analyze_after_load(factory, None)
     return DemoSummary(
-        people=len(customers),
+        people=len(people),
+        planted_duplicates=len(people) - len(customers),
         orders=len(purchases),
         organizations=len(org_ids),
         admin_email=ADMIN_EMAIL,
@@ -303,8 +307,24 @@ def build_demo_workspace(
     )
 
 
-def _identity(person_id: int, kind: str, value: str, now: datetime) -> tuple:
-    return (person_id, kind, "", value, value, True, now)
+def _person_row(person: DemoPerson, org_id: int | None, owner_id: int | None) -> tuple:
+    search = f"{person.first_name} {person.last_name} {' '.join(person.emails)}".lower()
+    return (
+        person.first_name,
+        person.last_name,
+        org_id,
+        owner_id,
+        person.attributes(),
+        search,
+        person.created_at,
+        person.created_at,
+    )
+
+
+def _identity(
+    person_id: int, kind: str, value: str, now: datetime, *, primary: bool = True
+) -> tuple:
+    return (person_id, kind, "", value, value, primary, now)
 
 
 def _consent(person_id: int, channel: str, purpose: str, status: str, at: datetime) -> tuple:

@@ -87,3 +87,99 @@ MUSIC_CATEGORIES = (
     ("Folk", 0.04),
     ("Soundtracks", 0.03),
 )
+
+# FIRST_NAMES alternates a man's and a woman's name (the order of the US lists it follows).
+MALE_FIRST_NAMES = FIRST_NAMES[0::2]
+FEMALE_FIRST_NAMES = FIRST_NAMES[1::2]
+
+# Everyday short forms a customer may type instead of the name on the first record.
+NICKNAMES = {
+    "James": ("Jim", "Jimmy", "Jamie"),
+    "Robert": ("Bob", "Rob", "Bobby"),
+    "John": ("Jack", "Johnny"),
+    "Michael": ("Mike", "Mick"),
+    "David": ("Dave",),
+    "William": ("Bill", "Will", "Billy"),
+    "Richard": ("Rick", "Dick", "Rich"),
+    "Joseph": ("Joe", "Joey"),
+    "Thomas": ("Tom", "Tommy"),
+    "Charles": ("Charlie", "Chuck"),
+    "Christopher": ("Chris",),
+    "Daniel": ("Dan", "Danny"),
+    "Matthew": ("Matt",),
+    "Anthony": ("Tony",),
+    "Steven": ("Steve",),
+    "Andrew": ("Andy", "Drew"),
+    "Joshua": ("Josh",),
+    "Kenneth": ("Ken", "Kenny"),
+    "Timothy": ("Tim",),
+    "Ronald": ("Ron",),
+    "Edward": ("Ed", "Eddie", "Ted"),
+    "Jeffrey": ("Jeff",),
+    "Nicholas": ("Nick",),
+    "Jonathan": ("Jon",),
+    "Benjamin": ("Ben",),
+    "Samuel": ("Sam",),
+    "Gregory": ("Greg",),
+    "Alexander": ("Alex",),
+    "Patrick": ("Pat", "Paddy"),
+    "Patricia": ("Pat", "Patty", "Trish"),
+    "Jennifer": ("Jen", "Jenny"),
+    "Elizabeth": ("Liz", "Beth", "Betty"),
+    "Barbara": ("Barb",),
+    "Susan": ("Sue", "Susie"),
+    "Jessica": ("Jess",),
+    "Margaret": ("Maggie", "Peggy"),
+    "Deborah": ("Deb", "Debbie"),
+    "Rebecca": ("Becky",),
+    "Stephanie": ("Steph",),
+    "Catherine": ("Cathy", "Kate"),
+    "Katherine": ("Kate", "Kathy", "Katie"),
+    "Christina": ("Tina", "Chris"),
+    "Samantha": ("Sam",),
+    "Victoria": ("Vicky", "Tori"),
+    "Abigail": ("Abby",),
+    "Isabella": ("Bella",),
+    "Kimberly": ("Kim",),
+    "Pamela": ("Pam",),
+    "Judith": ("Judy",),
+    "Frances": ("Fran",),
+    "Dorothy": ("Dot",),
+}
+
+STREET_NAMES = (
+    "Maple Oak Cedar Pine Elm Willow Birch Chestnut Walnut Spruce Aspen Hickory Magnolia "
+    "Lake Hill River Park Meadow Forest Valley Spring Sunset Highland Ridge Orchard Garden "
+    "Church Mill School Station Market Bridge Harbor Prospect Union Liberty Franklin "
+    "Washington Lincoln Jefferson Madison Jackson Adams Monroe Grant Hamilton Warren "
+    "Fairview Greenwood Riverside Lakeview Woodland Cherry Laurel Holly Poplar Sycamore"
+).split()
+STREET_TYPES = ("Street", "Avenue", "Road", "Lane", "Drive", "Court", "Place", "Way")
+
+# City, state, the first three digits of its ZIP codes, and a relative size.
+CITIES = (
+    ("Springfield", "IL", "627", 5),
+    ("Portland", "OR", "972", 8),
+    ("Madison", "WI", "537", 5),
+    ("Columbus", "OH", "432", 9),
+    ("Austin", "TX", "787", 9),
+    ("Denver", "CO", "802", 8),
+    ("Raleigh", "NC", "276", 6),
+    ("Richmond", "VA", "232", 5),
+    ("Boise", "ID", "837", 3),
+    ("Albany", "NY", "122", 4),
+    ("Brooklyn", "NY", "112", 12),
+    ("Seattle", "WA", "981", 9),
+    ("Tucson", "AZ", "857", 5),
+    ("Omaha", "NE", "681", 4),
+    ("Nashville", "TN", "372", 6),
+    ("Savannah", "GA", "314", 3),
+    ("Burlington", "VT", "054", 2),
+    ("Ann Arbor", "MI", "481", 3),
+    ("Berkeley", "CA", "947", 4),
+    ("Pasadena", "CA", "911", 5),
+    ("Salem", "MA", "019", 3),
+    ("Lexington", "KY", "405", 4),
+    ("Santa Fe", "NM", "875", 2),
+    ("Charleston", "SC", "294", 3),
+)

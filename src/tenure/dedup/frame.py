@@ -15,6 +15,9 @@ postcode           attribute ``postal_code``
 country            attribute ``country`` (ISO 3166 alpha-2)
 date_of_birth      attribute ``birthday`` ("YYYY-MM-DD" or "YYYYMMDD"; "--MM-DD" ignored)
 organization       the person's organization's name
+external_ids       external identities, only in the namespaces the workspace declares
+                   "one record per person" (``workspace.unique_id_namespaces``); ids of
+                   any other namespace are neutral and only shown (``meta``)
 =================  ==========================================================
 
 Attributes are read with the database's JSON operators (``json_extract`` on SQLite,
@@ -34,6 +37,7 @@ from tenure.customers.models import Identity, Organization
 from tenure.dedup.matching import RECORD_COLUMNS
 from tenure.dedup.merge_rows import PEOPLE
 from tenure.ingest.writes import table_of
+from tenure.workspace.queries import unique_id_namespaces
 
 _ATTRIBUTES = {
     "street": "address_line1",
@@ -126,9 +130,16 @@ def load_base(session: Session) -> LoadedBase:
         records[column] = values.map(lambda v: v.strip() or None if isinstance(v, str) else v)
     records["date_of_birth"] = records["date_of_birth"].map(_birthday)
     records["organization"] = people["organization"].astype(object).to_numpy()
+    external = ids["namespace"] + ":" + ids["value"]
+    declared = set(unique_id_namespaces(session))
+    unique_external = external.where(ids["namespace"].isin(declared), None)
+    records["external_ids"] = (
+        lists("external", unique_external)
+        .map(lambda values: [v for v in values if v is not None])
+        .to_numpy()
+    )
     _split_house_number(records)
     records = records[list(RECORD_COLUMNS)]
-    external = ids["namespace"] + ":" + ids["value"]
     meta = pd.DataFrame(
         {
             "created_at": people["created_at"].to_numpy(),

@@ -34,6 +34,8 @@ FIELD_LABELS = {
     "address": "Address",
     "location": "Postcode / city",
     "organization": "Organization",
+    "external_id": "Customer id",
+    "decision": "Decision",
 }
 
 
@@ -126,8 +128,9 @@ def get_candidate(session: Session, candidate_id: int) -> DuplicateCandidate:
 
 
 def evidence_rows(evidence: dict[str, Any]) -> list[dict[str, Any]]:
-    """The matcher's per-field evidence in its field order, labelled for people."""
-    return [
+    """The matcher's per-field evidence in its field order, labelled for people, then the
+    decision it took and why (pairs found before decisions were explained have none)."""
+    rows = [
         {
             "field": c.field,
             "label": FIELD_LABELS.get(c.field, c.field),
@@ -137,6 +140,16 @@ def evidence_rows(evidence: dict[str, Any]) -> list[dict[str, Any]]:
         for c in COMPARED_FIELDS
         if c.field in evidence
     ]
+    if "decision" in evidence:
+        rows.append(
+            {
+                "field": "decision",
+                "label": FIELD_LABELS["decision"],
+                "words": evidence["decision"]["level"],
+                "weight": 0.0,
+            }
+        )
+    return rows
 
 
 def _counts(session: Session, person_id: int) -> dict[str, int]:

@@ -79,7 +79,9 @@ def plan_pairs(
     dismissed = status == CandidateStatus.dismissed.value
     pairs = pairs[~dismissed].copy()
     status = status[~dismissed]
+    known_before = (status != "") & (pairs["decision"] == "auto")
     pairs.loc[status != "", "decision"] = "review"
+    _explain(pairs, known_before, "a person has seen this pair before (or undid its merge)")
     pairs["cluster"] = -1
     auto = pairs["decision"] == "auto"
     if auto.any():
@@ -88,18 +90,47 @@ def plan_pairs(
         right = clusters.reindex(pairs.loc[auto, "right_id"]).to_numpy()
         split = left != right
         cluster = np.where(split, -1, left)
+        # A cluster holding a pair a person dismissed, or a pair that conflicts on a
+        # strong identifier (father and son of one name at one address, both matched by
+        # a third record), is two people: it goes to review whole.
+        separate = [(x, y) for (x, y), (_, status) in known.items() if status == "dismissed"] + [
+            (int(x), int(y))
+            for x, y, evidence in zip(
+                pairs["left_id"], pairs["right_id"], pairs["evidence"], strict=True
+            )
+            if isinstance(evidence, dict) and evidence.get("decision", {}).get("conflict")
+        ]
         blocked = {
             int(clusters[x])
-            for x, y in known
-            if known[(x, y)][1] == CandidateStatus.dismissed.value
-            and x in clusters.index
-            and y in clusters.index
-            and clusters[x] == clusters[y]
+            for x, y in separate
+            if x in clusters.index and y in clusters.index and clusters[x] == clusters[y]
         }
         cluster = np.where(np.isin(cluster, list(blocked)), -1, cluster)
         pairs.loc[auto, "cluster"] = cluster
-        pairs.loc[auto & (pairs["cluster"] == -1), "decision"] = "review"
+        demoted = auto & (pairs["cluster"] == -1)
+        pairs.loc[demoted, "decision"] = "review"
+        _explain(
+            pairs,
+            demoted,
+            "its group of records is too large to merge blindly, or holds a pair dismissed "
+            "before or one that conflicts on a strong identifier",
+        )
     return pairs.reset_index(drop=True), int(dismissed.sum())
+
+
+def _explain(pairs: pd.DataFrame, rows: pd.Series, reason: str) -> None:
+    """Say in the evidence why the scan queues a pair the matcher would have merged."""
+    if not rows.any():
+        return
+    values: list[Any] = pairs["evidence"].tolist()
+    for position in np.flatnonzero(rows.to_numpy()).tolist():
+        evidence: dict[str, Any] = dict(values[position])
+        evidence["decision"] = {
+            **evidence.get("decision", {"weight": 0.0}),
+            "level": f"review, not merged automatically: {reason}",
+        }
+        values[position] = evidence
+    pairs["evidence"] = pd.Series(values, index=pairs.index, dtype=object)
 
 
 @dataclass

@@ -21,6 +21,7 @@ SETTINGS_EDITORS = frozenset({Role.admin, Role.manager})
 #: Who may list every user's email and role; others see names only where a page needs
 #: them (an owner, an author), never the whole directory.
 USER_LISTERS = frozenset({Role.admin, Role.manager})
+WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
 
 
 @dataclass(frozen=True)

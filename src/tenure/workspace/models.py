@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenure.db.base import Base
-from tenure.db.types import Id, UTCDateTime, utcnow
+from tenure.db.types import Id, JsonDoc, UTCDateTime, utcnow
 
 
 class Workspace(Base):
@@ -21,3 +21,7 @@ class Workspace(Base):
     # The workspace's "now" when it replays history (the demo); null: the real time.
     # See ``workspace.clock``.
     fixed_now: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # External-id namespaces that hold one record per person (a billing system's customer
+    # id): the duplicate matcher counts two different ids there against a match. Ids of
+    # any other namespace (an import's row ids) are neutral.
+    unique_id_namespaces: Mapped[list[str]] = mapped_column(JsonDoc, default=list)

@@ -28,3 +28,8 @@ def ensure_workspace(session: Session) -> Workspace:
         session.add(workspace)
         session.flush()
     return workspace
+
+
+def unique_id_namespaces(session: Session) -> list[str]:
+    """External-id namespaces declared to hold one record per person (may be empty)."""
+    return list(get_workspace(session).unique_id_namespaces or [])

@@ -17,6 +17,8 @@ from tenure.dedup.merge import undo_merge
 from tenure.dedup.runs import undo_run
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.errors import TenureError
+from tenure.workspace.actions import set_unique_id_namespaces
+from tenure.workspace.queries import unique_id_namespaces
 
 console = Console()
 duplicates_app = typer.Typer(
@@ -127,3 +129,34 @@ def undo(merge_id: Annotated[int, typer.Argument(help="The merge to undo.")]) ->
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1)
     console.print(f"Merge {merge_id} undone: person {restored} restored beside person {survivor}.")
+
+
+@duplicates_app.command("id-namespaces")
+def id_namespaces(
+    namespaces: Annotated[
+        list[str] | None,
+        typer.Argument(help="The namespaces to declare (replaces the current list)."),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Declare no namespace.")] = False,
+) -> None:
+    """Show or set the external-id namespaces that hold one record per person.
+
+    Two people with different ids in such a namespace (a billing system's customer id)
+    are never merged automatically; ids of other namespaces (import row ids) are neutral.
+    """
+    if namespaces and clear:
+        raise typer.BadParameter("give namespaces or --clear, not both")
+    if namespaces or clear:
+        try:
+            with unit_of_work(cli_sessions()) as session:
+                stored = set_unique_id_namespaces(
+                    session=session, namespaces=namespaces or [], actor_id=None
+                )
+        except TenureError as error:
+            console.print(f"[red]{error}[/]")
+            raise typer.Exit(1)
+    else:
+        with cli_sessions()() as session:
+            stored = unique_id_namespaces(session)
+    shown = ", ".join(stored) if stored else "none"
+    console.print(f"One-record-per-person id namespaces: {shown}")

@@ -96,7 +96,9 @@ def _build_demo() -> None:
     with console.status("Scoring the demo customers (RFM, CLV, P(alive), churn)"):
         refresh_scores(settings=cli_settings(), engine=cli_engine())
     console.print(
-        f"[green]Demo workspace ready:[/] {summary.people:,} people, {summary.orders:,} orders, "
-        f"{summary.organizations} organizations. Log in as [bold]{summary.admin_email}[/] "
+        f"[green]Demo workspace ready:[/] {summary.people:,} people "
+        f"({summary.planted_duplicates:,} planted duplicates to find), "
+        f"{summary.orders:,} orders, {summary.organizations} organizations. "
+        f"Log in as [bold]{summary.admin_email}[/] "
         f"with password [bold]{summary.admin_password}[/]."
     )

@@ -16,27 +16,26 @@ import pandas as pd
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from tenure.dedup.matching.blocking import pairs_within_blocks
+from tenure.dedup.matching.identifiers import (
+    DIFFERENT,
+    DIFFERENT_BUT_LINKED,
+    DIFFERENT_WEAK,
+    IDENTIFIER_BOUNDS,
+    IDENTIFIER_M,
+    compare_identifiers,
+    identifier_levels,
+)
+from tenure.dedup.matching.name_levels import ANOTHER_GIVEN_NAME, compare_names
 from tenure.dedup.matching.records import PreparedRecords
 from tenure.dedup.matching.similarity import (
     adjacent_transposition,
-    are_nicknames,
     digit_matrix,
     factorize,
-    map_code_pairs,
-    nickname_families,
     score_code_pairs,
 )
 
-# Jaro-Winkler 0.88 is splink's middle name level; on FEBRL it keeps "bullock"/"bullvck"
-# (0.94) and "hannagan"/"hannaan" (0.97) while "green"/"white" scores 0.60.
-_SIMILAR_NAME = 0.88
 _SIMILAR_PLACE = 0.90
-_SWAPPED_NAME_ANCHOR = 0.95
-_SWAPPED_NAME_PARTNER = 0.6
-# An email or phone held by more than this many records is a role account ("info@...") or
-# a switchboard, not evidence that two people are one: it is left out of "shared".
-_SHARED_IDENTIFIER_LIMIT = 50
+_ADDRESS_SAME_WORDS = 2  # "same words, reordered or partly missing"
 
 
 @dataclass(frozen=True)
@@ -46,12 +45,27 @@ class Comparison:
     ``weak_levels`` are near-misses that mostly mean "different" (same birth year only,
     house 199 vs 299, same state only): their weight may be negative. The other levels
     between exact and different are real agreement and never count against a match.
+    ``weight_bounds`` holds (level, lowest, highest) bits for levels whose weight is set
+    by what they mean rather than only learned (identifiers). ``conflict_levels`` are
+    conflicts on a strong identifier: a pair at one is never merged automatically.
+    ``different_levels`` count as "different" for the guards of ``MatchConfig`` (the
+    last level always does). ``fixed_m`` (m per level) is held fixed by EM.
     """
 
     field: str
     levels: tuple[str, ...]
     shown_columns: tuple[str, ...]
     weak_levels: frozenset[int] = frozenset()
+    weight_bounds: tuple[tuple[int, float, float], ...] = ()
+    conflict_levels: frozenset[int] = frozenset()
+    different_levels: frozenset[int] = frozenset()
+    fixed_m: tuple[float, ...] | None = None
+
+    def is_different(self, levels: np.ndarray) -> np.ndarray:
+        different = levels == len(self.levels) - 1
+        for level in self.different_levels:
+            different |= levels == level
+        return different
 
 
 _DIFFERENT = "different ({left} / {right})"
@@ -64,9 +78,12 @@ FIELDS: tuple[Comparison, ...] = (
             "one typo ({left} / {right})",
             "similar spelling ({left} / {right})",
             "initial matches ({left} / {right})",
+            "two different given names, alike in spelling ({left} / {right})",
             _DIFFERENT,
         ),
         ("first_name",),
+        weak_levels=frozenset({ANOTHER_GIVEN_NAME}),
+        different_levels=frozenset({ANOTHER_GIVEN_NAME}),
     ),
     Comparison(
         "last_name",
@@ -91,8 +108,33 @@ FIELDS: tuple[Comparison, ...] = (
         ("date_of_birth",),
         weak_levels=frozenset({4}),
     ),
-    Comparison("email", ("shared email address", "different email addresses"), ("emails",)),
-    Comparison("phone", ("shared phone number", "different phone numbers"), ("phones",)),
+    Comparison(
+        "email",
+        identifier_levels("email address"),
+        ("emails",),
+        weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
+        weight_bounds=IDENTIFIER_BOUNDS,
+        conflict_levels=frozenset({DIFFERENT}),
+        fixed_m=IDENTIFIER_M,
+    ),
+    Comparison(
+        "phone",
+        identifier_levels("phone number"),
+        ("phones",),
+        weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
+        weight_bounds=IDENTIFIER_BOUNDS,
+        conflict_levels=frozenset({DIFFERENT}),
+        fixed_m=IDENTIFIER_M,
+    ),
+    Comparison(
+        "external_id",
+        identifier_levels("customer id"),
+        ("external_ids",),
+        weak_levels=frozenset({DIFFERENT_WEAK, DIFFERENT_BUT_LINKED}),
+        weight_bounds=IDENTIFIER_BOUNDS,
+        conflict_levels=frozenset({DIFFERENT_WEAK, DIFFERENT}),
+        fixed_m=IDENTIFIER_M,
+    ),
     Comparison(
         "street_number",
         ("exact match", "one character different ({left} / {right})", _DIFFERENT),
@@ -170,72 +212,6 @@ def _without_spaces(prepared: PreparedRecords, column: str) -> pd.Series:
     return prepared.values[column].str.replace(" ", "", regex=False)
 
 
-def _value_share(codes: np.ndarray, size: int) -> np.ndarray:
-    """Per code, the share of the non-missing values that carry it."""
-    counts = np.bincount(codes[codes >= 0], minlength=size).astype(np.float64)
-    return counts / max(counts.sum(), 1.0)
-
-
-def _exact_share(level: np.ndarray, value_codes: np.ndarray, share: np.ndarray) -> np.ndarray:
-    result = np.full(len(level), np.nan, dtype=np.float32)
-    exact = level == 0
-    result[exact] = share[value_codes[exact]]
-    return result
-
-
-def _compare_names(
-    prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    (first, last), names = factorize(prepared.column("first_name"), prepared.column("last_name"))
-    lf, ll, rf, rl = first[left], last[left], first[right], last[right]
-    first_jw = score_code_pairs(lf, rf, names, JaroWinkler.similarity)
-    last_jw = score_code_pairs(ll, rl, names, JaroWinkler.similarity)
-    cross_first = score_code_pairs(lf, rl, names, JaroWinkler.similarity)
-    cross_last = score_code_pairs(ll, rf, names, JaroWinkler.similarity)
-    # FEBRL and hand-typed forms swap given and family name, often together with another
-    # mistake ("kitty overington" / "o kitty"). A swap is assumed when one crossed name
-    # agrees (nearly) exactly, the other is at least loosely alike (an initial scores
-    # 0.73, a nickname such as oliver/ollie 0.84) and the crossed reading fits clearly
-    # better than the straight one.
-    cross_first, cross_last = np.nan_to_num(cross_first), np.nan_to_num(cross_last)
-    swapped = (
-        (np.maximum(cross_first, cross_last) >= _SWAPPED_NAME_ANCHOR)
-        & (np.minimum(cross_first, cross_last) >= _SWAPPED_NAME_PARTNER)
-        & (cross_first + cross_last > np.nan_to_num(first_jw) + np.nan_to_num(last_jw) + 0.1)
-    )
-    rf, rl = np.where(swapped, rl, rf), np.where(swapped, rf, rl)
-    first_jw = np.where(swapped, cross_first, first_jw)
-    last_jw = np.where(swapped, cross_last, last_jw)
-
-    first_edits = score_code_pairs(lf, rf, names, DamerauLevenshtein.distance)
-    in_table = np.array([name in nickname_families() for name in names], dtype=bool)
-    maybe_nickname = (lf >= 0) & (rf >= 0) & (lf != rf)
-    maybe_nickname[maybe_nickname] = in_table[lf[maybe_nickname]] & in_table[rf[maybe_nickname]]
-    nickname = np.zeros(len(lf), dtype=bool)
-    nickname[maybe_nickname] = map_code_pairs(
-        lf[maybe_nickname], rf[maybe_nickname], names, are_nicknames
-    )
-    is_initial = np.array([len(name) == 1 for name in names], dtype=bool)
-    (initials,), _ = factorize(np.array([name[0] for name in names], dtype=object))
-    both = (lf >= 0) & (rf >= 0)
-    initial = np.zeros(len(lf), dtype=bool)
-    initial[both] = (is_initial[lf[both]] | is_initial[rf[both]]) & (
-        initials[lf[both]] == initials[rf[both]]
-    )
-    first_levels = _select(
-        [lf == rf, nickname, first_edits <= 1, first_jw >= _SIMILAR_NAME, initial], both
-    )
-    last_edits = score_code_pairs(ll, rl, names, DamerauLevenshtein.distance)
-    last_levels = _select(
-        [ll == rl, last_edits <= 1, last_jw >= _SIMILAR_NAME], (ll >= 0) & (rl >= 0)
-    )
-    shares = {
-        "first_name": _exact_share(first_levels, lf, _value_share(first, len(names))),
-        "last_name": _exact_share(last_levels, ll, _value_share(last, len(names))),
-    }
-    return first_levels, last_levels, swapped, shares
-
-
 def _compare_dates(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     digits, valid = digit_matrix(prepared.column("date_of_birth"), 8)
     a, b = digits[left], digits[right]
@@ -254,22 +230,6 @@ def _compare_dates(prepared: PreparedRecords, left: np.ndarray, right: np.ndarra
         ],
         valid[left] & valid[right],
     )
-
-
-def _share_any(
-    prepared: PreparedRecords, column: str, left: np.ndarray, right: np.ndarray
-) -> np.ndarray:
-    exploded = prepared.values[column].explode().dropna()
-    if exploded.empty:
-        return np.full(len(left), -1, dtype=np.int8)
-    rows = exploded.index.to_numpy(dtype=np.int64)
-    codes = pd.factorize(exploded)[0].astype(np.int64)
-    a, b, _ = pairs_within_blocks(rows, codes, max_block_size=_SHARED_IDENTIFIER_LIMIT)
-    count = len(prepared)
-    sharing = np.minimum(a, b) * count + np.maximum(a, b)
-    shared = np.isin(left * count + right, sharing)
-    has_values = prepared.values[column].map(len).to_numpy() > 0
-    return _select([shared], has_values[left] & has_values[right])
 
 
 def _compare_street_number(
@@ -347,20 +307,30 @@ def _compare_organization(
     return _select([a == b, similar], (a >= 0) & (b >= 0))
 
 
+def _field(name: str) -> Comparison:
+    return next(comparison for comparison in FIELDS if comparison.field == name)
+
+
 def compare_pairs(prepared: PreparedRecords, left: np.ndarray, right: np.ndarray) -> ComparedPairs:
     """Comparison levels of every candidate pair, one column per entry of FIELDS."""
-    first, last, swapped, shares = _compare_names(prepared, left, right)
+    first, last, swapped, shares = compare_names(prepared, left, right)
     by_field = {
         "first_name": first,
         "last_name": last,
         "date_of_birth": _compare_dates(prepared, left, right),
-        "email": _share_any(prepared, "emails", left, right),
-        "phone": _share_any(prepared, "phones", left, right),
+        **compare_identifiers(prepared, left, right),
         "street_number": _compare_street_number(prepared, left, right),
         "address": _compare_address(prepared, left, right),
         "location": _compare_location(prepared, left, right),
         "organization": _compare_organization(prepared, left, right),
     }
+    # The same street line in another region is another street ("12 Elm Street" is in
+    # most towns): it counts as "some words in common", not as the same address.
+    elsewhere = by_field["location"] == len(_field("location").levels) - 1
+    street_alike = (by_field["address"] >= 0) & (by_field["address"] <= _ADDRESS_SAME_WORDS)
+    by_field["address"] = np.where(
+        elsewhere & street_alike, _ADDRESS_SAME_WORDS + 1, by_field["address"]
+    ).astype(np.int8)
     levels = np.column_stack([by_field[comparison.field] for comparison in FIELDS])
     return ComparedPairs(
         left=left, right=right, levels=levels, names_swapped=swapped, exact_value_share=shares

@@ -56,6 +56,11 @@ class MatchConfig:
       dataset3 this drops 42 of the 6,538 true pairs; on the synthetic base it removes
       most household false alarms.
 
+    And one guard that no setting switches off: a pair that conflicts on a strong
+    identifier (two distinct personal email addresses or mobile numbers with no
+    identifier in common, or two ids in a one-record-per-person namespace; see
+    ``identifiers.py``) is never merged automatically, whatever its probability.
+
     Empty sets switch a guard off.
     """
 
@@ -67,6 +72,9 @@ class MatchConfig:
         {"first_name", "last_name", "date_of_birth"}
     )
     reject_if_all_different: frozenset[str] = frozenset({"first_name", "date_of_birth"})
+    reject_if_different_and_conflicting: frozenset[str] = frozenset({"first_name", "last_name"})
+    reject_if_all_different_unexcused: frozenset[str] = frozenset({"first_name", "last_name"})
+    reject_if_only_names_agree: bool = True
     blocking_rules: tuple[BlockingRule, ...] = DEFAULT_BLOCKING_RULES
     max_block_size: int = 1000
     u_sample_pairs: int = 300_000
@@ -80,6 +88,8 @@ class MatchConfig:
             | self.difference_excused_by_identical
             | self.review_if_several_different
             | self.reject_if_all_different
+            | self.reject_if_different_and_conflicting
+            | self.reject_if_all_different_unexcused
         )
         unknown = named - known
         if unknown:
@@ -164,7 +174,17 @@ def _evidence(
 
 def _is_different(compared: ComparedPairs, field: str) -> np.ndarray:
     column = next(k for k, comparison in enumerate(FIELDS) if comparison.field == field)
-    return compared.levels[:, column] == len(FIELDS[column].levels) - 1
+    return FIELDS[column].is_different(compared.levels[:, column])
+
+
+def _conflicts(compared: ComparedPairs) -> np.ndarray:
+    """Per pair, bit k set when it conflicts on the strong identifier FIELDS[k]."""
+    bits = np.zeros(len(compared.left), dtype=np.int64)
+    for column, comparison in enumerate(FIELDS):
+        if comparison.conflict_levels:
+            hit = np.isin(compared.levels[:, column], list(comparison.conflict_levels))
+            bits |= hit.astype(np.int64) << column
+    return bits
 
 
 def _is_identical(compared: ComparedPairs, field: str) -> np.ndarray:
@@ -185,6 +205,58 @@ def _needs_review(compared: ComparedPairs, config: MatchConfig) -> np.ndarray:
     for field_name in config.review_if_several_different:
         differences += _is_different(compared, field_name)
     return unexcused | (differences >= 2)
+
+
+_CONFLICT_WORDS = {
+    "email": "different email addresses",
+    "phone": "different phone numbers",
+    "external_id": "different customer ids in a one-record-per-person namespace",
+}
+
+
+def _decision_words(
+    probability: float, conflicts: int, needs_review: bool, config: MatchConfig
+) -> str:
+    """Why the matcher advised what it did, in words for the pair page."""
+    if conflicts:
+        named = [
+            _CONFLICT_WORDS.get(comparison.field, comparison.field)
+            for column, comparison in enumerate(FIELDS)
+            if conflicts & (1 << column)
+        ]
+        return (
+            "review, never merged automatically: "
+            + " and ".join(named)
+            + " are strong evidence of two people"
+        )
+    if needs_review:
+        return (
+            "review: a different given name or birth date (not excused by an identical "
+            "birth date) needs a person's eye, whatever the score"
+        )
+    if probability >= config.auto_threshold:
+        return (
+            f"merge automatically: probability {probability:.4f} is at least "
+            f"{config.auto_threshold} and no identifier conflicts"
+        )
+    return (
+        f"review: probability {probability:.4f} is below the {config.auto_threshold} "
+        "needed to merge automatically"
+    )
+
+
+def _agrees_beyond_names(compared: ComparedPairs, model: MatchModel) -> np.ndarray:
+    """Pairs with evidence for a match on a field other than names: a positive weight at
+    a level that is not a near miss (the same birth year alone is not agreement)."""
+    weights = model.field_weights(compared.levels)
+    agrees = np.zeros(len(compared.left), dtype=bool)
+    for column, comparison in enumerate(FIELDS):
+        if comparison.field in ("first_name", "last_name"):
+            continue
+        level = compared.levels[:, column]
+        near_miss = np.isin(level, list(comparison.weak_levels))
+        agrees |= (weights[:, column] > 0) & ~near_miss
+    return agrees
 
 
 def _ruled_out(compared: ComparedPairs, fields: frozenset[str]) -> np.ndarray:
@@ -223,17 +295,39 @@ def match_records(records: pd.DataFrame, config: MatchConfig = MatchConfig()) ->
     )
     probability = match_probability(model.match_weight(compared.levels, compared.exact_value_share))
 
+    conflicts = _conflicts(compared)
+    for field_name in config.reject_if_different_and_conflicting:
+        ruled_out |= _is_different(compared, field_name) & (conflicts != 0)
+    if config.reject_if_all_different_unexcused:
+        excused = np.zeros(len(compared.left), dtype=bool)
+        for field_name in config.difference_excused_by_identical:
+            excused |= _is_identical(compared, field_name)
+        ruled_out |= _ruled_out(compared, config.reject_if_all_different_unexcused) & ~excused
+    if config.reject_if_only_names_agree:
+        # Namesakes: nothing but the name in common (with an identifier conflicting, or
+        # not known on one side): "Richard Gray" and "Richadr Gray" are as likely two.
+        ruled_out |= ~_agrees_beyond_names(compared, model)
     selected = np.flatnonzero((probability >= config.review_threshold) & ~ruled_out)
     selected = selected[np.argsort(-probability[selected], kind="stable")]
     scores = probability[selected]
     automatic = (scores >= config.auto_threshold) & ~needs_review[selected]
+    automatic &= conflicts[selected] == 0
+    evidence = _evidence(prepared, compared, model, selected)
+    for row, pair in enumerate(selected.tolist()):
+        evidence[row]["decision"] = {
+            "level": _decision_words(
+                float(probability[pair]), int(conflicts[pair]), bool(needs_review[pair]), config
+            ),
+            "weight": 0.0,
+            "conflict": bool(conflicts[pair]),
+        }
     pairs = pd.DataFrame(
         {
             "left_id": prepared.record_ids[compared.left[selected]],
             "right_id": prepared.record_ids[compared.right[selected]],
             "score": scores,
             "decision": np.where(automatic, "auto", "review"),
-            "evidence": _evidence(prepared, compared, model, selected),
+            "evidence": evidence,
         }
     )
     return MatchResult(
@@ -251,7 +345,9 @@ def find_duplicates(records: pd.DataFrame, config: MatchConfig = MatchConfig()) 
     probability 0..1 for a candidate pair), ``decision`` ("auto" at or above
     ``config.auto_threshold`` when no guard of ``MatchConfig`` objects, else "review") and
     ``evidence`` (dict field -> {"level": words for a person, "weight": bits of evidence,
-    positive for, negative against}; fields missing on either side are left out). Pairs
+    positive for, negative against}; fields missing on either side are left out; the
+    entry "decision" says in words why the pair is "auto" or "review", weight 0, and
+    "conflict": whether it conflicts on a strong identifier). Pairs
     below ``config.review_threshold`` or ruled out by ``reject_if_all_different`` are
     omitted.
     """

@@ -9,6 +9,8 @@ first_name       given name as typed
 last_name        family name as typed
 emails           list of normalized email addresses (``NormalizedEmail.match_key``)
 phones           list of E.164 phone numbers (``NormalizedPhone.e164``)
+external_ids     list of "namespace:value" ids, only from namespaces that hold one record
+                 per person (a billing system's customer id); never a source's row ids
 street_number    house number as text ("12", "12a")
 address_line1    street line ("12 Main Street" or "main street")
 address_line2    second address line (building, locality)
@@ -39,6 +41,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "last_name",
     "emails",
     "phones",
+    "external_ids",
     "street_number",
     "address_line1",
     "address_line2",
@@ -134,7 +137,8 @@ class PreparedRecords:
     ``values`` holds one object column per compared field (``None`` when missing) plus the
     derived blocking keys ``last_name_soundex``, ``first_name_soundex``, ``first_initial``,
     ``last_initial``, ``name_soundex_pair`` (the two soundex codes sorted, so swapped
-    first/last names share it) and ``birth_year``; ``emails``/``phones`` are tuples.
+    first/last names share it) and ``birth_year``; ``emails``, ``phones`` and
+    ``external_ids`` are tuples.
     """
 
     record_ids: np.ndarray
@@ -177,6 +181,7 @@ def prepare_records(records: pd.DataFrame) -> PreparedRecords:
     values["date_of_birth"] = _map_unique(raw("date_of_birth"), clean_date_of_birth)
     values["emails"] = raw("emails").map(_clean_list)
     values["phones"] = raw("phones").map(_clean_list)
+    values["external_ids"] = raw("external_ids").map(_clean_list)
 
     values["last_name_soundex"] = _map_unique(values["last_name"], soundex)
     values["first_name_soundex"] = _map_unique(values["first_name"], soundex)

@@ -82,6 +82,21 @@ def nickname_families() -> dict[str, frozenset[int]]:
     return {name: frozenset(ids) for name, ids in families.items()}
 
 
+@cache
+def given_name_genders() -> dict[str, str]:
+    """Given names that are names of their own -> "f", "m" or "u" (both); see the csv."""
+    text = resources.files("tenure.dedup.matching").joinpath("given_names.csv").read_text()
+    genders: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        gender, names = line.split(":", 1)
+        for name in names.split():
+            previous = genders.get(name)
+            genders[name] = gender if previous in (None, gender) else "u"
+    return genders
+
+
 def are_nicknames(left: str, right: str) -> bool:
     """True when two different given names are variants of one another ("bill"/"william")."""
     families = nickname_families()

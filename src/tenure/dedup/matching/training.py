@@ -49,6 +49,7 @@ FIELDS_FORCED_BY_KEY: dict[str, frozenset[str]] = {
     "address_line2": _LOCATION | _ADDRESS,
     "emails": frozenset({"email"}),
     "phones": frozenset({"phone"}),
+    "external_ids": frozenset({"external_id"}),
     "organization": frozenset({"organization"}),
 }
 # Below this many pairs a session's estimates are noise; its rule is still used to score.
@@ -100,7 +101,7 @@ def train_model(
             patterns,
             counts,
             u,
-            [initial_m(len(comparison.levels)) for comparison in FIELDS],
+            [initial_m(len(comparison.levels), comparison) for comparison in FIELDS],
             _SESSION_START_PRIOR,
             update_m=True,
             max_iterations=max_iterations,
@@ -127,7 +128,7 @@ def train_model(
             patterns,
             counts,
             u,
-            [initial_m(len(comparison.levels)) for comparison in FIELDS],
+            [initial_m(len(comparison.levels), comparison) for comparison in FIELDS],
             _SESSION_START_PRIOR,
             update_m=True,
             max_iterations=max_iterations,
@@ -138,7 +139,7 @@ def train_model(
     m = [
         m_sum[column] / m_weight[column]
         if m_weight[column] > 0
-        else initial_m(len(FIELDS[column].levels))
+        else initial_m(len(FIELDS[column].levels), FIELDS[column])
         for column in range(len(FIELDS))
     ]
     patterns, counts = comparison_patterns(levels)

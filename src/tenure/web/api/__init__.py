@@ -7,6 +7,7 @@ from tenure.web.api import duplicates as duplicates_api
 from tenure.web.api import lifecycle as lifecycle_api
 from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
+from tenure.web.api import workspace as workspace_api
 
 api_router = APIRouter(prefix="/api/v1")
 for module in (people, organizations, events, admin, imports, exports, analytics):
@@ -15,3 +16,4 @@ api_router.include_router(lifecycle_api.router)
 api_router.include_router(segments_api.router)
 api_router.include_router(duplicates_api.router)
 api_router.include_router(retention_api.router)
+api_router.include_router(workspace_api.router)
