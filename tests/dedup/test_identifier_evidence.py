@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tenure.dedup.matching.synthetic import generate_base
 
+from bench.dedup_truth.synthetic import generate_base
 from tenure.dedup.matching import MatchConfig, MatchResult, match_records
 from tenure.dedup.matching.comparisons import FIELDS, compare_pairs
 from tenure.dedup.matching.records import prepare_records
