@@ -231,6 +231,10 @@ class CsvSource:
                 return lambda draft, cell: d.set_country(
                     draft.attributes, draft.problems, cell, column
                 )
+            case "birthday":
+                return lambda draft, cell: d.set_birthday(
+                    draft.attributes, draft.problems, cell, column
+                )
             case "attribute":
                 return lambda draft, cell: self._attribute(
                     draft.attributes, draft.problems, arg, column, cell

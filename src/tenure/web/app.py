@@ -16,6 +16,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.timeline.schemas import EventIn
 from tenure.web.api import api_router
+from tenure.web.body_limits import BodyLimitMiddleware
 from tenure.web.errors import install_error_handlers
 from tenure.web.pages import page_routers
 
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         same_site="lax",
         https_only=settings.env == "production",
     )
+    # Added last, so it runs first: nothing reads a body before the count starts.
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     install_error_handlers(app)
     app.include_router(api_router)
     for router in page_routers:

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tenure.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenure.web.body_limits import BodyTooLarge, too_large_response
 from tenure.web.deps import NotAuthenticated
 
 
@@ -37,6 +38,10 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse({"error": "invalid_input", "errors": errors}, status_code=422)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return too_large_response(exc)
 
     @app.exception_handler(InvalidInput)
     async def _invalid_input(request: Request, exc: InvalidInput) -> Response:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from tenure.lifecycle.actions import evaluate_stages
 from tenure.lifecycle.queries import people_of_events
 from tenure.timeline.ingest import ingest_events_json
-from tenure.timeline.schemas import IngestResult
+from tenure.timeline.schemas import EventLimits, IngestResult
 from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -55,6 +55,7 @@ async def post_events(
         body=await request.body(),
         actor_id=actor.user_id,
         max_batch=settings.max_event_batch,
+        limits=EventLimits.from_settings(settings),
     )
     # Stages follow the events in the same transaction: the batch's people only.
     evaluate_stages(session=session, person_ids=people_of_events(session, result.stored_ids))

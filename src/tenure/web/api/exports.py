@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from tenure.customers.queries import PeopleFilter
 from tenure.exports.streaming import MEDIA_TYPES, EventFilter, export_events, export_people
+from tenure.validation import RowId
 from tenure.web.deps import ApiActor
 
 router = APIRouter(prefix="/exports", tags=["exports"])
@@ -37,8 +38,8 @@ async def export_people_endpoint(
     format: ExportFormat = "csv",
     q: Annotated[str | None, Query(description="Substring of name or identity")] = None,
     tag: str | None = None,
-    owner_id: int | None = None,
-    organization_id: int | None = None,
+    owner_id: RowId | None = None,
+    organization_id: RowId | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
 ) -> StreamingResponse:

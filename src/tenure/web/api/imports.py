@@ -22,6 +22,7 @@ from tenure.errors import InvalidInput
 from tenure.ingest import records as import_records
 from tenure.ingest.runner import ImportReport, declare_text_attributes, run_import
 from tenure.ingest.uploads import upload_source
+from tenure.validation import RowId
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -72,7 +73,7 @@ async def _import(
     *,
     format: str,
     file: UploadFile,
-    actor_id: int,
+    actor_id: RowId,
     default_region: str,
     dry_run: bool,
     **options: Any,
@@ -224,5 +225,5 @@ async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
 
 
 @router.get("/{import_id}")
-async def get_import(import_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def get_import(import_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return import_records.import_dict(session, import_records.get_import(session, import_id))

@@ -37,6 +37,7 @@ from tenure.segments.schemas import (
     SnapshotOut,
 )
 from tenure.segments.syntax import FilterError
+from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 
@@ -131,13 +132,13 @@ async def refresh_all(request: Request, actor: ApiWriter, settings: SettingsDep)
 
 
 @router.get("/{segment_id}", response_model=SegmentOut)
-async def get_segment(segment_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def get_segment(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return queries.segment_dict(queries.get_segment(session, segment_id))
 
 
 @router.patch("/{segment_id}", response_model=SegmentOut)
 async def update_segment(
-    segment_id: int,
+    segment_id: RowId,
     body: SegmentUpdate,
     session: SessionDep,
     actor: ApiWriter,
@@ -160,7 +161,7 @@ async def update_segment(
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_segment(segment_id: int, session: SessionDep, actor: ApiWriter) -> Response:
+async def delete_segment(segment_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     actions.delete_segment(session=session, segment_id=segment_id, actor_id=actor.user_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -168,7 +169,7 @@ async def delete_segment(segment_id: int, session: SessionDep, actor: ApiWriter)
 
 @router.get("/{segment_id}/members", response_model=PageOut[MemberOut])
 async def list_members(
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     actor: ApiActor,
     cursor: CursorParam = None,
@@ -181,7 +182,7 @@ async def list_members(
 
 @router.post("/{segment_id}/members", response_model=ChangeOut)
 async def change_members(
-    segment_id: int, body: MembersChange, session: SessionDep, actor: ApiWriter
+    segment_id: RowId, body: MembersChange, session: SessionDep, actor: ApiWriter
 ) -> dict:
     """Add people to and remove people from a static list."""
     change = actions.change_members(
@@ -196,7 +197,7 @@ async def change_members(
 
 
 @router.get("/{segment_id}/export")
-async def export_members(segment_id: int, request: Request, actor: ApiActor) -> StreamingResponse:
+async def export_members(segment_id: RowId, request: Request, actor: ApiActor) -> StreamingResponse:
     """Members as CSV (person id, names, primary email and phone, organization, tags,
     entered_at), streamed batch by batch."""
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
@@ -209,7 +210,7 @@ async def export_members(segment_id: int, request: Request, actor: ApiActor) -> 
 
 @router.post("/{segment_id}/refresh", response_model=ChangeOut)
 async def refresh_segment(
-    segment_id: int, session: SessionDep, actor: ApiWriter, settings: SettingsDep
+    segment_id: RowId, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> dict:
     """Bring a dynamic segment's members up to date; entries and exits become events."""
 
@@ -227,7 +228,7 @@ async def refresh_segment(
 
 
 @router.get("/{segment_id}/snapshots")
-async def list_snapshots(segment_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def list_snapshots(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     """Size after each refresh or list change, oldest first."""
     items = queries.snapshots(session, segment_id)
     return {"items": [SnapshotOut(**item).model_dump() for item in items]}

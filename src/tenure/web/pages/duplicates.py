@@ -16,6 +16,7 @@ from tenure.customers.queries import list_attribute_definitions
 from tenure.dedup import review
 from tenure.dedup.merge import undo_merge
 from tenure.dedup.scan import scan_duplicates
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
@@ -58,7 +59,7 @@ async def queue_page(
 @router.get("/duplicates/{candidate_id}")
 async def pair_page(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     session: SessionDep,
     ctx: PageCtx,
     done: str | None = None,
@@ -87,7 +88,7 @@ async def pair_page(
 @router.post("/duplicates/{candidate_id}/merge")
 async def merge_pair_form(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
@@ -104,7 +105,7 @@ async def merge_pair_form(
 @router.post("/duplicates/{candidate_id}/dismiss")
 async def dismiss_pair_form(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
@@ -118,7 +119,7 @@ async def dismiss_pair_form(
 @router.post("/merges/{merge_id}/undo")
 async def undo_form(
     request: Request,
-    merge_id: int,
+    merge_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],

@@ -18,6 +18,7 @@ from tenure.identity.permissions import require_role
 from tenure.lifecycle import actions, configure, funnel, journeys, queries
 from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
+from tenure.validation import RowId
 from tenure.web.api.lifecycle import MODEL_EDITORS
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
@@ -34,7 +35,7 @@ TABS = (
 )
 
 
-def person_lifecycle(request: Request, person_id: int) -> dict[str, Any]:
+def person_lifecycle(request: Request, person_id: RowId) -> dict[str, Any]:
     """Stage, override and history for the person page (``lifecycle/_person_stage.html``).
 
     A template global, so the person page needs no lifecycle code of its own; it reads
@@ -278,7 +279,7 @@ async def add_rule(
 @router.post("/lifecycle/settings/rules/{rule_id}")
 async def edit_rule(
     request: Request,
-    rule_id: int,
+    rule_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
@@ -301,7 +302,7 @@ async def edit_rule(
 @router.post("/lifecycle/settings/rules/{rule_id}/delete")
 async def remove_rule(
     request: Request,
-    rule_id: int,
+    rule_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
@@ -333,7 +334,7 @@ async def toggle_incremental(
 @router.post("/people/{person_id}/stage/override")
 async def override_stage(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
@@ -351,7 +352,7 @@ async def override_stage(
 @router.post("/people/{person_id}/stage/override/clear")
 async def clear_override(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],

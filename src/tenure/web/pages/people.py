@@ -14,6 +14,7 @@ from tenure.customers.schemas import NoteCreate, TaskCreate
 from tenure.errors import InvalidInput
 from tenure.scores.queries import person_scores
 from tenure.timeline.queries import order_summary, person_timeline
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
@@ -55,7 +56,7 @@ async def people_list(
 @router.get("/people/{person_id}")
 async def person_page(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     ctx: PageCtx,
     cursor: str | None = None,
@@ -86,7 +87,7 @@ async def person_page(
 @router.post("/people/{person_id}/notes")
 async def add_note(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     body: Annotated[str, Form()],
@@ -105,7 +106,7 @@ async def add_note(
 @router.post("/people/{person_id}/tasks")
 async def add_task(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     title: Annotated[str, Form()],
@@ -131,7 +132,7 @@ async def add_task(
 @router.post("/tasks/{task_id}/done")
 async def complete_task(
     request: Request,
-    task_id: int,
+    task_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],

@@ -12,6 +12,7 @@ from tenure.errors import InvalidInput
 from tenure.identity.permissions import require_role
 from tenure.retention import actions, queries
 from tenure.retention.schemas import RetentionConfigPatch
+from tenure.validation import RowId
 from tenure.web.api.retention import SETTINGS_EDITORS
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
@@ -23,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def person_retention(request: Request, person_id: int) -> dict[str, Any]:
+def person_retention(request: Request, person_id: RowId) -> dict[str, Any]:
     """Risk and next best action of one customer, for the person page's cards.
 
     A template global rather than page context: the person page belongs to the

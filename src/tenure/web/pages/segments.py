@@ -23,6 +23,7 @@ from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.fields import FIELD_NAMES
 from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
+from tenure.validation import RowId
 from tenure.web.api.segments import filter_error_body
 from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
@@ -154,7 +155,7 @@ async def create_segment(
 @router.get("/segments/{segment_id}")
 async def segment_page(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     ctx: PageCtx,
     cursor: str | None = None,
@@ -176,7 +177,7 @@ async def segment_page(
 
 @router.get("/segments/{segment_id}/edit")
 async def edit_segment(
-    request: Request, segment_id: int, session: SessionDep, ctx: PageCtx
+    request: Request, segment_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
     segment = queries.segment_dict(queries.get_segment(session, segment_id))
     if segment["builtin"]:
@@ -187,7 +188,7 @@ async def edit_segment(
 @router.post("/segments/{segment_id}/edit")
 async def update_segment(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     ctx: PageCtx,
@@ -231,7 +232,7 @@ async def update_segment(
 @router.post("/segments/{segment_id}/refresh")
 async def refresh_segment(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
@@ -253,7 +254,7 @@ async def refresh_segment(
 @router.post("/segments/{segment_id}/delete")
 async def delete_segment(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
@@ -267,7 +268,7 @@ async def delete_segment(
 @router.post("/segments/{segment_id}/members")
 async def change_members(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
@@ -287,7 +288,7 @@ async def change_members(
 
 
 @router.get("/segments/{segment_id}/export.csv")
-async def export_members(request: Request, segment_id: int, ctx: PageCtx) -> StreamingResponse:
+async def export_members(request: Request, segment_id: RowId, ctx: PageCtx) -> StreamingResponse:
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
     return StreamingResponse(
         chunks,
