@@ -20,9 +20,11 @@ newline does not shift the numbers of the rows after it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,12 +62,83 @@ def file_sha256(opener: Opener) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+BLOCK_BYTES = 1 << 20
+# Byte order marks, longest first: UTF-32 LE's starts with UTF-16 LE's.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", None),  # Excel's UTF-8 BOM: read like any 8-bit file
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_BYTE_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)")
+_TEXT_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+
+
 def _decode(raw: bytes) -> str:
     # Excel and older CRMs still export Windows-1252; a file is UTF-8 line by line or not.
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace")
+
+
+def detect_encoding(head: bytes) -> tuple[str | None, int]:
+    """The wide encoding ``head`` announces and the length of its byte order mark.
+
+    None means 8-bit text, decoded line by line (UTF-8, else Windows-1252). Excel's
+    "Unicode text" and many Windows tools write UTF-16 with a BOM; without one, a NUL in
+    every other byte of ASCII headers gives UTF-16 away.
+    """
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, len(bom)
+    sample = head[:200]
+    if len(sample) >= 4 and b"\x00" not in sample[0::2] and set(sample[1::2]) == {0}:
+        return "utf-16-le", 0
+    if len(sample) >= 4 and set(sample[0::2]) == {0} and b"\x00" not in sample[1::2]:
+        return "utf-16-be", 0
+    return None, 0
+
+
+def split_lines(chunks: Iterator[Any]) -> Iterator[Any]:
+    """Lines of ``chunks`` (bytes or str) with their endings: CRLF, LF or a lone CR.
+
+    File iteration splits at LF only, so a file from a classic Mac or some exporters
+    (CR only) was one line and the csv module stopped with "new-line character seen in
+    unquoted field" (issue 9). A CR at the end of a chunk waits for the next one, which
+    may start with its LF.
+    """
+    parts: list[Any] = []
+    for chunk in chunks:
+        if not chunk:
+            continue
+        text = isinstance(chunk, str)
+        cr: Any = "\r" if text else b"\r"
+        lf: Any = "\n" if text else b"\n"
+        empty: Any = "" if text else b""
+        if parts and parts[-1].endswith(cr):
+            if chunk.startswith(lf):
+                parts.append(lf)
+                chunk = chunk[1:]
+            yield empty.join(parts)
+            parts = []
+        end = 0
+        for match in (_TEXT_LINE if text else _BYTE_LINE).finditer(chunk):
+            line = match.group()
+            if parts:
+                line = empty.join([*parts, line])
+                parts = []
+            end = match.end()
+            if end == len(chunk) and line.endswith(cr):
+                parts = [line]
+                break
+            yield line
+        else:
+            if end < len(chunk):
+                parts.append(chunk[end:])
+    if parts:
+        yield parts[0][:0].join(parts)
 
 
 class CountingLines:
@@ -75,30 +148,68 @@ class CountingLines:
         self.handle = handle
         self.bytes_read = 0
 
+    def _blocks(self) -> Iterator[bytes]:
+        while block := self.handle.read(BLOCK_BYTES):
+            self.bytes_read += len(block)
+            yield block
+
     def __iter__(self) -> Iterator[str]:
-        first = True
-        for raw in self.handle:
-            self.bytes_read += len(raw)
-            if first:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")  # the BOM Excel writes
-                first = False
-            yield _decode(raw)
+        blocks = self._blocks()
+        head = next(blocks, b"")
+        encoding, bom = detect_encoding(head)
+        head = head[bom:]
+        if encoding is None:
+            for raw in split_lines(itertools.chain([head], blocks)):
+                yield _decode(raw)
+            return
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        texts = (decoder.decode(block) for block in itertools.chain([head], blocks))
+        yield from split_lines(itertools.chain(texts, [decoder.decode(b"", final=True)]))
 
 
-def sniff_dialect(opener: Opener) -> type[csv.Dialect] | str:
+class CsvDialect(csv.excel):
+    """RFC 4180 quoting (a doubled quote inside a quoted cell is one quote) with the
+    delimiter the file uses. csv.Sniffer guesses ``doublequote`` too, and from a header
+    without quotes it guessed False, which broke ``"Say ""hi"", folks"`` (issue 9)."""
+
+
+def _dialect(delimiter: str) -> type[csv.Dialect]:
+    return type("CsvDialect", (CsvDialect,), {"delimiter": delimiter})
+
+
+def sniff_dialect(opener: Opener) -> type[csv.Dialect]:
+    """The file's delimiter, guessed from its first lines (up to 64 KB)."""
     with opener() as handle:
-        sample = _decode(handle.read(64 * 1024).removeprefix(b"\xef\xbb\xbf"))
+        lines: list[str] = []
+        size = 0
+        for line in CountingLines(handle):
+            lines.append(line)
+            size += len(line)
+            if len(lines) >= 50 or size >= 64 * 1024:
+                break
+    if not lines:
+        return _dialect(",")
     try:
-        return csv.Sniffer().sniff(sample.split("\n", 50)[0], delimiters=",;\t|")
+        delimiter = csv.Sniffer().sniff("".join(lines), delimiters=",;\t|").delimiter
     except csv.Error:
-        return "excel"
+        delimiter = ""
+    header = lines[0]
+    if delimiter not in header:
+        # The header names the columns and rarely holds a delimiter inside a cell.
+        counts = {d: header.count(d) for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        delimiter = best if counts[best] else ","
+    return _dialect(delimiter)
 
 
 def read_headers(opener: Opener) -> list[str]:
     dialect = sniff_dialect(opener)
-    with opener() as handle:
-        for row in csv.reader(CountingLines(handle), dialect):
-            return [h.strip() for h in row]
+    try:
+        with opener() as handle:
+            for row in csv.reader(CountingLines(handle), dialect):
+                return [h.strip() for h in row]
+    except csv.Error as error:
+        raise InvalidInput("file", f"is not CSV this import can read ({error})")
     raise InvalidInput("file", "is empty: a CSV import needs a header row")
 
 
@@ -155,7 +266,7 @@ class CsvSource:
     targets: list[Target]
     declared: dict[str, AttributeDefinition]
     default_region: str
-    dialect: Any = "excel"
+    dialect: Any = CsvDialect
     total_bytes: int = 0
     bytes_read: int = 0
     _lines: CountingLines | None = field(default=None, repr=False)
@@ -171,13 +282,20 @@ class CsvSource:
         with self.opener() as handle:
             self._lines = CountingLines(handle)
             reader = csv.reader(self._lines, self.dialect)
-            next(reader, None)
-            line = reader.line_num + 1
-            for row in reader:
-                start, line = line, reader.line_num + 1
-                self.bytes_read = self._lines.bytes_read
-                if any(cell.strip() for cell in row):
-                    yield start, row
+            line = 1
+            try:
+                next(reader, None)
+                line = reader.line_num + 1
+                for row in reader:
+                    start, line = line, reader.line_num + 1
+                    self.bytes_read = self._lines.bytes_read
+                    if any(cell.strip() for cell in row):
+                        yield start, row
+            except csv.Error as error:
+                # A cell over the csv module's field limit (128 KB), a NUL byte, ...
+                raise InvalidInput(
+                    "file", f"line {line}: is not CSV this import can read ({error})"
+                )
 
     def build(self, record: tuple[int, list[str]]) -> d.Draft:
         line, row = record

@@ -60,14 +60,19 @@ def _run(source: Source, *, dry_run: bool, chunk_size: int, show_rejected: int) 
             total=source.total_bytes,
             name=source.spec.file_name,
         )
-        report = run_import(
-            session_factory=cli_sessions(),
-            source=source,
-            actor_id=None,
-            dry_run=dry_run,
-            chunk_size=chunk_size,
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+        try:
+            report = run_import(
+                session_factory=cli_sessions(),
+                source=source,
+                actor_id=None,
+                dry_run=dry_run,
+                chunk_size=chunk_size,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except TenureError as error:
+            # A file that turns unreadable part-way (a broken CSV line): the record keeps
+            # the error, the user gets one line rather than a traceback.
+            raise _fail(error)
     _print_report(report, show_rejected)
     if report.rejected:
         raise typer.Exit(2)
