@@ -194,7 +194,7 @@ def sniff_dialect(opener: Opener) -> type[csv.Dialect]:
     except csv.Error:
         delimiter = ""
     header = lines[0]
-    if delimiter not in header:
+    if not delimiter or delimiter not in header:
         # The header names the columns and rarely holds a delimiter inside a cell.
         counts = {d: header.count(d) for d in ",;\t|"}
         best = max(counts, key=lambda d: counts[d])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -14,10 +13,11 @@ import tenure
 from tenure.config import Settings, get_settings
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
-from tenure.timeline.schemas import EventIn
 from tenure.web.api import api_router
 from tenure.web.body_limits import BodyLimitMiddleware
 from tenure.web.errors import install_error_handlers
+from tenure.web.openapi import install_openapi
+from tenure.web.options import AllowOnOptions
 from tenure.web.pages import page_routers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -46,29 +46,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         https_only=settings.env == "production",
     )
     # Added last, so it runs first: nothing reads a body before the count starts.
+    app.add_middleware(AllowOnOptions)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     install_error_handlers(app)
     app.include_router(api_router)
     for router in page_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    _document_hand_parsed_bodies(app)
+    install_openapi(app)
     return app
-
-
-def _document_hand_parsed_bodies(app: FastAPI) -> None:
-    """Add EventIn to the OpenAPI components: POST /events parses its body by hand."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = build()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        event_schema = EventIn.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(event_schema.pop("$defs", {}))
-        components["EventIn"] = event_schema
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
