@@ -47,3 +47,12 @@ Currency = Annotated[
 
 def fits_bigint(value: int) -> bool:
     return -MAX_BIGINT - 1 <= value <= MAX_BIGINT
+
+
+def parse_row_id(text: str | None) -> int | None:
+    """The id a form or query string holds, or None when it holds none that could exist."""
+    value = (text or "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_BIGINT else None

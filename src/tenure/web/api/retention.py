@@ -27,7 +27,7 @@ async def list_at_risk(
     session: SessionDep,
     actor: ApiActor,
     min_risk: Annotated[float, Query(ge=0, le=1, description="Only risks at or above this.")] = 0,
-    owner_id: Annotated[int | None, Query(description="Only customers this user owns.")] = None,
+    owner_id: Annotated[RowId | None, Query(description="Only customers this user owns.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> dict[str, Any]:

@@ -92,7 +92,7 @@ async def merge_pair_form(
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],
-    keep_id: Annotated[int | None, Form()] = None,
+    keep_id: Annotated[RowId | None, Form()] = None,
 ) -> Response:
     verify_csrf(request, csrf_token)
     merge = review.merge_candidate(

@@ -14,7 +14,7 @@ from tenure.customers.schemas import NoteCreate, TaskCreate
 from tenure.errors import InvalidInput
 from tenure.scores.queries import person_scores
 from tenure.timeline.queries import order_summary, person_timeline
-from tenure.validation import RowId
+from tenure.validation import RowId, parse_row_id
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
@@ -35,7 +35,7 @@ async def people_list(
     owner: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    owner_id = int(owner) if owner and owner.isdigit() else None
+    owner_id = parse_row_id(owner)
     filters = queries.PeopleFilter(q=q or None, tag=tag or None, owner_id=owner_id)
     page = queries.list_people(session, filters=filters, cursor=cursor, limit=PAGE_SIZE)
     return render(

@@ -23,7 +23,7 @@ from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.fields import FIELD_NAMES
 from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
-from tenure.validation import RowId
+from tenure.validation import RowId, parse_row_id
 from tenure.web.api.segments import filter_error_body
 from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
@@ -47,9 +47,10 @@ def _person_ids(text: str) -> list[int]:
     for part in re.split(r"[\s,;]+", text.strip()):
         if not part:
             continue
-        if not part.isdigit():
+        person_id = parse_row_id(part)
+        if person_id is None:
             raise InvalidInput("person_ids", f"{part!r} is not a person id")
-        ids.append(int(part))
+        ids.append(person_id)
     return ids
 
 
