@@ -8,18 +8,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenure.customers.models import AttributeType, ConsentStatus, EntityKind, IdentityKind
-from tenure.validation import MAX_BIGINT, LineText, LongText, StrictRowId
+from tenure.validation import LineText, LongText, StrictRowId
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-AttributeValue = (
-    LineText
-    | Annotated[float, Field(allow_inf_nan=False)]
-    | Annotated[int, Field(ge=-MAX_BIGINT - 1, le=MAX_BIGINT)]
-    | bool
-    | date
-    | None
-)
+# Any int is taken here, so that one beyond 64 bits is refused by name when the attribute
+# is checked (as a float it would have been stored rounded).
+AttributeValue = LineText | int | Annotated[float, Field(allow_inf_nan=False)] | bool | date | None
 
 
 class Strict(BaseModel):

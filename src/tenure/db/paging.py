@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, TypeDecorator, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
 from tenure.errors import InvalidInput
@@ -60,8 +60,11 @@ def decode_cursor(cursor: str) -> Cursor:
 
 
 def _fits_column(value: Any, column: Any) -> bool:
+    column_type = getattr(column, "type", None)
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
     try:
-        python_type = column.type.python_type
+        python_type = column_type.python_type  # type: ignore[union-attr]
     except (AttributeError, NotImplementedError):
         return True
     if value is None:

@@ -77,6 +77,9 @@ def check_json_value(value: Any, path: str, depth: int = 0) -> None:
     if isinstance(value, str):
         if len(value) > TEXT_MAX_CHARS:
             raise ValueError(f"{path} is longer than {TEXT_MAX_CHARS} characters")
+        if "\x00" in value:
+            # PostgreSQL's jsonb refuses \u0000; SQLite would keep it: refuse on both.
+            raise ValueError(f"{path} contains a NUL (\\u0000) character")
     elif isinstance(value, bool) or value is None:
         return
     elif isinstance(value, int):
@@ -93,13 +96,23 @@ def check_json_value(value: Any, path: str, depth: int = 0) -> None:
                 check_json_value(item, f"{path}[{index}]", depth + 1)
             return
         for key, item in value.items():
-            if len(key) > LINE_MAX_CHARS:
-                raise ValueError(f"{path} has a key longer than {LINE_MAX_CHARS} characters")
+            if len(key) > LINE_MAX_CHARS or "\x00" in key:
+                raise ValueError(
+                    f"{path} has a key longer than {LINE_MAX_CHARS} characters or with a NUL"
+                )
             check_json_value(item, f"{path}.{key}", depth + 1)
 
 
 class LineItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("sku", "category")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL (\\u0000) character")
+        return value
+
     sku: Annotated[str, StringConstraints(max_length=100)] | None = None
     category: Annotated[str, StringConstraints(max_length=100)] | None = None
     quantity: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] = 1
@@ -138,6 +151,13 @@ class EventIn(BaseModel):
     # of batch validation time).
     items: list[LineItem] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
     payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("source", "client_event_id", "email")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL (\\u0000) character")
+        return value
 
     @field_validator("occurred_at")
     @classmethod

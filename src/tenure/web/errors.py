@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenure.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -53,6 +54,18 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=exc.headers,
         )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        # PostgreSQL refuses NUL characters in text ("cannot contain NUL (0x00) bytes");
+        # anything else the database refuses as data is a server bug, not the client's.
+        if "NUL" not in str(exc.orig):
+            raise exc
+        reason = "text must not contain NUL (\\u0000) characters"
+        if not _is_api(request):
+            return _page_error(request, 422, "That did not work", reason.capitalize() + ".")
+        body = {"error": "invalid_input", "errors": [{"field": "body", "reason": reason}]}
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> Response:

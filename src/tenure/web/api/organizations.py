@@ -18,7 +18,7 @@ from tenure.customers.schemas import (
     TaskOut,
 )
 from tenure.validation import RowId
-from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/organizations", tags=["organizations"])
 async def list_organizations(
     session: SessionDep,
     actor: ApiActor,
-    q: str | None = None,
+    q: SearchParam = None,
     tag: str | None = None,
     owner_id: RowId | None = None,
     sort: Literal["name", "-name", "created_at", "-created_at", "id", "-id"] = "name",

@@ -23,7 +23,7 @@ from tenure.timeline.queries import person_360, person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.timeline.view360 import Person360
 from tenure.validation import RowId
-from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -35,7 +35,7 @@ PeopleSort = Literal["-created_at", "created_at", "last_name", "-last_name", "id
 async def list_people(
     session: SessionDep,
     actor: ApiActor,
-    q: Annotated[str | None, Query(description="Substring of name or identity")] = None,
+    q: SearchParam = None,
     tag: str | None = None,
     owner_id: RowId | None = None,
     organization_id: RowId | None = None,
