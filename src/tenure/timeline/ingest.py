@@ -150,6 +150,18 @@ def ingest_events(
     )
 
 
+def parse_json(raw: bytes) -> Any:
+    """``raw`` parsed; ValueError says why not.
+
+    pydantic-core's parser, not orjson: orjson reads an integer beyond 64 bits as a float,
+    so 2**70 in a payload would be stored rounded instead of rejected.
+    """
+    try:
+        return _json_adapter.validate_json(raw)
+    except ValidationError as error:
+        raise ValueError(error.errors(include_url=False)[0]["msg"])
+
+
 def ingest_events_json(
     *,
     session: Session,
@@ -183,11 +195,9 @@ def ingest_events_json(
             )
             return result, False
     try:
-        # pydantic-core's parser, not orjson: orjson reads an integer beyond 64 bits as a
-        # float, so 2**70 in a payload would be stored rounded instead of rejected.
-        parsed: Any = _json_adapter.validate_json(body)
-    except ValidationError as error:
-        raise InvalidInput("body", f"is not valid JSON ({error.errors()[0]['msg']})")
+        parsed = parse_json(body)
+    except ValueError as error:
+        raise InvalidInput("body", f"is not valid JSON ({error})")
     single = isinstance(parsed, dict)
     items = [parsed] if single else parsed
     if not isinstance(items, list):

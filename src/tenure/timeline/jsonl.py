@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.session import unit_of_work
 from tenure.lifecycle.actions import evaluate_stages
 from tenure.lifecycle.queries import people_of_events
-from tenure.timeline.ingest import ingest_events
+from tenure.timeline.ingest import ingest_events, parse_json
 
 # 5,000 events is about 2 MB of parsed JSON: large enough to amortise the commit,
 # small enough that a crash loses little work.
@@ -78,9 +77,9 @@ def import_events_jsonl(
                 continue
             report.lines += 1
             try:
-                chunk.append(orjson.loads(raw))
+                chunk.append(parse_json(raw))
                 chunk_lines.append(number)
-            except orjson.JSONDecodeError as error:
+            except ValueError as error:
                 report.rejected += 1
                 report.rejections.append(RejectedLine(number, "(line)", f"invalid JSON: {error}"))
             if len(chunk) >= chunk_size:
