@@ -4,6 +4,8 @@ amounts that disagree with their items, oversized events; each under its field n
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from tenure.timeline.models import Event
@@ -190,3 +192,32 @@ def test_an_empty_body_is_invalid_input_as_documented(client, admin):
     documented = client.get("/openapi.json").json()["paths"]["/api/v1/events"]["post"]
     schema = documented["responses"]["422"]["content"]["application/json"]["schema"]
     assert {"$ref": "#/components/schemas/ErrorOut"} in schema["anyOf"]
+
+
+def test_nul_characters_and_non_finite_numbers_are_rejected_items(client, admin, session):
+    person_id = _person(client, admin)
+    body = (
+        "["
+        + ",".join(
+            [
+                json.dumps(_order(person_id, 1, payload={"note": "a\u0000b"})),
+                json.dumps(_order(person_id, 2, source="shop\u0000")),
+                json.dumps(_order(person_id, 3)).replace(
+                    '"amount_minor": 1200', '"amount_minor": 1200, "payload": {"x": 1e400}'
+                ),
+                json.dumps(_order(person_id, 4)),
+            ]
+        )
+        + "]"
+    )
+    response = client.post(
+        "/api/v1/events",
+        content=body,
+        headers={**admin.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 207, response.text
+    assert _fields(response) == {0: ["payload"], 1: ["source"], 2: ["payload"]}
+    reasons = {r["index"]: r["errors"][0]["reason"] for r in response.json()["rejected"]}
+    assert "payload.note contains a NUL" in reasons[0]
+    assert "payload.x is not a finite number" in reasons[2]
+    assert _stored(session, person_id) == 1

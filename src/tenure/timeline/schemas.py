@@ -57,13 +57,24 @@ class EventLimits:
         )
 
     def context(self) -> dict[str, Any]:
-        return {"limits": self}
+        """The validation context of one batch: the time bounds are computed once."""
+        return {
+            "limits": self,
+            "earliest": datetime.combine(self.earliest, datetime.min.time(), tzinfo=UTC),
+            "latest": datetime.now(UTC) + timedelta(days=self.future_days),
+        }
+
+
+def _context(info: ValidationInfo) -> dict[str, Any]:
+    context = info.context
+    if isinstance(context, dict) and isinstance(context.get("limits"), EventLimits):
+        return context
+    return EventLimits().context()
 
 
 def _limits(info: ValidationInfo) -> EventLimits:
-    context = info.context or {}
-    limits = context.get("limits")
-    return limits if isinstance(limits, EventLimits) else EventLimits()
+    limits: EventLimits = _context(info)["limits"]
+    return limits
 
 
 def rule_error(field: str, reason: str) -> PydanticCustomError:
@@ -106,13 +117,6 @@ def check_json_value(value: Any, path: str, depth: int = 0) -> None:
 class LineItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("sku", "category")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("must not contain a NUL (\\u0000) character")
-        return value
-
     sku: Annotated[str, StringConstraints(max_length=100)] | None = None
     category: Annotated[str, StringConstraints(max_length=100)] | None = None
     quantity: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] = 1
@@ -152,22 +156,14 @@ class EventIn(BaseModel):
     items: list[LineItem] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
     payload: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("source", "client_event_id", "email")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("must not contain a NUL (\\u0000) character")
-        return value
-
     @field_validator("occurred_at")
     @classmethod
     def _in_range(cls, value: datetime, info: ValidationInfo) -> datetime:
-        limits = _limits(info)
-        earliest = datetime.combine(limits.earliest, datetime.min.time(), tzinfo=UTC)
-        latest = datetime.now(UTC) + timedelta(days=limits.future_days)
-        if value < earliest:
+        context = _context(info)
+        limits: EventLimits = context["limits"]
+        if value < context["earliest"]:
             raise ValueError(f"is before {limits.earliest.isoformat()}, the earliest event date")
-        if value > latest:
+        if value > context["latest"]:
             raise ValueError(f"is more than {limits.future_days} day(s) in the future")
         return value
 
@@ -180,9 +176,22 @@ class EventIn(BaseModel):
 
     @field_validator("payload")
     @classmethod
-    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if value:
+    def _storable(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if not value:
+            return value
+        try:
+            dumped = orjson.dumps(value)
+        except TypeError:  # an int beyond 64 bits, nesting past orjson's 255 levels
+            dumped = b""
+        # One C call for the common payload; the Python walk (one call per value) only
+        # when something may be wrong: orjson failed, writes NaN and infinity as null,
+        # escapes NUL, or the payload could hold a string over the limit.
+        if not dumped or len(dumped) > TEXT_MAX_CHARS or b"null" in dumped or b"\\u0000" in dumped:
             check_json_value(value, "payload")
+        limits = _limits(info)
+        size = len(dumped) + _items_size(info.data.get("items") or [])
+        if size > limits.max_event_bytes:
+            raise ValueError(_too_big(size, limits))
         return value
 
     @model_validator(mode="after")
@@ -205,19 +214,40 @@ class EventIn(BaseModel):
                 raise rule_error("items", "add up to more than a 64-bit amount")
             if self.currency is None:
                 raise rule_error("currency", f"{self.type} events need a currency")
-        self._check_size(_limits(info))
+        self._check_text()
+        if self.items and not self.payload:  # with a payload, its validator counted both
+            limits = _limits(info)
+            size = _items_size(self.items)
+            if size > limits.max_event_bytes:
+                raise rule_error("items", _too_big(size, limits))
         return self
 
-    def _check_size(self, limits: EventLimits) -> None:
-        size = len(orjson.dumps(self.payload)) if self.payload else 0
-        for item in self.items:
-            size += _ITEM_OVERHEAD_BYTES + len(item.sku or "") + len(item.category or "")
-        if size > limits.max_event_bytes:
-            raise rule_error(
-                "payload",
-                f"the event is {size:,} bytes of payload and items, over the limit of "
-                f"{limits.max_event_bytes:,} bytes",
-            )
+    def _check_text(self) -> None:
+        """No NUL characters: PostgreSQL refuses them in text, SQLite would keep them."""
+        for name in ("source", "client_event_id", "email"):
+            value = getattr(self, name)
+            if value is not None and "\x00" in value:
+                raise rule_error(name, "must not contain a NUL (\\u0000) character")
+        for index, item in enumerate(self.items):
+            for name in ("sku", "category"):
+                value = getattr(item, name)
+                if value is not None and "\x00" in value:
+                    raise rule_error(
+                        f"items.{index}.{name}", "must not contain a NUL (\\u0000) character"
+                    )
+
+
+def _items_size(items: list[LineItem]) -> int:
+    return sum(
+        _ITEM_OVERHEAD_BYTES + len(item.sku or "") + len(item.category or "") for item in items
+    )
+
+
+def _too_big(size: int, limits: EventLimits) -> str:
+    return (
+        f"the event is {size:,} bytes of payload and items, over the limit of "
+        f"{limits.max_event_bytes:,} bytes"
+    )
 
 
 class EventOut(BaseModel):
