@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -42,7 +43,27 @@ class Settings(BaseSettings):
         description="PostgreSQL: longest one SQL statement may run before it is cancelled "
         "with an error (0: no limit); bounds background work such as scores refresh.",
     )
-    max_event_batch: int = Field(10_000, description="Largest batch POST /api/v1/events takes.")
+    max_event_batch: int = Field(
+        10_000, ge=1, description="Largest batch POST /api/v1/events takes, in events."
+    )
+    max_batch_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest body POST /api/v1/events takes, in bytes."
+    )
+    max_event_bytes: int = Field(
+        64 * 1024, ge=256, description="Largest event (payload and line items), in bytes."
+    )
+    max_upload_bytes: int = Field(
+        100 * 1024 * 1024, ge=1024, description="Largest import upload, in bytes."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest body of any other request, in bytes."
+    )
+    event_earliest: date = Field(
+        date(1900, 1, 1), description="Events that occurred before this date are rejected."
+    )
+    event_future_days: int = Field(
+        1, ge=0, description="Events may occur at most this many days after now."
+    )
     page_size_default: int = Field(50, description="Default page size of API lists.")
     page_size_max: int = Field(500, description="Largest page size of API lists.")
     clv_annual_discount_rate: float = Field(

@@ -112,7 +112,7 @@ def test_events_import_reports_every_line(cli_database, tmp_path):
     assert result.exit_code == 2, result.output  # some lines were rejected
     # lines, imported, duplicates, rejected
     assert re.search(r"│ 5\s+│ 2\s+│ 1\s+│ 2\s+│", result.output), result.output
-    assert re.search(r"│\s+4 │ \(item\)\s+│ order events need amount_minor", result.output)
+    assert re.search(r"│\s+4 │ amount_minor\s+│ order events need amount_minor", result.output)
     assert re.search(r"│\s+5 │ \(line\)\s+│ invalid JSON", result.output)
     assert _count(cli_database, IMPORTED) == 2
 

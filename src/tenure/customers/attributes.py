@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -11,6 +13,31 @@ from sqlalchemy.orm import Session
 
 from tenure.customers.models import AttributeDefinition, AttributeType
 from tenure.errors import InvalidInput
+from tenure.validation import LINE_MAX_CHARS, fits_bigint
+
+# vCard writes a birthday without a year as --MM-DD.
+_YEARLESS_BIRTHDAY = re.compile(r"^--(\d{2})-(\d{2})$")
+
+
+def check_birthday(text: str) -> str:
+    """``text`` as a birthday (YYYY-MM-DD, or --MM-DD without a year); ValueError says why."""
+    value = text.strip()
+    yearless = _YEARLESS_BIRTHDAY.match(value)
+    try:
+        if yearless:
+            # 2000 is a leap year, so --02-29 passes.
+            date(2000, int(yearless.group(1)), int(yearless.group(2)))
+            return value
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD, or --MM-DD without a year)")
+    if not (1900 <= day.year <= 2100) or len(value) != 10:
+        raise ValueError(f"{text!r} is not a birthday between 1900 and 2100 (YYYY-MM-DD)")
+    return value
+
+
+# Built-in attributes the importers fill: declared as text, but checked for their meaning.
+BUILTIN_CHECKS = {"birthday": check_birthday}
 
 
 def declared_attributes(session: Session, entity: str) -> dict[str, AttributeDefinition]:
@@ -24,10 +51,22 @@ def coerce_attribute(definition: AttributeDefinition, value: Any, field: str) ->
     if kind == AttributeType.text:
         if not isinstance(value, str):
             raise InvalidInput(field, "must be text")
+        if len(value) > LINE_MAX_CHARS:
+            raise InvalidInput(field, f"is longer than {LINE_MAX_CHARS} characters")
+        check = BUILTIN_CHECKS.get(definition.key)
+        if check is not None:
+            try:
+                return check(value)
+            except ValueError as error:
+                raise InvalidInput(field, str(error))
         return value
     if kind == AttributeType.number:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(field, "must be a number")
+        if isinstance(value, int) and not fits_bigint(value):
+            raise InvalidInput(field, "must be a number within 64 bits (at most 2**63 - 1)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(field, "must be a finite number")
         return value
     if kind == AttributeType.boolean:
         if not isinstance(value, bool):

@@ -23,6 +23,7 @@ from tenure.customers.models import (
     person_tags,
 )
 from tenure.db.paging import apply_keyset, encode_cursor
+from tenure.db.search import contains_text
 from tenure.errors import NotFound
 from tenure.identity.models import User
 
@@ -52,9 +53,7 @@ class Page:
 def filter_people(query: Select[Any], filters: PeopleFilter) -> Select[Any]:
     """Apply the list filters; shared by the API, the web page and exports."""
     if filters.q:
-        needle = filters.q.strip().lower()
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Person.search_text.like(f"%{escaped}%", escape="\\"))
+        query = query.where(contains_text(Person.search_text, filters.q.strip().lower()))
     if filters.tag:
         query = query.where(
             exists()
@@ -306,7 +305,7 @@ def list_organizations(
     }
     query = select(Organization)
     if q:
-        query = query.where(Organization.name.ilike(f"%{q.strip()}%"))
+        query = query.where(contains_text(Organization.name, q.strip(), fold_case=True))
     if tag:
         query = query.where(
             exists()

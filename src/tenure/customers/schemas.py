@@ -8,10 +8,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenure.customers.models import AttributeType, ConsentStatus, EntityKind, IdentityKind
+from tenure.validation import LineText, LongText, StrictRowId
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-AttributeValue = str | float | int | bool | date | None
+# Any int is taken here, so that one beyond 64 bits is refused by name when the attribute
+# is checked (as a float it would have been stored rounded).
+AttributeValue = LineText | int | Annotated[float, Field(allow_inf_nan=False)] | bool | date | None
 
 
 class Strict(BaseModel):
@@ -44,8 +47,8 @@ class PersonCreate(Strict):
     first_name: ShortText = ""
     last_name: ShortText = ""
     job_title: ShortText | None = None
-    organization_id: int | None = None
-    owner_id: int | None = None
+    organization_id: StrictRowId | None = None
+    owner_id: StrictRowId | None = None
     identities: list[IdentityIn] = []
     tags: list[TagName] = []
     attributes: dict[str, AttributeValue] = {}
@@ -59,8 +62,8 @@ class PersonUpdate(Strict):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     job_title: ShortText | None = None
-    organization_id: int | None = None
-    owner_id: int | None = None
+    organization_id: StrictRowId | None = None
+    owner_id: StrictRowId | None = None
     identities: list[IdentityIn] | None = None
     tags: list[TagName] | None = None
     attributes: dict[str, AttributeValue] | None = None
@@ -70,7 +73,7 @@ class PersonUpdate(Strict):
 class OrganizationCreate(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     domain: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
-    owner_id: int | None = None
+    owner_id: StrictRowId | None = None
     tags: list[TagName] = []
     attributes: dict[str, AttributeValue] = {}
 
@@ -81,7 +84,7 @@ class OrganizationUpdate(Strict):
         | None
     ) = None
     domain: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
-    owner_id: int | None = None
+    owner_id: StrictRowId | None = None
     tags: list[TagName] | None = None
     attributes: dict[str, AttributeValue] | None = None
 
@@ -100,8 +103,8 @@ class NoteCreate(Strict):
 
 class TaskCreate(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    description: str = ""
-    assignee_id: int | None = None
+    description: LongText = ""
+    assignee_id: StrictRowId | None = None
     due_at: datetime | None = None
 
 

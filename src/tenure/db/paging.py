@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, TypeDecorator, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
 from tenure.errors import InvalidInput
@@ -30,15 +30,54 @@ def encode_cursor(value: Any, row_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_BIGINT = 2**63 - 1
+INVALID_CURSOR = "is not a cursor this API returned: pass `next_cursor` as it came, or omit it"
+
+
+def _is_bigint(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_BIGINT
+
+
 def decode_cursor(cursor: str) -> Cursor:
+    """The position a cursor holds; any other string is a 422 naming ``cursor``.
+
+    Cursors are opaque to clients, so anything can arrive here: values are checked to be
+    what ``encode_cursor`` writes (a 64-bit id and a scalar) before they reach SQL.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = json.loads(raw)
-        if isinstance(value, dict) and "dt" in value:
+        if isinstance(value, dict) and set(value) == {"dt"} and isinstance(value["dt"], str):
             value = datetime.fromisoformat(value["dt"])
-        return Cursor(value=value, id=int(row_id))
+            if value.tzinfo is None:
+                raise ValueError("naive datetime")
     except (ValueError, TypeError):
-        raise InvalidInput("cursor", "is not a cursor this API returned")
+        raise InvalidInput("cursor", INVALID_CURSOR)
+    scalar = value is None or isinstance(value, str | float | datetime) or _is_bigint(value)
+    if not _is_bigint(row_id) or not scalar:
+        raise InvalidInput("cursor", INVALID_CURSOR)
+    return Cursor(value=value, id=row_id)
+
+
+def _fits_column(value: Any, column: Any) -> bool:
+    column_type = getattr(column, "type", None)
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    try:
+        python_type = column_type.python_type  # type: ignore[union-attr]
+    except (AttributeError, NotImplementedError):
+        return True
+    if value is None:
+        return True
+    if python_type is datetime:
+        return isinstance(value, datetime)
+    if python_type is int:
+        return _is_bigint(value)
+    if python_type is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if python_type is str:
+        return isinstance(value, str)
+    return True
 
 
 def apply_keyset(
@@ -53,6 +92,9 @@ def apply_keyset(
     """Order by (sort, id) and start after ``cursor``; fetches ``limit + 1`` to detect more."""
     if cursor:
         after = decode_cursor(cursor)
+        if not _fits_column(after.value, sort_column):
+            # A cursor of another list or sort order: its value would not compare.
+            raise InvalidInput("cursor", INVALID_CURSOR)
         # Row values let SQLite and PostgreSQL seek straight into the (sort, id) index.
         key = tuple_(sort_column, id_column)
         bound = tuple_(after.value, after.id)

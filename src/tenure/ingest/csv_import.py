@@ -44,6 +44,7 @@ from tenure.ingest.presets import (
     detect_mapping,
 )
 from tenure.ingest.records import ImportSpec
+from tenure.ingest.text_files import CountingLines
 
 Opener = Callable[[], IO[bytes]]
 CellWriter = Callable[[d.PersonDraft, str], object]
@@ -60,45 +61,49 @@ def file_sha256(opener: Opener) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _decode(raw: bytes) -> str:
-    # Excel and older CRMs still export Windows-1252; a file is UTF-8 line by line or not.
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+class CsvDialect(csv.excel):
+    """RFC 4180 quoting (a doubled quote inside a quoted cell is one quote) with the
+    delimiter the file uses. csv.Sniffer guesses ``doublequote`` too, and from a header
+    without quotes it guessed False, which broke ``"Say ""hi"", folks"`` (issue 9)."""
 
 
-class CountingLines:
-    """Decoded lines of a binary file, counting the bytes read (for the progress bar)."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-        self.bytes_read = 0
-
-    def __iter__(self) -> Iterator[str]:
-        first = True
-        for raw in self.handle:
-            self.bytes_read += len(raw)
-            if first:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")  # the BOM Excel writes
-                first = False
-            yield _decode(raw)
+def _dialect(delimiter: str) -> type[csv.Dialect]:
+    return type("CsvDialect", (CsvDialect,), {"delimiter": delimiter})
 
 
-def sniff_dialect(opener: Opener) -> type[csv.Dialect] | str:
+def sniff_dialect(opener: Opener) -> type[csv.Dialect]:
+    """The file's delimiter, guessed from its first lines (up to 64 KB)."""
     with opener() as handle:
-        sample = _decode(handle.read(64 * 1024).removeprefix(b"\xef\xbb\xbf"))
+        lines: list[str] = []
+        size = 0
+        for line in CountingLines(handle):
+            lines.append(line)
+            size += len(line)
+            if len(lines) >= 50 or size >= 64 * 1024:
+                break
+    if not lines:
+        return _dialect(",")
     try:
-        return csv.Sniffer().sniff(sample.split("\n", 50)[0], delimiters=",;\t|")
+        delimiter = csv.Sniffer().sniff("".join(lines), delimiters=",;\t|").delimiter
     except csv.Error:
-        return "excel"
+        delimiter = ""
+    header = lines[0]
+    if not delimiter or delimiter not in header:
+        # The header names the columns and rarely holds a delimiter inside a cell.
+        counts = {d: header.count(d) for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        delimiter = best if counts[best] else ","
+    return _dialect(delimiter)
 
 
 def read_headers(opener: Opener) -> list[str]:
     dialect = sniff_dialect(opener)
-    with opener() as handle:
-        for row in csv.reader(CountingLines(handle), dialect):
-            return [h.strip() for h in row]
+    try:
+        with opener() as handle:
+            for row in csv.reader(CountingLines(handle), dialect):
+                return [h.strip() for h in row]
+    except csv.Error as error:
+        raise InvalidInput("file", f"is not CSV this import can read ({error})")
     raise InvalidInput("file", "is empty: a CSV import needs a header row")
 
 
@@ -155,7 +160,7 @@ class CsvSource:
     targets: list[Target]
     declared: dict[str, AttributeDefinition]
     default_region: str
-    dialect: Any = "excel"
+    dialect: Any = CsvDialect
     total_bytes: int = 0
     bytes_read: int = 0
     _lines: CountingLines | None = field(default=None, repr=False)
@@ -171,13 +176,20 @@ class CsvSource:
         with self.opener() as handle:
             self._lines = CountingLines(handle)
             reader = csv.reader(self._lines, self.dialect)
-            next(reader, None)
-            line = reader.line_num + 1
-            for row in reader:
-                start, line = line, reader.line_num + 1
-                self.bytes_read = self._lines.bytes_read
-                if any(cell.strip() for cell in row):
-                    yield start, row
+            line = 1
+            try:
+                next(reader, None)
+                line = reader.line_num + 1
+                for row in reader:
+                    start, line = line, reader.line_num + 1
+                    self.bytes_read = self._lines.bytes_read
+                    if any(cell.strip() for cell in row):
+                        yield start, row
+            except csv.Error as error:
+                # A cell over the csv module's field limit (128 KB), a NUL byte, ...
+                raise InvalidInput(
+                    "file", f"line {line}: is not CSV this import can read ({error})"
+                )
 
     def build(self, record: tuple[int, list[str]]) -> d.Draft:
         line, row = record
@@ -229,6 +241,10 @@ class CsvSource:
                 return lambda draft, cell: draft.tags.extend(d.split_tags(cell))
             case "country":
                 return lambda draft, cell: d.set_country(
+                    draft.attributes, draft.problems, cell, column
+                )
+            case "birthday":
+                return lambda draft, cell: d.set_birthday(
                     draft.attributes, draft.problems, cell, column
                 )
             case "attribute":

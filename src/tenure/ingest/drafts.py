@@ -15,6 +15,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from tenure.customers.attributes import check_birthday
 from tenure.customers.models import AttributeDefinition, AttributeType
 from tenure.customers.normalize import (
     NormalizationError,
@@ -162,6 +163,18 @@ def set_country(attributes: dict[str, Any], problems: list[Problem], raw: str, c
         problems.append(Problem(column, str(error)))
         return
     attributes["country_original"] = text
+
+
+def set_birthday(
+    attributes: dict[str, Any], problems: list[Problem], raw: str, column: str
+) -> None:
+    text = clean(raw)
+    if not text:
+        return
+    try:
+        attributes["birthday"] = check_birthday(text)
+    except ValueError as error:
+        problems.append(Problem(column, str(error)))
 
 
 @lru_cache(maxsize=65536)

@@ -19,8 +19,9 @@ from tenure.customers.models import AttributeDefinition
 from tenure.customers.schemas import PersonCreate
 from tenure.errors import InvalidInput
 from tenure.ingest import drafts as d
-from tenure.ingest.csv_import import CountingLines, Opener, file_sha256
+from tenure.ingest.csv_import import Opener, file_sha256
 from tenure.ingest.records import ImportSpec
+from tenure.ingest.text_files import CountingLines
 
 
 @dataclass

@@ -18,8 +18,9 @@ from typing import Any
 import vobject
 
 from tenure.ingest import drafts as d
-from tenure.ingest.csv_import import CountingLines, Opener, file_sha256
+from tenure.ingest.csv_import import Opener, file_sha256
 from tenure.ingest.records import ImportSpec
+from tenure.ingest.text_files import CountingLines
 
 _BDAY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
 _BDAY_NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")

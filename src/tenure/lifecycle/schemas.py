@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from tenure.validation import StrictRowId
+
 StageKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -129,7 +131,7 @@ class HistoryItem(BaseModel):
 
 class EvaluateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    person_ids: list[int] = Field(min_length=1, max_length=10_000)
+    person_ids: list[StrictRowId] = Field(min_length=1, max_length=10_000)
     as_of: AwareDatetime | None = None
 
 

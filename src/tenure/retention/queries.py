@@ -83,7 +83,7 @@ def at_risk(
         query = query.where(Person.owner_id == owner_id)
     if cursor:
         after = decode_cursor(cursor)
-        if not isinstance(after.value, int):
+        if not isinstance(after.value, int) or isinstance(after.value, bool):
             raise InvalidInput("cursor", "is not a cursor this list returned")
         key = tuple_(RiskScore.value_at_risk_minor, RiskScore.person_id)
         query = query.where(key < tuple_(after.value, after.id))

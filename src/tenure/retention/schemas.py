@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tenure.validation import StrictRowId
+
 SIGNALS = ("engagement_drop", "complaint", "detractor", "overdue", "sla_breach", "p_alive_drop")
 
 #: Weight of each signal in the noisy-OR (see :mod:`tenure.retention.risk`): the risk a
@@ -60,7 +62,7 @@ class RetentionConfig(BaseModel):
         description="Only customers whose 12-month CLV is at or above this quantile of all "
         "scored customers get a task (0.8 = the top 20%).",
     )
-    fallback_owner_id: int | None = Field(
+    fallback_owner_id: StrictRowId | None = Field(
         None, description="User who gets the task when the customer has no owner."
     )
     task_due_days: int = Field(

@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenure.customers.schemas import PersonOut
 from tenure.segments.parser import MAX_LENGTH
+from tenure.validation import StrictRowId
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 FilterText = Annotated[str, StringConstraints(max_length=MAX_LENGTH)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 # One request adds or removes at most this many people (a pasted list, an import).
-PersonIds = Annotated[list[int], Field(max_length=10_000)]
+PersonIds = Annotated[list[StrictRowId], Field(max_length=10_000)]
 
 
 class SegmentCreate(BaseModel):

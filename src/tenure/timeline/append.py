@@ -23,7 +23,7 @@ from tenure.db.types import UTCDateTime, utcnow
 from tenure.timeline.ingest import EVENT_COLUMNS, ITEM_COLUMNS, store_events, store_events_json
 from tenure.timeline.models import Event, EventItem
 from tenure.timeline.pipeline import OUTSIDE, Appended, interested, run_reactions
-from tenure.timeline.schemas import IngestResult
+from tenure.timeline.schemas import EventLimits, IngestResult
 
 events_table = cast(Table, Event.__table__)
 # Index of ``payload`` in EVENT_COLUMNS (COPY writes it as JSON text).
@@ -46,25 +46,34 @@ def _react(session: Session, result: IngestResult, actor_id: int | None) -> None
 
 
 def append_events(
-    *, session: Session, raw_items: Sequence[Any], actor_id: int | None
+    *,
+    session: Session,
+    raw_items: Sequence[Any],
+    actor_id: int | None,
+    limits: EventLimits | None = None,
 ) -> IngestResult:
     """Validate and store events from outside (dicts in the API's shape), then react.
 
     Batch semantics are ``timeline.ingest``'s: rejected and duplicate items are listed,
     never dropped silently. ``person_ids`` of the result are the people touched.
     """
-    result = store_events(session=session, raw_items=raw_items, actor_id=actor_id)
+    result = store_events(session=session, raw_items=raw_items, actor_id=actor_id, limits=limits)
     _react(session, result, actor_id)
     return result
 
 
 def append_events_json(
-    *, session: Session, body: bytes, actor_id: int | None, max_batch: int
+    *,
+    session: Session,
+    body: bytes,
+    actor_id: int | None,
+    max_batch: int,
+    limits: EventLimits | None = None,
 ) -> tuple[IngestResult, bool]:
     """``append_events`` for a JSON body (one event or an array); also says whether the
     body was a single event. Raises InvalidInput for a body that is not JSON or too big."""
     result, single = store_events_json(
-        session=session, body=body, actor_id=actor_id, max_batch=max_batch
+        session=session, body=body, actor_id=actor_id, max_batch=max_batch, limits=limits
     )
     _react(session, result, actor_id)
     return result, single

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import orjson
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +32,7 @@ from tenure.timeline.models import Event, EventItem
 from tenure.timeline.schemas import (
     DuplicateEvent,
     EventIn,
+    EventLimits,
     IngestResult,
     ItemProblem,
     RejectedEvent,
@@ -40,12 +40,15 @@ from tenure.timeline.schemas import (
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 _batch_adapter: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
+_json_adapter: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 def _problems(error: ValidationError) -> list[ItemProblem]:
+    """Each error under the field it is about: rules over several fields name theirs."""
     return [
         ItemProblem(
-            field=".".join(str(part) for part in e["loc"]) or "(item)",
+            field=".".join(str(part) for part in e["loc"])
+            or str((e.get("ctx") or {}).get("field") or "(item)"),
             reason=e["msg"].removeprefix("Value error, "),
         )
         for e in error.errors(include_url=False)
@@ -80,18 +83,21 @@ def _existing_people(session: Session, person_ids: set[int]) -> set[int]:
     return set(connection.scalars(query))
 
 
-def _validate(raw_items: Sequence[Any]) -> tuple[list[tuple[int, EventIn]], list[RejectedEvent]]:
+def _validate(
+    raw_items: Sequence[Any], limits: EventLimits
+) -> tuple[list[tuple[int, EventIn]], list[RejectedEvent]]:
     """Valid events with their batch index, and the rejected ones with their errors."""
+    context = limits.context()
     try:
         # One call for the whole batch is the common, fast case.
-        return list(enumerate(_batch_adapter.validate_python(raw_items))), []
+        return list(enumerate(_batch_adapter.validate_python(raw_items, context=context))), []
     except ValidationError:
         pass
     valid: list[tuple[int, EventIn]] = []
     rejected: list[RejectedEvent] = []
     for index, raw in enumerate(raw_items):
         try:
-            valid.append((index, _event_adapter.validate_python(raw)))
+            valid.append((index, _event_adapter.validate_python(raw, context=context)))
         except ValidationError as error:
             client_id = raw.get("client_event_id") if isinstance(raw, dict) else None
             rejected.append(
@@ -105,26 +111,50 @@ def _validate(raw_items: Sequence[Any]) -> tuple[list[tuple[int, EventIn]], list
 
 
 def store_events(
-    *, session: Session, raw_items: Sequence[Any], actor_id: int | None
+    *,
+    session: Session,
+    raw_items: Sequence[Any],
+    actor_id: int | None,
+    limits: EventLimits | None = None,
 ) -> IngestResult:
     """Validate and append ``raw_items``; see the module docstring for batch semantics."""
-    valid, rejected = _validate(raw_items)
+    valid, rejected = _validate(raw_items, limits or EventLimits())
     return _store_validated(
         session=session, valid=valid, rejected=rejected, received=len(raw_items), actor_id=actor_id
     )
 
 
+def parse_json(raw: bytes) -> Any:
+    """``raw`` parsed; ValueError says why not.
+
+    pydantic-core's parser, not orjson: orjson reads an integer beyond 64 bits as a float,
+    so 2**70 in a payload would be stored rounded instead of rejected.
+    """
+    try:
+        return _json_adapter.validate_json(raw)
+    except ValidationError as error:
+        raise ValueError(error.errors(include_url=False)[0]["msg"])
+
+
 def store_events_json(
-    *, session: Session, body: bytes, actor_id: int | None, max_batch: int
+    *,
+    session: Session,
+    body: bytes,
+    actor_id: int | None,
+    max_batch: int,
+    limits: EventLimits | None = None,
 ) -> tuple[IngestResult, bool]:
     """Ingest a JSON body holding one event or an array; returns the result and whether
     the body was a single event. Raises InvalidInput for a body that is not JSON or too big.
     """
+    limits = limits or EventLimits()
+    if not body.strip():
+        raise InvalidInput("body", "is empty: send an event object or an array of events")
     if body.lstrip()[:1] == b"[":
         try:
             # Parsing and validating in one pass in pydantic-core skips building a Python
             # dict per event: the common case of a fully valid batch.
-            events = _batch_adapter.validate_json(body)
+            events = _batch_adapter.validate_json(body, context=limits.context())
         except ValidationError:
             pass
         else:
@@ -139,8 +169,8 @@ def store_events_json(
             )
             return result, False
     try:
-        parsed: Any = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
+        parsed = parse_json(body)
+    except ValueError as error:
         raise InvalidInput("body", f"is not valid JSON ({error})")
     single = isinstance(parsed, dict)
     items = [parsed] if single else parsed
@@ -148,7 +178,8 @@ def store_events_json(
         raise InvalidInput("body", "must be an event object or an array of events")
     if len(items) > max_batch:
         raise InvalidInput("body", f"a batch holds at most {max_batch} events")
-    return store_events(session=session, raw_items=items, actor_id=actor_id), single
+    result = store_events(session=session, raw_items=items, actor_id=actor_id, limits=limits)
+    return result, single
 
 
 def _store_validated(

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.session import unit_of_work
 from tenure.db.statistics import analyze_after_load
 from tenure.timeline.append import append_events
+from tenure.timeline.ingest import parse_json
 
 # 5,000 events is about 2 MB of parsed JSON: large enough to amortise the commit,
 # small enough that a crash loses little work.
@@ -79,9 +79,9 @@ def import_events_jsonl(
                 continue
             report.lines += 1
             try:
-                chunk.append(orjson.loads(raw))
+                chunk.append(parse_json(raw))
                 chunk_lines.append(number)
-            except orjson.JSONDecodeError as error:
+            except ValueError as error:
                 report.rejected += 1
                 report.rejections.append(RejectedLine(number, "(line)", f"invalid JSON: {error}"))
             if len(chunk) >= chunk_size:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -19,9 +18,11 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
 from tenure.registrations import register_all
-from tenure.timeline.schemas import EventIn
 from tenure.web.api import api_router
+from tenure.web.body_limits import BodyLimitMiddleware
 from tenure.web.errors import install_error_handlers
+from tenure.web.openapi import install_openapi
+from tenure.web.options import AllowOnOptions
 from tenure.web.pages import page_routers
 from tenure.web.security import require_csrf
 
@@ -55,12 +56,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         same_site="lax",
         https_only=settings.env == "production",
     )
+    # Added last, so it runs first: nothing reads a body before the count starts.
+    app.add_middleware(AllowOnOptions)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     install_error_handlers(app)
     app.include_router(api_router)
     for router in page_routers:
         app.include_router(router, dependencies=[Depends(require_csrf)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    _document_hand_parsed_bodies(app)
+    install_openapi(app)
     return app
 
 
@@ -77,21 +81,3 @@ def _signing_key(settings: Settings, factory: sessionmaker[Session]) -> str:
         return settings.secret_key
     with unit_of_work(factory) as session:
         return ensure_secret_key(session)
-
-
-def _document_hand_parsed_bodies(app: FastAPI) -> None:
-    """Add EventIn to the OpenAPI components: POST /events parses its body by hand."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = build()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        event_schema = EventIn.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(event_schema.pop("$defs", {}))
-        components["EventIn"] = event_schema
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

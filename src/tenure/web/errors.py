@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenure.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenure.web.body_limits import BodyTooLarge, too_large_response
 from tenure.web.deps import NotAuthenticated
 
 
@@ -37,6 +42,34 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse({"error": "invalid_input", "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own answers (405, a body FastAPI could not parse, ...) in the envelope.
+        if not _is_api(request):
+            return await http_exception_handler(request, exc)
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+        return JSONResponse(
+            {"error": code, "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        # PostgreSQL refuses NUL characters in text ("cannot contain NUL (0x00) bytes");
+        # anything else the database refuses as data is a server bug, not the client's.
+        if "NUL" not in str(exc.orig):
+            raise exc
+        reason = "text must not contain NUL (\\u0000) characters"
+        if not _is_api(request):
+            return _page_error(request, 422, "That did not work", reason.capitalize() + ".")
+        body = {"error": "invalid_input", "errors": [{"field": "body", "reason": reason}]}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return too_large_response(exc)
 
     @app.exception_handler(InvalidInput)
     async def _invalid_input(request: Request, exc: InvalidInput) -> Response:

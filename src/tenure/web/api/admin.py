@@ -10,8 +10,11 @@ from pydantic import BaseModel
 
 from tenure.customers import actions, queries
 from tenure.customers.schemas import AttributeDefinitionCreate, AttributeDefinitionOut
+from tenure.db.paging import INVALID_CURSOR, MAX_BIGINT
+from tenure.errors import InvalidInput
 from tenure.identity.permissions import AUDIT_READERS, USER_LISTERS, require_role
 from tenure.identity.queries import list_audit_entries, list_users
+from tenure.validation import RowId
 from tenure.web.api.paging import LimitParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 
@@ -65,20 +68,29 @@ async def users(session: SessionDep, actor: ApiActor):
     ]
 
 
+def _audit_cursor(cursor: str | None) -> int | None:
+    """The audit list pages by entry id: its cursor is the last id seen."""
+    if not cursor:
+        return None
+    if not cursor.isdigit() or not cursor.isascii() or int(cursor) > MAX_BIGINT:
+        raise InvalidInput("cursor", INVALID_CURSOR)
+    return int(cursor)
+
+
 @router.get("/audit", response_model=AuditPage)
 async def audit_log(
     session: SessionDep,
     actor: ApiActor,
     entity_type: str | None = None,
     entity_id: str | None = None,
-    actor_id: int | None = None,
+    actor_id: RowId | None = None,
     since: datetime | None = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: LimitParam = 100,
 ) -> dict:
     """Admins only: every create, update and delete with before/after of changed fields."""
     require_role(actor, AUDIT_READERS)
-    after_id = int(cursor) if cursor and cursor.isdigit() else None
+    after_id = _audit_cursor(cursor)
     entries = list_audit_entries(
         session,
         entity_type=entity_type,

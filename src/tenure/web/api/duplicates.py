@@ -23,6 +23,7 @@ from tenure.dedup.models import CandidateStatus
 from tenure.dedup.preview import merge_sample, merges_planned
 from tenure.dedup.scan import pairs_table, scan_duplicates
 from tenure.errors import NotFound
+from tenure.validation import RowId, StrictRowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 
@@ -96,11 +97,11 @@ class MergeRunUndoOut(MergeRunOut):
 
 
 class PairMergeIn(BaseModel):
-    keep_id: int | None = Field(None, description="The person to keep; default the older.")
+    keep_id: StrictRowId | None = Field(None, description="The person to keep; default the older.")
 
 
 class PeopleMergeIn(PairMergeIn):
-    other_id: int
+    other_id: StrictRowId
 
 
 class ScanIn(BaseModel):
@@ -120,7 +121,7 @@ async def list_duplicates(
 
 
 @router.get("/duplicates/{candidate_id}")
-async def get_duplicate(candidate_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def get_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     """Both people side by side, the evidence, and the field decisions a merge would take."""
     return review.candidate_detail(session, candidate_id)
 
@@ -131,7 +132,7 @@ async def get_duplicate(candidate_id: int, session: SessionDep, actor: ApiActor)
     status_code=status.HTTP_201_CREATED,
 )
 async def merge_duplicate(
-    candidate_id: int, session: SessionDep, actor: ApiWriter, body: PairMergeIn | None = None
+    candidate_id: RowId, session: SessionDep, actor: ApiWriter, body: PairMergeIn | None = None
 ) -> dict[str, Any]:
     merge = review.merge_candidate(
         session=session,
@@ -144,7 +145,7 @@ async def merge_duplicate(
 
 
 @router.post("/duplicates/{candidate_id}/dismiss", response_model=CandidateOut)
-async def dismiss_duplicate(candidate_id: int, session: SessionDep, actor: ApiWriter) -> dict:
+async def dismiss_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiWriter) -> dict:
     candidate = review.dismiss_candidate(
         session=session, candidate_id=candidate_id, actor_id=actor.user_id
     )
@@ -191,7 +192,7 @@ async def scan(
     "/people/{person_id}/merge", response_model=MergeOut, status_code=status.HTTP_201_CREATED
 )
 async def merge_people_endpoint(
-    person_id: int, body: PeopleMergeIn, session: SessionDep, actor: ApiWriter
+    person_id: RowId, body: PeopleMergeIn, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Merge two people; the older one survives unless ``keep_id`` names the other."""
     merge = merge_pair(
@@ -207,7 +208,7 @@ async def merge_people_endpoint(
 
 
 @router.get("/people/{person_id}/merged-into")
-async def merged_into(person_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+async def merged_into(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Where a merged-away person lives now (following merges of merges)."""
     if person_exists(session, person_id):
         raise NotFound("merge of person", person_id)
@@ -221,7 +222,7 @@ async def merged_into(person_id: int, session: SessionDep, actor: ApiActor) -> d
 async def list_merges(
     session: SessionDep,
     actor: ApiActor,
-    person_id: int | None = None,
+    person_id: RowId | None = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> dict[str, Any]:
@@ -230,12 +231,12 @@ async def list_merges(
 
 
 @router.get("/merges/{merge_id}", response_model=MergeOut)
-async def get_merge(merge_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+async def get_merge(merge_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     return review.merge_dict(review.get_merge(session, merge_id))
 
 
 @router.post("/merges/{merge_id}/undo", response_model=MergeOut)
-async def undo(merge_id: int, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+async def undo(merge_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Restore both people as they were, with exactly what each owned."""
     merge = undo_merge(session=session, merge_id=merge_id, actor_id=actor.user_id)
     session.commit()

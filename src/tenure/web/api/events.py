@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from tenure.timeline.append import append_events_json
-from tenure.timeline.schemas import IngestResult
+from tenure.timeline.schemas import EventLimits, IngestResult
 from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -54,6 +54,7 @@ async def post_events(
         body=await request.body(),
         actor_id=actor.user_id,
         max_batch=settings.max_event_batch,
+        limits=EventLimits.from_settings(settings),
     )
     session.commit()
     if single:

@@ -15,6 +15,8 @@ from fastapi.responses import StreamingResponse
 
 from tenure.customers.queries import PeopleFilter
 from tenure.exports.streaming import MEDIA_TYPES, EventFilter, export_events, export_people
+from tenure.validation import RowId
+from tenure.web.api.paging import SearchParam
 from tenure.web.deps import ApiActor
 
 router = APIRouter(prefix="/exports", tags=["exports"])
@@ -35,10 +37,10 @@ async def export_people_endpoint(
     request: Request,
     actor: ApiActor,
     format: ExportFormat = "csv",
-    q: Annotated[str | None, Query(description="Substring of name or identity")] = None,
+    q: SearchParam = None,
     tag: str | None = None,
-    owner_id: int | None = None,
-    organization_id: int | None = None,
+    owner_id: RowId | None = None,
+    organization_id: RowId | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
 ) -> StreamingResponse:

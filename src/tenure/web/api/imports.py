@@ -23,6 +23,7 @@ from tenure.ingest import records as import_records
 from tenure.ingest.actions import import_upload
 from tenure.ingest.runner import ImportReport
 from tenure.ingest.uploads import upload_opener
+from tenure.validation import RowId
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -217,5 +218,5 @@ async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
 
 
 @router.get("/{import_id}")
-async def get_import(import_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def get_import(import_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return import_records.import_dict(session, import_records.get_import(session, import_id))

@@ -26,13 +26,14 @@ from tenure.lifecycle.schemas import (
     StageOut,
     StagePatch,
 )
+from tenure.validation import RowId
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 
 router = APIRouter(prefix="/lifecycle", tags=["lifecycle"])
 
 TagQuery = Annotated[str | None, Query(description="Only people with this tag.")]
 PeopleQuery = Annotated[
-    list[int] | None,
+    list[RowId] | None,
     Query(alias="person_id", description="Only these people (repeat the parameter)."),
 ]
 
@@ -89,14 +90,14 @@ async def post_rule(data: RuleIn, session: SessionDep, actor: ApiWriter) -> Rule
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut)
 async def patch_rule(
-    rule_id: int, data: RulePatch, session: SessionDep, actor: ApiWriter
+    rule_id: RowId, data: RulePatch, session: SessionDep, actor: ApiWriter
 ) -> RuleOut:
     rule = configure.update_rule(session=session, rule_id=rule_id, data=data, actor=actor)
     return configure.rule_out(rule, _keys(session))
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_rule(rule_id: int, session: SessionDep, actor: ApiWriter) -> Response:
+async def delete_rule(rule_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     configure.delete_rule(session=session, rule_id=rule_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -124,14 +125,16 @@ def _person_out(session: Session, person_id: int) -> PersonStageOut:
 
 
 @router.get("/people/{person_id}", response_model=PersonStageOut)
-async def get_person_stage(person_id: int, session: SessionDep, actor: ApiActor) -> PersonStageOut:
+async def get_person_stage(
+    person_id: RowId, session: SessionDep, actor: ApiActor
+) -> PersonStageOut:
     """The person's current stage, the rule that placed them, and the override if any."""
     return _person_out(session, person_id)
 
 
 @router.get("/people/{person_id}/history")
 async def get_person_history(
-    person_id: int, session: SessionDep, actor: ApiActor
+    person_id: RowId, session: SessionDep, actor: ApiActor
 ) -> dict[str, list[HistoryItem]]:
     """Stage changes, newest first (each also a ``stage_changed`` event on the timeline)."""
     items = queries.stage_history(session, person_id)
@@ -140,7 +143,7 @@ async def get_person_history(
 
 @router.put("/people/{person_id}/override", response_model=PersonStageOut)
 async def put_override(
-    person_id: int, data: OverrideIn, session: SessionDep, actor: ApiWriter
+    person_id: RowId, data: OverrideIn, session: SessionDep, actor: ApiWriter
 ) -> PersonStageOut:
     """Set the stage by hand, with a reason; the rules leave the person there until cleared."""
     actions.set_stage_override(
@@ -154,7 +157,9 @@ async def put_override(
 
 
 @router.delete("/people/{person_id}/override", response_model=PersonStageOut)
-async def delete_override(person_id: int, session: SessionDep, actor: ApiWriter) -> PersonStageOut:
+async def delete_override(
+    person_id: RowId, session: SessionDep, actor: ApiWriter
+) -> PersonStageOut:
     """Clear the override; the rules place the person again at once."""
     actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
     return _person_out(session, person_id)

@@ -17,7 +17,8 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
-from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.validation import RowId
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
@@ -27,9 +28,9 @@ router = APIRouter(prefix="/organizations", tags=["organizations"])
 async def list_organizations(
     session: SessionDep,
     actor: ApiActor,
-    q: str | None = None,
+    q: SearchParam = None,
     tag: str | None = None,
-    owner_id: int | None = None,
+    owner_id: RowId | None = None,
     sort: Literal["name", "-name", "created_at", "-created_at", "id", "-id"] = "name",
     cursor: CursorParam = None,
     limit: LimitParam = 50,
@@ -50,13 +51,13 @@ async def create_organization(
 
 
 @router.get("/{organization_id}", response_model=OrganizationOut)
-async def get_organization(organization_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def get_organization(organization_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return queries.organization_dict(queries.get_organization(session, organization_id))
 
 
 @router.patch("/{organization_id}", response_model=OrganizationOut)
 async def update_organization(
-    organization_id: int, body: OrganizationUpdate, session: SessionDep, actor: ApiWriter
+    organization_id: RowId, body: OrganizationUpdate, session: SessionDep, actor: ApiWriter
 ) -> dict:
     org = actions.update_organization(
         session=session, organization_id=organization_id, data=body, actor_id=actor.user_id
@@ -67,7 +68,7 @@ async def update_organization(
 
 @router.delete("/{organization_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_organization(
-    organization_id: int, session: SessionDep, actor: ApiWriter
+    organization_id: RowId, session: SessionDep, actor: ApiWriter
 ) -> Response:
     actions.delete_organization(
         session=session, organization_id=organization_id, actor_id=actor.user_id
@@ -78,7 +79,7 @@ async def delete_organization(
 
 @router.get("/{organization_id}/people", response_model=PageOut[PersonOut])
 async def organization_people(
-    organization_id: int,
+    organization_id: RowId,
     session: SessionDep,
     actor: ApiActor,
     cursor: CursorParam = None,
@@ -98,7 +99,7 @@ async def organization_people(
 @router.post(
     "/{organization_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED
 )
-async def add_note(organization_id: int, body: NoteCreate, session: SessionDep, actor: ApiWriter):
+async def add_note(organization_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
     note = activities.add_note(
         session=session, data=body, actor_id=actor.user_id, organization_id=organization_id
     )
@@ -110,7 +111,7 @@ async def add_note(organization_id: int, body: NoteCreate, session: SessionDep, 
     "/{organization_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED
 )
 async def create_task(
-    organization_id: int, body: TaskCreate, session: SessionDep, actor: ApiWriter
+    organization_id: RowId, body: TaskCreate, session: SessionDep, actor: ApiWriter
 ):
     task = activities.create_task(
         session=session, data=body, actor_id=actor.user_id, organization_id=organization_id

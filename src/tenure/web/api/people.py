@@ -29,7 +29,8 @@ from tenure.scores.queries import person_scores
 from tenure.scores.schemas import PersonScoresOut
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
-from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.validation import RowId
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -68,10 +69,10 @@ _DUPLICATE_DOC = (
 async def list_people(
     session: SessionDep,
     actor: ApiActor,
-    q: Annotated[str | None, Query(description="Substring of name or identity")] = None,
+    q: SearchParam = None,
     tag: str | None = None,
-    owner_id: int | None = None,
-    organization_id: int | None = None,
+    owner_id: RowId | None = None,
+    organization_id: RowId | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     sort: PeopleSort = "-created_at",
@@ -129,7 +130,7 @@ async def create_person(
     response_model=Person360,
     responses={308: {"description": "The person was merged away: Location is the survivor."}},
 )
-async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> dict | Response:
+async def get_person(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict | Response:
     try:
         view = person_360(session, person_id)
     except NotFound:
@@ -142,7 +143,7 @@ async def get_person(person_id: int, session: SessionDep, actor: ApiActor) -> di
 
 @router.patch("/{person_id}", response_model=PersonOut)
 async def update_person(
-    person_id: int,
+    person_id: RowId,
     body: PersonUpdate,
     session: SessionDep,
     actor: ApiWriter,
@@ -160,7 +161,7 @@ async def update_person(
 
 
 @router.delete("/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_person(person_id: int, session: SessionDep, actor: ApiWriter) -> Response:
+async def delete_person(person_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     actions.delete_person(session=session, person_id=person_id, actor_id=actor.user_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -168,7 +169,7 @@ async def delete_person(person_id: int, session: SessionDep, actor: ApiWriter) -
 
 @router.get("/{person_id}/timeline", response_model=TimelinePage)
 async def get_timeline(
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: ApiActor,
     type: Annotated[list[str] | None, Query(description="Only these event types")] = None,
@@ -189,7 +190,7 @@ async def get_timeline(
 
 @router.post("/{person_id}/consents", status_code=status.HTTP_201_CREATED)
 async def record_consent(
-    person_id: int, body: ConsentIn, session: SessionDep, actor: ApiWriter
+    person_id: RowId, body: ConsentIn, session: SessionDep, actor: ApiWriter
 ) -> dict:
     actions.record_consent(
         session=session, person_id=person_id, consent=body, actor_id=actor.user_id
@@ -199,7 +200,7 @@ async def record_consent(
 
 
 @router.get("/{person_id}/consents/history")
-async def consent_history(person_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def consent_history(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     queries.get_person(session, person_id)
     return {
         "items": [
@@ -217,7 +218,7 @@ async def consent_history(person_id: int, session: SessionDep, actor: ApiActor) 
 
 
 @router.post("/{person_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
-async def add_note(person_id: int, body: NoteCreate, session: SessionDep, actor: ApiWriter):
+async def add_note(person_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
     note = activities.add_note(
         session=session, data=body, actor_id=actor.user_id, person_id=person_id
     )
@@ -226,13 +227,13 @@ async def add_note(person_id: int, body: NoteCreate, session: SessionDep, actor:
 
 
 @router.get("/{person_id}/notes", response_model=list[NoteOut])
-async def list_notes(person_id: int, session: SessionDep, actor: ApiActor):
+async def list_notes(person_id: RowId, session: SessionDep, actor: ApiActor):
     queries.get_person(session, person_id)
     return queries.notes_for(session, person_id=person_id)
 
 
 @router.post("/{person_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
-async def create_task(person_id: int, body: TaskCreate, session: SessionDep, actor: ApiWriter):
+async def create_task(person_id: RowId, body: TaskCreate, session: SessionDep, actor: ApiWriter):
     task = activities.create_task(
         session=session, data=body, actor_id=actor.user_id, person_id=person_id
     )
@@ -241,6 +242,6 @@ async def create_task(person_id: int, body: TaskCreate, session: SessionDep, act
 
 
 @router.get("/{person_id}/tasks", response_model=list[TaskOut])
-async def list_tasks(person_id: int, session: SessionDep, actor: ApiActor):
+async def list_tasks(person_id: RowId, session: SessionDep, actor: ApiActor):
     queries.get_person(session, person_id)
     return queries.tasks_for(session, person_id=person_id)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from tenure.errors import InvalidInput
 from tenure.retention import actions, queries
 from tenure.retention.schemas import RetentionConfig, RetentionConfigPatch
+from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
 
@@ -21,7 +22,7 @@ async def list_at_risk(
     session: SessionDep,
     actor: ApiActor,
     min_risk: Annotated[float, Query(ge=0, le=1, description="Only risks at or above this.")] = 0,
-    owner_id: Annotated[int | None, Query(description="Only customers this user owns.")] = None,
+    owner_id: Annotated[RowId | None, Query(description="Only customers this user owns.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> dict[str, Any]:
@@ -38,14 +39,14 @@ async def list_at_risk(
 
 
 @router.get("/people/{person_id}/risk")
-async def get_person_risk(person_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+async def get_person_risk(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """The customer's risk, reasons and open alert episode (risk 0 without signals)."""
     return queries.person_risk(session, person_id)
 
 
 @router.get("/people/{person_id}/next-best-action")
 async def get_next_best_action(
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: ApiActor,
     level: Literal["category", "sku"] = "category",
@@ -97,7 +98,7 @@ async def list_alerts(
     session: SessionDep,
     actor: ApiActor,
     open: bool = True,
-    person_id: int | None = None,
+    person_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Alert episodes, newest first: open ones by default, or all with ``open=false``."""

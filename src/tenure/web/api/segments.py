@@ -37,6 +37,7 @@ from tenure.segments.schemas import (
     SnapshotOut,
 )
 from tenure.segments.syntax import FilterError
+from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
 
@@ -130,13 +131,13 @@ async def refresh_all(request: Request, actor: ApiWriter, settings: SettingsDep)
 
 
 @router.get("/{segment_id}", response_model=SegmentOut)
-async def get_segment(segment_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def get_segment(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return queries.segment_dict(queries.get_segment(session, segment_id))
 
 
 @router.patch("/{segment_id}", response_model=SegmentOut)
 async def update_segment(
-    segment_id: int,
+    segment_id: RowId,
     body: SegmentUpdate,
     session: SessionDep,
     actor: ApiWriter,
@@ -158,14 +159,14 @@ async def update_segment(
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_segment(segment_id: int, session: SessionDep, actor: ApiWriter) -> Response:
+async def delete_segment(segment_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     actions.delete_segment(session=session, segment_id=segment_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{segment_id}/members", response_model=PageOut[MemberOut])
 async def list_members(
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     actor: ApiActor,
     cursor: CursorParam = None,
@@ -178,7 +179,7 @@ async def list_members(
 
 @router.post("/{segment_id}/members", response_model=ChangeOut)
 async def change_members(
-    segment_id: int, body: MembersChange, session: SessionDep, actor: ApiWriter
+    segment_id: RowId, body: MembersChange, session: SessionDep, actor: ApiWriter
 ) -> dict:
     """Add people to and remove people from a static list."""
     change = actions.change_members(
@@ -192,7 +193,7 @@ async def change_members(
 
 
 @router.get("/{segment_id}/export")
-async def export_members(segment_id: int, request: Request, actor: ApiActor) -> StreamingResponse:
+async def export_members(segment_id: RowId, request: Request, actor: ApiActor) -> StreamingResponse:
     """Members as CSV (person id, names, primary email and phone, organization, tags,
     entered_at), streamed batch by batch."""
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
@@ -205,7 +206,7 @@ async def export_members(segment_id: int, request: Request, actor: ApiActor) -> 
 
 @router.post("/{segment_id}/refresh", response_model=ChangeOut)
 async def refresh_segment(
-    segment_id: int, session: SessionDep, actor: ApiWriter, settings: SettingsDep
+    segment_id: RowId, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> dict:
     """Bring a dynamic segment's members up to date; entries and exits become events."""
 
@@ -222,7 +223,7 @@ async def refresh_segment(
 
 
 @router.get("/{segment_id}/snapshots")
-async def list_snapshots(segment_id: int, session: SessionDep, actor: ApiActor) -> dict:
+async def list_snapshots(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     """Size after each refresh or list change, oldest first."""
     items = queries.snapshots(session, segment_id)
     return {"items": [SnapshotOut(**item).model_dump() for item in items]}

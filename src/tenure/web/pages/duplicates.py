@@ -22,6 +22,7 @@ from tenure.dedup.preview import preview_dict
 from tenure.dedup.scan import scan_duplicates
 from tenure.errors import InvalidInput
 from tenure.identity.permissions import require_write
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -65,7 +66,7 @@ async def queue_page(
 @router.get("/duplicates/{candidate_id}")
 async def pair_page(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     session: SessionDep,
     ctx: PageCtx,
     done: str | None = None,
@@ -94,10 +95,10 @@ async def pair_page(
 @router.post("/duplicates/{candidate_id}/merge")
 async def merge_pair_form(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     session: SessionDep,
     actor: PageWriter,
-    keep_id: Annotated[int | None, Form()] = None,
+    keep_id: Annotated[RowId | None, Form()] = None,
 ) -> Response:
     merge = review.merge_candidate(
         session=session, candidate_id=candidate_id, actor_id=actor.user_id, keep_id=keep_id
@@ -109,7 +110,7 @@ async def merge_pair_form(
 @router.post("/duplicates/{candidate_id}/dismiss")
 async def dismiss_pair_form(
     request: Request,
-    candidate_id: int,
+    candidate_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
@@ -121,7 +122,7 @@ async def dismiss_pair_form(
 @router.post("/merges/{merge_id}/undo")
 async def undo_form(
     request: Request,
-    merge_id: int,
+    merge_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:

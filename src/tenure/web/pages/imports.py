@@ -26,6 +26,7 @@ from tenure.ingest.presets import (
     PRESETS,
 )
 from tenure.ingest.uploads import format_of, upload_source
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -131,7 +132,7 @@ def _source(
 
 @router.get("/imports/{import_id}")
 async def import_page(
-    request: Request, import_id: int, session: SessionDep, settings: SettingsDep, ctx: PageCtx
+    request: Request, import_id: RowId, session: SessionDep, settings: SettingsDep, ctx: PageCtx
 ) -> Response:
     record = import_records.get_import(session, import_id)
     return _render_detail(request, session, settings, ctx, record)
@@ -175,7 +176,7 @@ def _render_detail(
 @router.post("/imports/{import_id}/run")
 async def run(
     request: Request,
-    import_id: int,
+    import_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,

@@ -17,6 +17,7 @@ from tenure.identity.permissions import MODEL_EDITORS, may
 from tenure.lifecycle import actions, configure, funnel, journeys, queries
 from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -242,7 +243,7 @@ async def add_rule(
 @router.post("/lifecycle/settings/rules/{rule_id}")
 async def edit_rule(
     request: Request,
-    rule_id: int,
+    rule_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     stage: Annotated[str, Form()],
@@ -261,7 +262,7 @@ async def edit_rule(
 @router.post("/lifecycle/settings/rules/{rule_id}/delete")
 async def remove_rule(
     request: Request,
-    rule_id: int,
+    rule_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
@@ -283,7 +284,7 @@ async def toggle_incremental(
 @router.post("/people/{person_id}/stage/override")
 async def override_stage(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     stage: Annotated[str, Form()],
@@ -298,7 +299,7 @@ async def override_stage(
 @router.post("/people/{person_id}/stage/override/clear")
 async def clear_override(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tenure.customers import queries
+from tenure.validation import RowId
 from tenure.web.deps import SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -35,7 +36,7 @@ async def organizations_list(
 @router.get("/organizations/{organization_id}")
 async def organization_page(
     request: Request,
-    organization_id: int,
+    organization_id: RowId,
     session: SessionDep,
     ctx: PageCtx,
     cursor: str | None = None,

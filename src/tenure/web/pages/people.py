@@ -16,6 +16,7 @@ from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import InvalidInput, NotFound
 from tenure.profile.cards import load_cards, person_view
 from tenure.timeline.queries import person_timeline
+from tenure.validation import RowId, parse_row_id
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
@@ -36,7 +37,7 @@ async def people_list(
     owner: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    owner_id = int(owner) if owner and owner.isdigit() else None
+    owner_id = parse_row_id(owner)
     filters = queries.PeopleFilter(q=q or None, tag=tag or None, owner_id=owner_id)
     page = queries.list_people(session, filters=filters, cursor=cursor, limit=PAGE_SIZE)
     return render(
@@ -57,7 +58,7 @@ async def people_list(
 @router.get("/people/{person_id}")
 async def person_page(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     ctx: PageCtx,
     cursor: str | None = None,
@@ -93,7 +94,7 @@ async def person_page(
 @router.post("/people/{person_id}/notes")
 async def add_note(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     body: Annotated[str, Form()],
@@ -112,7 +113,7 @@ async def add_note(
 @router.post("/people/{person_id}/tasks")
 async def add_task(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     title: Annotated[str, Form()],
@@ -138,7 +139,7 @@ async def add_task(
 @router.post("/tasks/{task_id}/done")
 async def complete_task(
     request: Request,
-    task_id: int,
+    task_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     csrf_token: Annotated[str, Form()],

@@ -13,6 +13,7 @@ from tenure.errors import InvalidInput
 from tenure.identity.permissions import SETTINGS_EDITORS, may
 from tenure.retention import actions, queries
 from tenure.retention.schemas import RetentionConfigPatch
+from tenure.validation import parse_row_id
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -42,7 +43,7 @@ async def at_risk_page(
     cursor: str | None = None,
 ) -> Response:
     config = actions.load_config(session)
-    owner_id = int(owner) if owner and owner.isdigit() else None
+    owner_id = parse_row_id(owner)
     only_above = above == "1"
     items, next_cursor = queries.at_risk(
         session,
@@ -88,6 +89,6 @@ async def save_settings(
         )
         if (number := _percent(raw, name)) is not None
     }
-    values["fallback_owner_id"] = int(fallback_owner_id) if fallback_owner_id.isdigit() else None
+    values["fallback_owner_id"] = parse_row_id(fallback_owner_id)
     actions.update_settings(session=session, patch=RetentionConfigPatch(**values), actor=actor)
     return RedirectResponse("/at-risk#settings", status_code=303)

@@ -23,6 +23,7 @@ from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.fields import FIELD_NAMES
 from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
+from tenure.validation import RowId, parse_row_id
 from tenure.web.api.segments import filter_error_body
 from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep, write_in_thread
 from tenure.web.pages.context import PageCtx
@@ -45,9 +46,10 @@ def _person_ids(text: str) -> list[int]:
     for part in re.split(r"[\s,;]+", text.strip()):
         if not part:
             continue
-        if not part.isdigit():
+        person_id = parse_row_id(part)
+        if person_id is None:
             raise InvalidInput("person_ids", f"{part!r} is not a person id")
-        ids.append(int(part))
+        ids.append(person_id)
     return ids
 
 
@@ -150,7 +152,7 @@ async def create_segment(
 @router.get("/segments/{segment_id}")
 async def segment_page(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     ctx: PageCtx,
     cursor: str | None = None,
@@ -172,7 +174,7 @@ async def segment_page(
 
 @router.get("/segments/{segment_id}/edit")
 async def edit_segment(
-    request: Request, segment_id: int, session: SessionDep, ctx: PageCtx
+    request: Request, segment_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
     segment = queries.segment_dict(queries.get_segment(session, segment_id))
     if segment["builtin"]:
@@ -183,7 +185,7 @@ async def edit_segment(
 @router.post("/segments/{segment_id}/edit")
 async def update_segment(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     ctx: PageCtx,
@@ -224,7 +226,7 @@ async def update_segment(
 @router.post("/segments/{segment_id}/refresh")
 async def refresh_segment(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
@@ -244,7 +246,7 @@ async def refresh_segment(
 @router.post("/segments/{segment_id}/delete")
 async def delete_segment(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
@@ -255,7 +257,7 @@ async def delete_segment(
 @router.post("/segments/{segment_id}/members")
 async def change_members(
     request: Request,
-    segment_id: int,
+    segment_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     add: Annotated[str, Form()] = "",
@@ -272,7 +274,7 @@ async def change_members(
 
 
 @router.get("/segments/{segment_id}/export.csv")
-async def export_members(request: Request, segment_id: int, ctx: PageCtx) -> StreamingResponse:
+async def export_members(request: Request, segment_id: RowId, ctx: PageCtx) -> StreamingResponse:
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
     return StreamingResponse(
         chunks,

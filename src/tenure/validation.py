@@ -1,0 +1,58 @@
+"""Pydantic types shared at the edge of every capability: ids, money, currencies, text.
+
+Every id the API takes (path, query or body) is a ``RowId``: the database stores 64-bit
+signed integers, so anything from 2**63 up used to reach the driver and fail with a 500
+(issue 9). Bodies use the strict variants: ``1200.0``, ``"1200"`` and ``true`` are not
+amounts or ids in JSON, while path and query values arrive as text and are parsed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, Field, Strict, StringConstraints
+
+MAX_BIGINT = 2**63 - 1
+
+# Strings a person types on one line (names, titles, sources, attribute values) and texts
+# (notes, descriptions, event payload strings). Fixed, like column widths, not settings.
+LINE_MAX_CHARS = 1000
+TEXT_MAX_CHARS = 100_000
+
+RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+StrictRowId = Annotated[int, Strict(), Field(ge=1, le=MAX_BIGINT)]
+MinorAmount = Annotated[
+    int, Strict(), Field(ge=-MAX_BIGINT, le=MAX_BIGINT, description="Minor units (cents).")
+]
+LineText = Annotated[str, StringConstraints(max_length=LINE_MAX_CHARS)]
+LongText = Annotated[str, StringConstraints(max_length=TEXT_MAX_CHARS)]
+
+ISO_4217 = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
+
+def check_currency(code: str) -> str:
+    if code not in ISO_4217:
+        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    return code
+
+
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(check_currency),
+    Field(description="ISO 4217 code, e.g. USD."),
+]
+
+
+def fits_bigint(value: int) -> bool:
+    return -MAX_BIGINT - 1 <= value <= MAX_BIGINT
+
+
+def parse_row_id(text: str | None) -> int | None:
+    """The id a form or query string holds, or None when it holds none that could exist."""
+    value = (text or "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_BIGINT else None
