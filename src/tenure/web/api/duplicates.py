@@ -252,13 +252,13 @@ async def list_merge_runs(
 
 
 @router.get("/merge-runs/{run_id}", response_model=MergeRunOut)
-async def get_merge_run(run_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+async def get_merge_run(run_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     return runs.describe_run(session, run_id)
 
 
 @router.post("/merge-runs/{run_id}/undo", response_model=MergeRunUndoOut)
 async def undo_merge_run(
-    request: Request, run_id: int, session: SessionDep, actor: ApiWriter
+    request: Request, run_id: RowId, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Undo every merge of a run still in force; merges that cannot be undone are listed
     in ``skipped`` and the rest are undone all the same (one transaction, in a thread)."""

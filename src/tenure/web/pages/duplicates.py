@@ -165,7 +165,7 @@ async def scan_form(
 @router.post("/merge-runs/{run_id}/undo")
 async def undo_run_form(
     request: Request,
-    run_id: int,
+    run_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
