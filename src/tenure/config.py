@@ -54,6 +54,28 @@ class Settings(BaseSettings):
         description="Event type that marks a churn where the business has one "
         "(e.g. `cancellation`); unset means churn by inactivity.",
     )
+    embedded_worker: bool = Field(
+        True,
+        description="`tenure serve` runs a job worker in its own process (set false when "
+        "`tenure worker` processes run the jobs).",
+    )
+    worker_concurrency: int = Field(
+        2, ge=1, le=64, description="Jobs one worker (embedded or `tenure worker`) runs at once."
+    )
+    jobs_lease_seconds: int = Field(
+        60,
+        ge=1,
+        description="A running job's lease; a worker renews it every third of it, and a job "
+        "whose worker died is picked up by another worker once it expires.",
+    )
+    jobs_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle worker looks for due jobs and schedules."
+    )
+    nightly_schedule: str = Field(
+        "0 3 * * *",
+        description="Cron expression (UTC) of the nightly chain: scores, stages, segments, "
+        "retention, next-best-action rules.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> Settings:

@@ -51,4 +51,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # ``execution_options(sqlite_begin="IMMEDIATE")`` takes the write lock at BEGIN:
+        # the job claimer and job transactions wait their turn (busy_timeout) instead of
+        # failing with SQLITE_BUSY when a read transaction later tries to write.
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")

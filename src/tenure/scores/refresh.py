@@ -4,6 +4,8 @@ Steps: one aggregate query (:mod:`tenure.scores.features`), BG/NBD for purchases
 Gamma-Gamma for spend (P(alive), expected purchases in 90 days, 12-month discounted CLV),
 RFM scores and segments, the backtest, the churn model; then ``person_scores`` is replaced
 and the reports appended in one transaction. Nothing is written when a step fails.
+Stages are re-placed by the next job of the nightly chain (``tenure.all_tasks``), not
+from here: scores know nothing of lifecycle.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from tenure.analytics import BetaGeo, GammaGamma, clv
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.db.types import utcnow
-from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.scores import churn
 from tenure.scores.backtest import DAYS_PER_WEEK, run_backtest
 from tenure.scores.features import (
@@ -56,7 +57,6 @@ STEPS = (
     "Scoring RFM segments",
     "Training the churn model",
     "Writing scores",
-    "Re-placing lifecycle stages",
 )
 
 Progress = Callable[[str], None]
@@ -171,9 +171,6 @@ def refresh_scores(
             # JSON has no NaN: a singular Hessian's standard errors become null.
             clean = {k: churn.json_ready(v) for k, v in report.items()}
             session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **clean))
-    # Lifecycle rules read P(alive), churn and CLV: re-place everyone on the new scores.
-    with step(STEPS[6]):
-        evaluate_all_stages(session_factory=session_factory, as_of=as_of)
     return RefreshResult(
         as_of=as_of,
         version=version,

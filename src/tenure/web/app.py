@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +14,11 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 import tenure
+from tenure.all_tasks import schedules
 from tenure.config import Settings, get_settings
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
+from tenure.jobs.worker import Worker, start_in_thread
 from tenure.timeline.schemas import EventIn
 from tenure.web.api import api_router
 from tenure.web.errors import install_error_handlers
@@ -22,10 +27,14 @@ from tenure.web.pages import page_routers
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, run_jobs: bool = False
+) -> FastAPI:
+    """The app; ``run_jobs`` starts the embedded job worker with it (``tenure serve``)."""
     settings = settings or get_settings()
     engine = engine or create_db_engine(settings.database_url)
     app = FastAPI(
+        lifespan=_embedded_worker(settings, engine) if run_jobs else None,
         title="Tenure",
         version=tenure.__version__,
         description="Customer lifecycle management with a built-in CRM.",
@@ -51,6 +60,32 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _document_hand_parsed_bodies(app)
     return app
+
+
+def _embedded_worker(settings: Settings, engine: Engine) -> Any:
+    """A lifespan that runs a job worker in a thread while the server runs.
+
+    Stopping the server (SIGTERM to uvicorn) stops the worker gracefully: running jobs
+    finish within the grace period or go back to the queue.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(
+            engine=engine,
+            settings=settings,
+            concurrency=settings.worker_concurrency,
+            schedules=schedules(settings),
+        )
+        thread = start_in_thread(worker)
+        app.state.worker = worker
+        try:
+            yield
+        finally:
+            worker.stop()
+            await asyncio.to_thread(thread.join, worker.grace_seconds + 5)
+
+    return lifespan
 
 
 def _document_hand_parsed_bodies(app: FastAPI) -> None:

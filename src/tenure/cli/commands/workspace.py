@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from tenure.all_tasks import enqueue_nightly, schedules
 from tenure.cli.context import cli_engine, cli_sessions, cli_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
-from tenure.scores.refresh import refresh_scores
+from tenure.jobs.worker import Worker
 from tenure.workspace.queries import ensure_workspace
 
 console = Console()
@@ -45,9 +47,21 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL at scale).")] = 1,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            help="Run a job worker inside the server (embedded mode); --no-jobs when "
+            "`tenure worker` processes run the jobs.",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the web app and the API."""
+    """Serve the web app and the API (and, by default, run the jobs)."""
     import uvicorn
+
+    if not jobs:
+        # Read by the app's settings in each server process (tenure.web.main).
+        os.environ["TENURE_EMBEDDED_WORKER"] = "false"
 
     console.print(f"Serving Tenure on [bold]http://{host}:{port}[/]")
     uvicorn.run(
@@ -75,9 +89,16 @@ def demo() -> None:
 
 def _build_demo() -> None:
     summary = build_demo_workspace(engine=cli_engine(), settings=cli_settings(), console=console)
-    # A demo is only convincing with its analytics filled in: score everyone right away.
-    with console.status("Scoring the demo customers (RFM, CLV, P(alive), churn)"):
-        refresh_scores(settings=cli_settings(), engine=cli_engine())
+    # A demo is only convincing with its analytics filled in: run the nightly chain
+    # (scores, stages, segments, retention, next best action) now, as jobs, before serving.
+    settings = cli_settings()
+    with unit_of_work(cli_sessions()) as session:
+        enqueue_nightly(session)
+    worker = Worker(
+        engine=cli_engine(), settings=settings, concurrency=1, schedules=schedules(settings)
+    )
+    with console.status("Computing scores, stages, segments, risk and next best actions"):
+        worker.run(until_empty=True)
     console.print(
         f"[green]Demo workspace ready:[/] {summary.people:,} people, {summary.orders:,} orders, "
         f"{summary.organizations} organizations. Log in as [bold]{summary.admin_email}[/] "
