@@ -6,11 +6,14 @@ A composition root like :mod:`tenure.all_models`: it sits above every capability
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
+from tenure.db.session import make_session_factory, unit_of_work
 from tenure.jobs.enqueue import enqueue
 from tenure.jobs.registry import TASKS, Schedule, Task
+from tenure.jobs.worker import Worker
 from tenure.lifecycle import tasks as lifecycle_tasks
 from tenure.retention import tasks as retention_tasks
 from tenure.scores import tasks as scores_tasks
@@ -51,6 +54,7 @@ __all__ = [
     "lifecycle_tasks",
     "registered_tasks",
     "retention_tasks",
+    "run_nightly_now",
     "schedules",
     "scores_tasks",
     "segments_tasks",
@@ -66,3 +70,14 @@ def enqueue_nightly(session: Session) -> int:
         schedule=NIGHTLY,
         unique_key=f"schedule:{NIGHTLY}",
     )
+
+
+def run_nightly_now(engine: Engine, settings: Settings) -> Worker:
+    """Queue the nightly chain and run the queue until it is empty (``tenure init`` on a
+    new demo: every page is filled in before the server starts). Returns the worker, whose
+    ``completed`` and ``failed`` counts say how it went."""
+    with unit_of_work(make_session_factory(engine)) as session:
+        enqueue_nightly(session)
+    worker = Worker(engine=engine, settings=settings, concurrency=1, schedules=schedules(settings))
+    worker.run(until_empty=True)
+    return worker

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from croniter import croniter
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship in examples and must never protect a production deployment.
@@ -76,6 +77,13 @@ class Settings(BaseSettings):
         description="Cron expression (UTC) of the nightly chain: scores, stages, segments, "
         "retention, next-best-action rules.",
     )
+
+    @field_validator("nightly_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron expression (e.g. '0 3 * * *')")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> Settings:

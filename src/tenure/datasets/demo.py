@@ -117,10 +117,18 @@ def _split_amount(total: int, parts: int) -> list[int]:
 
 
 def build_demo_workspace(
-    *, engine: Engine, settings: Settings, console: Console | None = None
+    *,
+    engine: Engine,
+    settings: Settings,
+    console: Console | None = None,
+    max_customers: int | None = None,
 ) -> DemoSummary:
+    """Build the demo; ``max_customers`` keeps only the CDNOW customers with the lowest
+    ids (a smaller demo for tests, the same data for those it keeps)."""
     rng = np.random.default_rng(SEED)
     purchases = list(read_cdnow_master())
+    if max_customers is not None:
+        purchases = [p for p in purchases if p.customer_id <= max_customers]
     customers = sorted({p.customer_id for p in purchases})
     first_purchase: dict[int, datetime] = {}
     for p in purchases:

@@ -10,6 +10,8 @@ from tenure.identity.models import Role, TokenScope
 READ_ONLY_ROLES = frozenset({Role.analyst})
 AUDIT_READERS = frozenset({Role.admin})
 USER_ADMINS = frozenset({Role.admin})
+#: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
+JOB_ADMINS = frozenset({Role.admin})
 
 
 @dataclass(frozen=True)

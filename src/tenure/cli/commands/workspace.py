@@ -8,12 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tenure.all_tasks import enqueue_nightly, schedules
+from tenure.all_tasks import run_nightly_now
 from tenure.cli.context import cli_engine, cli_sessions, cli_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
-from tenure.jobs.worker import Worker
 from tenure.workspace.queries import ensure_workspace
 
 console = Console()
@@ -91,14 +90,13 @@ def _build_demo() -> None:
     summary = build_demo_workspace(engine=cli_engine(), settings=cli_settings(), console=console)
     # A demo is only convincing with its analytics filled in: run the nightly chain
     # (scores, stages, segments, retention, next best action) now, as jobs, before serving.
-    settings = cli_settings()
-    with unit_of_work(cli_sessions()) as session:
-        enqueue_nightly(session)
-    worker = Worker(
-        engine=cli_engine(), settings=settings, concurrency=1, schedules=schedules(settings)
-    )
     with console.status("Computing scores, stages, segments, risk and next best actions"):
-        worker.run(until_empty=True)
+        worker = run_nightly_now(cli_engine(), cli_settings())
+    if worker.failed:
+        console.print(
+            f"[yellow]{worker.failed} job(s) failed; `tenure jobs list` shows why "
+            "(they are retried by `tenure serve`).[/]"
+        )
     console.print(
         f"[green]Demo workspace ready:[/] {summary.people:,} people, {summary.orders:,} orders, "
         f"{summary.organizations} organizations. Log in as [bold]{summary.admin_email}[/] "
