@@ -12,6 +12,10 @@ from tenure.cli.main import app
 from tenure.db.engine import create_db_engine
 from tenure.identity.models import ApiToken, User
 from tenure.identity.tokens import hash_token
+from tenure.jobs.models import Job
+from tenure.lifecycle.models import PersonStage
+from tenure.retention.models import NbaRule, RiskScore
+from tenure.segments.models import Segment
 from tenure.timeline.models import Event
 
 runner = CliRunner()
@@ -127,6 +131,15 @@ def test_demo_builds_the_cdnow_workspace(cli_database):
     revenue = select(func.sum(Event.amount_minor)).where(Event.source == "cdnow")
     # The CDNOW master log's dollar_value column sums to $2,500,315.63.
     assert _count(cli_database, revenue) == 250_031_563
+    # The nightly chain ran as jobs before the command returned: every page has its data
+    done = select(func.count()).select_from(Job).where(Job.state == "succeeded")
+    assert _count(cli_database, done) == 5
+    assert _count(cli_database, select(func.count()).select_from(RiskScore)) > 1_000
+    assert _count(cli_database, select(func.count()).select_from(NbaRule)) > 10
+    filled = select(func.count()).select_from(Segment).where(Segment.member_count > 0)
+    assert _count(cli_database, filled) >= 11  # of the 13 built-ins (the demo has no "New")
+    staged = select(func.count()).select_from(PersonStage)
+    assert _count(cli_database, staged) == 23_570
 
     refused = runner.invoke(app, ["demo"])
     assert refused.exit_code == 1
