@@ -8,11 +8,12 @@ drained twice:
 
 - by Tenure's runner (``tenure.jobs.worker.Worker``, one slot per process, polling every
   10 ms), running a registered handler that inserts one row in the job's transaction;
-- by the bare claim-and-complete SQL on the driver (sqlite3 / psycopg): one transaction
-  claims the next due job (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE``
-  on SQLite), a second inserts the row and marks the job done, which is the least work
-  with the same guarantees (a claim that survives a crash, an effect committed with the
-  completion).
+- by the bare claim-and-complete SQL on the driver (sqlite3 / psycopg), doing what the
+  runner does in the fewest statements: one transaction inserts the row, marks the job
+  done (fenced by its lease token) and claims the next due job (``FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite); the same guarantees (a claim
+  that survives a crash, an effect committed with the completion), none of the runner's
+  bookkeeping (heartbeats, timeouts, retries, chains, the handler registry).
 
 The processes start, import, connect and then wait at a barrier, so the time measured
 is the drain alone: from the barrier to the last process finding the queue empty. The
@@ -84,19 +85,22 @@ def bare_drain_sqlite(path: str) -> int:
     connection.execute("PRAGMA synchronous=NORMAL")
     claim, effect, complete = (_sqlite_sql(s) for s in (CLAIM, EFFECT, COMPLETE))
     done = 0
-    while True:
-        now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-        token = uuid.uuid4().hex
-        connection.execute("BEGIN IMMEDIATE")
-        row = connection.execute(claim, {"token": token, "expires": now, "now": now}).fetchone()
-        connection.execute("COMMIT")
-        if row is None:
-            return done
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    token = uuid.uuid4().hex
+    connection.execute("BEGIN IMMEDIATE")
+    row = connection.execute(claim, {"token": token, "expires": now, "now": now}).fetchone()
+    connection.execute("COMMIT")
+    while row is not None:
+        # The effect, the completion and the next claim: one transaction, as the runner.
         connection.execute("BEGIN IMMEDIATE")
         connection.execute(effect, {"id": row[0], "value": "x"})
         connection.execute(complete, {"id": row[0], "token": token, "now": now})
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        token = uuid.uuid4().hex
+        row = connection.execute(claim, {"token": token, "expires": now, "now": now}).fetchone()
         connection.execute("COMMIT")
         done += 1
+    return done
 
 
 def bare_drain_postgres(url: str) -> int:
@@ -106,19 +110,20 @@ def bare_drain_postgres(url: str) -> int:
     done = 0
     with psycopg.connect(conninfo) as connection:
         claim = CLAIM.format(lock="FOR UPDATE SKIP LOCKED")
-        while True:
-            now = datetime.now(UTC)
-            token = uuid.uuid4().hex
-            with connection.transaction():
-                row = connection.execute(
-                    claim, {"token": token, "expires": now, "now": now}
-                ).fetchone()
-            if row is None:
-                return done
+        now = datetime.now(UTC)
+        token = uuid.uuid4().hex
+        with connection.transaction():
+            row = connection.execute(claim, {"token": token, "expires": now, "now": now}).fetchone()
+        while row is not None:
             with connection.transaction():
                 connection.execute(EFFECT, {"id": row[0], "value": "x"})
                 connection.execute(COMPLETE, {"id": row[0], "token": token, "now": now})
+                now, token = datetime.now(UTC), uuid.uuid4().hex
+                row = connection.execute(
+                    claim, {"token": token, "expires": now, "now": now}
+                ).fetchone()
             done += 1
+    return done
 
 
 # One process -------------------------------------------------------------------------

@@ -52,12 +52,11 @@ STARTS_DDL = "CREATE TABLE job_starts (job_id BIGINT NOT NULL, worker VARCHAR(10
 @task("test.log_start", max_attempts=3, timeout_seconds=120)
 def log_start(ctx: JobContext) -> None:
     """Log the start in a transaction of its own (PostgreSQL only), then write the effect."""
-    engine = ctx.session.get_bind()
-    with engine.connect() as connection:  # type: ignore[union-attr]
-        connection.execute(
+    with ctx.session_factory() as own:
+        own.execute(
             text("INSERT INTO job_starts (job_id, worker) VALUES (:job, :pid)"),
             {"job": ctx.job_id, "pid": str(os.getpid())},
         )
-        connection.commit()
+        own.commit()
     time.sleep(0.002)  # widen the window in which a second claimer could start it too
     write_effect(ctx)

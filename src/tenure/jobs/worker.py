@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, exists, select
+from sqlalchemy import Connection, Engine, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.config import Settings
@@ -56,6 +56,7 @@ class _Slot:
     started: float = 0.0
     idle: bool = False
     retired: bool = False
+    connection: Connection | None = None
 
 
 @dataclass
@@ -129,51 +130,80 @@ class Worker:
     def _slot_loop(self, slot: _Slot) -> None:
         # Slot 0 keeps room for transactional work when there are several slots.
         below = PRIORITY_BULK if slot.index == 0 and self.concurrency > 1 else None
-        busy = False
+        following = runner.NextClaim(self.name, self.lease, self.queues, below)
+        jobs: list[runner.Claimed] = []
+        self._reconnect(slot)
         while not self.stopping.is_set() and not slot.retired:
-            try:
-                jobs = []
-                # An idle slot reads before it claims: on SQLite a claim takes the lock.
-                if busy or self._due_exists(below):
-                    jobs = runner.claim_batch(
-                        self.engine,
-                        worker=self.name,
-                        limit=1,
-                        lease_seconds=self.lease,
-                        queues=self.queues,
-                        below_priority=below,
-                    )
-            except Exception:
-                log.exception("claiming a job failed")
-                jobs = []
-            busy = bool(jobs)
             if not jobs:
-                slot.idle = True
-                self.stopping.wait(self.poll)
-                continue
+                try:
+                    # An idle slot reads before it claims: on SQLite a claim takes the lock.
+                    if self._due_exists(below):
+                        jobs = runner.claim_batch(
+                            self.engine,
+                            worker=self.name,
+                            limit=1,
+                            lease_seconds=self.lease,
+                            queues=self.queues,
+                            below_priority=below,
+                        )
+                except Exception:
+                    log.exception("claiming a job failed")
+                if not jobs:
+                    slot.idle = True
+                    self.stopping.wait(self.poll)
+                    continue
+            job = jobs[0]
             with self._lock:
                 slot.idle = False
-                slot.job, slot.started = jobs[0], time.monotonic()
-            self._run_one(jobs[0])
+                slot.job, slot.started = job, time.monotonic()
+            jobs = self._run_one(slot, job, None if self.stopping.is_set() else following)
             with self._lock:
-                if slot.job is jobs[0]:
+                if slot.job is job:
                     slot.job = None
-
-    def _run_one(self, job: runner.Claimed) -> None:
         try:
-            runner.execute(
-                job, engine=self.engine, settings=self.settings, session_factory=self.factory
+            if slot.connection is not None:
+                slot.connection.close()
+            if jobs:  # claimed with the last completion, never started: give it back
+                runner.release(self.engine, jobs)
+        except Exception:  # a retired slot may outlive its database (its job timed out)
+            log.exception("job slot %s could not clean up", slot.index)
+
+    def _reconnect(self, slot: _Slot) -> None:
+        try:
+            if slot.connection is not None:
+                slot.connection.close()
+            slot.connection = runner.immediate(self.engine).connect()
+        except Exception:
+            log.exception("job slot %s could not connect", slot.index)
+            slot.connection = None
+
+    def _run_one(
+        self, slot: _Slot, job: runner.Claimed, following: runner.NextClaim | None
+    ) -> list[runner.Claimed]:
+        """Run one job; returns the next job claimed in its completion transaction."""
+        try:
+            executed = runner.execute(
+                job,
+                engine=self.engine,
+                settings=self.settings,
+                session_factory=self.factory,
+                claim_next=following,
+                connection=slot.connection,
             )
             self.completed += 1
+            return executed.next_jobs
         except runner.LeaseLost:
             log.warning("job %s (%s) lost its lease; its work was rolled back", job.id, job.task)
         except BaseException as error:  # the job failed; the worker goes on
+            # The slot's connection may be broken (a lost server): start from a new one.
+            self._reconnect(slot)
             self.failed += 1
             log.warning("job %s (%s) failed: %s", job.id, job.task, error)
             try:
                 runner.record_failure(self.engine, job, error)
             except Exception:
                 log.exception("could not record the failure of job %s", job.id)
+        return []
 
     def _check_timeouts(self) -> None:
         """Fail the jobs past their timeout and give their slot to a fresh thread."""
