@@ -26,7 +26,10 @@ def create_effects_table(engine: Engine) -> None:
 
 @task("test.write_effect", max_attempts=3, timeout_seconds=120)
 def write_effect(ctx: JobContext) -> dict[str, Any]:
-    """Write a row; ``fail_until`` fails the first attempts, ``sleep_on`` sleeps in one."""
+    """Write a row; ``fail_until`` fails the first attempts, ``sleep_on`` sleeps in one
+    (after writing, or before with ``sleep_first``: then SQLite's write lock is not held)."""
+    if ctx.payload.get("sleep_first") and ctx.attempt == int(ctx.payload.get("sleep_on", 0)):
+        time.sleep(float(ctx.payload.get("sleep", 60)))
     ctx.session.execute(
         text(
             "INSERT INTO job_effects (job_id, attempt, idempotency_key, value) "
@@ -41,7 +44,7 @@ def write_effect(ctx: JobContext) -> dict[str, Any]:
     )
     if ctx.attempt <= int(ctx.payload.get("fail_until", 0)):
         raise RuntimeError(f"failing attempt {ctx.attempt} on purpose")
-    if ctx.attempt == int(ctx.payload.get("sleep_on", 0)):
+    if not ctx.payload.get("sleep_first") and ctx.attempt == int(ctx.payload.get("sleep_on", 0)):
         time.sleep(float(ctx.payload.get("sleep", 60)))
     return {"attempt": ctx.attempt}
 

@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--poll", type=float, default=0.2)
     parser.add_argument("--until-empty", action="store_true")
+    parser.add_argument("--grace", type=float, default=10)
     args = parser.parse_args()
     settings = Settings(database_url=args.url, secret_key="x" * 40)
     worker = Worker(
@@ -34,7 +35,7 @@ def main() -> None:
         concurrency=args.concurrency,
         lease_seconds=args.lease,
         poll_seconds=args.poll,
-        grace_seconds=10,
+        grace_seconds=args.grace,
     )
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     worker.run(until_empty=args.until_empty)

@@ -115,6 +115,33 @@ def test_a_job_killed_mid_run_is_retried_after_its_lease_and_writes_once(
     assert effects == [2]  # the killed attempt's write never committed; the retry's did, once
 
 
+def test_sigterm_releases_a_job_still_running_after_the_grace_period(
+    job_engine: Engine, fresh_database_url: str
+) -> None:
+    _insert_jobs(job_engine, 1)
+    with job_engine.begin() as connection:
+        job_id = connection.scalar(select(Job.id))
+        connection.execute(
+            Job.__table__.update()
+            .where(Job.id == job_id)
+            .values(payload={"sleep_on": 1, "sleep": 60, "sleep_first": True})
+        )
+    worker = _start_worker(fresh_database_url, "--lease", "30", "--grace", "1")
+    try:
+        _wait_for(lambda: _job_row(job_engine, job_id).state == "running", 60, "the claim")
+        # When the worker gets SIGTERM and the job outlives the grace period
+        worker.send_signal(signal.SIGTERM)
+        log = _finish(worker, timeout=60)
+    finally:
+        worker.kill()
+    # Then the job is back in the queue, the attempt not counted, nothing written
+    assert worker.returncode == 0, log
+    row = _job_row(job_engine, job_id)
+    assert (row.state, row.attempts, row.worker) == ("queued", 0, None)
+    with job_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM job_effects")) == 0
+
+
 def _drain_with_workers(url: str, *, workers: int, concurrency: int) -> None:
     procs = [
         _start_worker(url, "--concurrency", str(concurrency), "--until-empty", "--lease", "30")
