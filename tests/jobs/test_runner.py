@@ -190,3 +190,10 @@ def test_a_chain_enqueues_each_step_when_the_previous_succeeded(
         ("succeeded", [TASK]),
         ("succeeded", []),
     ]
+
+
+def test_a_worker_limited_to_some_queues_claims_only_theirs(job_engine: Engine) -> None:
+    mail = _enqueue(job_engine, queue="mail")
+    _enqueue(job_engine, queue="bulk")
+    claimed = claim_batch(job_engine, worker="w", limit=5, lease_seconds=30, queues=("mail",))
+    assert [j.id for j in claimed] == [mail]
