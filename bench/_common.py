@@ -43,6 +43,8 @@ def served(database_url: str, *, workers: int = 1) -> Iterator[str]:
             str(port),
             "--workers",
             str(workers),
+            # Measure the server alone: no nightly chain computing in the background.
+            "--no-jobs",
         ],
         env=env,
         stdout=subprocess.DEVNULL,

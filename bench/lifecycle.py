@@ -72,7 +72,7 @@ def served(database_url: str) -> Iterator[str]:
     two-core machine the app's imports (pandas, scikit-learn) took over 30 s to start."""
     port = free_port()
     env = dict(os.environ, TENURE_DATABASE_URL=database_url)
-    command = [sys.executable, "-m", "tenure.cli.main", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "tenure.cli.main", "serve", "--port", str(port), "--no-jobs"]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

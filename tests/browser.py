@@ -34,14 +34,20 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """Serve Tenure on a free loopback port in a thread; yields the base URL."""
+def running_server(database_url: str, *, run_jobs: bool = False) -> Iterator[str]:
+    """Serve Tenure on a free loopback port in a thread; yields the base URL.
+
+    ``run_jobs`` runs the embedded job worker, as ``tenure serve`` does.
+    """
     settings = Settings(
         database_url=database_url, secret_key="browser-test-secret-0123456789abcdef"
     )
     port = _free_port()
-    app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    app = create_app(settings, run_jobs=run_jobs)
+    lifespan = "on" if run_jobs else "off"
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,6 +9,7 @@ from tenure.db.base import Base
 from tenure.dedup import models as dedup_models
 from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
+from tenure.jobs import models as jobs_models
 from tenure.lifecycle import models as lifecycle_models
 from tenure.retention import models as retention_models
 from tenure.scores import models as scores_models
@@ -23,6 +24,7 @@ __all__ = [
     "dedup_models",
     "identity_models",
     "ingest_models",
+    "jobs_models",
     "lifecycle_models",
     "retention_models",
     "scores_models",

@@ -6,7 +6,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from croniter import croniter
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship in examples and must never protect a production deployment.
@@ -83,6 +84,35 @@ class Settings(BaseSettings):
         description="Event type that marks a churn where the business has one "
         "(e.g. `cancellation`); unset means churn by inactivity.",
     )
+    embedded_worker: bool = Field(
+        True,
+        description="`tenure serve` runs a job worker in its own process (set false when "
+        "`tenure worker` processes run the jobs).",
+    )
+    worker_concurrency: int = Field(
+        2, ge=1, le=64, description="Jobs one worker (embedded or `tenure worker`) runs at once."
+    )
+    jobs_lease_seconds: int = Field(
+        60,
+        ge=1,
+        description="A running job's lease; a worker renews it every third of it, and a job "
+        "whose worker died is picked up by another worker once it expires.",
+    )
+    jobs_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle worker looks for due jobs and schedules."
+    )
+    nightly_schedule: str = Field(
+        "0 3 * * *",
+        description="Cron expression (UTC) of the nightly chain: scores, stages, segments, "
+        "retention, next-best-action rules.",
+    )
+
+    @field_validator("nightly_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron expression (e.g. '0 3 * * *')")
+        return value
 
     @property
     def secret_key_is_weak(self) -> bool:

@@ -12,7 +12,9 @@ from tenure.cli.main import app
 from tenure.db.engine import create_db_engine
 from tenure.identity.models import ApiToken, User
 from tenure.identity.tokens import hash_token
+from tenure.jobs.models import Job
 from tenure.lifecycle.models import LifecycleSettings, LifecycleStage, PersonStage
+from tenure.retention.models import NbaRule, RiskScore
 from tenure.segments.models import Segment
 from tenure.timeline.models import Event
 from tenure.workspace.models import Workspace
@@ -139,6 +141,13 @@ def test_demo_builds_the_cdnow_workspace(cli_database):
     # Its clock stands on the day after the log (1998-06-30) ends.
     fixed = _count(cli_database, select(Workspace.fixed_now))
     assert fixed is not None and fixed.date().isoformat() == "1998-07-01"
+    # The nightly chain ran as jobs before the command returned: every page has its data
+    done = select(func.count()).select_from(Job).where(Job.state == "succeeded")
+    assert _count(cli_database, done) == 5
+    assert _count(cli_database, select(func.count()).select_from(RiskScore)) > 1_000
+    assert _count(cli_database, select(func.count()).select_from(NbaRule)) > 10
+    filled = select(func.count()).select_from(Segment).where(Segment.member_count > 0)
+    assert _count(cli_database, filled) >= 11  # of the 13 built-ins (the demo has no "New")
 
     refused = runner.invoke(app, ["demo"])
     assert refused.exit_code == 1

@@ -7,6 +7,7 @@ import typer
 import tenure.all_models  # noqa: F401  (a composition root registers every table)
 from tenure.cli.commands import duplicates as duplicates_commands
 from tenure.cli.commands import events, imports, scores, users, workspace
+from tenure.cli.commands import jobs as jobs_commands
 from tenure.cli.commands import lifecycle as lifecycle_commands
 from tenure.cli.commands import retention as retention_commands
 from tenure.cli.commands import segments as segments_commands
@@ -31,6 +32,7 @@ app.add_typer(lifecycle_commands.lifecycle_app, name="lifecycle")
 app.add_typer(segments_commands.segments_app, name="segments")
 imports.register(app)
 retention_commands.register(app)
+jobs_commands.register(app)
 
 if __name__ == "__main__":
     app()

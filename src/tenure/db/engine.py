@@ -77,8 +77,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Writers take the lock up front, where the busy timeout applies (db.session).
-        if conn.get_execution_options().get(WRITE_LOCK_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # Writers take the lock up front, where the busy timeout applies (db.session); the
+        # job claimer asks for it with ``execution_options(sqlite_begin="IMMEDIATE")``.
+        options = conn.get_execution_options()
+        mode = "IMMEDIATE" if options.get(WRITE_LOCK_OPTION) else options.get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")

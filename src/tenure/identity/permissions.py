@@ -22,6 +22,8 @@ SETTINGS_EDITORS = frozenset({Role.admin, Role.manager})
 #: them (an owner, an author), never the whole directory.
 USER_LISTERS = frozenset({Role.admin, Role.manager})
 WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
+#: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
+JOB_ADMINS = frozenset({Role.admin})
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ Steps: one aggregate query (:mod:`tenure.scores.features`), BG/NBD for purchases
 Gamma-Gamma for spend (P(alive), expected purchases in 90 days, 12-month discounted CLV),
 RFM scores and segments, the backtest, the churn model; then ``person_scores`` is replaced
 and the reports appended in one transaction. Nothing is written when a step fails.
+Stages are re-placed by the next job of the nightly chain (``tenure.all_tasks``), not
+from here: scores know nothing of lifecycle.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.db.statistics import analyze_after_load
 from tenure.db.types import utcnow
-from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.scores import churn
 from tenure.scores.backtest import DAYS_PER_WEEK, run_backtest
 from tenure.scores.features import (
@@ -56,7 +57,6 @@ STEPS = (
     "Scoring RFM segments",
     "Training the churn model",
     "Writing scores",
-    "Re-placing lifecycle stages",
 )
 
 Progress = Callable[[str], None]
@@ -164,9 +164,6 @@ def refresh_scores(
             session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **clean))
     # Every score row was just replaced: the lifecycle statement next plans on them.
     analyze_after_load(session_factory, ("person_scores", "model_reports"))
-    # Lifecycle rules read P(alive), churn and CLV: re-place everyone on the new scores.
-    with step(STEPS[6]):
-        evaluate_all_stages(session_factory=session_factory, as_of=as_of)
     return RefreshResult(
         as_of=as_of,
         version=version,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -13,10 +17,12 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import tenure
 import tenure.all_models
+from tenure.all_tasks import schedules
 from tenure.config import MIN_SECRET_LENGTH, Settings, get_settings
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
+from tenure.jobs.worker import Worker, start_in_thread
 from tenure.registrations import register_all
 from tenure.web.api import api_router
 from tenure.web.body_limits import BodyLimitMiddleware
@@ -31,13 +37,17 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, run_jobs: bool = False
+) -> FastAPI:
+    """The app; ``run_jobs`` starts the embedded job worker with it (``tenure serve``)."""
     register_all()
     settings = settings or get_settings()
     engine = engine or create_db_engine(
         settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds
     )
     app = FastAPI(
+        lifespan=_embedded_worker(settings, engine) if run_jobs else None,
         title="Tenure",
         version=tenure.__version__,
         description="Customer lifecycle management with a built-in CRM.",
@@ -81,3 +91,29 @@ def _signing_key(settings: Settings, factory: sessionmaker[Session]) -> str:
         return settings.secret_key
     with unit_of_work(factory) as session:
         return ensure_secret_key(session)
+
+
+def _embedded_worker(settings: Settings, engine: Engine) -> Any:
+    """A lifespan that runs a job worker in a thread while the server runs.
+
+    Stopping the server (SIGTERM to uvicorn) stops the worker gracefully: running jobs
+    finish within the grace period or go back to the queue.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(
+            engine=engine,
+            settings=settings,
+            concurrency=settings.worker_concurrency,
+            schedules=schedules(settings),
+        )
+        thread = start_in_thread(worker)
+        app.state.worker = worker
+        try:
+            yield
+        finally:
+            worker.stop()
+            await asyncio.to_thread(thread.join, worker.grace_seconds + 5)
+
+    return lifespan

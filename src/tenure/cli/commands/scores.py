@@ -9,6 +9,7 @@ from rich.table import Table
 
 from tenure.cli.context import cli_sessions, cli_settings
 from tenure.cli.options import AsOf
+from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.scores.refresh import STEPS, refresh_scores
 
 console = Console()
@@ -41,6 +42,10 @@ def refresh(
             session_factory=cli_sessions(), settings=cli_settings(), as_of=as_of, progress=on_step
         )
         progress.update(task, completed=len(STEPS), description="Done")
+    # Lifecycle rules read P(alive), churn and CLV: re-place everyone on the new scores
+    # (the nightly chain does the same as its next job).
+    with console.status("Re-placing lifecycle stages"):
+        evaluate_all_stages(session_factory=cli_sessions(), as_of=result.as_of)
     table = Table(title=f"Scores as of {result.as_of:%Y-%m-%d %H:%M} UTC")
     table.add_column("model")
     table.add_column("status")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from tenure.all_tasks import run_nightly_now
 from tenure.cli.context import cli_engine, cli_sessions, cli_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
 from tenure.lifecycle.defaults import ensure_default_model
-from tenure.scores.refresh import refresh_scores
 from tenure.segments.builtins import ensure_builtin_segments
 from tenure.workspace.queries import ensure_workspace
 
@@ -53,8 +54,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL at scale).")] = 1,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            help="Run a job worker inside the server (embedded mode); --no-jobs when "
+            "`tenure worker` processes run the jobs.",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the web app and the API."""
+    """Serve the web app and the API (and, by default, run the jobs)."""
     import uvicorn
 
     if cli_settings().secret_key_is_weak:
@@ -62,6 +71,10 @@ def serve(
             "[bold red]WARNING: TENURE_SECRET_KEY is a placeholder or too short; anyone who "
             "guesses it can forge a login. Unset it to use the random key in the database.[/]"
         )
+    if not jobs:
+        # Read by the app's settings in each server process (tenure.web.main).
+        os.environ["TENURE_EMBEDDED_WORKER"] = "false"
+
     console.print(f"Serving Tenure on [bold]http://{host}:{port}[/]")
     uvicorn.run(
         "tenure.web.main:app",
@@ -92,9 +105,15 @@ def demo() -> None:
 
 def _build_demo() -> None:
     summary = build_demo_workspace(engine=cli_engine(), settings=cli_settings(), console=console)
-    # A demo is only convincing with its analytics filled in: score everyone right away.
-    with console.status("Scoring the demo customers (RFM, CLV, P(alive), churn)"):
-        refresh_scores(settings=cli_settings(), engine=cli_engine())
+    # A demo is only convincing with its analytics filled in: run the nightly chain
+    # (scores, stages, segments, retention, next best action) now, as jobs, before serving.
+    with console.status("Computing scores, stages, segments, risk and next best actions"):
+        worker = run_nightly_now(cli_engine(), cli_settings())
+    if worker.failed:
+        console.print(
+            f"[yellow]{worker.failed} job(s) failed; `tenure jobs list` shows why "
+            "(they are retried by `tenure serve`).[/]"
+        )
     console.print(
         f"[green]Demo workspace ready:[/] {summary.people:,} people "
         f"({summary.planted_duplicates:,} planted duplicates to find), "

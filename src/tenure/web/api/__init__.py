@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tenure.web.api import admin, analytics, events, exports, imports, organizations, people
 from tenure.web.api import duplicates as duplicates_api
+from tenure.web.api import jobs as jobs_api
 from tenure.web.api import lifecycle as lifecycle_api
 from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
@@ -17,3 +18,4 @@ api_router.include_router(segments_api.router)
 api_router.include_router(duplicates_api.router)
 api_router.include_router(retention_api.router)
 api_router.include_router(workspace_api.router)
+api_router.include_router(jobs_api.router)

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tenure.web.pages import analytics, auth, imports, organizations, people
 from tenure.web.pages import duplicates as duplicates_pages
+from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
 from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import segments as segments_pages
@@ -19,3 +20,4 @@ page_routers.append(lifecycle_pages.router)
 page_routers.append(segments_pages.router)
 page_routers.append(duplicates_pages.router)
 page_routers.append(retention_pages.router)
+page_routers.append(jobs_pages.router)

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tenure.identity.models import Role
+from tenure.identity.permissions import JOB_ADMINS
+
 
 @dataclass(frozen=True)
 class NavItem:
     label: str
     path: str
+    #: Only these roles see the item (None: everyone); the page checks the role itself.
+    roles: frozenset[Role] | None = None
+
+    def visible_to(self, role: Role) -> bool:
+        return self.roles is None or role in self.roles
 
 
 NAV: list[NavItem] = [
@@ -21,4 +29,5 @@ NAV: list[NavItem] = [
     NavItem("Duplicates", "/duplicates"),
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
+    NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
 ]

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.customers.queries import list_owners
 from tenure.errors import InvalidInput
 from tenure.identity.permissions import SETTINGS_EDITORS, may
+from tenure.jobs.queries import pending_tasks
 from tenure.retention import actions, queries
 from tenure.retention.schemas import RetentionConfigPatch
 from tenure.validation import parse_row_id
@@ -64,6 +66,7 @@ async def at_risk_page(
         owner_id=owner_id,
         only_above=only_above,
         refresh=queries.last_refresh(session),
+        computing=bool(pending_tasks(session, NIGHTLY_CHAIN)),
         config=config,
         open_alerts=open_alerts,
         can_tune=may(ctx.actor, SETTINGS_EDITORS),

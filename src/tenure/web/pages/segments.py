@@ -17,7 +17,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.errors import InvalidInput
+from tenure.jobs.queries import pending_tasks
 from tenure.segments import actions, queries
 from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.fields import FIELD_NAMES
@@ -74,7 +76,8 @@ async def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> 
     if ensure_builtin_segments(session):
         session.commit()
     segments = [queries.segment_dict(s) for s in queries.list_segments(session)]
-    return render(request, "segments/list.html", ctx=ctx, segments=segments)
+    computing = bool(pending_tasks(session, NIGHTLY_CHAIN[:3]))
+    return render(request, "segments/list.html", ctx=ctx, segments=segments, computing=computing)
 
 
 @router.get("/segments/new")

@@ -1,0 +1,83 @@
+"""Imports every capability's job handlers and declares the schedules, for the worker.
+
+A composition root like :mod:`tenure.all_models`: it sits above every capability, so
+``jobs`` (infrastructure) never imports one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tenure.config import Settings
+from tenure.db.session import make_session_factory, unit_of_work
+from tenure.jobs.enqueue import enqueue
+from tenure.jobs.registry import TASKS, Schedule, Task
+from tenure.jobs.worker import Worker
+from tenure.lifecycle import tasks as lifecycle_tasks
+from tenure.retention import tasks as retention_tasks
+from tenure.scores import tasks as scores_tasks
+from tenure.segments import tasks as segments_tasks
+
+#: The nightly chain, each step its own job, each enqueued when the previous succeeded:
+#: lifecycle rules read the scores, segments read stages and scores, retention reads
+#: scores, the next-best-action rules read orders.
+NIGHTLY_CHAIN = (
+    "scores.refresh",
+    "lifecycle.evaluate_all",
+    "segments.refresh_all",
+    "retention.refresh",
+    "retention.mine_nba",
+)
+NIGHTLY = "nightly"
+
+
+def schedules(settings: Settings) -> list[Schedule]:
+    return [
+        Schedule(
+            name=NIGHTLY,
+            task=NIGHTLY_CHAIN[0],
+            cron=settings.nightly_schedule,
+            then=NIGHTLY_CHAIN[1:],
+        )
+    ]
+
+
+def registered_tasks() -> dict[str, Task]:
+    return dict(TASKS)
+
+
+__all__ = [
+    "NIGHTLY",
+    "NIGHTLY_CHAIN",
+    "enqueue_nightly",
+    "lifecycle_tasks",
+    "registered_tasks",
+    "retention_tasks",
+    "run_nightly_now",
+    "schedules",
+    "scores_tasks",
+    "segments_tasks",
+]
+
+
+def enqueue_nightly(session: Session) -> int:
+    """Queue the nightly chain now (a new demo computes everything at once)."""
+    return enqueue(
+        session=session,
+        task=NIGHTLY_CHAIN[0],
+        then=NIGHTLY_CHAIN[1:],
+        schedule=NIGHTLY,
+        unique_key=f"schedule:{NIGHTLY}",
+    )
+
+
+def run_nightly_now(engine: Engine, settings: Settings) -> Worker:
+    """Queue the nightly chain and run the queue until it is empty (``tenure init`` on a
+    new demo: every page is filled in before the server starts). Returns the worker, whose
+    ``completed`` and ``failed`` counts say how it went."""
+    with unit_of_work(make_session_factory(engine)) as session:
+        enqueue_nightly(session)
+    worker = Worker(engine=engine, settings=settings, concurrency=1, schedules=schedules(settings))
+    worker.run(until_empty=True)
+    return worker

@@ -1,0 +1,17 @@
+"""The lifecycle capability's jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenure.jobs import PRIORITY_BULK, JobContext, task
+from tenure.lifecycle.actions import describe, evaluate_all_stages
+
+
+@task("lifecycle.evaluate_all", priority=PRIORITY_BULK, max_attempts=3, timeout_seconds=3600)
+def evaluate_all_stages_job(ctx: JobContext) -> dict[str, Any]:
+    """Re-place every person in their lifecycle stage (after the scores changed).
+
+    Commits chunk by chunk (at least once): a repeat writes only what is still different.
+    """
+    return describe(evaluate_all_stages(session_factory=ctx.session_factory))
