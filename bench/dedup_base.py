@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from dedup_truth.febrl import PairQuality, load_febrl, score_pairs
+from dedup_truth.febrl import PairQuality, impossible_birth_dates, load_febrl, score_pairs
 from dedup_truth.synthetic import generate_base
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -90,7 +90,8 @@ def import_febrl(session_factory, number: int, *, limit: int | None = None) -> i
             session, {"street_number", "address_line2"}, entity="person", actor_id=None
         )
     report = run_import(session_factory=session_factory, source=source, actor_id=None)
-    assert report.rejected == 0, report.issues[:5]
+    # FEBRL corrupts some birth dates (19339026): the importer refuses those rows, by line.
+    assert report.rejected == impossible_birth_dates(number, limit), report.issues[:5]
     return report.created
 
 

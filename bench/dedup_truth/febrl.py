@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tenure.customers.attributes import check_birthday
 from tenure.datasets.files import febrl_path
 
 _FEBRL_TO_RECORD = {
@@ -109,3 +110,22 @@ def closed_pairs(cluster_of: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     merged = frame.merge(frame, on="cluster", suffixes=("_left", "_right"))
     merged = merged[merged["record_id_left"].astype(str) < merged["record_id_right"].astype(str)]
     return merged["record_id_left"].to_numpy(), merged["record_id_right"].to_numpy()
+
+
+def impossible_birth_dates(number: int, limit: int | None = None) -> int:
+    """Rows of FEBRL ``dataset{number}`` whose date_of_birth is no calendar date.
+
+    FEBRL corrupts some birth dates on purpose (``19339026``); the importer refuses such a
+    row with its line and reason, so a faithful import of the file reports exactly these.
+    """
+    raw = pd.read_csv(febrl_path(number), dtype=str, skipinitialspace=True, nrows=limit)
+    raw.columns = raw.columns.str.strip()
+    impossible = 0
+    for value in raw["date_of_birth"].dropna().str.strip():
+        if not value:
+            continue
+        try:
+            check_birthday(value)
+        except ValueError:
+            impossible += 1
+    return impossible

@@ -68,7 +68,7 @@ def test_a_new_demo_fills_itself_in_and_the_jobs_page_is_for_admins(backend, req
             expect(page.locator("#refresh-info")).to_contain_text("Computing")
             time.sleep(1)
             page.reload()
-        expect(page.locator("#refresh-info")).to_contain_text("Signals as of 1998-06-")
+        expect(page.locator("#refresh-info")).to_contain_text("Signals as of 1998-07-01")
 
         # Then the built-in segments have members
         page.goto(base + "/segments")

@@ -17,10 +17,15 @@ from tenure.validation import LINE_MAX_CHARS, fits_bigint
 
 # vCard writes a birthday without a year as --MM-DD.
 _YEARLESS_BIRTHDAY = re.compile(r"^--(\d{2})-(\d{2})$")
+# A calendar date, extended or basic form (no week or ordinal dates, no times).
+_CALENDAR_DATE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 
 
 def check_birthday(text: str) -> str:
-    """``text`` as a birthday (YYYY-MM-DD, or --MM-DD without a year); ValueError says why."""
+    """``text`` as a birthday (YYYY-MM-DD, or --MM-DD without a year); ValueError says why.
+
+    ISO 8601's basic form YYYYMMDD, common in exports (FEBRL's date_of_birth), is accepted
+    and stored as YYYY-MM-DD."""
     value = text.strip()
     yearless = _YEARLESS_BIRTHDAY.match(value)
     try:
@@ -31,9 +36,9 @@ def check_birthday(text: str) -> str:
         day = date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD, or --MM-DD without a year)")
-    if not (1900 <= day.year <= 2100) or len(value) != 10:
+    if not (1900 <= day.year <= 2100) or not _CALENDAR_DATE.match(value):
         raise ValueError(f"{text!r} is not a birthday between 1900 and 2100 (YYYY-MM-DD)")
-    return value
+    return day.isoformat()
 
 
 # Built-in attributes the importers fill: declared as text, but checked for their meaning.

@@ -198,19 +198,26 @@ async def run(
         mapping[column] = target
     dry_run = form.get("action") == "check"
     content = import_records.import_content(session, record.id)
+    # Read everything the import needs before ending this request's transaction: touching
+    # ``record`` after the rollback would reload it, and on SQLite that new transaction
+    # holds the write lock the import is waiting for.
+    format, file_name, preset = record.format, record.file_name, record.preset
+    mapping = mapping or dict(record.mapping)
+    to_declare = declare or set(record.options.get("declare", []))
+    our_domains = record.options.get("our_domains")
     session.rollback()  # end this request's read before the long import (see api/imports.py)
     report = await run_in_threadpool(
         import_upload,
         session_factory=request.app.state.session_factory,
         actor=actor,
-        format=record.format,
+        format=format,
         opener=bytes_opener(content),
-        file_name=record.file_name,
+        file_name=file_name,
         default_region=settings.default_phone_region,
-        preset=record.preset,
-        mapping=mapping or record.mapping,
-        declare=declare or set(record.options.get("declare", [])),
-        our_domains=record.options.get("our_domains"),
+        preset=preset,
+        mapping=mapping,
+        declare=to_declare,
+        our_domains=our_domains,
         dry_run=dry_run,
         import_id=import_id,
     )
