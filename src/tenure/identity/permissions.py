@@ -22,6 +22,8 @@ SETTINGS_EDITORS = frozenset({Role.admin, Role.manager})
 #: them (an owner, an author), never the whole directory.
 USER_LISTERS = frozenset({Role.admin, Role.manager})
 WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
+#: Who sees everyone's tasks on My work (others see the tasks assigned to them).
+TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)
