@@ -35,6 +35,7 @@ def test_logged_call_is_an_event_on_the_timeline(client, admin, session):
     )
     assert response.status_code == 201, response.text
     assert response.json()["person_ids"] == [person_id]
+    assert datetime.fromisoformat(response.json()["occurred_at"]) == NOW
 
     event = session.scalar(select(Event).where(Event.person_id == person_id, Event.type == "call"))
     assert event is not None

@@ -14,6 +14,7 @@ timeline is a later slice of issue 12.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,14 @@ NOTE_ADDED = "note_added"
 ACTIVITY_CHANNELS = {"call": "phone", "meeting": "meeting", "email": "email"}
 # A note's text on the timeline is a preview; the note itself keeps it whole.
 NOTE_PREVIEW_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Logged:
+    """Where a logged activity landed: the people whose timeline holds it, and when."""
+
+    person_ids: list[int]
+    occurred_at: datetime
 
 
 def _occurred_at(session: Session, given: datetime | None) -> datetime:
@@ -62,9 +71,9 @@ def log_activity(
     actor: Actor | None,
     person_id: int | None = None,
     organization_id: int | None = None,
-) -> list[int]:
+) -> Logged:
     """Append the activity to the timeline of the person (or of each person of the
-    organization); returns the people whose timeline holds it. Refuses read-only actors."""
+    organization). Refuses read-only actors (PermissionDenied)."""
     actor_id = authorize(actor)
     occurred_at = _occurred_at(session, data.occurred_at)
     payload = _activity_payload(data, actor_id)
@@ -104,7 +113,7 @@ def log_activity(
         for pid in people
     ]
     append_rows(session=session, rows=rows, origin=ORIGIN, actor_id=actor_id)
-    return people
+    return Logged(person_ids=people, occurred_at=occurred_at)
 
 
 def add_note(

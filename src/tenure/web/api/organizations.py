@@ -136,8 +136,6 @@ async def log_activity(
 ):
     """Log a call, meeting or email with an organization: it lands on the timeline of each
     of its people (422 on organization_id when it has none)."""
-    people = log_on_timeline(
-        session=session, data=body, actor=actor, organization_id=organization_id
-    )
+    done = log_on_timeline(session=session, data=body, actor=actor, organization_id=organization_id)
     session.commit()
-    return {**body.model_dump(), "person_ids": people}
+    return {**body.model_dump(), "person_ids": done.person_ids, "occurred_at": done.occurred_at}

@@ -255,6 +255,6 @@ class ActivityLogged(ActivityCreate):
 )
 async def log_activity(person_id: int, body: ActivityCreate, session: SessionDep, actor: ApiWriter):
     """Log a call, meeting or email: a ``call``/``meeting``/``email`` event on the timeline."""
-    people = logged.log_activity(session=session, data=body, actor=actor, person_id=person_id)
+    done = logged.log_activity(session=session, data=body, actor=actor, person_id=person_id)
     session.commit()
-    return {**body.model_dump(), "person_ids": people}
+    return {**body.model_dump(), "person_ids": done.person_ids, "occurred_at": done.occurred_at}
