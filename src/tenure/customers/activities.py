@@ -6,10 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Note, Organization, Person, Task
-from tenure.customers.schemas import NoteCreate, TaskCreate
+from tenure.customers.schemas import NoteCreate, TaskCreate, TaskUpdate
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import diff_fields, record_audit
 from tenure.identity.models import User
+from tenure.identity.permissions import Actor, authorize
 from tenure.workspace import clock
 
 
@@ -103,3 +104,56 @@ def complete_task(*, session: Session, task_id: int, actor_id: int | None) -> Ta
             changes={"done_at": {"before": None, "after": task.done_at.isoformat()}},
         )
     return task
+
+
+def update_task(*, session: Session, task_id: int, data: TaskUpdate, actor: Actor | None) -> Task:
+    """Rename, reassign, reschedule, complete or reopen a task; audited when anything changed.
+
+    Any writer may change any task (a rep reassigns to a colleague); read-only roles and
+    read-scoped tokens are refused by ``authorize``.
+    """
+    actor_id = authorize(actor)
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("task", task_id)
+    given = data.model_fields_set
+    if "title" in given and data.title is None:
+        raise InvalidInput("title", "a task needs a title")
+    if data.assignee_id is not None and session.get(User, data.assignee_id) is None:
+        raise InvalidInput("assignee_id", f"no user {data.assignee_id}")
+    if data.due_at is not None and data.due_at.tzinfo is None:
+        raise InvalidInput("due_at", "needs a timezone offset")
+    if "done" in given and data.done is None:
+        raise InvalidInput("done", "is true (complete) or false (reopen)")
+    before = _task_snapshot(task)
+    if data.title is not None:
+        task.title = data.title
+    if "assignee_id" in given:
+        task.assignee_id = data.assignee_id
+    if "due_at" in given:
+        task.due_at = data.due_at
+    if data.done is True and task.done_at is None:
+        task.done_at = clock.now(session)
+    elif data.done is False:
+        task.done_at = None
+    changes = diff_fields(before, _task_snapshot(task))
+    if changes:
+        session.flush()
+        record_audit(
+            session=session,
+            actor_id=actor_id,
+            action="update",
+            entity_type="task",
+            entity_id=task.id,
+            changes=changes,
+        )
+    return task
+
+
+def _task_snapshot(task: Task) -> dict:
+    return {
+        "title": task.title,
+        "assignee_id": task.assignee_id,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "done_at": task.done_at.isoformat() if task.done_at else None,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -106,6 +107,45 @@ class TaskCreate(Strict):
     description: LongText = ""
     assignee_id: StrictRowId | None = None
     due_at: datetime | None = None
+
+
+class ActivityKind(enum.StrEnum):
+    call = "call"
+    meeting = "meeting"
+    email = "email"
+
+
+class ActivityDirection(enum.StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class ActivityCreate(Strict):
+    """A call, meeting or email someone had with a customer, logged by hand."""
+
+    kind: ActivityKind
+    direction: ActivityDirection = ActivityDirection.outbound
+    outcome: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ] = Field(description='In words: "connected", "left a voicemail", "agreed to a demo".')
+    duration_minutes: int | None = Field(default=None, ge=0, le=1440)
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)] = ""
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="When it happened (with a timezone); the workspace's now if omitted.",
+    )
+
+
+class TaskUpdate(Strict):
+    """Reassign, reschedule, rename, complete (done=true) or reopen (done=false) a task."""
+
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+        | None
+    ) = None
+    assignee_id: StrictRowId | None = None
+    due_at: datetime | None = None
+    done: bool | None = None
 
 
 class IdentityOut(BaseModel):

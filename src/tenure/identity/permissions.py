@@ -24,6 +24,8 @@ USER_LISTERS = frozenset({Role.admin, Role.manager})
 WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
 #: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
 JOB_ADMINS = frozenset({Role.admin})
+#: Who sees everyone's tasks on My work (others see the tasks assigned to them).
+TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)

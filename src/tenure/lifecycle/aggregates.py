@@ -46,8 +46,9 @@ from tenure.timeline.models import Event, EventItem
 
 ORDER = "order"
 REFUND = "refund"
-#: Outbound, or derived from the rules: not a sign of the person's engagement.
-NOT_ENGAGEMENT = ("order", "refund", "email_sent", STAGE_CHANGED)
+#: Outbound, derived from the rules, or written by staff (a note): not a sign of the
+#: person's engagement.
+NOT_ENGAGEMENT = ("order", "refund", "email_sent", "note_added", STAGE_CHANGED)
 #: Windows of the built-in metrics, in days.
 YEAR_DAYS = 365
 ENGAGEMENT_DAYS = 90

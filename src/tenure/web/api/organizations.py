@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response, status
+from pydantic import Field
 
 from tenure.customers import actions, activities, queries
 from tenure.customers.schemas import (
+    ActivityCreate,
     NoteCreate,
     NoteOut,
     OrganizationCreate,
@@ -17,6 +19,7 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
+from tenure.timeline.activities import log_activity as log_on_timeline
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
@@ -118,3 +121,22 @@ async def create_task(
     )
     session.commit()
     return task
+
+
+class ActivityLogged(ActivityCreate):
+    person_ids: list[int] = Field(description="The organization's people; each timeline holds it.")
+
+
+@router.post(
+    "/{organization_id}/activities",
+    response_model=ActivityLogged,
+    status_code=status.HTTP_201_CREATED,
+)
+async def log_activity(
+    organization_id: RowId, body: ActivityCreate, session: SessionDep, actor: ApiWriter
+):
+    """Log a call, meeting or email with an organization: it lands on the timeline of each
+    of its people (422 on organization_id when it has none)."""
+    done = log_on_timeline(session=session, data=body, actor=actor, organization_id=organization_id)
+    session.commit()
+    return {**body.model_dump(), "person_ids": done.person_ids, "occurred_at": done.occurred_at}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from tenure.customers import actions, activities, queries
 from tenure.customers.schemas import (
+    ActivityCreate,
     ConsentIn,
     NoteCreate,
     NoteOut,
@@ -27,6 +28,7 @@ from tenure.profile.queries import person_360
 from tenure.profile.schemas import PersonProfile
 from tenure.scores.queries import person_scores
 from tenure.scores.schemas import PersonScoresOut
+from tenure.timeline import activities as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
@@ -219,9 +221,7 @@ async def consent_history(person_id: RowId, session: SessionDep, actor: ApiActor
 
 @router.post("/{person_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
 async def add_note(person_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
-    note = activities.add_note(
-        session=session, data=body, actor_id=actor.user_id, person_id=person_id
-    )
+    note = logged.add_note(session=session, data=body, actor_id=actor.user_id, person_id=person_id)
     session.commit()
     return note
 
@@ -245,3 +245,19 @@ async def create_task(person_id: RowId, body: TaskCreate, session: SessionDep, a
 async def list_tasks(person_id: RowId, session: SessionDep, actor: ApiActor):
     queries.get_person(session, person_id)
     return queries.tasks_for(session, person_id=person_id)
+
+
+class ActivityLogged(ActivityCreate):
+    person_ids: list[int] = Field(description="The people whose timeline now holds it.")
+
+
+@router.post(
+    "/{person_id}/activities", response_model=ActivityLogged, status_code=status.HTTP_201_CREATED
+)
+async def log_activity(
+    person_id: RowId, body: ActivityCreate, session: SessionDep, actor: ApiWriter
+):
+    """Log a call, meeting or email: a ``call``/``meeting``/``email`` event on the timeline."""
+    done = logged.log_activity(session=session, data=body, actor=actor, person_id=person_id)
+    session.commit()
+    return {**body.model_dump(), "person_ids": done.person_ids, "occurred_at": done.occurred_at}

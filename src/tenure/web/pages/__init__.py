@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from tenure.web.pages import analytics, auth, imports, organizations, people
+from tenure.web.pages import analytics, auth, imports, organizations, people, tasks
 from tenure.web.pages import duplicates as duplicates_pages
 from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
@@ -15,6 +15,7 @@ page_routers: list[APIRouter] = [
     organizations.router,
     imports.router,
     analytics.router,
+    tasks.router,
 ]
 page_routers.append(lifecycle_pages.router)
 page_routers.append(segments_pages.router)

@@ -3,7 +3,7 @@ cards come from ``tenure.profile``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,11 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from tenure.customers import activities, queries
-from tenure.customers.schemas import NoteCreate, TaskCreate
+from tenure.customers.schemas import ActivityCreate, NoteCreate, TaskCreate
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import InvalidInput, NotFound
 from tenure.profile.cards import load_cards, person_view
+from tenure.timeline import activities as logged
 from tenure.timeline.queries import person_timeline
+from tenure.timeline.story import CHANNEL_LABELS, TYPE_LABELS, tell
 from tenure.validation import RowId, parse_row_id
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
@@ -63,6 +65,7 @@ async def person_page(
     ctx: PageCtx,
     cursor: str | None = None,
     type: str | None = None,
+    channel: str | None = None,
 ) -> Response:
     try:
         person = queries.get_person(session, person_id)
@@ -73,7 +76,12 @@ async def person_page(
         # 307, not 308: undoing the merge gives the id back, so browsers must not cache it.
         return RedirectResponse(f"/people/{survivor_id}", status_code=307)
     events, next_cursor = person_timeline(
-        session, person_id=person_id, types=[type] if type else [], cursor=cursor, limit=50
+        session,
+        person_id=person_id,
+        types=[type] if type else [],
+        channels=[channel] if channel else [],
+        cursor=cursor,
+        limit=50,
     )
     # One clock reading for every card: the cards capabilities registered (tenure.profile).
     view = person_view(session, person_id)
@@ -84,9 +92,12 @@ async def person_page(
         person=person,
         view=view,
         cards=load_cards(session, view),
-        events=events,
+        events=[(e, tell(e)) for e in events],
         next_cursor=next_cursor,
         event_type=type or "",
+        event_channel=channel or "",
+        type_labels=TYPE_LABELS,
+        channel_labels=CHANNEL_LABELS,
         owners={u.id: u for u in queries.list_owners(session)},
     )
 
@@ -105,9 +116,41 @@ async def add_note(
         data = NoteCreate(body=body)
     except ValidationError:
         raise InvalidInput("body", "a note needs some text")
-    activities.add_note(session=session, data=data, actor_id=actor.user_id, person_id=person_id)
+    logged.add_note(session=session, data=data, actor_id=actor.user_id, person_id=person_id)
     session.commit()
     return RedirectResponse(f"/people/{person_id}#notes", status_code=303)
+
+
+@router.post("/people/{person_id}/activities")
+async def log_activity(
+    request: Request,
+    person_id: RowId,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    outcome: Annotated[str, Form()],
+    direction: Annotated[str, Form()] = "outbound",
+    duration_minutes: Annotated[str, Form()] = "",
+    notes: Annotated[str, Form()] = "",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    try:
+        data = ActivityCreate(
+            kind=kind,  # type: ignore[arg-type]
+            direction=direction,  # type: ignore[arg-type]
+            outcome=outcome,
+            duration_minutes=int(duration_minutes) if duration_minutes.strip() else None,
+            notes=notes,
+        )
+    except ValidationError as error:
+        field = ".".join(str(part) for part in error.errors()[0]["loc"]) or "activity"
+        raise InvalidInput(field, error.errors()[0]["msg"])
+    except ValueError:
+        raise InvalidInput("duration_minutes", "is not a whole number of minutes")
+    logged.log_activity(session=session, data=data, actor=actor, person_id=person_id)
+    session.commit()
+    return RedirectResponse(f"/people/{person_id}#timeline", status_code=303)
 
 
 @router.post("/people/{person_id}/tasks")
@@ -119,16 +162,13 @@ async def add_task(
     title: Annotated[str, Form()],
     csrf_token: Annotated[str, Form()],
     due: Annotated[str, Form()] = "",
+    assignee_id: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
-    due_at = None
-    if due:
-        try:
-            due_at = datetime.fromisoformat(due).astimezone()
-        except ValueError:
-            raise InvalidInput("due", "is not a date")
+    due_at = due_date(due)
+    assignee = int(assignee_id) if assignee_id.isdigit() else actor.user_id
     try:
-        data = TaskCreate(title=title, assignee_id=actor.user_id, due_at=due_at)
+        data = TaskCreate(title=title, assignee_id=assignee, due_at=due_at)
     except ValidationError:
         raise InvalidInput("title", "a task needs a title")
     activities.create_task(session=session, data=data, actor_id=actor.user_id, person_id=person_id)
@@ -136,18 +176,12 @@ async def add_task(
     return RedirectResponse(f"/people/{person_id}#tasks", status_code=303)
 
 
-@router.post("/tasks/{task_id}/done")
-async def complete_task(
-    request: Request,
-    task_id: RowId,
-    session: SessionDep,
-    actor: PageWriter,
-    csrf_token: Annotated[str, Form()],
-) -> Response:
-    verify_csrf(request, csrf_token)
-    task = activities.complete_task(session=session, task_id=task_id, actor_id=actor.user_id)
-    session.commit()
-    target = (
-        f"/people/{task.person_id}" if task.person_id else f"/organizations/{task.organization_id}"
-    )
-    return RedirectResponse(target + "#tasks", status_code=303)
+def due_date(value: str) -> datetime | None:
+    """A form's due date (``YYYY-MM-DD``) as that day's midnight, UTC: My work buckets
+    compare days in UTC (``customers.tasks``)."""
+    if not value.strip():
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput("due", "is not a date (YYYY-MM-DD)")

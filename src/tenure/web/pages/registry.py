@@ -21,6 +21,7 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
+    NavItem("My work", "/tasks"),
     NavItem("People", "/people"),
     NavItem("Organizations", "/organizations"),
     NavItem("Import", "/imports"),

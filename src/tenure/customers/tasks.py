@@ -1,0 +1,164 @@
+"""My work: the tasks of one assignee (or everyone's), in due buckets judged by the clock.
+
+Buckets compare the task's due day with the workspace's today (``workspace.clock``), in
+UTC: *overdue* is due before today, *today* is due today, *upcoming* is due later or
+has no due date. Done tasks have the bucket *done*.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from tenure.customers.models import Organization, Person, Task
+from tenure.errors import PermissionDenied
+from tenure.identity.models import User
+from tenure.identity.permissions import TASK_OVERSEERS, Actor
+from tenure.workspace import clock
+
+MAX_TASKS = 500
+
+
+class TaskStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
+    all = "all"
+
+
+class DueBucket(enum.StrEnum):
+    overdue = "overdue"
+    today = "today"
+    upcoming = "upcoming"
+
+
+@dataclass(frozen=True)
+class DayBounds:
+    """Midnight (UTC) starting the workspace's today and the one starting tomorrow."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, now: datetime) -> DayBounds:
+        start = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+        return cls(start, start + timedelta(days=1))
+
+
+def may_see_everyone(actor: Actor) -> bool:
+    return actor.role in TASK_OVERSEERS
+
+
+def visible_assignee(actor: Actor, requested: int | None, everyone: bool) -> int | None:
+    """The assignee filter ``actor`` may use: ``None`` means everyone's tasks.
+
+    Admins and managers see any assignee or everyone; other roles only their own tasks.
+    """
+    if everyone and requested is None:
+        if not may_see_everyone(actor):
+            raise PermissionDenied("only admins and managers see everyone's tasks")
+        return None
+    wanted = actor.user_id if requested is None else requested
+    if wanted != actor.user_id and not may_see_everyone(actor):
+        raise PermissionDenied("only admins and managers see other users' tasks")
+    return wanted
+
+
+def bucket_of(task_due: datetime | None, done: bool, day: DayBounds) -> str:
+    if done:
+        return "done"
+    if task_due is None or task_due >= day.end:
+        return DueBucket.upcoming.value
+    return DueBucket.overdue.value if task_due < day.start else DueBucket.today.value
+
+
+def _filtered(
+    query: Any,
+    *,
+    assignee_id: int | None,
+    status: TaskStatus,
+    due: DueBucket | None,
+    day: DayBounds,
+) -> Any:
+    if assignee_id is not None:
+        query = query.where(Task.assignee_id == assignee_id)
+    if status == TaskStatus.open:
+        query = query.where(Task.done_at.is_(None))
+    elif status == TaskStatus.done:
+        query = query.where(Task.done_at.is_not(None))
+    if due == DueBucket.overdue:
+        query = query.where(Task.due_at < day.start)
+    elif due == DueBucket.today:
+        query = query.where(Task.due_at >= day.start, Task.due_at < day.end)
+    elif due == DueBucket.upcoming:
+        query = query.where((Task.due_at >= day.end) | Task.due_at.is_(None))
+    return query
+
+
+def list_tasks(
+    session: Session,
+    *,
+    assignee_id: int | None,
+    status: TaskStatus = TaskStatus.open,
+    due: DueBucket | None = None,
+    limit: int = MAX_TASKS,
+) -> tuple[list[dict[str, Any]], datetime]:
+    """Tasks (with their person, organization and assignee names), soonest due first;
+    also returns the workspace's now that judged the buckets."""
+    now = clock.now(session)
+    day = DayBounds.of(now)
+    assignee = aliased(User)
+    query = (
+        select(
+            Task,
+            Person.first_name,
+            Person.last_name,
+            Organization.name.label("organization_name"),
+            assignee.name.label("assignee_name"),
+            assignee.email.label("assignee_email"),
+        )
+        .outerjoin(Person, Person.id == Task.person_id)
+        .outerjoin(Organization, Organization.id == Task.organization_id)
+        .outerjoin(assignee, assignee.id == Task.assignee_id)
+        # Due dates first (soonest first), undated last, then oldest first.
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        .limit(limit)
+    )
+    query = _filtered(query, assignee_id=assignee_id, status=status, due=due, day=day)
+    rows = []
+    for row in session.execute(query):
+        task: Task = row[0]
+        first, last, org_name, assignee_name, assignee_email = row[1:]
+        person_name = f"{first or ''} {last or ''}".strip()
+        rows.append(
+            {
+                "id": task.id,
+                "title": task.title,
+                "description": task.description,
+                "person_id": task.person_id,
+                "person_name": person_name
+                or (f"person {task.person_id}" if task.person_id else None),
+                "organization_id": task.organization_id,
+                "organization_name": org_name,
+                "assignee_id": task.assignee_id,
+                "assignee_name": assignee_name or assignee_email,
+                "due_at": task.due_at,
+                "done_at": task.done_at,
+                "created_at": task.created_at,
+                "bucket": bucket_of(task.due_at, task.done_at is not None, day),
+            }
+        )
+    return rows, now
+
+
+def due_count(session: Session, user_id: int) -> int:
+    """The top bar's badge: open tasks of ``user_id`` due today or overdue."""
+    day = DayBounds.of(clock.now(session))
+    query = select(func.count()).where(
+        Task.assignee_id == user_id, Task.done_at.is_(None), Task.due_at < day.end
+    )
+    return int(session.scalar(query) or 0)

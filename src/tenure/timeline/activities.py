@@ -1,0 +1,155 @@
+"""What people at the company did with a customer, on the customer's timeline.
+
+A logged call, meeting or email is an event (type ``call``, ``meeting`` or ``email``,
+source ``logged``), and a note added on a person appends a ``note_added`` event, both
+through ``timeline.append`` in the caller's transaction, so the timeline tells the whole
+story and the pipeline's reactions see them. This lives in the timeline (not in
+``customers``) because the customer repository sits below the event log and may not
+import it.
+
+Events belong to a person. An activity logged on an organization lands on the timeline
+of each of its people (the payload names the organization); the organization's own
+timeline is a later slice of issue 12.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenure.customers.activities import add_note as store_note
+from tenure.customers.models import Note, Organization, Person
+from tenure.customers.schemas import ActivityCreate, NoteCreate
+from tenure.db.types import utcnow
+from tenure.errors import InvalidInput, NotFound
+from tenure.identity.permissions import Actor, authorize
+from tenure.timeline.append import append_rows
+from tenure.workspace import clock
+
+ORIGIN = "activities"
+SOURCE = "logged"
+NOTE_ADDED = "note_added"
+ACTIVITY_CHANNELS = {"call": "phone", "meeting": "meeting", "email": "email"}
+# A note's text on the timeline is a preview; the note itself keeps it whole.
+NOTE_PREVIEW_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Logged:
+    """Where a logged activity landed: the people whose timeline holds it, and when."""
+
+    person_ids: list[int]
+    occurred_at: datetime
+
+
+def _occurred_at(session: Session, given: datetime | None) -> datetime:
+    if given is None:
+        return clock.now(session)
+    if given.tzinfo is None:
+        raise InvalidInput("occurred_at", "needs a timezone offset")
+    return given
+
+
+def _activity_payload(data: ActivityCreate, actor_id: int | None) -> dict[str, Any]:
+    return {
+        "direction": data.direction.value,
+        "outcome": data.outcome,
+        "duration_minutes": data.duration_minutes,
+        "notes": data.notes,
+        "logged_by_id": actor_id,
+    }
+
+
+def log_activity(
+    *,
+    session: Session,
+    data: ActivityCreate,
+    actor: Actor | None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+) -> Logged:
+    """Append the activity to the timeline of the person (or of each person of the
+    organization). Refuses read-only actors (PermissionDenied)."""
+    actor_id = authorize(actor)
+    occurred_at = _occurred_at(session, data.occurred_at)
+    payload = _activity_payload(data, actor_id)
+    if person_id is not None:
+        if session.get(Person, person_id) is None:
+            raise NotFound("person", person_id)
+        people = [person_id]
+    else:
+        org = session.get(Organization, organization_id)
+        if org is None:
+            raise NotFound("organization", organization_id)
+        people = list(
+            session.scalars(
+                select(Person.id).where(Person.organization_id == org.id).order_by(Person.id)
+            )
+        )
+        if not people:
+            raise InvalidInput(
+                "organization_id", "the organization has no people whose timeline could hold it"
+            )
+        payload |= {"organization_id": org.id, "organization_name": org.name}
+    received = utcnow()
+    kind = data.kind.value
+    rows = [
+        (
+            pid,
+            occurred_at,
+            received,
+            kind,
+            ACTIVITY_CHANNELS[kind],
+            SOURCE,
+            None,
+            None,
+            None,
+            payload,
+        )
+        for pid in people
+    ]
+    append_rows(session=session, rows=rows, origin=ORIGIN, actor_id=actor_id)
+    return Logged(person_ids=people, occurred_at=occurred_at)
+
+
+def add_note(
+    *,
+    session: Session,
+    data: NoteCreate,
+    actor_id: int | None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+) -> Note:
+    """Store the note (``customers.activities.add_note``, audited) and, for a person, append
+    a ``note_added`` event in the same transaction."""
+    note = store_note(
+        session=session,
+        data=data,
+        actor_id=actor_id,
+        person_id=person_id,
+        organization_id=organization_id,
+    )
+    if person_id is not None:
+        payload = {
+            "note_id": note.id,
+            "body": note.body[:NOTE_PREVIEW_CHARS],
+            "author_id": actor_id,
+        }
+        row = (
+            person_id,
+            note.created_at,
+            utcnow(),
+            NOTE_ADDED,
+            None,
+            SOURCE,
+            None,
+            None,
+            None,
+            payload,
+        )
+        append_rows(session=session, rows=[row], origin=ORIGIN, actor_id=actor_id)
+    return note

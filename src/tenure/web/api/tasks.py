@@ -1,0 +1,57 @@
+"""Tasks across people and organizations: My work's list and its one write (PATCH)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from tenure.customers import activities
+from tenure.customers.schemas import TaskOut, TaskUpdate
+from tenure.customers.tasks import DueBucket, TaskStatus, list_tasks, visible_assignee
+from tenure.validation import RowId
+from tenure.web.deps import ApiActor, SessionDep
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+class TaskRow(TaskOut):
+    person_name: str | None
+    organization_name: str | None
+    assignee_name: str | None
+    bucket: str
+
+
+class TaskList(BaseModel):
+    items: list[TaskRow]
+    today: datetime
+
+
+@router.get("", response_model=TaskList)
+async def get_tasks(
+    session: SessionDep,
+    actor: ApiActor,
+    assignee_id: Annotated[
+        RowId | None, Query(description="Whose tasks; yours if omitted (others: admins, managers)")
+    ] = None,
+    everyone: Annotated[bool, Query(description="Every assignee (admins and managers)")] = False,
+    status: TaskStatus = TaskStatus.open,
+    due: Annotated[
+        DueBucket | None, Query(description="overdue, today or upcoming (workspace clock)")
+    ] = None,
+) -> dict:
+    """Tasks soonest due first, each with its bucket (overdue, today, upcoming, done)."""
+    assignee = visible_assignee(actor, assignee_id, everyone)
+    items, now = list_tasks(session, assignee_id=assignee, status=status, due=due)
+    return {"items": items, "today": now}
+
+
+@router.patch("/{task_id}", response_model=TaskOut)
+async def update_task(task_id: RowId, body: TaskUpdate, session: SessionDep, actor: ApiActor):
+    """Rename, reassign (assignee_id), reschedule (due_at), complete (done=true) or reopen
+    (done=false); read-only roles and read-scoped tokens get 403."""
+    task = activities.update_task(session=session, task_id=task_id, data=body, actor=actor)
+    session.commit()
+    return task

@@ -1,0 +1,134 @@
+"""My work: the tasks page (mine, or anyone's for admins and managers) and its actions:
+complete, reopen, reassign and reschedule (``customers.activities.update_task``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tenure.customers import activities, queries
+from tenure.customers.schemas import TaskUpdate
+from tenure.customers.tasks import (
+    TaskStatus,
+    list_tasks,
+    may_see_everyone,
+    visible_assignee,
+)
+from tenure.errors import InvalidInput
+from tenure.validation import RowId
+from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.pages.context import PageCtx
+from tenure.web.pages.people import due_date
+from tenure.web.security import verify_csrf
+from tenure.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+BUCKETS = (
+    ("overdue", "Overdue"),
+    ("today", "Due today"),
+    ("upcoming", "Upcoming"),
+    ("done", "Done"),
+)
+
+
+def _back(next_url: str, fallback: str) -> str:
+    # Only a path of this site: never an open redirect.
+    return next_url if next_url.startswith("/") and not next_url.startswith("//") else fallback
+
+
+@router.get("/tasks")
+async def tasks_page(
+    request: Request,
+    session: SessionDep,
+    ctx: PageCtx,
+    assignee: str = "",
+    status: str = "open",
+) -> Response:
+    everyone = assignee == "all"
+    requested = int(assignee) if assignee.isdigit() else None
+    assignee_id = visible_assignee(ctx.actor, requested, everyone)
+    try:
+        wanted_status = TaskStatus(status)
+    except ValueError:
+        raise InvalidInput("status", "is open, done or all")
+    tasks, now = list_tasks(session, assignee_id=assignee_id, status=wanted_status)
+    grouped = {key: [t for t in tasks if t["bucket"] == key] for key, _ in BUCKETS}
+    users = queries.list_owners(session)
+    return render(
+        request,
+        "tasks/list.html",
+        ctx=ctx,
+        buckets=[(key, label, grouped[key]) for key, label in BUCKETS if grouped[key]],
+        today=now,
+        users=users,
+        assignee=assignee if (everyone or requested is not None) else "",
+        assignee_id=assignee_id,
+        status=wanted_status.value,
+        oversees=may_see_everyone(ctx.actor),
+        count=len(tasks),
+    )
+
+
+async def _update(
+    request: Request,
+    session: SessionDep,
+    actor: PageWriter,
+    task_id: RowId,
+    csrf_token: str,
+    data: TaskUpdate,
+    next_url: str,
+) -> Response:
+    verify_csrf(request, csrf_token)
+    # update_task authorizes the actor (read-only roles get 403).
+    activities.update_task(session=session, task_id=task_id, data=data, actor=actor)
+    session.commit()
+    return RedirectResponse(_back(next_url, "/tasks"), status_code=303)
+
+
+@router.post("/tasks/{task_id}/done")
+async def complete_task(
+    request: Request,
+    task_id: RowId,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/tasks",
+) -> Response:
+    data = TaskUpdate(done=True)
+    return await _update(request, session, actor, task_id, csrf_token, data, next)
+
+
+@router.post("/tasks/{task_id}/reopen")
+async def reopen_task(
+    request: Request,
+    task_id: RowId,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/tasks",
+) -> Response:
+    data = TaskUpdate(done=False)
+    return await _update(request, session, actor, task_id, csrf_token, data, next)
+
+
+@router.post("/tasks/{task_id}/assign")
+async def reassign_task(
+    request: Request,
+    task_id: RowId,
+    session: SessionDep,
+    actor: PageWriter,
+    csrf_token: Annotated[str, Form()],
+    assignee_id: Annotated[str, Form()],
+    due: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/tasks",
+) -> Response:
+    if not assignee_id.isdigit():
+        raise InvalidInput("assignee_id", "pick a user")
+    fields: dict = {"assignee_id": int(assignee_id)}
+    if due.strip():
+        fields["due_at"] = due_date(due)
+    data = TaskUpdate(**fields)
+    return await _update(request, session, actor, task_id, csrf_token, data, next)

@@ -1,0 +1,103 @@
+"""The forms behind the person page's activity log and My work, through the real app."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tenure.customers.actions import create_person
+from tenure.customers.activities import create_task
+from tenure.customers.models import Task
+from tenure.customers.schemas import PersonCreate, TaskCreate
+from tenure.identity.actions import create_user
+from tenure.timeline.models import Event
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def _log_in(client, email: str) -> None:
+    token = _csrf(client.get("/login").text)
+    client.post("/login", data={"email": email, "password": "pass-word-123", "csrf_token": token})
+
+
+def _world(session):
+    users = {
+        role: create_user(
+            session=session, email=f"{role}@example.com", role=role, password="pass-word-123"
+        )
+        for role in ("admin", "sales", "analyst")
+    }
+    person = create_person(
+        session=session, data=PersonCreate(first_name="Ida"), actor_id=None, default_region="US"
+    )
+    task = create_task(
+        session=session,
+        data=TaskCreate(title="Call Ida", assignee_id=users["sales"].id),
+        actor_id=None,
+        person_id=person.id,
+    )
+    session.commit()
+    return users, person.id, task.id
+
+
+def test_activity_form_logs_an_event_and_names_a_bad_field(client, session):
+    _, person_id, _ = _world(session)
+    _log_in(client, "admin@example.com")
+    token = _csrf(client.get(f"/people/{person_id}").text)
+    form = {"csrf_token": token, "kind": "meeting", "outcome": "Signed", "direction": "inbound"}
+
+    bad = client.post(
+        f"/people/{person_id}/activities", data={**form, "duration_minutes": "an hour"}
+    )
+    assert bad.status_code == 422 and "duration_minutes" in bad.text
+    bad_kind = client.post(f"/people/{person_id}/activities", data={**form, "kind": "fax"})
+    assert bad_kind.status_code == 422 and "kind" in bad_kind.text
+    assert session.scalars(select(Event).where(Event.type == "meeting")).first() is None
+
+    ok = client.post(
+        f"/people/{person_id}/activities",
+        data={**form, "duration_minutes": "45"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    event = session.scalars(select(Event).where(Event.type == "meeting")).one()
+    assert (event.person_id, event.payload["duration_minutes"]) == (person_id, 45)
+    page = client.get(f"/people/{person_id}?type=meeting").text
+    assert "Inbound meeting" in page and "Signed · 45 min" in page
+
+
+def test_my_work_refuses_analysts_and_other_peoples_lists(client, session):
+    users, _, task_id = _world(session)
+    _log_in(client, "analyst@example.com")
+    token = _csrf(client.get("/tasks").text)
+    refused = client.post(f"/tasks/{task_id}/done", data={"csrf_token": token})
+    assert refused.status_code == 403
+    assert session.get(Task, task_id).done_at is None
+    assert client.get(f"/tasks?assignee={users['sales'].id}").status_code == 403
+    assert client.get("/tasks?assignee=all").status_code == 403
+
+    client.post("/logout", data={"csrf_token": token})
+    _log_in(client, "admin@example.com")
+    assert "Call Ida" in client.get(f"/tasks?assignee={users['sales'].id}").text
+    assert "Call Ida" not in client.get("/tasks").text  # mine by default
+    token = _csrf(client.get("/tasks").text)
+    moved = client.post(
+        f"/tasks/{task_id}/assign",
+        data={"csrf_token": token, "assignee_id": str(users["admin"].id), "due": "2026-04-01"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303 and moved.headers["location"] == "/tasks"
+    session.expire_all()
+    task = session.get(Task, task_id)
+    assert task.assignee_id == users["admin"].id and task.due_at.date().isoformat() == "2026-04-01"
+    evil = client.post(
+        f"/tasks/{task_id}/done",
+        data={"csrf_token": token, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert evil.headers["location"] == "/tasks"  # no open redirect
