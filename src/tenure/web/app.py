@@ -44,7 +44,9 @@ def create_app(
     register_all()
     settings = settings or get_settings()
     engine = engine or create_db_engine(
-        settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds
+        settings.database_url,
+        statement_timeout_seconds=settings.statement_timeout_seconds,
+        busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
     )
     app = FastAPI(
         lifespan=_embedded_worker(settings, engine) if run_jobs else None,
