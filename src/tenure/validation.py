@@ -8,10 +8,17 @@ amounts or ids in JSON, while path and query values arrive as text and are parse
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 MAX_BIGINT = 2**63 - 1
 
@@ -56,3 +63,18 @@ def parse_row_id(text: str | None) -> int | None:
         return None
     number = int(value)
     return number if 1 <= number <= MAX_BIGINT else None
+
+
+_json_adapter: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``raw`` parsed; ValueError says why not.
+
+    pydantic-core's parser, not orjson: orjson reads an integer beyond 64 bits as a float,
+    so 2**70 would be stored rounded instead of refused by the 64-bit checks.
+    """
+    try:
+        return _json_adapter.validate_json(raw)
+    except ValidationError as error:
+        raise ValueError(error.errors(include_url=False)[0]["msg"]) from None
