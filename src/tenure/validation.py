@@ -1,5 +1,9 @@
 """Pydantic types shared at the edge of every capability: ids, money, currencies, text.
 
+Every text the API takes refuses NUL characters (``NoNul``, part of ``LineText`` and
+``LongText`` and of every other text field of an input model): PostgreSQL cannot store
+them in text columns while SQLite stores them, so the two databases answered differently.
+
 Every id the API takes (path, query or body) is a ``RowId``: the database stores 64-bit
 signed integers, so anything from 2**63 up used to reach the driver and fail with a 500
 (issue 9). Bodies use the strict variants: ``1200.0``, ``"1200"`` and ``true`` are not
@@ -13,6 +17,7 @@ from typing import Annotated, Any
 import pycountry
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     Strict,
     StringConstraints,
@@ -32,8 +37,28 @@ StrictRowId = Annotated[int, Strict(), Field(ge=1, le=MAX_BIGINT)]
 MinorAmount = Annotated[
     int, Strict(), Field(ge=-MAX_BIGINT, le=MAX_BIGINT, description="Minor units (cents).")
 ]
-LineText = Annotated[str, StringConstraints(max_length=LINE_MAX_CHARS)]
-LongText = Annotated[str, StringConstraints(max_length=TEXT_MAX_CHARS)]
+NUL_REASON = "must not contain NUL (\\u0000) characters"
+
+
+def refuse_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(NUL_REASON)
+    return value
+
+
+def refuse_nul_in_text(value: Any) -> Any:
+    """``refuse_nul`` for a value that may be text or not (before a union of types, so the
+    error names the field once instead of once per member of the union)."""
+    return refuse_nul(value) if isinstance(value, str) else value
+
+
+#: Add to any ``Annotated[str, ...]`` the API takes: a text holding NUL is a 422 on its field.
+NoNul = AfterValidator(refuse_nul)
+#: The same for a union holding text (attribute values: text, number, date, ...).
+NoNulBefore = BeforeValidator(refuse_nul_in_text)
+
+LineText = Annotated[str, StringConstraints(max_length=LINE_MAX_CHARS), NoNul]
+LongText = Annotated[str, StringConstraints(max_length=TEXT_MAX_CHARS), NoNul]
 
 ISO_4217 = frozenset(currency.alpha_3 for currency in pycountry.currencies)
 
