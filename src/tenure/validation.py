@@ -81,13 +81,22 @@ def fits_bigint(value: int) -> bool:
     return -MAX_BIGINT - 1 <= value <= MAX_BIGINT
 
 
-def parse_row_id(text: str | None) -> int | None:
-    """The id a form or query string holds, or None when it holds none that could exist."""
+def parse_whole_number(text: str | None) -> int | None:
+    """The whole number (0 and up, 64-bit) a form field holds, or None when it holds none.
+
+    ASCII digits only: ``str.isdigit`` also takes "²", which ``int()`` then refuses.
+    """
     value = (text or "").strip()
     if not value.isascii() or not value.isdigit() or len(value) > 19:
         return None
     number = int(value)
-    return number if 1 <= number <= MAX_BIGINT else None
+    return number if number <= MAX_BIGINT else None
+
+
+def parse_row_id(text: str | None) -> int | None:
+    """The id a form or query string holds, or None when it holds none that could exist."""
+    number = parse_whole_number(text)
+    return number if number is not None and number >= 1 else None
 
 
 _json_adapter: TypeAdapter[Any] = TypeAdapter(Any)

@@ -136,7 +136,7 @@ class RetentionConfigPatch(BaseModel):
     risk_threshold: float | None = None
     clear_threshold: float | None = None
     value_quantile: float | None = None
-    fallback_owner_id: int | None = None
+    fallback_owner_id: StrictRowId | None = None
     task_due_days: int | None = None
     engagement_event_types: list[LineText] | None = None
     recent_weeks: int | None = None
