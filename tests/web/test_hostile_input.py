@@ -247,3 +247,12 @@ def test_openapi_declares_bearer_auth_and_every_error(client):
     unauthenticated = client.get("/api/v1/people")
     assert unauthenticated.status_code == 401
     assert unauthenticated.json()["error"] == "unauthenticated"
+
+
+def test_a_note_holds_up_to_100000_characters_like_every_long_text(client, admin):
+    person = client.post("/api/v1/people", json={"first_name": "Ada"}, headers=admin.headers)
+    url = f"/api/v1/people/{person.json()['id']}/notes"
+    longest = client.post(url, json={"body": "x" * 100_000}, headers=admin.headers)
+    assert longest.status_code == 201 and len(longest.json()["body"]) == 100_000
+    over = client.post(url, json={"body": "x" * 100_001}, headers=admin.headers)
+    assert over.status_code == 422 and over.json()["errors"][0]["field"] == "body"

@@ -8,7 +8,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenure.customers.models import AttributeType, ConsentStatus, EntityKind, IdentityKind
-from tenure.validation import LineText, LongText, NoNul, NoNulBefore, StrictRowId
+from tenure.validation import (
+    TEXT_MAX_CHARS,
+    LineText,
+    LongText,
+    NoNul,
+    NoNulBefore,
+    StrictRowId,
+)
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul]
 TagName = Annotated[
@@ -116,7 +123,9 @@ class AttributeDefinitionCreate(Strict):
 
 class NoteCreate(Strict):
     body: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000), NoNul
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX_CHARS),
+        NoNul,
     ]
 
 
