@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         description="PostgreSQL: longest one SQL statement may run before it is cancelled "
         "with an error (0: no limit); bounds background work such as scores refresh.",
     )
+    sqlite_busy_timeout_seconds: float = Field(
+        30,
+        ge=0,
+        description="SQLite: how long a write waits for another writer to finish before "
+        "the request is answered 503 with Retry-After.",
+    )
     max_event_batch: int = Field(
         10_000, ge=1, description="Largest batch POST /api/v1/events takes, in events."
     )

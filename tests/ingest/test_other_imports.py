@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tenure.customers.models import ConsentRecord, Identity, Person
+from tenure.customers.actions import define_attribute
+from tenure.customers.models import AttributeType, ConsentRecord, Identity, Person
+from tenure.customers.schemas import AttributeDefinitionCreate
 from tenure.db.session import unit_of_work
 from tenure.identity.actions import create_user
 from tenure.ingest.csv_import import path_opener
@@ -182,3 +185,41 @@ def test_mbox_and_eml_become_email_events(session, session_factory):
 
 def test_html_is_stripped_to_text():
     assert html_to_text("<p>A &amp; B</p><style>p{}</style><div>C<br>D</div>") == "A & B\n\nC\nD"
+
+
+def test_people_jsonl_refuses_integers_beyond_64_bits_per_line(session, session_factory, tmp_path):
+    """orjson read 2**70 as a float, which a number attribute then stored rounded."""
+    define_attribute(
+        session=session,
+        data=AttributeDefinitionCreate(key="seats", label="Seats", type=AttributeType.number),
+        actor_id=None,
+    )
+    session.commit()
+    huge = 2**70
+    lines = [
+        {
+            "first_name": "Big",
+            "identities": [_email("big@example.com")],
+            "attributes": {"seats": huge},
+        },
+        {"first_name": "Ok", "identities": [_email("ok@example.com")], "attributes": {"seats": 12}},
+        {"first_name": huge, "identities": [_email("num@example.com")]},
+    ]
+    path = tmp_path / "people.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + '\n{"first_name": \n')
+    with unit_of_work(session_factory) as work:
+        source = people_jsonl_source(
+            work, opener=path_opener(path), file_name="people.jsonl", default_region="US"
+        )
+    report = _run(session_factory, source)
+    assert report.counts()["created"] == 1 and report.counts()["rejected"] == 3
+    reasons = {(i.line, i.column): i.reason for i in report.issues}
+    assert set(reasons) == {(1, "attributes.seats"), (3, "first_name"), (4, "(line)")}
+    assert "64" in reasons[(1, "attributes.seats")]
+    assert reasons[(4, "(line)")].startswith("invalid JSON")
+    assert _person_by(session, "email", "big@example.com") is None
+    assert _person_by(session, "email", "ok@example.com").attributes == {"seats": 12}
+
+
+def _email(value: str) -> dict:
+    return {"kind": "email", "value": value}

@@ -29,6 +29,10 @@ PATH_IDS = [
     ("GET", f"/api/v1/people?organization_id={BIG}", "organization_id"),
     ("GET", f"/api/v1/retention/at-risk?owner_id={BIG}", "owner_id"),
     ("GET", f"/api/v1/lifecycle/time-in-stage?person_id={BIG}", "person_id.0"),
+    ("GET", f"/api/v1/jobs/{BIG}", "job_id"),
+    ("POST", f"/api/v1/jobs/{BIG}/retry", "job_id"),
+    ("POST", f"/api/v1/jobs/{BIG}/cancel", "job_id"),
+    ("PATCH", "/api/v1/retention/settings", "fallback_owner_id"),
     ("GET", "/api/v1/people/0", "person_id"),
 ]
 
@@ -36,6 +40,8 @@ PATH_IDS = [
 @pytest.mark.parametrize(("method", "url", "field"), PATH_IDS)
 def test_ids_beyond_64_bits_are_a_422_naming_the_id(client, admin, method, url, field):
     body = {"title": "t"} if url.endswith("/tasks") else None
+    if url.endswith("/retention/settings"):
+        body = {"fallback_owner_id": 2**63}
     response = client.request(method, url, headers=admin.headers, json=body)
     assert response.status_code == 422, response.text
     [error] = [e for e in response.json()["errors"] if e["field"] == field]
@@ -247,3 +253,12 @@ def test_openapi_declares_bearer_auth_and_every_error(client):
     unauthenticated = client.get("/api/v1/people")
     assert unauthenticated.status_code == 401
     assert unauthenticated.json()["error"] == "unauthenticated"
+
+
+def test_a_note_holds_up_to_100000_characters_like_every_long_text(client, admin):
+    person = client.post("/api/v1/people", json={"first_name": "Ada"}, headers=admin.headers)
+    url = f"/api/v1/people/{person.json()['id']}/notes"
+    longest = client.post(url, json={"body": "x" * 100_000}, headers=admin.headers)
+    assert longest.status_code == 201 and len(longest.json()["body"]) == 100_000
+    over = client.post(url, json={"body": "x" * 100_001}, headers=admin.headers)
+    assert over.status_code == 422 and over.json()["errors"][0]["field"] == "body"

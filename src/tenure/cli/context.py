@@ -16,7 +16,9 @@ from tenure.db.session import make_session_factory
 def cli_engine() -> Engine:
     settings = get_settings()
     return create_db_engine(
-        settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds
+        settings.database_url,
+        statement_timeout_seconds=settings.statement_timeout_seconds,
+        busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
     )
 
 

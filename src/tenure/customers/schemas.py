@@ -9,13 +9,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenure.customers.models import AttributeType, ConsentStatus, EntityKind, IdentityKind
-from tenure.validation import LineText, LongText, StrictRowId
+from tenure.validation import (
+    TEXT_MAX_CHARS,
+    LineText,
+    LongText,
+    NoNul,
+    NoNulBefore,
+    StrictRowId,
+)
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul]
+TagName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul
+]
 # Any int is taken here, so that one beyond 64 bits is refused by name when the attribute
 # is checked (as a float it would have been stored rounded).
-AttributeValue = LineText | int | Annotated[float, Field(allow_inf_nan=False)] | bool | date | None
+AttributeValue = Annotated[
+    LineText | int | Annotated[float, Field(allow_inf_nan=False)] | bool | date | None,
+    NoNulBefore,
+]
 
 
 class Strict(BaseModel):
@@ -24,11 +36,13 @@ class Strict(BaseModel):
 
 class IdentityIn(Strict):
     kind: IdentityKind
-    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
-    namespace: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = Field(
-        "", description="Social network or source system; required for social and external."
+    value: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320), NoNul
+    ]
+    namespace: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50), NoNul] = (
+        Field("", description="Social network or source system; required for social and external.")
     )
-    label: Annotated[str, StringConstraints(max_length=50)] | None = None
+    label: Annotated[str, StringConstraints(max_length=50), NoNul] | None = None
     primary: bool = False
 
 
@@ -40,7 +54,7 @@ class ConsentIn(Strict):
         description="marketing, service, research, ..."
     )
     status: ConsentStatus
-    source: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "api"
+    source: Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul] = "api"
     recorded_at: datetime | None = None
 
 
@@ -72,8 +86,12 @@ class PersonUpdate(Strict):
 
 
 class OrganizationCreate(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    domain: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
+    ]
+    domain: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), NoNul] | None
+    ) = None
     owner_id: StrictRowId | None = None
     tags: list[TagName] = []
     attributes: dict[str, AttributeValue] = {}
@@ -81,10 +99,14 @@ class OrganizationCreate(Strict):
 
 class OrganizationUpdate(Strict):
     name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
+        ]
         | None
     ) = None
-    domain: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    domain: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), NoNul] | None
+    ) = None
     owner_id: StrictRowId | None = None
     tags: list[TagName] | None = None
     attributes: dict[str, AttributeValue] | None = None
@@ -95,15 +117,23 @@ class AttributeDefinitionCreate(Strict):
     key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     label: ShortText
     type: AttributeType
-    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = None
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]] | None = (
+        None
+    )
 
 
 class NoteCreate(Strict):
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+    body: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX_CHARS),
+        NoNul,
+    ]
 
 
 class TaskCreate(Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
+    ]
     description: LongText = ""
     assignee_id: StrictRowId | None = None
     due_at: datetime | None = None

@@ -19,9 +19,17 @@ def normalize_database_url(url: str) -> str:
 
 
 def create_db_engine(
-    url: str, *, statement_timeout_seconds: float | None = None, **kwargs: Any
+    url: str,
+    *,
+    statement_timeout_seconds: float | None = None,
+    busy_timeout_seconds: float = 30,
+    **kwargs: Any,
 ) -> Engine:
     """Create an engine; on SQLite enable WAL, foreign keys and real transactions.
+
+    On SQLite, ``busy_timeout_seconds`` (``TENURE_SQLITE_BUSY_TIMEOUT_SECONDS``) is how
+    long a writer waits for the write lock before the database answers "database is
+    locked" (a 503 with ``Retry-After`` in the web app, ``web.errors``).
 
     On PostgreSQL, ``statement_timeout_seconds`` (the setting of the same name) cancels
     any statement that runs longer: a plan gone wrong on stale statistics ran for 25+
@@ -30,9 +38,11 @@ def create_db_engine(
     """
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault(
+            "connect_args", {"check_same_thread": False, "timeout": busy_timeout_seconds}
+        )
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, round(busy_timeout_seconds * 1000))
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -56,7 +66,7 @@ def _set_statement_timeout(engine: Engine, milliseconds: int) -> None:
         dbapi_connection.autocommit = autocommit
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; the
     # SQLAlchemy docs' recipe hands BEGIN to SQLAlchemy instead ("Serializable isolation /
     # Savepoints / Transactional DDL").
@@ -69,7 +79,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # 64 MB page cache and memory-mapped reads: the 360 view and lists are read-heavy.
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA mmap_size=268435456")

@@ -84,3 +84,54 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _holds_write_lock(session: Session) -> bool:
+    """Whether the session's transaction began with SQLite's write lock (or will)."""
+    if session.info.get(_WRITE_LOCK_INFO):
+        return True
+    if not session.in_transaction():
+        return False
+    options = session.connection().get_execution_options()
+    return bool(options.get(WRITE_LOCK_OPTION)) or options.get("sqlite_begin") in (
+        "IMMEDIATE",
+        "EXCLUSIVE",
+    )
+
+
+@contextmanager
+def first_use_write(session: Session) -> Iterator[bool]:
+    """Create what a read needs on first use (default stage model, built-in segments).
+
+    A GET's session is a reader: on SQLite its INSERT would have to upgrade a read
+    snapshot to a write, which fails at once ("database is locked") when another
+    connection committed since, e.g. several first requests at once on a database never
+    set up by ``tenure init``. So a SQLite reader with nothing pending ends its read
+    transaction, writes in a transaction that begins with the write lock, and commits
+    what the block created; it yields True then, and the block must check again whether
+    the rows exist (another writer may have made them while this one waited). A writer
+    (``take_write_lock``, a job's ``BEGIN IMMEDIATE``) and PostgreSQL write in the
+    current transaction as before (yielding False): their caller commits.
+    """
+    bind = session.get_bind()
+    if (
+        bind.dialect.name != "sqlite"
+        or _holds_write_lock(session)
+        or session.new
+        or session.dirty
+        or session.deleted
+    ):
+        yield False
+        return
+    if session.in_transaction():
+        session.commit()  # a read-only transaction: ends the snapshot, writes nothing
+    session.info[_WRITE_LOCK_INFO] = True
+    try:
+        yield True
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        # Back to a reader: the rest of the request does not hold the lock.
+        session.info.pop(_WRITE_LOCK_INFO, None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from tenure.ingest import drafts as d
 from tenure.ingest.csv_import import Opener, file_sha256
 from tenure.ingest.records import ImportSpec
 from tenure.ingest.text_files import CountingLines
+from tenure.validation import parse_json
 
 
 @dataclass
@@ -48,10 +48,14 @@ class PeopleJsonlSource:
         line, raw = record
         draft = d.PersonDraft(line=line)
         try:
-            data = PersonCreate.model_validate(orjson.loads(raw))
-        except orjson.JSONDecodeError as error:
+            # Not orjson: it reads an integer beyond 64 bits as a float, which a number
+            # attribute would then store rounded instead of refusing (issue 9).
+            parsed = parse_json(raw)
+        except ValueError as error:
             draft.problems.append(d.Problem("(line)", f"invalid JSON: {error}"))
             return draft
+        try:
+            data = PersonCreate.model_validate(parsed)
         except ValidationError as error:
             for e in error.errors(include_url=False):
                 field = ".".join(str(p) for p in e["loc"]) or "(line)"

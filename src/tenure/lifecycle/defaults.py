@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tenure.db.session import first_use_write
 from tenure.lifecycle.models import LifecycleRule, LifecycleSettings, LifecycleStage
 
 #: (key, name, in_funnel, description), in funnel order.
@@ -163,16 +164,24 @@ def ensure_default_model(session: Session) -> bool:
     The settings row marks a workspace whose model exists, so stages an admin removed do
     not come back. Returns whether it created them. Two first uses at once: the loser's
     insert breaks the unique stage key, its savepoint rolls back, and it reads the
-    winner's model.
+    winner's model. On SQLite a reader (a GET) writes them under the write lock and
+    commits them at once (``db.session.first_use_write``).
     """
-    if session.scalar(select(LifecycleSettings.id).limit(1)) is not None:
+    if _model_exists(session):
         return False
-    try:
-        with session.begin_nested():
-            _create_defaults(session)
-    except IntegrityError:
-        return False
+    with first_use_write(session) as own_transaction:
+        if own_transaction and _model_exists(session):
+            return False  # made by another request while this one waited for the lock
+        try:
+            with session.begin_nested():
+                _create_defaults(session)
+        except IntegrityError:
+            return False
     return True
+
+
+def _model_exists(session: Session) -> bool:
+    return session.scalar(select(LifecycleSettings.id).limit(1)) is not None
 
 
 def _create_defaults(session: Session) -> None:

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from tenure.validation import StrictRowId
+from tenure.validation import NoNul, StrictRowId
 
 StageKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=2000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
+RuleName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+]
+Description = Annotated[str, StringConstraints(max_length=2000), NoNul]
 Priority = Annotated[int, Field(ge=0, le=1_000_000)]
 Position = Annotated[int, Field(ge=0, le=1000)]
 
@@ -94,7 +96,9 @@ class MetricOut(BaseModel):
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stage: StageKey
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul
+    ]
 
 
 class OverrideOut(BaseModel):

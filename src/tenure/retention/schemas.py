@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tenure.validation import StrictRowId
+from tenure.validation import LineText, StrictRowId
 
 SIGNALS = ("engagement_drop", "complaint", "detractor", "overdue", "sla_breach", "p_alive_drop")
 
@@ -136,9 +136,9 @@ class RetentionConfigPatch(BaseModel):
     risk_threshold: float | None = None
     clear_threshold: float | None = None
     value_quantile: float | None = None
-    fallback_owner_id: int | None = None
+    fallback_owner_id: StrictRowId | None = None
     task_due_days: int | None = None
-    engagement_event_types: list[str] | None = None
+    engagement_event_types: list[LineText] | None = None
     recent_weeks: int | None = None
     baseline_weeks: int | None = None
     min_baseline_events: int | None = None

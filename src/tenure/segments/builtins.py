@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tenure.db.session import first_use_write
 from tenure.db.types import utcnow
 from tenure.scores.segments import SEGMENTS
 from tenure.segments.fields import PREMIUM_PERCENT
@@ -74,12 +75,24 @@ def ensure_builtin_segments(session: Session) -> list[Segment]:
 
     Two processes may do this at once (two web workers serving the first segment list):
     the loser's insert breaks the unique key, its savepoint rolls back, and it creates
-    nothing.
+    nothing. On SQLite a reader (a GET) creates them under the write lock and commits
+    them at once (``db.session.first_use_write``).
     """
+    if not _missing(session):
+        return []
+    with first_use_write(session):
+        # Again: another request may have made them while this one waited for the lock.
+        return _create(session, _missing(session))
+
+
+def _missing(session: Session) -> list[Builtin]:
     existing = set(
         session.scalars(select(Segment.builtin_key).where(Segment.builtin_key.is_not(None)))
     )
-    missing = [builtin for builtin in BUILTINS if builtin.key not in existing]
+    return [builtin for builtin in BUILTINS if builtin.key not in existing]
+
+
+def _create(session: Session, missing: list[Builtin]) -> list[Segment]:
     if not missing:
         return []
     taken = set(session.scalars(select(Segment.name)))

@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenure.customers.schemas import PersonOut
 from tenure.segments.parser import MAX_LENGTH
-from tenure.validation import StrictRowId
+from tenure.validation import NoNul, StrictRowId
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-FilterText = Annotated[str, StringConstraints(max_length=MAX_LENGTH)]
-Description = Annotated[str, StringConstraints(max_length=2000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+FilterText = Annotated[str, StringConstraints(max_length=MAX_LENGTH), NoNul]
+Description = Annotated[str, StringConstraints(max_length=2000), NoNul]
 # One request adds or removes at most this many people (a pasted list, an import).
 PersonIds = Annotated[list[StrictRowId], Field(max_length=10_000)]
 

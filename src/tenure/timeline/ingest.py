@@ -37,10 +37,10 @@ from tenure.timeline.schemas import (
     ItemProblem,
     RejectedEvent,
 )
+from tenure.validation import parse_json
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 _batch_adapter: TypeAdapter[list[EventIn]] = TypeAdapter(list[EventIn])
-_json_adapter: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 def _problems(error: ValidationError) -> list[ItemProblem]:
@@ -122,18 +122,6 @@ def store_events(
     return _store_validated(
         session=session, valid=valid, rejected=rejected, received=len(raw_items), actor_id=actor_id
     )
-
-
-def parse_json(raw: bytes) -> Any:
-    """``raw`` parsed; ValueError says why not.
-
-    pydantic-core's parser, not orjson: orjson reads an integer beyond 64 bits as a float,
-    so 2**70 in a payload would be stored rounded instead of rejected.
-    """
-    try:
-        return _json_adapter.validate_json(raw)
-    except ValidationError as error:
-        raise ValueError(error.errors(include_url=False)[0]["msg"])
 
 
 def store_events_json(

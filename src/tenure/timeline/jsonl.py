@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenure.db.session import unit_of_work
 from tenure.db.statistics import analyze_after_load
 from tenure.timeline.append import append_events
-from tenure.timeline.ingest import parse_json
+from tenure.validation import parse_json
 
 # 5,000 events is about 2 MB of parsed JSON: large enough to amortise the commit,
 # small enough that a crash loses little work.

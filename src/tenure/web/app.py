@@ -31,6 +31,7 @@ from tenure.web.openapi import install_openapi
 from tenure.web.options import AllowOnOptions
 from tenure.web.pages import page_routers
 from tenure.web.security import require_csrf
+from tenure.web.text_params import refuse_nul_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ def create_app(
     register_all()
     settings = settings or get_settings()
     engine = engine or create_db_engine(
-        settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds
+        settings.database_url,
+        statement_timeout_seconds=settings.statement_timeout_seconds,
+        busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
     )
     app = FastAPI(
         lifespan=_embedded_worker(settings, engine) if run_jobs else None,
@@ -70,9 +73,11 @@ def create_app(
     app.add_middleware(AllowOnOptions)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     install_error_handlers(app)
-    app.include_router(api_router)
+    app.include_router(api_router, dependencies=[Depends(refuse_nul_parameters)])
     for router in page_routers:
-        app.include_router(router, dependencies=[Depends(require_csrf)])
+        app.include_router(
+            router, dependencies=[Depends(require_csrf), Depends(refuse_nul_parameters)]
+        )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_openapi(app)
     return app

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenure.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -26,6 +26,27 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:]
     return ".".join(parts) or "body"
+
+
+# How long a client should wait before trying again after a busy database (seconds).
+RETRY_AFTER_SECONDS = 5
+BUSY_MESSAGE = (
+    "The database is busy with other writes and this request waited too long for its turn; "
+    "nothing was changed. Try again in a few seconds."
+)
+# SQLite's messages once the busy timeout runs out; PostgreSQL's SQLSTATEs for a lock
+# not available, a statement cancelled by its timeout, a deadlock and a serialization
+# failure: each means "another transaction was in the way", never bad input.
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+_POSTGRES_BUSY = frozenset({"55P03", "57014", "40P01", "40001"})
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """The database refused because other work held it, so the same request may succeed."""
+    if getattr(exc.orig, "sqlstate", None) in _POSTGRES_BUSY:
+        return True
+    message = str(exc.orig).lower()
+    return any(text in message for text in _SQLITE_BUSY)
 
 
 def _page_error(request: Request, status_code: int, title: str, message: str) -> Response:
@@ -66,6 +87,18 @@ def install_error_handlers(app: FastAPI) -> None:
             return _page_error(request, 422, "That did not work", reason.capitalize() + ".")
         body = {"error": "invalid_input", "errors": [{"field": "body", "reason": reason}]}
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        if not is_busy(exc):
+            raise exc
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if not _is_api(request):
+            page = _page_error(request, 503, "Busy, try again", BUSY_MESSAGE)
+            page.headers.update(headers)
+            return page
+        body = {"error": "database_busy", "message": BUSY_MESSAGE}
+        return JSONResponse(body, status_code=503, headers=headers)
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> Response:

@@ -24,6 +24,13 @@ ERROR_STATUSES = {
     "409": "The change collides with existing data.",
     "413": "The request body is over the route's size limit (the limit is in the message).",
     "422": "Invalid input: `errors` names each field with its reason.",
+    "503": "The database stayed busy with other writes past its timeout; nothing changed. "
+    "Retry after the seconds in `Retry-After`.",
+}
+
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer"},
 }
 
 
@@ -37,7 +44,7 @@ class ErrorOut(BaseModel):
 
     error: str = Field(
         description="invalid_input, not_found, conflict, forbidden, unauthenticated, "
-        "payload_too_large, bad_request, method_not_allowed, ..."
+        "payload_too_large, bad_request, method_not_allowed, database_busy, ..."
     )
     message: str | None = None
     field: str | None = Field(None, description="The field a conflict is about, if one.")
@@ -87,6 +94,7 @@ def install_openapi(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for status, description in ERROR_STATUSES.items():
                     responses[status] = _error_response(description, responses.get(status))
+                responses["503"]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
         app.openapi_schema = schema

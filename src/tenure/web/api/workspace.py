@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tenure.identity.permissions import WORKSPACE_ADMINS, require_role, require_write
+from tenure.validation import LineText
 from tenure.web.deps import ApiActor, SessionDep
 from tenure.workspace.actions import set_unique_id_namespaces
 from tenure.workspace.queries import get_workspace
@@ -25,7 +26,7 @@ class WorkspaceOut(BaseModel):
 
 
 class WorkspaceSettingsIn(BaseModel):
-    unique_id_namespaces: list[str] = Field(
+    unique_id_namespaces: list[LineText] = Field(
         max_length=100,
         description="Replaces the list of one-record-per-person namespaces ([] clears it).",
     )

@@ -17,7 +17,7 @@ from tenure.identity.permissions import MODEL_EDITORS, may
 from tenure.lifecycle import actions, configure, funnel, journeys, queries
 from tenure.lifecycle.conditions import METRICS
 from tenure.lifecycle.schemas import RuleIn, RulePatch, StageIn, StagePatch
-from tenure.validation import RowId
+from tenure.validation import RowId, parse_whole_number
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -166,7 +166,7 @@ async def add_stage(
         name=name,
         description=description,
         in_funnel=bool(in_funnel),
-        position=int(position) if position.strip().isdigit() else None,
+        position=_whole_number(position, "position") if position.strip() else None,
     )
     configure.create_stage(session=session, data=data, actor=actor)
     return _settings_done("stages")
@@ -183,14 +183,12 @@ async def edit_stage(
     description: Annotated[str, Form()] = "",
     in_funnel: Annotated[str, Form()] = "",
 ) -> Response:
-    if not position.strip().isdigit():
-        raise InvalidInput("position", "must be a whole number")
     data = _validated(
         StagePatch,
         name=name,
         description=description,
         in_funnel=bool(in_funnel),
-        position=int(position),
+        position=_whole_number(position, "position"),
     )
     configure.update_stage(session=session, key=key, data=data, actor=actor)
     return _settings_done("stages")
@@ -207,15 +205,20 @@ async def remove_stage(
     return _settings_done("stages")
 
 
+def _whole_number(text: str, field: str) -> int:
+    number = parse_whole_number(text)
+    if number is None:
+        raise InvalidInput(field, "must be a whole number (0, 1, 2, ...)")
+    return number
+
+
 def _rule_fields(
     stage: str, name: str, priority: str, condition: str, description: str, enabled: str
 ) -> dict[str, Any]:
-    if not priority.strip().isdigit():
-        raise InvalidInput("priority", "must be a whole number")
     return {
         "stage": stage,
         "name": name,
-        "priority": int(priority),
+        "priority": _whole_number(priority, "priority"),
         "condition": _condition(condition),
         "description": description,
         "enabled": bool(enabled),

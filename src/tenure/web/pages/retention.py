@@ -3,6 +3,7 @@ cards are ``retention.cards``."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -30,9 +31,12 @@ def _percent(value: str, field: str) -> float | None:
     if not value.strip():
         return None
     try:
-        return float(value) / 100
+        number = float(value)
     except ValueError:
         raise InvalidInput(field, "is not a number")
+    if not math.isfinite(number):  # float() takes "nan", "inf" and "1e999"
+        raise InvalidInput(field, "is not a number")
+    return number / 100
 
 
 @router.get("/at-risk")
@@ -92,6 +96,10 @@ async def save_settings(
         )
         if (number := _percent(raw, name)) is not None
     }
-    values["fallback_owner_id"] = parse_row_id(fallback_owner_id)
+    # Blank clears the fallback owner; anything else must be a user id (not cleared by a typo).
+    owner_id = parse_row_id(fallback_owner_id)
+    if owner_id is None and fallback_owner_id.strip():
+        raise InvalidInput("fallback_owner_id", "is not a user id")
+    values["fallback_owner_id"] = owner_id
     actions.update_settings(session=session, patch=RetentionConfigPatch(**values), actor=actor)
     return RedirectResponse("/at-risk#settings", status_code=303)
