@@ -61,6 +61,10 @@ class NextClaim:
     lease_seconds: int
     queues: tuple[str, ...] | None = None
     below_priority: int | None = None
+    #: More than one claims a batch (the worker holds the rest under the same lease),
+    #: but only after a job that ran under ``batch_below_seconds``: small jobs.
+    limit: int = 1
+    batch_below_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -208,10 +212,11 @@ def execute(
                 )
             following: list[Claimed] = []
             if claim_next is not None:
+                small = time.monotonic() - started < claim_next.batch_below_seconds
                 following = claim(
                     session.connection(),
                     worker=claim_next.worker,
-                    limit=1,
+                    limit=claim_next.limit if small else 1,
                     lease_seconds=claim_next.lease_seconds,
                     queues=claim_next.queues,
                     below_priority=claim_next.below_priority,
