@@ -76,8 +76,20 @@ class _Converters:
     json_out: Converter
 
 
-@functools.cache
+# Keyed by dialect and driver, not by the Dialect object: every engine has its own, and
+# the caches would keep them all alive.
+_CONVERTERS: dict[tuple[str, str], _Converters] = {}
+
+
 def _converters(dialect: Dialect) -> _Converters:
+    key = (dialect.name, dialect.driver)
+    converters = _CONVERTERS.get(key)
+    if converters is None:
+        converters = _CONVERTERS[key] = _build_converters(dialect)
+    return converters
+
+
+def _build_converters(dialect: Dialect) -> _Converters:
     timestamp = JOBS.c.run_at.type.dialect_impl(dialect)
     json = JOBS.c.payload.type.dialect_impl(dialect)
     return _Converters(
@@ -88,28 +100,28 @@ def _converters(dialect: Dialect) -> _Converters:
     )
 
 
-def _driver_text(sql: str, dialect: Dialect) -> str:
+def _driver_text(sql: str, paramstyle: str) -> str:
     """``:name`` parameters in the driver's style (psycopg takes ``%(name)s``)."""
-    if dialect.paramstyle == "pyformat":
+    if paramstyle == "pyformat":
         return re.sub(r":(\w+)", r"%(\1)s", sql)
     return sql
 
 
 @functools.cache
-def _claim_text(dialect: Dialect, queue_count: int, filter_priority: bool) -> str:
+def _claim_text(dialect_name: str, paramstyle: str, queue_count: int, filter_priority: bool) -> str:
     names = ", ".join(f":queue_{i}" for i in range(queue_count))
     sql = _CLAIM.format(
         queues=f" AND queue IN ({names})" if queue_count else "",
         priority=" AND priority < :below_priority" if filter_priority else "",
-        lock=" FOR UPDATE SKIP LOCKED" if dialect.name == "postgresql" else "",
+        lock=" FOR UPDATE SKIP LOCKED" if dialect_name == "postgresql" else "",
         **_STATES,
     )
-    return _driver_text(sql, dialect)
+    return _driver_text(sql, paramstyle)
 
 
 @functools.cache
-def _complete_text(dialect: Dialect) -> str:
-    return _driver_text(_COMPLETE.format(**_STATES), dialect)
+def _complete_text(paramstyle: str) -> str:
+    return _driver_text(_COMPLETE.format(**_STATES), paramstyle)
 
 
 def claim_rows(
@@ -139,7 +151,9 @@ def claim_rows(
         params[f"queue_{i}"] = queue
     if below_priority is not None:
         params["below_priority"] = below_priority
-    sql = _claim_text(dialect, len(queues or ()), below_priority is not None)
+    sql = _claim_text(
+        dialect.name, dialect.paramstyle, len(queues or ()), below_priority is not None
+    )
     rows = [
         ClaimedRow(
             id=r[0],
@@ -177,5 +191,5 @@ def complete_row(
         "finished": convert.timestamp_in(finished),
         "result": None if result is None else convert.json_in(result),
     }
-    done = connection.exec_driver_sql(_complete_text(dialect), params)
+    done = connection.exec_driver_sql(_complete_text(dialect.paramstyle), params)
     return bool(done.rowcount == 1)

@@ -3,8 +3,8 @@
 PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint
 rows without waiting on each other. SQLite has one writer at a time: the claim runs in a
 ``BEGIN IMMEDIATE`` transaction, so claimers queue on the write lock (busy_timeout) and
-each sees the rows the previous one claimed. The same statement serves both (the SQLite
-compiler leaves out the locking clause).
+each sees the rows the previous one claimed. The same statement serves both, with the
+locking clause on PostgreSQL only (``jobs.claims``, driver SQL: it runs once per job).
 """
 
 from __future__ import annotations
