@@ -184,6 +184,7 @@ def test_a_batch_still_waiting_when_the_worker_stops_goes_back_to_the_queue(
         grace_seconds=0.2,
         batch_size=10,
         short_job_seconds=WAIT_SECONDS,
+        lease_seconds=3,  # renewed every second
     )
     thread = start_in_thread(worker)
     try:
@@ -191,6 +192,10 @@ def test_a_batch_still_waiting_when_the_worker_stops_goes_back_to_the_queue(
         # one is running
         _wait_for(lambda: SIGNALS.count(SIGNALS.started, HELD) == 1)
         assert [j.state for j in _jobs(job_engine, rest)] == ["running"] * 3
+        # The heartbeat renews the lease of the batch waiting behind the held job too
+        claimed_until = _jobs(job_engine, rest)[0].lease_expires_at
+        assert claimed_until is not None
+        _wait_for(lambda: _jobs(job_engine, rest)[0].lease_expires_at > claimed_until)
         # And the worker stops while the held job is still running
         worker.stop()
         thread.join(WAIT_SECONDS)
