@@ -1,6 +1,6 @@
 """The job runner: jobs per second with 1 and 2 workers against the bare SQL.
 
-    .venv/bin/python bench/jobs.py [--jobs 2000]
+    .venv/bin/python bench/jobs.py [--jobs 2000] [--rounds 1]
 
 For each backend (SQLite; PostgreSQL too when TENURE_BENCH_POSTGRES_URL is set, in a
 throwaway database) and for 1 and 2 worker processes, ``--jobs`` jobs are inserted, then
@@ -17,7 +17,8 @@ drained twice:
 
 The processes start, import, connect and then wait at a barrier, so the time measured
 is the drain alone: from the barrier to the last process finding the queue empty. The
-ratio is bare jobs/s over runner jobs/s (target: within 3x).
+ratio is bare jobs/s over runner jobs/s (target: within 3x). With ``--rounds N`` each
+drain runs N times, bare and runner in turn, and the best rate of each counts.
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def check(url: str, jobs: int) -> None:
     assert done == jobs and effects == jobs and rows == jobs, (done, effects, rows)
 
 
-def run_backend(name: str, url: str, jobs: int) -> None:
+def run_backend(name: str, url: str, jobs: int, rounds: int = 1) -> None:
     engine = create_db_engine(url)
     upgrade_database(engine)
     with engine.begin() as connection:
@@ -225,12 +226,15 @@ def run_backend(name: str, url: str, jobs: int) -> None:
     print(f"\n{name}: {jobs:,} jobs, one row written per job")
     print(f"{'workers':>8} {'runner jobs/s':>14} {'bare SQL jobs/s':>16} {'ratio':>7}")
     for processes in (1, 2):
-        rates = {}
-        for mode in ("bare", "runner"):
-            reset(url, jobs)
-            seconds = drain(mode, url, processes)
-            check(url, jobs)
-            rates[mode] = jobs / seconds
+        rates = {"bare": 0.0, "runner": 0.0}
+        # Best of the rounds, bare and runner taking turns: on a shared machine the
+        # load changes within a run; the best round is the least disturbed one.
+        for _ in range(rounds):
+            for mode in ("bare", "runner"):
+                reset(url, jobs)
+                seconds = drain(mode, url, processes)
+                check(url, jobs)
+                rates[mode] = max(rates[mode], jobs / seconds)
         ratio = rates["bare"] / rates["runner"]
         print(f"{processes:>8} {rates['runner']:>14,.0f} {rates['bare']:>16,.0f} {ratio:>6.2f}x")
 
@@ -238,9 +242,10 @@ def run_backend(name: str, url: str, jobs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2_000)
+    parser.add_argument("--rounds", type=int, default=1, help="best of N drains each")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        run_backend("SQLite", f"sqlite:///{folder}/bench.db", args.jobs)
+        run_backend("SQLite", f"sqlite:///{folder}/bench.db", args.jobs, args.rounds)
     postgres = os.environ.get("TENURE_BENCH_POSTGRES_URL")
     if postgres:
         name = f"tenure_bench_jobs_{uuid.uuid4().hex[:8]}"
@@ -249,7 +254,7 @@ def main() -> None:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
-            run_backend("PostgreSQL", url, args.jobs)
+            run_backend("PostgreSQL", url, args.jobs, args.rounds)
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.jobs.enqueue import enqueue
-from tenure.jobs.registry import TASKS, Schedule, Task
+from tenure.jobs.registry import TASKS, Schedule, Task, mark_registry_complete
 from tenure.jobs.worker import Worker
 from tenure.lifecycle import tasks as lifecycle_tasks
 from tenure.retention import tasks as retention_tasks
@@ -30,6 +30,9 @@ NIGHTLY_CHAIN = (
     "retention.mine_nba",
 )
 NIGHTLY = "nightly"
+
+# Every capability's tasks module is imported above: enqueue may now refuse unknown names.
+mark_registry_complete()
 
 
 def schedules(settings: Settings) -> list[Schedule]:

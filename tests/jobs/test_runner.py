@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from tenure.config import Settings
 from tenure.db.types import utcnow
-from tenure.errors import Conflict
-from tenure.jobs import PRIORITY_BULK, PRIORITY_TRANSACTIONAL, enqueue
+from tenure.errors import Conflict, InvalidInput
+from tenure.jobs import PRIORITY_BULK, PRIORITY_TRANSACTIONAL, enqueue, registry
 from tenure.jobs.actions import cancel_job, retry_job
 from tenure.jobs.models import Job
 from tenure.jobs.runner import claim_batch, execute, reap_expired, record_failure
@@ -197,3 +197,25 @@ def test_a_worker_limited_to_some_queues_claims_only_theirs(job_engine: Engine) 
     _enqueue(job_engine, queue="bulk")
     claimed = claim_batch(job_engine, worker="w", limit=5, lease_seconds=30, queues=("mail",))
     assert [j.id for j in claimed] == [mail]
+
+
+def test_enqueue_refuses_a_task_with_no_handler_once_all_are_registered(
+    job_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tenure.all_tasks  # noqa: F401  (registers every handler and says so)
+
+    with Session(job_engine) as session:
+        with pytest.raises(InvalidInput) as refused:
+            enqueue(session=session, task="segments.refresh_everything")
+        assert refused.value.field == "task"
+        assert "segments.refresh_everything" in refused.value.reason
+        with pytest.raises(InvalidInput) as refused:
+            enqueue(session=session, task=TASK, then=[TASK, "scores.typo"])
+        assert (refused.value.field, "scores.typo" in refused.value.reason) == ("then", True)
+        session.rollback()
+    with Session(job_engine) as session:
+        assert session.scalars(select(Job)).all() == []
+    # A script that imported one capability only cannot know every name: it is trusted
+    monkeypatch.setattr(registry, "_registry_complete", False)
+    job_id = _enqueue(job_engine, then=["not.loaded.here"])
+    assert _job(job_engine, job_id).then == ["not.loaded.here"]

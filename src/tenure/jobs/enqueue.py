@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tenure.db.types import utcnow
 from tenure.errors import InvalidInput
 from tenure.jobs.models import Job, JobState
-from tenure.jobs.registry import get_task
+from tenure.jobs.registry import get_task, is_registry_complete
 
 
 def enqueue(
@@ -43,9 +43,17 @@ def enqueue(
     used returns the existing job; a ``unique_key`` with a job already queued under it
     returns that job ("one pending refresh at a time"). ``then`` names tasks to enqueue,
     one after the other, each when the previous one succeeded. Priority, queue, attempts
-    and timeout default to the task's registration.
+    and timeout default to the task's registration. Once every handler is registered
+    (``tenure.all_tasks`` imported), an unknown task name, here or in ``then``, is
+    refused.
     """
     registered = get_task(task)
+    if is_registry_complete():
+        if registered is None:
+            raise InvalidInput("task", f"no handler is registered for {task!r}")
+        unknown = [name for name in then if get_task(name) is None]
+        if unknown:
+            raise InvalidInput("then", f"no handler is registered for {unknown[0]!r}")
     if run_at is not None and run_at.tzinfo is None:
         raise InvalidInput("run_at", "needs a timezone")
     now = utcnow()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from tenure.db.types import utcnow
@@ -95,6 +95,15 @@ def list_schedules(session: Session) -> list[dict[str, Any]]:
         }
         for s in session.scalars(select(JobSchedule).order_by(JobSchedule.name))
     ]
+
+
+def pending_toward(session: Session, task: str) -> bool:
+    """Whether ``task`` is queued or running, or a pending chain will enqueue it (a
+    card that shows its result says "computing"). A chain's later steps are not jobs
+    yet: they are names in the pending step's ``then``."""
+    in_then = cast(Job.then, String).contains(f'"{task}"', autoescape=True)
+    query = exists().where(Job.state.in_(PENDING), or_(Job.task == task, in_then))
+    return bool(session.scalar(select(query)))
 
 
 def pending_tasks(session: Session, tasks: Iterable[str]) -> set[str]:

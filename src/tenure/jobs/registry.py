@@ -85,6 +85,22 @@ def get_task(name: str) -> Task | None:
     return TASKS.get(name)
 
 
+_registry_complete = False
+
+
+def mark_registry_complete() -> None:
+    """Say every capability's handlers are registered (``tenure.all_tasks`` does, once
+    it has imported them): from then on :func:`~tenure.jobs.enqueue.enqueue` refuses a
+    task name with no handler, which would otherwise sit in the queue and die on its
+    first run. Before (a script that imports one capability only), names are trusted."""
+    global _registry_complete
+    _registry_complete = True
+
+
+def is_registry_complete() -> bool:
+    return _registry_complete
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A cron schedule declared in code; workers copy it to ``job_schedules``."""

@@ -3,13 +3,12 @@
 PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint
 rows without waiting on each other. SQLite has one writer at a time: the claim runs in a
 ``BEGIN IMMEDIATE`` transaction, so claimers queue on the write lock (busy_timeout) and
-each sees the rows the previous one claimed. The same statement serves both (the SQLite
-compiler leaves out the locking clause).
+each sees the rows the previous one claimed. The same statement serves both, with the
+locking clause on PostgreSQL only (``jobs.claims``, driver SQL: it runs once per job).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import random
 import time
@@ -19,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, exists, select, update
+from sqlalchemy import Connection, Engine, and_, exists, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from tenure.config import Settings
 from tenure.db.types import utcnow
+from tenure.jobs.claims import claim_rows, complete_row
 from tenure.jobs.enqueue import enqueue
 from tenure.jobs.models import Job, JobState
 from tenure.jobs.registry import JobContext, get_task
@@ -53,7 +53,6 @@ class Claimed:
     lease_token: str
 
 
-@functools.lru_cache(maxsize=32)
 @dataclass(frozen=True)
 class NextClaim:
     """What a worker claims next, in the transaction that completes its current job."""
@@ -62,6 +61,10 @@ class NextClaim:
     lease_seconds: int
     queues: tuple[str, ...] | None = None
     below_priority: int | None = None
+    #: More than one claims a batch (the worker holds the rest under the same lease),
+    #: but only after a job that ran under ``batch_below_seconds``: small jobs.
+    limit: int = 1
+    batch_below_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -80,51 +83,6 @@ def backoff_seconds(attempt: int, rng: random.Random | None = None) -> float:
     return base * (0.5 + (rng or random).random())
 
 
-JOBS: Table = Job.__table__  # type: ignore[assignment]
-# Statements are built once with bind parameters: building them per job cost more
-# Python time than the two transactions they run (profiled on SQLite, bench/jobs.py).
-_CLAIM_RETURNING = (
-    JOBS.c.id,
-    JOBS.c.task,
-    JOBS.c.payload,
-    JOBS.c.attempts,
-    JOBS.c.max_attempts,
-    JOBS.c.timeout_seconds,
-    JOBS.c.idempotency_key,
-    JOBS.c.then,
-    JOBS.c.run_at,
-    JOBS.c.priority,
-)
-
-
-@functools.cache
-def _claim_statement(filter_queues: bool, filter_priority: bool) -> Any:
-    due = (
-        select(JOBS.c.id)
-        .where(JOBS.c.state == JobState.queued.value, JOBS.c.run_at <= bindparam("now"))
-        .order_by(JOBS.c.priority, JOBS.c.run_at, JOBS.c.id)
-        .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True)
-    )
-    if filter_queues:
-        due = due.where(JOBS.c.queue.in_(bindparam("queues", expanding=True)))
-    if filter_priority:
-        due = due.where(JOBS.c.priority < bindparam("below_priority"))
-    return (
-        update(JOBS)
-        .where(JOBS.c.id.in_(due.scalar_subquery()))
-        .values(
-            state=JobState.running.value,
-            attempts=JOBS.c.attempts + 1,
-            lease_token=bindparam("token"),
-            lease_expires_at=bindparam("expires", type_=JOBS.c.lease_expires_at.type),
-            worker=bindparam("worker"),
-            started_at=bindparam("started", type_=JOBS.c.started_at.type),
-        )
-        .returning(*_CLAIM_RETURNING)
-    )
-
-
 def claim(
     connection: Connection,
     *,
@@ -138,32 +96,26 @@ def claim(
     """Mark up to ``limit`` due jobs running under a new lease; the caller commits."""
     now = now or utcnow()
     token = uuid.uuid4().hex
-    params: dict[str, Any] = {
-        "now": now,
-        "limit": limit,
-        "token": token,
-        "expires": now + timedelta(seconds=lease_seconds),
-        "worker": worker,
-        "started": now,
-    }
-    if queues:
-        params["queues"] = list(queues)
-    if below_priority is not None:
-        params["below_priority"] = below_priority
-    statement = _claim_statement(bool(queues), below_priority is not None)
-    rows = list(connection.execute(statement, params).all())
-    # RETURNING order is unspecified: run the most urgent first.
-    rows.sort(key=lambda r: (r.priority, r.run_at, r.id))
+    rows = claim_rows(
+        connection,
+        token=token,
+        worker=worker,
+        now=now,
+        expires=now + timedelta(seconds=lease_seconds),
+        limit=limit,
+        queues=queues,
+        below_priority=below_priority,
+    )
     return [
         Claimed(
             id=r.id,
             task=r.task,
-            payload=r.payload or {},
+            payload=r.payload,
             attempt=r.attempts,
             max_attempts=r.max_attempts,
             timeout_seconds=r.timeout_seconds,
             idempotency_key=r.idempotency_key,
-            then=list(r.then or []),
+            then=r.then,
             run_at=r.run_at,
             lease_token=token,
         )
@@ -189,25 +141,6 @@ def claim_batch(
             queues=queues,
             below_priority=below_priority,
         )
-
-
-_COMPLETE = (
-    update(JOBS)
-    .where(
-        JOBS.c.id == bindparam("job_id"),
-        JOBS.c.lease_token == bindparam("token"),
-        JOBS.c.state == JobState.running.value,
-    )
-    .values(
-        state=JobState.succeeded.value,
-        finished_at=bindparam("finished", type_=JOBS.c.finished_at.type),
-        result=bindparam("result", type_=JOBS.c.result.type),
-        lease_token=None,
-        lease_expires_at=None,
-        error=None,
-        traceback=None,
-    )
-)
 
 
 def _fenced(job: Claimed) -> Any:
@@ -261,16 +194,14 @@ def execute(
                 # The watchdog may not have caught it (SQLite's lock held it up): a job
                 # past its timeout never commits.
                 raise TimeoutError(f"timed out after {job.timeout_seconds} s")
-            finished = session.connection().execute(
-                _COMPLETE,
-                {
-                    "job_id": job.id,
-                    "token": job.lease_token,
-                    "finished": utcnow(),
-                    "result": result,
-                },
+            completed = complete_row(
+                session.connection(),
+                job_id=job.id,
+                token=job.lease_token,
+                finished=utcnow(),
+                result=result,
             )
-            if finished.rowcount != 1:  # type: ignore[attr-defined]
+            if not completed:
                 raise LeaseLost(f"job {job.id} lost its lease before completing")
             if job.then:
                 enqueue(
@@ -281,10 +212,11 @@ def execute(
                 )
             following: list[Claimed] = []
             if claim_next is not None:
+                small = time.monotonic() - started < claim_next.batch_below_seconds
                 following = claim(
                     session.connection(),
                     worker=claim_next.worker,
-                    limit=1,
+                    limit=claim_next.limit if small else 1,
                     lease_seconds=claim_next.lease_seconds,
                     queues=claim_next.queues,
                     below_priority=claim_next.below_priority,

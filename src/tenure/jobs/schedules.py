@@ -6,6 +6,7 @@ time it was due, so two workers ticking at once enqueue one job.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -17,8 +18,10 @@ from tenure.db.types import utcnow
 from tenure.errors import InvalidInput
 from tenure.jobs.enqueue import enqueue
 from tenure.jobs.models import JobSchedule
-from tenure.jobs.registry import Schedule
+from tenure.jobs.registry import Schedule, get_task, is_registry_complete
 from tenure.jobs.runner import immediate
+
+log = logging.getLogger("tenure.jobs")
 
 
 def check_cron(expression: str, field: str = "cron") -> str:
@@ -75,6 +78,12 @@ def enqueue_due(engine: Engine, *, now: datetime | None = None) -> list[int]:
             .with_for_update(skip_locked=True)
         ).all()
         for schedule in due:
+            if is_registry_complete() and get_task(schedule.task) is None:
+                # A schedule left in the database by a task since removed: skip it to
+                # its next time rather than fail every other schedule's enqueue.
+                log.warning("schedule %s names no registered task", schedule.name)
+                schedule.next_run_at = next_run(schedule.cron, now)
+                continue
             job_id = enqueue(
                 session=session,
                 task=schedule.task,

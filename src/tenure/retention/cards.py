@@ -7,8 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tenure.jobs.queries import pending_toward
 from tenure.profile.cards import Card, PersonView, register_card
 from tenure.retention import queries
+
+#: The job that mines the next-best-action rules (``retention.tasks``), the nightly
+#: chain's last step.
+MINE_NBA_TASK = "retention.mine_nba"
 
 
 def risk_card(session: Session, view: PersonView) -> dict[str, Any]:
@@ -20,6 +25,9 @@ def risk_card(session: Session, view: PersonView) -> dict[str, Any]:
 
 def next_best_action_card(session: Session, view: PersonView) -> dict[str, Any]:
     offers = queries.next_best_action(session, view.person_id, as_of=view.today)
+    if not offers["run"]:
+        # No rules yet: "computing" while the nightly chain that mines them is pending.
+        return offers | {"computing": pending_toward(session, MINE_NBA_TASK)}
     if not offers["offers"]:
         # A customer who bought every category may still have product-level rules.
         products = queries.next_best_action(session, view.person_id, as_of=view.today, level="sku")
