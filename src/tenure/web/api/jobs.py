@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from tenure.errors import NotFound
 from tenure.identity.permissions import JOB_ADMINS, require_role
 from tenure.jobs import actions, queries
+from tenure.validation import RowId
 from tenure.web.api.paging import LimitParam
 from tenure.web.deps import ApiActor, SessionDep
 
@@ -52,7 +53,7 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}")
-async def get_job(job_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+async def get_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     require_role(actor, JOB_ADMINS)
     job = queries.get_job(session, job_id)
     if job is None:
@@ -61,14 +62,14 @@ async def get_job(job_id: int, session: SessionDep, actor: ApiActor) -> dict[str
 
 
 @router.post("/jobs/{job_id}/retry")
-async def retry_job(job_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+async def retry_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Queue a dead or cancelled job again with fresh attempts (409 otherwise)."""
     job = actions.retry_job(session=session, job_id=job_id, actor=actor)
     return queries.job_dict(job)
 
 
 @router.post("/jobs/{job_id}/cancel")
-async def cancel_job(job_id: int, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+async def cancel_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Cancel a queued or running job (409 otherwise); a running job's writes roll back."""
     job = actions.cancel_job(session=session, job_id=job_id, actor=actor)
     return queries.job_dict(job)

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tenure.identity.permissions import JOB_ADMINS, require_role
 from tenure.jobs import actions, queries
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
@@ -41,7 +42,7 @@ async def jobs_page(request: Request, session: SessionDep, ctx: PageCtx) -> Resp
 @router.post("/jobs/{job_id}/{change}")
 async def change_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     change: str,
     session: SessionDep,
     actor: PageWriter,
