@@ -27,12 +27,14 @@ from tenure.db.engine import create_db_engine
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import make_session_factory
 from tenure.dedup.scan import scan_duplicates
+from tenure.registrations import register_all
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=None, help="CDNOW customers to use")
     args = parser.parse_args()
+    register_all()  # the demo's events need the pipeline, its staff and tags the registry
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'demo.db'}"
         engine = create_db_engine(url)

@@ -1,4 +1,4 @@
-"""Start-up wiring: every capability's event reactions and person-page cards.
+"""Start-up wiring: every capability's event reactions, person-page cards and demo data.
 
 A composition root like ``tenure.all_models`` (tables) and ``tenure.web.app`` (routes): it
 sits above every capability, so capabilities never import each other to plug in. The web
@@ -12,6 +12,8 @@ A new capability adds its ``register()`` call here.
 
 from __future__ import annotations
 
+from tenure.customers import demo as customers_demo
+from tenure.identity import demo as identity_demo
 from tenure.lifecycle import cards as lifecycle_cards
 from tenure.lifecycle import reactions as lifecycle_reactions
 from tenure.profile import builtin as profile_cards
@@ -20,7 +22,7 @@ from tenure.scores import cards as scores_cards
 
 
 def register_all() -> None:
-    """Register every reaction and card; safe to call more than once."""
+    """Register every reaction, card and demo contribution; safe to call more than once."""
     # The event pipeline, in the order the reactions run (each says its own order).
     lifecycle_reactions.register()
     # The person page, in the order of the cards (each says its own order).
@@ -28,3 +30,6 @@ def register_all() -> None:
     scores_cards.register()
     lifecycle_cards.register()
     retention_cards.register()
+    # The demo workspace, in the order the contributions run (each says its own order).
+    identity_demo.register()
+    customers_demo.register()

@@ -94,7 +94,7 @@ def test_a_failing_job_backs_off_then_is_dead_lettered_with_its_traceback(
     with job_engine.begin() as connection:
         connection.execute(update(Job).where(Job.id == job_id).values(payload={"fail_until": 0}))
     with Session(job_engine) as session:
-        retry_job(session=session, job_id=job_id, actor_id=None)
+        retry_job(session=session, job_id=job_id, actor=None)
         session.commit()
     _drain(job_engine, job_settings)
     assert _job(job_engine, job_id).state == "succeeded"
@@ -167,14 +167,14 @@ def test_cancel_refuses_a_running_jobs_completion(
     job_id = _enqueue(job_engine)
     (claimed,) = claim_batch(job_engine, worker="w", limit=1, lease_seconds=30)
     with Session(job_engine) as session:
-        cancel_job(session=session, job_id=job_id, actor_id=None)
+        cancel_job(session=session, job_id=job_id, actor=None)
         session.commit()
     with pytest.raises(Exception, match="lost its lease"):
         execute(claimed, engine=job_engine, settings=job_settings)
     assert _job(job_engine, job_id).state == "cancelled"
     assert _effects(job_engine, job_id) == []
     with Session(job_engine) as session, pytest.raises(Conflict):
-        cancel_job(session=session, job_id=job_id, actor_id=None)
+        cancel_job(session=session, job_id=job_id, actor=None)
 
 
 def test_a_chain_enqueues_each_step_when_the_previous_succeeded(

@@ -1,12 +1,14 @@
 """The demo workspace: the real CDNOW purchase log with generated people around it.
 
 Each of the 23,570 CDNOW customers becomes a person and each of the 69,659 purchase lines
-an order event (USD, with one line item per CD). Names, emails, phones, addresses,
-organizations, item categories, owners, tags and consents are generated with a fixed
-seed (people: ``demo_people``, which also plants 306 duplicate records that keep their
-customer's ``cdnow_customer_id`` and carry no orders), and the workspace is flagged as
-demo so that the app says so. Its clock stands still on
-1998-07-01, the day after the log ends (``tenure.workspace.clock``).
+an order event (USD, with one line item per CD). The builder lays this base: the
+workspace (flagged as demo, its clock standing still on 1998-07-01, the day after the
+log ends: ``tenure.workspace.clock``), the organizations, the people with their emails,
+phones and addresses (``demo_people``, which also plants 306 duplicate records that keep
+their customer's ``cdnow_customer_id`` and carry no orders) and the orders with their
+items, all drawn with fixed seeds. Capabilities add the rest through registered
+contributions (``tenure.workspace.demo``): identity its staff, customers the owners,
+consents and tags.
 """
 
 from __future__ import annotations
@@ -18,52 +20,34 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
-from tenure.customers.models import (
-    ConsentRecord,
-    Identity,
-    Organization,
-    Person,
-    Tag,
-    organization_tags,
-    person_tags,
-)
+from tenure.customers.models import Identity, Organization, Person
 from tenure.datasets.demo_people import DemoPerson, generate_people, org_domain
 from tenure.datasets.files import open_cdnow_master
 from tenure.datasets.names import COMPANY_NAMES, FIRST_NAMES, LAST_NAMES, MUSIC_CATEGORIES
 from tenure.db.bulk import insert_rows
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.db.statistics import analyze_after_load
-from tenure.identity.actions import create_user
-from tenure.identity.models import Role
+from tenure.identity.demo import ADMIN_EMAIL, DEMO_PASSWORD  # the login the summary gives
 from tenure.timeline.append import append_rows
 from tenure.timeline.pipeline import OUTSIDE
 from tenure.workspace.clock import day_after
+from tenure.workspace.demo import DemoContext, run_demo_contributions
 from tenure.workspace.queries import ensure_workspace
 
 SEED = 19970101
 # The demo's purchase log comes from outside Tenure, like an import.
 DEMO_ORIGIN = OUTSIDE
 PEOPLE_SEED = 19970102  # people have a stream of their own: orders draw from SEED as before
-DEMO_PASSWORD = "tenure-demo"
-ADMIN_EMAIL = "admin@demo.tenure.dev"
-DEMO_STAFF = (
-    (ADMIN_EMAIL, "Ada Admin", Role.admin),
-    ("maria.sales@demo.tenure.dev", "Maria Sales", Role.sales),
-    ("sam.accounts@demo.tenure.dev", "Sam Accounts", Role.sales),
-    ("mo.marketing@demo.tenure.dev", "Mo Marketing", Role.marketing),
-    ("sue.support@demo.tenure.dev", "Sue Support", Role.support),
-    ("ana.analyst@demo.tenure.dev", "Ana Analyst", Role.analyst),
-)
+__all__ = ["ADMIN_EMAIL", "DEMO_PASSWORD", "DemoSummary", "build_demo_workspace"]
 PERSON_COLUMNS = (
     "first_name",
     "last_name",
     "organization_id",
-    "owner_id",
     "attributes",
     "search_text",
     "created_at",
@@ -78,7 +62,6 @@ IDENTITY_COLUMNS = (
     "is_primary",
     "created_at",
 )
-CONSENT_COLUMNS = ("person_id", "channel", "purpose", "status", "source", "recorded_at")
 
 
 @dataclass(frozen=True)
@@ -128,7 +111,10 @@ def build_demo_workspace(
     *, engine: Engine, settings: Settings, console: Console | None = None, size: int | None = None
 ) -> DemoSummary:
     """Build the demo into an empty database; ``size`` keeps only the first ``size`` CDNOW
-    customers (by id) and their purchases, for tests (None: all 23,570)."""
+    customers (by id) and their purchases, for tests (None: all 23,570).
+
+    The base is laid here (workspace, organizations, people, identities, orders); then the
+    registered contributions add the rest (``tenure.workspace.demo``)."""
     rng = np.random.default_rng(SEED)
     purchases = list(read_cdnow_master())
     customers = sorted({p.customer_id for p in purchases})
@@ -151,22 +137,16 @@ def build_demo_workspace(
         # by this clock (tenure.workspace.clock), notes and stage overrides included.
         now = day_after(max(p.day for p in purchases))
         workspace.fixed_now = now
-        staff = [
-            create_user(session=session, email=e, role=r, password=DEMO_PASSWORD, name=n)
-            for e, n, r in DEMO_STAFF
-        ]
-        owner_ids = [u.id for u in staff if u.role in (Role.sales, Role.manager)]
 
         org_rows = [
             {
                 "name": name,
                 "domain": org_domain(name),
-                "owner_id": owner_ids[i % len(owner_ids)],
                 "attributes": {},
                 "created_at": now,
                 "updated_at": now,
             }
-            for i, name in enumerate(COMPANY_NAMES)
+            for name in COMPANY_NAMES
         ]
         org_ids = list(
             session.scalars(
@@ -174,32 +154,14 @@ def build_demo_workspace(
                 org_rows,
             )
         )
-        tag_ids = {
-            name: session.scalars(insert(Tag).returning(Tag.id), [{"name": name}]).one()
-            for name in ("vip", "newsletter", "b2b", "gift-buyer")
-        }
-        session.execute(
-            insert(organization_tags),
-            [{"organization_id": oid, "tag_id": tag_ids["b2b"]} for oid in org_ids],
-        )
+        _skip_retired_draws(rng, len(customers), organizations=len(org_ids))
 
-        # The draws of the first demo generator are kept so that the order stream below
-        # (times, channels, genres) stays what it was; people come from demo_people.
-        rng.choice(FIRST_NAMES, size=len(customers))
-        rng.choice(LAST_NAMES, size=len(customers))
-        rng.random(len(customers))
-        rng.integers(0, len(org_ids), size=len(customers))
-        owned = rng.random(len(customers)) < 0.3
-        owner_pick = rng.integers(0, len(owner_ids), size=len(customers))
-        rng.integers(0, 4, size=len(customers))
         last_day = max((p.day for p in purchases), default=now)
         people = generate_people(customers, first_purchase, seed=PEOPLE_SEED, until=last_day)
         person_rows = []
-        for i, person in enumerate(people):
-            of = i if person.duplicate_of is None else person.duplicate_of  # same owner
+        for person in people:
             org = org_ids[person.organization] if person.organization is not None else None
-            owner = owner_ids[owner_pick[of]] if owned[of] else None
-            person_rows.append(_person_row(person, org, owner))
+            person_rows.append(_person_row(person, org))
         connection = session.connection()
         person_ids = insert_rows(
             connection, Person.__table__, PERSON_COLUMNS, person_rows, return_ids=True
@@ -208,92 +170,35 @@ def build_demo_workspace(
         id_of = dict(zip(customers, person_ids[: len(customers)], strict=True))
 
         identity_rows = []
-        consent_rows = []
-        tag_rows = []
-        rng.random(len(customers))
-        marketing = rng.random(len(customers)) < 0.7
-        withdrew = rng.random(len(customers)) < 0.12
         for i, person in enumerate(people):
             pid = person_ids[i]
             for rank, email in enumerate(person.emails):
                 identity_rows.append(_identity(pid, "email", email, now, primary=rank == 0))
             for phone in person.phones:
                 identity_rows.append(_identity(pid, "phone", phone, now))
-            since = person.created_at
-            consent_rows.append(_consent(pid, "email", "service", "granted", since))
-            if person.organization is not None:
-                tag_rows.append((pid, tag_ids["b2b"]))
-            if i >= len(customers):  # a planted duplicate: a bare second registration
-                continue
-            if marketing[i]:
-                consent_rows.append(_consent(pid, "email", "marketing", "granted", since))
-                if withdrew[i]:
-                    later = since + timedelta(days=int(rng.integers(30, 400)))
-                    consent_rows.append(_consent(pid, "email", "marketing", "withdrawn", later))
-                else:
-                    tag_rows.append((pid, tag_ids["newsletter"]))
-            bar.advance(task)
+            if i < len(customers):
+                bar.advance(task)
         insert_rows(connection, Identity.__table__, IDENTITY_COLUMNS, identity_rows)
-        insert_rows(connection, ConsentRecord.__table__, CONSENT_COLUMNS, consent_rows)
 
-        categories = [c for c, _ in MUSIC_CATEGORIES]
-        weights = np.array([w for _, w in MUSIC_CATEGORIES])
-        weights = weights / weights.sum()
-        favourite = rng.choice(len(categories), size=len(customers), p=weights)
-        favourite_of = dict(zip(customers, favourite, strict=True))
-        spend: dict[int, int] = {}
-        event_rows = []
-        item_plan: list[list[tuple[str, int]]] = []
-        minutes = rng.integers(9 * 60, 22 * 60, size=len(purchases))
-        by_web = rng.random(len(purchases)) < 0.8
-        cd_counts = np.array([max(p.cds, 1) for p in purchases])
-        # Most CDs come from the customer's favourite genre, the rest at random.
-        total_cds = int(cd_counts.sum())
-        from_favourite = rng.random(total_cds) < 0.6
-        random_genre = rng.choice(len(categories), size=total_cds, p=weights)
-        offsets = np.concatenate(([0], np.cumsum(cd_counts)))
-        for n, p in enumerate(purchases):
-            event_rows.append(
-                (
-                    id_of[p.customer_id],
-                    p.day + timedelta(minutes=int(minutes[n])),
-                    now,
-                    "order",
-                    "web" if by_web[n] else "phone",
-                    "cdnow",
-                    f"cdnow-{p.line}",
-                    p.amount_minor,
-                    "USD",
-                    {"cds": p.cds},
-                )
-            )
-            span = slice(offsets[n], offsets[n + 1])
-            picks = np.where(from_favourite[span], favourite_of[p.customer_id], random_genre[span])
-            prices = _split_amount(p.amount_minor, int(cd_counts[n]))
-            item_plan.append(
-                [(categories[c], price) for c, price in zip(picks, prices, strict=True)]
-            )
-            spend[p.customer_id] = spend.get(p.customer_id, 0) + p.amount_minor
-            bar.advance(task)
-        # Through the timeline, so the event pipeline places every customer in a stage.
-        append_rows(
-            session=session,
-            rows=event_rows,
-            origin=DEMO_ORIGIN,
-            items=[
-                [
-                    (f"CD-{category[:3].upper()}-{price % 997:03d}", category, 1, price)
-                    for category, price in plan
-                ]
-                for plan in item_plan
-            ],
+        revenue = _append_orders(session, rng, purchases, customers, id_of, now, bar, task)
+
+        run_demo_contributions(
+            DemoContext(
+                session=session,
+                person_ids=person_ids,
+                customers=len(customers),
+                original_of={
+                    person_ids[i]: person_ids[person.duplicate_of]
+                    for i, person in enumerate(people)
+                    if person.duplicate_of is not None
+                },
+                organization_ids=org_ids,
+                order_revenue=revenue,
+                today=now,
+                rng=rng,
+            ),
+            seed=SEED,
         )
-
-        top = sorted(spend, key=spend.__getitem__, reverse=True)[: len(customers) // 50]
-        tag_rows.extend((id_of[c], tag_ids["vip"]) for c in top)
-        gifts = rng.choice(customers, size=len(customers) // 40, replace=False)
-        tag_rows.extend((id_of[int(c)], tag_ids["gift-buyer"]) for c in gifts)
-        insert_rows(connection, person_tags, ("person_id", "tag_id"), tag_rows)
 
     # Every table was just filled: plan the scores refresh that follows on real statistics.
     analyze_after_load(factory, None)
@@ -307,13 +212,96 @@ def build_demo_workspace(
     )
 
 
-def _person_row(person: DemoPerson, org_id: int | None, owner_id: int | None) -> tuple:
+def _skip_retired_draws(rng: np.random.Generator, customers: int, *, organizations: int) -> None:
+    """Make and drop the draws the builder once made before the orders: names (people now
+    come from ``demo_people``), owners and consents (contributed by the customers
+    capability, on streams of their own). So the order stream (times, channels, genres)
+    stays what it was, and with it every score, stage and segment of the demo."""
+    rng.choice(FIRST_NAMES, size=customers)
+    rng.choice(LAST_NAMES, size=customers)
+    rng.random(customers)
+    rng.integers(0, organizations, size=customers)
+    rng.random(customers)  # owned
+    rng.integers(0, 2, size=customers)  # the owner, of the two sales users
+    rng.integers(0, 4, size=customers)
+    rng.random(customers)
+    opted_in = rng.random(customers) < 0.7
+    withdrew = rng.random(customers) < 0.12
+    rng.integers(30, 400, size=int(np.count_nonzero(opted_in & withdrew)))  # withdrawal days
+
+
+def _append_orders(
+    session: Session,
+    rng: np.random.Generator,
+    purchases: list[CdnowPurchase],
+    customers: list[int],
+    id_of: dict[int, int],
+    now: datetime,
+    bar: Progress,
+    task: TaskID,
+) -> dict[int, int]:
+    """Append the purchase log as order events; return each customer's revenue by person id
+    (in the order of their first purchase)."""
+    categories = [c for c, _ in MUSIC_CATEGORIES]
+    weights = np.array([w for _, w in MUSIC_CATEGORIES])
+    weights = weights / weights.sum()
+    favourite = rng.choice(len(categories), size=len(customers), p=weights)
+    favourite_of = dict(zip(customers, favourite, strict=True))
+    revenue: dict[int, int] = {}
+    event_rows = []
+    item_plan: list[list[tuple[str, int]]] = []
+    minutes = rng.integers(9 * 60, 22 * 60, size=len(purchases))
+    by_web = rng.random(len(purchases)) < 0.8
+    cd_counts = np.array([max(p.cds, 1) for p in purchases])
+    # Most CDs come from the customer's favourite genre, the rest at random.
+    total_cds = int(cd_counts.sum())
+    from_favourite = rng.random(total_cds) < 0.6
+    random_genre = rng.choice(len(categories), size=total_cds, p=weights)
+    offsets = np.concatenate(([0], np.cumsum(cd_counts)))
+    for n, p in enumerate(purchases):
+        person_id = id_of[p.customer_id]
+        event_rows.append(
+            (
+                person_id,
+                p.day + timedelta(minutes=int(minutes[n])),
+                now,
+                "order",
+                "web" if by_web[n] else "phone",
+                "cdnow",
+                f"cdnow-{p.line}",
+                p.amount_minor,
+                "USD",
+                {"cds": p.cds},
+            )
+        )
+        span = slice(offsets[n], offsets[n + 1])
+        picks = np.where(from_favourite[span], favourite_of[p.customer_id], random_genre[span])
+        prices = _split_amount(p.amount_minor, int(cd_counts[n]))
+        item_plan.append([(categories[c], price) for c, price in zip(picks, prices, strict=True)])
+        revenue[person_id] = revenue.get(person_id, 0) + p.amount_minor
+        bar.advance(task)
+    # Through the timeline, so the event pipeline places every customer in a stage.
+    append_rows(
+        session=session,
+        rows=event_rows,
+        origin=DEMO_ORIGIN,
+        items=[
+            [
+                (f"CD-{category[:3].upper()}-{price % 997:03d}", category, 1, price)
+                for category, price in plan
+            ]
+            for plan in item_plan
+        ],
+    )
+    return revenue
+
+
+def _person_row(person: DemoPerson, org_id: int | None) -> tuple:
     search = f"{person.first_name} {person.last_name} {' '.join(person.emails)}".lower()
     return (
         person.first_name,
         person.last_name,
         org_id,
-        owner_id,
         person.attributes(),
         search,
         person.created_at,
@@ -325,7 +313,3 @@ def _identity(
     person_id: int, kind: str, value: str, now: datetime, *, primary: bool = True
 ) -> tuple:
     return (person_id, kind, "", value, value, primary, now)
-
-
-def _consent(person_id: int, channel: str, purpose: str, status: str, at: datetime) -> tuple:
-    return (person_id, channel, purpose, status, "demo", at)

@@ -71,6 +71,16 @@ def take_write_lock(session: Session) -> None:
     session.info[_WRITE_LOCK_INFO] = True
 
 
+def end_read(session: Session) -> None:
+    """End the read transaction ``session`` holds (an authentication look-up), having
+    written nothing, so that no snapshot is pinned across a handler's awaits or a long
+    run in another session. A snapshot held on SQLite could not become a write later, and
+    would keep the WAL from being checkpointed meanwhile. Not a unit of work: nothing the
+    caller changed should be pending (this commits whatever is, like ending any read)."""
+    if session.in_transaction():
+        session.commit()
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A writing session that commits when the block succeeds and rolls back when it raises."""

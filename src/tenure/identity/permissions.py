@@ -22,6 +22,8 @@ SETTINGS_EDITORS = frozenset({Role.admin, Role.manager})
 #: them (an owner, an author), never the whole directory.
 USER_LISTERS = frozenset({Role.admin, Role.manager})
 WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
+#: Who may merge, dismiss and undo duplicates and scan the base: every role that writes.
+DUPLICATE_RESOLVERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
 JOB_ADMINS = frozenset({Role.admin})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).

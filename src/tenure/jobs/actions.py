@@ -1,4 +1,8 @@
-"""Retry and cancel: what an admin does from the jobs page, the API or the CLI."""
+"""Retry and cancel: what an admin does from the jobs page, the API or the CLI.
+
+Each checks the actor (``JOB_ADMINS``) and commits its own work; ``actor=None`` is the
+operator at the command line.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from sqlalchemy.orm import Session
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, NotFound
 from tenure.identity.audit import record_audit
+from tenure.identity.permissions import JOB_ADMINS, Actor, authorize
 from tenure.jobs.models import Job, JobState
 
 RETRYABLE = (JobState.dead.value, JobState.cancelled.value)
@@ -21,8 +26,9 @@ def _job(session: Session, job_id: int) -> Job:
     return job
 
 
-def retry_job(*, session: Session, job_id: int, actor_id: int | None) -> Job:
-    """Queue a dead or cancelled job again now, with a fresh set of attempts."""
+def retry_job(*, session: Session, job_id: int, actor: Actor | None) -> Job:
+    """Queue a dead or cancelled job again now, with a fresh set of attempts; committed."""
+    actor_id = authorize(actor, JOB_ADMINS)
     job = _job(session, job_id)
     if job.state not in RETRYABLE:
         raise Conflict(f"job {job_id} is {job.state}; only dead or cancelled jobs are retried")
@@ -44,12 +50,14 @@ def retry_job(*, session: Session, job_id: int, actor_id: int | None) -> Job:
         entity_id=job.id,
         changes={"state": {"before": before, "after": job.state}},
     )
+    session.commit()
     return job
 
 
-def cancel_job(*, session: Session, job_id: int, actor_id: int | None) -> Job:
+def cancel_job(*, session: Session, job_id: int, actor: Actor | None) -> Job:
     """Cancel a queued or running job; a running one's work is rolled back when it ends
-    (its lease is gone, so its completion is refused)."""
+    (its lease is gone, so its completion is refused). Committed."""
+    actor_id = authorize(actor, JOB_ADMINS)
     job = _job(session, job_id)
     if job.state not in CANCELLABLE:
         raise Conflict(f"job {job_id} is {job.state}; only queued or running jobs are cancelled")
@@ -67,4 +75,5 @@ def cancel_job(*, session: Session, job_id: int, actor_id: int | None) -> Job:
         entity_id=job.id,
         changes={"state": {"before": before, "after": job.state}},
     )
+    session.commit()
     return job

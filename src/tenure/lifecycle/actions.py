@@ -26,6 +26,8 @@ from tenure.db.session import unit_of_work
 from tenure.db.statistics import analyze_stale_tables
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import record_audit
+from tenure.identity.permissions import Actor, authorize
+from tenure.lifecycle.defaults import ensure_default_model
 from tenure.lifecycle.models import (
     SOURCE_OVERRIDE,
     SOURCE_RULE,
@@ -96,6 +98,31 @@ def evaluate_people(
         return EvaluationResult(as_of=as_of)
     lock_evaluation(session)
     return _evaluate(session, stage_model(session), people_listed(ids), as_of, people=len(ids))
+
+
+def evaluate_now(
+    *,
+    session: Session,
+    person_ids: Sequence[int],
+    actor: Actor | None,
+    as_of: datetime | None = None,
+) -> EvaluationResult:
+    """:func:`evaluate_people` as one unit of work (``POST /lifecycle/evaluate``): any
+    writer may ask for people to be placed again; committed."""
+    authorize(actor)
+    result = evaluate_people(session=session, person_ids=person_ids, as_of=as_of)
+    session.commit()
+    return result
+
+
+def ensure_stage_model(session: Session) -> bool:
+    """Create the default stage model if this workspace has none, committed; whether it
+    did. ``tenure init`` creates it; a page or API read calls this first so that its read
+    never leaves the model uncommitted (and a workspace made otherwise still gets one)."""
+    created = ensure_default_model(session)
+    if created:
+        session.commit()
+    return created
 
 
 def evaluate_all_stages(

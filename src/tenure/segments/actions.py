@@ -47,6 +47,16 @@ def _check_name(session: Session, name: str, segment_id: int | None = None) -> N
         raise Conflict(f"a segment named {name!r} exists", field="name")
 
 
+def ensure_builtins(session: Session) -> list[Segment]:
+    """Create the built-in segments this workspace lacks, committed; the ones created.
+    ``tenure init`` creates them; the segment list calls this first on a workspace made
+    otherwise, so that its read never leaves them uncommitted."""
+    created = ensure_builtin_segments(session)
+    if created:
+        session.commit()
+    return created
+
+
 def compile_for(
     session: Session,
     text: str,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tenure.config import Settings
-from tenure.db.session import take_write_lock
+from tenure.db.session import end_read, take_write_lock
 from tenure.errors import PermissionDenied
 from tenure.identity.permissions import Actor, require_write
 from tenure.identity.queries import actor_for_token, actor_for_user_id
@@ -80,7 +80,7 @@ async def _api_actor(request: Request, session: SessionDep) -> Actor:
     actor = actor_for_token(session, token.strip())
     # End the look-up's read transaction now: a snapshot held across the handler's
     # ``await request.body()`` could not become a write on SQLite (db.session).
-    session.commit()
+    end_read(session)
     if actor is None:
         raise NotAuthenticated("unknown or revoked API token")
     return actor
@@ -99,7 +99,7 @@ ApiWriter = Annotated[Actor, Depends(_api_writer)]
 async def _page_actor(request: Request, session: SessionDep) -> Actor:
     user_id = request.session.get("user_id")
     actor = actor_for_user_id(session, int(user_id)) if user_id else None
-    session.commit()  # as _api_actor: no read snapshot held across the handler's awaits
+    end_read(session)  # as _api_actor: no read snapshot held across the handler's awaits
     if actor is None:
         raise NotAuthenticated("log in")
     return actor

@@ -1,4 +1,4 @@
-"""Changing workspace settings (one transaction each, audited)."""
+"""Changing workspace settings (one transaction each, audited, committed; admins only)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from sqlalchemy.orm import Session
 
 from tenure.errors import InvalidInput
 from tenure.identity.audit import record_audit
+from tenure.identity.permissions import WORKSPACE_ADMINS, Actor, authorize
 from tenure.workspace.queries import ensure_workspace
 
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 def set_unique_id_namespaces(
-    *, session: Session, namespaces: list[str], actor_id: int | None
+    *, session: Session, namespaces: list[str], actor: Actor | None
 ) -> list[str]:
     """Declare the external-id namespaces that hold one record per person (replacing the
-    previous list); returns the stored list, sorted and without repeats."""
+    previous list); returns the stored list, sorted and without repeats. Committed."""
+    actor_id = authorize(actor, WORKSPACE_ADMINS)
     cleaned = sorted({name.strip().lower() for name in namespaces})
     for name in cleaned:
         if not _NAMESPACE.match(name):
@@ -36,4 +38,5 @@ def set_unique_id_namespaces(
         entity_id=workspace.id,
         changes={"before": before, "after": cleaned},
     )
+    session.commit()
     return cleaned

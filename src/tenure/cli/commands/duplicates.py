@@ -150,7 +150,7 @@ def id_namespaces(
         try:
             with unit_of_work(cli_sessions()) as session:
                 stored = set_unique_id_namespaces(
-                    session=session, namespaces=namespaces or [], actor_id=None
+                    session=session, namespaces=namespaces or [], actor=None
                 )
         except TenureError as error:
             console.print(f"[red]{error}[/]")

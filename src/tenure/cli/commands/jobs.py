@@ -99,7 +99,7 @@ def _change(action: str, job_id: int) -> None:
     try:
         with unit_of_work(cli_sessions()) as session:
             change = actions.retry_job if action == "retry" else actions.cancel_job
-            job = change(session=session, job_id=job_id, actor_id=None)
+            job = change(session=session, job_id=job_id, actor=None)
             state = job.state
     except (NotFound, Conflict) as error:
         console.print(f"[red]{error}[/]")

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from tenure.dedup import review, runs
-from tenure.dedup.merge import final_survivor, merge_pair, person_exists, undo_merge
+from tenure.db.session import end_read
+from tenure.dedup import actions, review, runs
+from tenure.dedup.merge import final_survivor, person_exists
 from tenure.dedup.models import CandidateStatus
 from tenure.dedup.preview import merge_sample, merges_planned
-from tenure.dedup.scan import pairs_table, scan_duplicates
+from tenure.dedup.scan import pairs_table
 from tenure.errors import NotFound
 from tenure.validation import RowId, StrictRowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
@@ -134,22 +135,18 @@ async def get_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiActo
 async def merge_duplicate(
     candidate_id: RowId, session: SessionDep, actor: ApiWriter, body: PairMergeIn | None = None
 ) -> dict[str, Any]:
-    merge = review.merge_candidate(
+    merge = actions.merge_candidate(
         session=session,
         candidate_id=candidate_id,
-        actor_id=actor.user_id,
+        actor=actor,
         keep_id=body.keep_id if body else None,
     )
-    session.commit()
     return review.merge_dict(merge)
 
 
 @router.post("/duplicates/{candidate_id}/dismiss", response_model=CandidateOut)
 async def dismiss_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiWriter) -> dict:
-    candidate = review.dismiss_candidate(
-        session=session, candidate_id=candidate_id, actor_id=actor.user_id
-    )
-    session.commit()
+    candidate = actions.dismiss_candidate(session=session, candidate_id=candidate_id, actor=actor)
     names = review.person_names(session, {candidate.left_id, candidate.right_id})
     return review.candidate_dict(candidate, names)
 
@@ -168,11 +165,11 @@ async def scan(
     """
     # End the request session's read (the token look-up) before a long scan: an open read
     # transaction would pin SQLite's WAL snapshot for the whole run.
-    session.commit()
+    end_read(session)
     report = await run_in_threadpool(
-        scan_duplicates,
+        actions.scan,
         session_factory=request.app.state.session_factory,
-        actor_id=actor.user_id,
+        actor=actor,
         dry_run=body.dry_run,
     )
     table = pairs_table(report)
@@ -195,15 +192,13 @@ async def merge_people_endpoint(
     person_id: RowId, body: PeopleMergeIn, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Merge two people; the older one survives unless ``keep_id`` names the other."""
-    merge = merge_pair(
+    merge = actions.merge_people(
         session=session,
         person_id=person_id,
         other_id=body.other_id,
-        actor_id=actor.user_id,
-        source="manual",
+        actor=actor,
         keep_id=body.keep_id,
     )
-    session.commit()
     return review.merge_dict(merge)
 
 
@@ -238,8 +233,7 @@ async def get_merge(merge_id: RowId, session: SessionDep, actor: ApiActor) -> di
 @router.post("/merges/{merge_id}/undo", response_model=MergeOut)
 async def undo(merge_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Restore both people as they were, with exactly what each owned."""
-    merge = undo_merge(session=session, merge_id=merge_id, actor_id=actor.user_id)
-    session.commit()
+    merge = actions.undo(session=session, merge_id=merge_id, actor=actor)
     return review.merge_dict(merge)
 
 
@@ -262,10 +256,10 @@ async def undo_merge_run(
 ) -> dict[str, Any]:
     """Undo every merge of a run still in force; merges that cannot be undone are listed
     in ``skipped`` and the rest are undone all the same (one transaction, in a thread)."""
-    session.commit()  # as the scan does: no read transaction held open meanwhile
+    end_read(session)  # as the scan does: no read transaction held open meanwhile
     return await run_in_threadpool(
-        runs.undo_run_committed,
+        actions.undo_run,
         session_factory=request.app.state.session_factory,
         run_id=run_id,
-        actor_id=actor.user_id,
+        actor=actor,
     )

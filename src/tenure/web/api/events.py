@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from tenure.timeline.append import append_events_json
+from tenure.timeline.actions import record_events_json
 from tenure.timeline.schemas import EventLimits, IngestResult
 from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
 
@@ -48,15 +48,14 @@ rejected and others stored, 422 when no item could be stored. A single object an
 async def post_events(
     request: Request, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> Response:
-    # The pipeline's reactions (stages first) run in this transaction.
-    result, single = append_events_json(
+    # The pipeline's reactions (stages first) run in the action's transaction.
+    result, single = record_events_json(
         session=session,
         body=await request.body(),
-        actor_id=actor.user_id,
+        actor=actor,
         max_batch=settings.max_event_batch,
         limits=EventLimits.from_settings(settings),
     )
-    session.commit()
     if single:
         code = 201 if result.stored else (200 if result.duplicates else 422)
     elif result.rejected:

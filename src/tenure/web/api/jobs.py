@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from tenure.errors import NotFound
-from tenure.identity.permissions import JOB_ADMINS, require_role, require_write
+from tenure.identity.permissions import JOB_ADMINS, require_role
 from tenure.jobs import actions, queries
 from tenure.validation import RowId
 from tenure.web.api.paging import LimitParam
@@ -64,18 +64,12 @@ async def get_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[s
 @router.post("/jobs/{job_id}/retry")
 async def retry_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Queue a dead or cancelled job again with fresh attempts (409 otherwise)."""
-    require_role(actor, JOB_ADMINS)
-    require_write(actor)
-    job = actions.retry_job(session=session, job_id=job_id, actor_id=actor.user_id)
-    session.commit()
+    job = actions.retry_job(session=session, job_id=job_id, actor=actor)
     return queries.job_dict(job)
 
 
 @router.post("/jobs/{job_id}/cancel")
 async def cancel_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Cancel a queued or running job (409 otherwise); a running job's writes roll back."""
-    require_role(actor, JOB_ADMINS)
-    require_write(actor)
-    job = actions.cancel_job(session=session, job_id=job_id, actor_id=actor.user_id)
-    session.commit()
+    job = actions.cancel_job(session=session, job_id=job_id, actor=actor)
     return queries.job_dict(job)

@@ -49,9 +49,8 @@ def _keys(session: Session) -> dict[int, str]:
 @router.get("/model", response_model=ModelOut)
 async def get_model(session: SessionDep, actor: ApiActor) -> ModelOut:
     """Stages in funnel order and rules in evaluation order (the default model on first use)."""
-    out = configure.model_out(session)
-    session.commit()
-    return out
+    actions.ensure_stage_model(session)
+    return configure.model_out(session)
 
 
 @router.get("/metrics", response_model=list[MetricOut])
@@ -168,8 +167,9 @@ async def delete_override(
 @router.post("/evaluate", response_model=EvaluationOut)
 async def post_evaluate(data: EvaluateIn, session: SessionDep, actor: ApiWriter) -> EvaluationOut:
     """Re-evaluate up to 10,000 people now; everyone: ``tenure lifecycle evaluate``."""
-    result = actions.evaluate_people(session=session, person_ids=data.person_ids, as_of=data.as_of)
-    session.commit()
+    result = actions.evaluate_now(
+        session=session, person_ids=data.person_ids, actor=actor, as_of=data.as_of
+    )
     return EvaluationOut.model_validate(actions.describe(result))
 
 

@@ -21,7 +21,6 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from tenure.segments import actions, queries
-from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.membership import Change
 from tenure.segments.schemas import (
     ChangeOut,
@@ -88,8 +87,7 @@ def _change(change: Change) -> dict[str, Any]:
 @router.get("", response_model=SegmentList)
 async def list_segments(session: SessionDep, actor: ApiActor) -> dict:
     """Your segments by name, then the built-in RFM segments and value tiers."""
-    if ensure_builtin_segments(session):
-        session.commit()
+    actions.ensure_builtins(session)
     return {"items": [queries.segment_dict(s) for s in queries.list_segments(session)]}
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from tenure.identity.permissions import WORKSPACE_ADMINS, require_role, require_write
 from tenure.validation import LineText
 from tenure.web.deps import ApiActor, SessionDep
 from tenure.workspace.actions import set_unique_id_namespaces
@@ -51,10 +50,5 @@ async def update_workspace(
     body: WorkspaceSettingsIn, session: SessionDep, actor: ApiActor
 ) -> dict[str, Any]:
     """Change the workspace's settings (admins only; audited)."""
-    require_write(actor)
-    require_role(actor, WORKSPACE_ADMINS)
-    set_unique_id_namespaces(
-        session=session, namespaces=body.unique_id_namespaces, actor_id=actor.user_id
-    )
-    session.commit()
+    set_unique_id_namespaces(session=session, namespaces=body.unique_id_namespaces, actor=actor)
     return _workspace_dict(session)

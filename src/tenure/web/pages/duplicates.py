@@ -16,12 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.queries import list_attribute_definitions
-from tenure.dedup import review, runs
-from tenure.dedup.merge import undo_merge
+from tenure.db.session import end_read
+from tenure.dedup import actions, review, runs
 from tenure.dedup.preview import preview_dict
-from tenure.dedup.scan import scan_duplicates
 from tenure.errors import InvalidInput
-from tenure.identity.permissions import require_write
 from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
@@ -100,10 +98,9 @@ async def merge_pair_form(
     actor: PageWriter,
     keep_id: Annotated[RowId | None, Form()] = None,
 ) -> Response:
-    merge = review.merge_candidate(
-        session=session, candidate_id=candidate_id, actor_id=actor.user_id, keep_id=keep_id
+    merge = actions.merge_candidate(
+        session=session, candidate_id=candidate_id, actor=actor, keep_id=keep_id
     )
-    session.commit()
     return _next_pair(session, f"merged-{merge.id}")
 
 
@@ -114,8 +111,7 @@ async def dismiss_pair_form(
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
-    review.dismiss_candidate(session=session, candidate_id=candidate_id, actor_id=actor.user_id)
-    session.commit()
+    actions.dismiss_candidate(session=session, candidate_id=candidate_id, actor=actor)
     return _next_pair(session, f"dismissed-{candidate_id}")
 
 
@@ -126,20 +122,18 @@ async def undo_form(
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
-    undo_merge(session=session, merge_id=merge_id, actor_id=actor.user_id)
-    session.commit()
+    actions.undo(session=session, merge_id=merge_id, actor=actor)
     return RedirectResponse(f"/duplicates?done=undone-{merge_id}", status_code=303)
 
 
 @router.post("/duplicates/scan/preview")
 async def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     """A dry run: what the scan would merge and queue, to confirm before anything changes."""
-    require_write(ctx.actor)
-    session.commit()  # as the API does: no read transaction held open during the scan
+    end_read(session)  # as the API does: no read transaction held open during the scan
     report = await run_in_threadpool(
-        scan_duplicates,
+        actions.scan,
         session_factory=request.app.state.session_factory,
-        actor_id=ctx.actor.user_id,
+        actor=ctx.actor,
         dry_run=True,
     )
     return render(request, "duplicates/scan_preview.html", ctx=ctx, preview=preview_dict(report))
@@ -154,9 +148,9 @@ async def scan_form(
 ) -> Response:
     if confirm != "yes":
         raise InvalidInput("confirm", "preview the scan and confirm it (confirm=yes)")
-    session.commit()  # as the API does: no read transaction held open during the scan
+    end_read(session)  # as the API does: no read transaction held open during the scan
     report = await run_in_threadpool(
-        scan_duplicates, session_factory=request.app.state.session_factory, actor_id=actor.user_id
+        actions.scan, session_factory=request.app.state.session_factory, actor=actor
     )
     done = f"run-{report.run_id}-{report.merged}-{report.queued}"
     return RedirectResponse(f"/duplicates?done={done}#runs", status_code=303)
@@ -169,11 +163,11 @@ async def undo_run_form(
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
-    session.commit()  # as the scan does: no read transaction held open meanwhile
+    end_read(session)  # as the scan does: no read transaction held open meanwhile
     await run_in_threadpool(
-        runs.undo_run_committed,
+        actions.undo_run,
         session_factory=request.app.state.session_factory,
         run_id=run_id,
-        actor_id=actor.user_id,
+        actor=actor,
     )
     return RedirectResponse(f"/duplicates?done=rundone-{run_id}#runs", status_code=303)

@@ -49,12 +49,10 @@ async def change_job(
     csrf_token: Annotated[str, Form()],
 ) -> Response:
     verify_csrf(request, csrf_token)
-    require_role(actor, JOB_ADMINS)
     if change == "retry":
-        actions.retry_job(session=session, job_id=job_id, actor_id=actor.user_id)
+        actions.retry_job(session=session, job_id=job_id, actor=actor)
     elif change == "cancel":
-        actions.cancel_job(session=session, job_id=job_id, actor_id=actor.user_id)
+        actions.cancel_job(session=session, job_id=job_id, actor=actor)
     else:
         return Response(status_code=404)
-    session.commit()
     return RedirectResponse("/jobs", status_code=303)

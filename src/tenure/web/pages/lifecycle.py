@@ -51,8 +51,8 @@ def _page(request: Request, name: str, ctx: Any, session: Any, **context: Any) -
 async def funnel_page(
     request: Request, session: SessionDep, ctx: PageCtx, tag: str | None = None
 ) -> Response:
+    actions.ensure_stage_model(session)  # the default model, on a workspace's first visit
     data = jsonable_encoder(funnel.funnel(session, _population(tag), by_cohort=True))
-    session.commit()  # the default model, on a workspace's first visit
     return _page(request, "funnel.html", ctx, session, data=data, tag=tag or "")
 
 
@@ -112,8 +112,8 @@ async def journeys_page(
 
 @router.get("/lifecycle/settings")
 async def settings_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+    actions.ensure_stage_model(session)
     model = configure.model_out(session)
-    session.commit()
     return _page(
         request,
         "settings.html",

@@ -21,7 +21,6 @@ from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.errors import InvalidInput
 from tenure.jobs.queries import pending_tasks
 from tenure.segments import actions, queries
-from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.fields import FIELD_NAMES
 from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
@@ -73,8 +72,7 @@ def _builder(request: Request, ctx: Any, *, status_code: int = 200, **values: An
 
 @router.get("/segments")
 async def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
-    if ensure_builtin_segments(session):
-        session.commit()
+    actions.ensure_builtins(session)
     segments = [queries.segment_dict(s) for s in queries.list_segments(session)]
     computing = bool(pending_tasks(session, NIGHTLY_CHAIN[:3]))
     return render(request, "segments/list.html", ctx=ctx, segments=segments, computing=computing)
