@@ -83,3 +83,9 @@ def test_membership_in_a_long_list(session: Session, helper) -> None:
     number = literal(2997)
     assert session.scalar(select(helper(session.connection(), number, ids))) is True
     assert session.scalar(select(helper(session.connection(), literal(2998), ids))) is False
+
+
+@pytest.mark.parametrize("helper", [member_of, id_in])
+def test_membership_in_no_values_selects_nothing(session: Session, helper) -> None:
+    # A static list created empty: PostgreSQL refused an untyped ARRAY[] (a 500 once).
+    assert not session.scalar(select(helper(session.connection(), literal(1), [])))

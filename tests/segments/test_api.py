@@ -156,3 +156,14 @@ def test_refresh_all_and_duplicate_names(client, admin, seeded):
     assert {c["name"] for c in result["items"]} >= {"VIPs", "Champions", "Premium customers"}
     missing = client.post(API, json={"name": "S", "kind": "dynamic"}, headers=admin.headers)
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "filter"
+
+
+def test_an_empty_static_list_can_be_created(client, admin, seeded):
+    # Found by schemathesis: an empty list answered 500 on PostgreSQL (untyped ARRAY[]).
+    response = client.post(
+        "/api/v1/segments",
+        headers=admin.headers,
+        json={"name": "Later", "kind": "static", "person_ids": [], "filter": ""},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["member_count"] == 0

@@ -45,6 +45,7 @@ from sqlalchemy import (
     case,
     cast,
     extract,
+    false,
     func,
     literal,
     select,
@@ -69,8 +70,11 @@ def member_of(connection: Connection, column: Any, values: Sequence[Any]) -> Any
 
     SQLite caps bound parameters (999 on old builds), so a long IN list would need many
     statements; a JSON array read with ``json_each`` is one. PostgreSQL takes an array
-    with ``= ANY``. For integer ids prefer :func:`id_in`.
+    with ``= ANY``. For integer ids prefer :func:`id_in`. No values select nothing (an
+    untyped empty ``ARRAY[]`` is an error on PostgreSQL).
     """
+    if not values:
+        return false()
     if connection.dialect.name == "sqlite":
         members = func.json_each(orjson.dumps(list(values)).decode()).table_valued("value")
         return column.in_(select(members.c.value))
