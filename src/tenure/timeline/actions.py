@@ -8,6 +8,7 @@ transaction) and commits.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.identity.permissions import Actor, authorize
@@ -24,10 +25,29 @@ def record_events_json(
     limits: EventLimits | None = None,
 ) -> tuple[IngestResult, bool]:
     """Append a JSON body of events (one or an array) and react, committed; returns the
-    result and whether the body was a single event. Any writer may record events."""
+    result and whether the body was a single event. Any writer may record events.
+
+    Two requests carrying the same (source, client_event_id), or the same new email, can
+    both find it absent and both insert: on PostgreSQL the second waits for the first to
+    commit and then fails on the unique constraint. The whole unit is then redone once the
+    other has committed; its rows now read as duplicates, so nothing is stored twice.
+    (SQLite writers hold the write lock from the start and never race.)
+    """
     actor_id = authorize(actor)
-    result, single = append_events_json(
-        session=session, body=body, actor_id=actor_id, max_batch=max_batch, limits=limits
-    )
-    session.commit()
-    return result, single
+    for attempt in range(_ATTEMPTS):
+        try:
+            result, single = append_events_json(
+                session=session, body=body, actor_id=actor_id, max_batch=max_batch, limits=limits
+            )
+            session.commit()
+            return result, single
+        except IntegrityError:
+            session.rollback()
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+# Each retry follows a commit of a competing request, so a few attempts always suffice in
+# practice; a persistent conflict is a bug and surfaces.
+_ATTEMPTS = 4
