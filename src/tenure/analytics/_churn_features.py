@@ -190,20 +190,3 @@ class TreeInput(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, x: pd.DataFrame) -> NDArray[np.float64]:
         return np.asarray(self.model_.predict_proba(self.spec.for_trees(x)))
-
-
-class Blend(ClassifierMixin, BaseEstimator):
-    """Mean of the probabilities of fitted copies of two classifiers."""
-
-    def __init__(self, first: Any, second: Any) -> None:
-        self.first = first
-        self.second = second
-
-    def fit(self, x: pd.DataFrame, y: NDArray[Any]) -> Blend:
-        self.first_ = clone(self.first).fit(x, y)
-        self.second_ = clone(self.second).fit(x, y)
-        self.classes_ = self.first_.classes_
-        return self
-
-    def predict_proba(self, x: pd.DataFrame) -> NDArray[np.float64]:
-        return np.asarray(0.5 * (self.first_.predict_proba(x) + self.second_.predict_proba(x)))

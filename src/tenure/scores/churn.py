@@ -11,7 +11,7 @@ Only customers can churn: the model learns from the customers who were active at
 cutoff (no churn event yet; by inactivity, an order within the horizon before it) and
 predicts for those active now. Customers who have already churned by the workspace's
 definition get probability 1 and the reason "already churned"; this also keeps the
-classifier's cost (five calibrated copies, each explained feature by feature) on the
+classifier's cost (each customer explained feature by feature) on the
 customers it is meant for.
 """
 
