@@ -33,9 +33,10 @@ from tenure.db.bulk import insert_rows
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.db.statistics import analyze_after_load
 from tenure.identity.demo import ADMIN_EMAIL, DEMO_PASSWORD  # the login the summary gives
+from tenure.lifecycle.actions import evaluate_people
 from tenure.timeline.append import append_rows
 from tenure.timeline.pipeline import OUTSIDE
-from tenure.workspace.clock import day_after
+from tenure.workspace.clock import day_after, fix_now
 from tenure.workspace.demo import DemoContext, run_demo_contributions
 from tenure.workspace.queries import ensure_workspace
 
@@ -280,20 +281,47 @@ def _append_orders(
         item_plan.append([(categories[c], price) for c, price in zip(picks, prices, strict=True)])
         revenue[person_id] = revenue.get(person_id, 0) + p.amount_minor
         bar.advance(task)
-    # Through the timeline, so the event pipeline places every customer in a stage.
-    append_rows(
-        session=session,
-        rows=event_rows,
-        origin=DEMO_ORIGIN,
-        items=[
-            [
-                (f"CD-{category[:3].upper()}-{price % 997:03d}", category, 1, price)
-                for category, price in plan
-            ]
-            for plan in item_plan
-        ],
-    )
+    items = [
+        [
+            (f"CD-{category[:3].upper()}-{price % 997:03d}", category, 1, price)
+            for category, price in plan
+        ]
+        for plan in item_plan
+    ]
+    _replay_by_month(session, event_rows, items, now)
     return revenue
+
+
+def _replay_by_month(
+    session: Session, event_rows: list[tuple], items: list[list[tuple]], now: datetime
+) -> None:
+    """Append the orders a month at a time, the clock at each month's end, as the shop
+    would have lived them.
+
+    Through the timeline, so the event pipeline places every buyer in a stage as of that
+    month; then everyone who has bought so far is placed again at the month's end, so
+    lapses (no order for months) are dated when they happened. Appended in one go at the
+    final clock, every stage change would be dated on the last day: no time in stage, one
+    journey cohort. The clock ends at ``now``.
+    """
+    by_month: dict[tuple[int, int], list[int]] = {}
+    for n, row in enumerate(event_rows):
+        occurred: datetime = row[1]
+        by_month.setdefault((occurred.year, occurred.month), []).append(n)
+    buyers: set[int] = set()
+    for (year, month), rows in sorted(by_month.items()):
+        month_end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        moment = min(month_end, now)
+        fix_now(session, moment)
+        append_rows(
+            session=session,
+            rows=[event_rows[n] for n in rows],
+            origin=DEMO_ORIGIN,
+            items=[items[n] for n in rows],
+        )
+        buyers.update(event_rows[n][0] for n in rows)
+        evaluate_people(session=session, person_ids=sorted(buyers), as_of=moment)
+    fix_now(session, now)
 
 
 def _person_row(person: DemoPerson, org_id: int | None) -> tuple:
