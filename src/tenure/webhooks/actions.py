@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
 from tenure.identity.audit import audit_changed, audit_created, audit_deleted, record_audit
 from tenure.identity.permissions import WEBHOOK_ADMINS, Actor, authorize
@@ -152,10 +153,9 @@ def update_subscription(
         subscription.description = _description(description)
     if enabled is not None and enabled != subscription.enabled:
         subscription.enabled = enabled
-        if enabled:
-            subscription.consecutive_failures = 0
-            subscription.disabled_at = None
-            subscription.disabled_reason = None
+        subscription.consecutive_failures = 0
+        subscription.disabled_reason = None
+        subscription.disabled_at = None if enabled else utcnow()
     audit_changed(
         session=session,
         actor_id=actor_id,
