@@ -15,6 +15,7 @@ from tenure.retention import models as retention_models
 from tenure.scores import models as scores_models
 from tenure.segments import models as segments_models
 from tenure.timeline import models as timeline_models
+from tenure.webhooks import models as webhooks_models
 from tenure.workspace import models as workspace_models
 
 Base.metadata.info["complete"] = True  # see db.base.complete_metadata
@@ -30,5 +31,6 @@ __all__ = [
     "scores_models",
     "segments_models",
     "timeline_models",
+    "webhooks_models",
     "workspace_models",
 ]

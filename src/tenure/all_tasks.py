@@ -18,6 +18,7 @@ from tenure.lifecycle import tasks as lifecycle_tasks
 from tenure.retention import tasks as retention_tasks
 from tenure.scores import tasks as scores_tasks
 from tenure.segments import tasks as segments_tasks
+from tenure.webhooks import tasks as webhooks_tasks
 
 #: The nightly chain, each step its own job, each enqueued when the previous succeeded:
 #: lifecycle rules read the scores, segments read stages and scores, retention reads
@@ -61,6 +62,7 @@ __all__ = [
     "schedules",
     "scores_tasks",
     "segments_tasks",
+    "webhooks_tasks",
 ]
 
 

@@ -113,6 +113,21 @@ class Settings(BaseSettings):
         "retention, next-best-action rules.",
     )
 
+    webhook_allow_private_addresses: bool = Field(
+        False,
+        description="Let webhook URLs point to loopback, private or reserved addresses "
+        "(a receiver on this machine or network). Off: such URLs are refused (SSRF).",
+    )
+    webhook_disable_after_failures: int = Field(
+        10,
+        ge=1,
+        description="A webhook endpoint is disabled, with a notice, after this many "
+        "deliveries in a row failed (each after all its retries).",
+    )
+    webhook_timeout_seconds: float = Field(
+        10, gt=0, le=120, description="How long one webhook POST may take before it is retried."
+    )
+
     @field_validator("nightly_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:

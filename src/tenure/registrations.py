@@ -19,12 +19,14 @@ from tenure.lifecycle import reactions as lifecycle_reactions
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
 from tenure.scores import cards as scores_cards
+from tenure.webhooks import reactions as webhooks_reactions
 
 
 def register_all() -> None:
     """Register every reaction, card and demo contribution; safe to call more than once."""
     # The event pipeline, in the order the reactions run (each says its own order).
     lifecycle_reactions.register()
+    webhooks_reactions.register()
     # The person page, in the order of the cards (each says its own order).
     profile_cards.register()
     scores_cards.register()

@@ -26,6 +26,10 @@ WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
 DUPLICATE_RESOLVERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
 JOB_ADMINS = frozenset({Role.admin})
+#: Who sees and edits the webhook subscriptions and their delivery log. Admins only: a
+#: subscription sends customer data to another system, its URL may carry credentials,
+#: and the log holds the bodies sent; the read-only analyst does not see them either.
+WEBHOOK_ADMINS = frozenset({Role.admin})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 

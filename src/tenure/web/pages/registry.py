@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tenure.identity.models import Role
-from tenure.identity.permissions import JOB_ADMINS
+from tenure.identity.permissions import JOB_ADMINS, WEBHOOK_ADMINS
 
 
 @dataclass(frozen=True)
@@ -31,4 +31,5 @@ NAV: list[NavItem] = [
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
     NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
+    NavItem("Webhooks", "/webhooks", roles=WEBHOOK_ADMINS),
 ]
