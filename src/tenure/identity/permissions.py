@@ -26,6 +26,8 @@ WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
 DUPLICATE_RESOLVERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
 JOB_ADMINS = frozenset({Role.admin})
+#: Who may create and edit email templates (everyone may read and preview them).
+TEMPLATE_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 

@@ -1,0 +1,1 @@
+"""Messaging: email over SMTP, sandboxed templates, outgoing webhooks."""
