@@ -141,7 +141,7 @@ ORDER_FOLLOW_UP = LibraryTemplate(
 
 WIN_BACK = LibraryTemplate(
     key="win-back",
-    name="Win-back with the next best action",
+    name="Win-back",
     purpose=TemplatePurpose.marketing,
     description="For lapsed or at-risk customers: the one offer most likely to bring them back.",
     subject=f"We miss you, {GREETING}",
