@@ -30,5 +30,6 @@ NAV: list[NavItem] = [
     NavItem("Duplicates", "/duplicates"),
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
+    NavItem("Templates", "/templates"),
     NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
 ]
