@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tenure.cli.main import app
+from tenure.db.engine import create_db_engine
+from tenure.messaging.templating.library import LIBRARY
+from tenure.messaging.templating.models import MessageTemplate
 
 runner = CliRunner()
 
 
 def test_list_show_and_validate(cli_database, tmp_path):
+    # `tenure init` seeds the library in its writer's transaction (first reads only read)
     assert runner.invoke(app, ["init"]).exit_code == 0
+    engine = create_db_engine(cli_database)
+    with engine.connect() as conn:
+        seeded = conn.scalar(select(func.count()).select_from(MessageTemplate))
+    engine.dispose()
+    assert seeded == len(LIBRARY)
     listed = runner.invoke(app, ["templates", "list"])
     assert listed.exit_code == 0, listed.output
     assert "Win-back" in listed.output and "Renewal reminder" in listed.output

@@ -30,8 +30,8 @@ def _check_name(session: Session, name: str, template_id: int | None = None) -> 
 def ensure_library(session: Session) -> list[MessageTemplate]:
     """Seed the library templates this workspace lacks, committed (the list's first use)."""
     created = seed_library(session)
-    if created:
-        session.commit()
+    if created and session.in_transaction():
+        session.commit()  # on SQLite first_use_write committed already
     return created
 
 

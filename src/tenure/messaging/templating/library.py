@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tenure.db.session import first_use_write
 from tenure.db.types import utcnow
 from tenure.messaging.templating.models import MessageTemplate, TemplatePurpose, TemplateVersion
 
@@ -202,36 +204,61 @@ RENEWAL_REMINDER = LibraryTemplate(
 LIBRARY: tuple[LibraryTemplate, ...] = (WELCOME, ORDER_FOLLOW_UP, WIN_BACK, RENEWAL_REMINDER)
 
 
+def _missing(session: Session) -> list[LibraryTemplate]:
+    seeded = set(
+        session.scalars(
+            select(MessageTemplate.library_key).where(MessageTemplate.library_key.is_not(None))
+        )
+    )
+    return [entry for entry in LIBRARY if entry.key not in seeded]
+
+
 def seed_library(session: Session) -> list[MessageTemplate]:
-    """Add the library templates this workspace never had, in the caller's transaction; the
-    ones added. A name already taken by a template of the workspace's own is skipped."""
-    seeded = set(session.scalars(select(MessageTemplate.library_key)))
+    """Add the library templates this workspace never had; the ones added. A name already
+    taken by a template of the workspace's own is skipped.
+
+    As the built-in segments: ``tenure init`` and the demo seed them in a writer's
+    transaction; a first read (the templates list) that finds them missing writes through
+    ``first_use_write`` (on SQLite, a transaction that starts with the write lock), and
+    two processes doing it at once leave one set (the loser's savepoint breaks the unique
+    key and rolls back).
+    """
+    if not _missing(session):
+        return []
+    with first_use_write(session):
+        return _create(session, _missing(session))
+
+
+def _create(session: Session, missing: list[LibraryTemplate]) -> list[MessageTemplate]:
     taken = set(session.scalars(select(MessageTemplate.name)))
-    created = []
+    created: list[MessageTemplate] = []
     now = utcnow()
-    for entry in LIBRARY:
-        if entry.key in seeded or entry.name in taken:
-            continue
-        template = MessageTemplate(
-            name=entry.name,
-            purpose=entry.purpose.value,
-            description=entry.description,
-            archived=False,
-            library_key=entry.key,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(template)
-        session.flush()
-        session.add(
-            TemplateVersion(
-                template_id=template.id,
-                number=1,
-                subject=entry.subject,
-                html=entry.html,
-                created_at=now,
-            )
-        )
-        created.append(template)
-    session.flush()
+    try:
+        with session.begin_nested():
+            for entry in missing:
+                if entry.name in taken:
+                    continue
+                template = MessageTemplate(
+                    name=entry.name,
+                    purpose=entry.purpose.value,
+                    description=entry.description,
+                    archived=False,
+                    library_key=entry.key,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(template)
+                session.flush()
+                session.add(
+                    TemplateVersion(
+                        template_id=template.id,
+                        number=1,
+                        subject=entry.subject,
+                        html=entry.html,
+                        created_at=now,
+                    )
+                )
+                created.append(template)
+    except IntegrityError:
+        return []
     return created
