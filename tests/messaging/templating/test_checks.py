@@ -153,6 +153,35 @@ def test_bounded_work():
     with pytest.raises(TemplateInvalid, match="longer than"):
         render_unchecked(
             subject="s",
-            html="{% for i in range(2000) %}{% for j in range(2000) %}x{% endfor %}{% endfor %}",
+            html="{% for i in range(200) %}{{ 'x' * 9999 }}{% endfor %}",
             context={},
         )
+
+
+def test_loops_have_a_budget_even_without_output():
+    # Three nested loops of 100 would be 1,000,000 iterations printing nothing
+    loops = (
+        "{% for a in range(100) %}{% for b in range(100) %}{% for c in range(100) %}"
+        "{% endfor %}{% endfor %}{% endfor %}"
+    )
+    with pytest.raises(TemplateInvalid, match="loops run more than 100,000 times"):
+        render_unchecked(subject="s", html=loops, context={})
+    with pytest.raises(TemplateInvalid, match="range"):
+        render_unchecked(subject="s", html="{{ range(10**6)|sum }}", context={})
+    # A normal loop, with loop.* and else, is unaffected
+    rendered = render_unchecked(
+        subject="s",
+        html="{% for x in range(3) %}{{ loop.index }}{% if loop.last %}.{% endif %}"
+        "{% else %}none{% endfor %}{% for y in [] %}{% else %}empty{% endfor %}",
+        context={},
+    )
+    assert "123.empty" in rendered.html
+
+
+def test_endless_macros_and_deep_nesting_are_refused_not_a_crash():
+    with pytest.raises(TemplateInvalid, match="too deeply"):
+        render_unchecked(
+            subject="s", html="{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", context={}
+        )
+    deep = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
+    assert problems(deep) == ["html: the template is nested too deeply"]

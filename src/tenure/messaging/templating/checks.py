@@ -341,8 +341,10 @@ def check_source(source: str, *, field: str, root: Mapping[str, Field]) -> list[
     env = environment(field)
     try:
         tree = env.parse(source)
+        checker = _Checker(field, root)
+        checker.statements(tree.body)
     except TemplateSyntaxError as error:
         return [Problem(field, error.lineno, error.message or "syntax error")]
-    checker = _Checker(field, root)
-    checker.statements(tree.body)
+    except RecursionError:
+        return [Problem(field, None, "the template is nested too deeply")]
     return sorted(checker.problems, key=lambda p: p.line or 0)

@@ -91,6 +91,9 @@ def _template_line(traceback: TracebackType | None) -> int | None:
 def _render_field(source: str, field: str, context: dict[str, Any]) -> str:
     try:
         return render_capped(compile_source(source, field), context)
+    except RecursionError:
+        # A macro calling itself without end: refused like an escape, not a 500.
+        raise TemplateInvalid([Problem(field, None, "macros call each other too deeply")])
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as error:
         line = _template_line(sys.exc_info()[2])
         if isinstance(error, SecurityError):

@@ -21,6 +21,8 @@ and lists.
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,7 +30,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, Undefined
+from jinja2 import StrictUndefined, Template, Undefined, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from tenure.messaging.templating.fields import FORBIDDEN_TEXT_METHODS
@@ -38,6 +41,11 @@ MAX_OUTPUT_CHARS = 1_000_000
 #: Longest text or list ``*`` may build, and largest exponent of ``**``.
 MAX_REPEAT_LENGTH = 10_000
 MAX_EXPONENT = 100
+#: Iterations of every ``{% for %}`` of one render together (nested loops multiply: three
+#: loops over ``range(1000)`` would be 10^9 with no output for the output cap to stop).
+MAX_LOOP_ITERATIONS = 100_000
+#: Largest ``range()`` (Jinja2's own cap is 100,000).
+MAX_RANGE = 10_000
 REMOVED_FILTERS = ("attr", "safe", "pprint")
 REMOVED_GLOBALS = ("lipsum",)
 
@@ -111,11 +119,46 @@ def format_date(value: Any, fmt: str = DEFAULT_DATE_FORMAT) -> str:
     return value.strftime(fmt)
 
 
+_ITERATIONS: ContextVar[list[int]] = ContextVar("template_loop_iterations")
+LOOP_BUDGET_FILTER = "loop_budget"
+
+
+def loop_budget(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Counts one render's loop iterations against MAX_LOOP_ITERATIONS (every ``for``
+    iterates through this, see :class:`BudgetedLoops`)."""
+    counter = _ITERATIONS.get([0])
+    for item in iterable:
+        counter[0] += 1
+        if counter[0] > MAX_LOOP_ITERATIONS:
+            raise SecurityError(f"the loops run more than {MAX_LOOP_ITERATIONS:,} times")
+        yield item
+
+
+class BudgetedLoops(CodeGenerator):
+    """Compiles every ``{% for x in y %}`` as ``{% for x in y|loop_budget %}``."""
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        for loop in node.find_all(nodes.For):
+            if not (isinstance(loop.iter, nodes.Filter) and loop.iter.name == LOOP_BUDGET_FILTER):
+                loop.iter = nodes.Filter(
+                    loop.iter, LOOP_BUDGET_FILTER, [], [], None, None, lineno=loop.lineno
+                )
+        super().visit_Template(node, frame)
+
+
+def _small_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SecurityError(f"range() is limited to {MAX_RANGE:,} numbers")
+    return numbers
+
+
 class EmailSandbox(ImmutableSandboxedEnvironment):
     """The stock immutable sandbox, with no underscore names, no ``str.format`` and
     bounded ``*``/``**``."""
 
     intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = BudgetedLoops
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr.startswith("_"):
@@ -155,6 +198,8 @@ def _environment(*, html: bool) -> EmailSandbox:
         env.globals.pop(name, None)
     env.filters["money"] = format_money
     env.filters["date"] = format_date
+    env.filters[LOOP_BUDGET_FILTER] = loop_budget
+    env.globals["range"] = _small_range
     return env
 
 
@@ -174,13 +219,18 @@ def compile_source(source: str, field: str) -> Template:
 
 
 def render_capped(template: Template, context: dict[str, Any]) -> str:
+    """Render with the output and loop budgets of one render."""
     parts: list[str] = []
     size = 0
-    for chunk in template.generate(context):
-        size += len(chunk)
-        if size > MAX_OUTPUT_CHARS:
-            raise SecurityError(f"the output is longer than {MAX_OUTPUT_CHARS:,} characters")
-        parts.append(chunk)
+    token = _ITERATIONS.set([0])
+    try:
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise SecurityError(f"the output is longer than {MAX_OUTPUT_CHARS:,} characters")
+            parts.append(chunk)
+    finally:
+        _ITERATIONS.reset(token)
     return "".join(parts)
 
 
