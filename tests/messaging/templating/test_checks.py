@@ -185,3 +185,12 @@ def test_endless_macros_and_deep_nesting_are_refused_not_a_crash():
         )
     deep = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
     assert problems(deep) == ["html: the template is nested too deeply"]
+
+
+def test_used_names_are_the_top_level_variables_read():
+    from tenure.messaging.templating.checks import used_names
+
+    assert used_names(
+        "Hi {{ person.first_name }}",
+        "{% for o in orders %}{{ o.total }}{% endfor %}{% set x = stage %}{{ x.name }}",
+    ) == {"person", "orders", "stage"}

@@ -197,3 +197,10 @@ def test_library_is_seeded_once(session):
     assert actions.ensure_library(session) == []
     names = [t["name"] for t in queries.list_templates(session)]
     assert names == sorted(e.name for e in LIBRARY)
+
+
+def test_a_context_reads_only_what_the_template_names(session):
+    grace = grace_with_history(session)
+    context = build_context(session, grace, names={"person", "last_order"})
+    assert set(context) == {"person", "unsubscribe_url", "today", "orders", "last_order"}
+    assert context["last_order"]["total"] == Money(4250, "USD")

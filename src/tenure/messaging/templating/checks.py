@@ -22,8 +22,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import TemplateSyntaxError, meta, nodes
 
 from tenure.messaging.templating.fields import (
     ANY,
@@ -34,6 +35,7 @@ from tenure.messaging.templating.fields import (
     TEXT_METHODS,
     Field,
     Kind,
+    context_fields,
 )
 from tenure.messaging.templating.sandbox import REMOVED_FILTERS, environment
 
@@ -334,6 +336,23 @@ class _Checker:
         if node.name in _NUMBER_FILTERS:
             return NUMBER
         return TEXT if node.name not in {"map", "groupby", "dictsort", "items"} else ANY
+
+
+def used_names(*sources: str) -> frozenset[str]:
+    """The top-level variables ``sources`` read (for ``build_context(names=...)``); every
+    name for a text that does not parse (it is refused anyway)."""
+    return _used_names(sources)
+
+
+@lru_cache(maxsize=64)
+def _used_names(sources: tuple[str, ...]) -> frozenset[str]:
+    names: set[str] = set()
+    for source in sources:
+        try:
+            names |= meta.find_undeclared_variables(environment("html").parse(source))
+        except (TemplateSyntaxError, RecursionError):
+            return frozenset(context_fields())
+    return frozenset(names)
 
 
 def check_source(source: str, *, field: str, root: Mapping[str, Field]) -> list[Problem]:

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
@@ -24,9 +25,9 @@ from jinja2.sandbox import SecurityError
 from sqlalchemy.orm import Session
 
 from tenure.errors import InvalidInput, NotFound
-from tenure.messaging.templating.checks import Problem, check_source
-from tenure.messaging.templating.context import build_context, schema_for
-from tenure.messaging.templating.fields import Field
+from tenure.messaging.templating.checks import Problem, check_source, used_names
+from tenure.messaging.templating.context import build_context, declared_keys, schema_for
+from tenure.messaging.templating.fields import Field, context_fields
 from tenure.messaging.templating.models import TemplateVersion
 from tenure.messaging.templating.plaintext import html_to_text
 from tenure.messaging.templating.sandbox import (
@@ -68,6 +69,13 @@ def check_template(*, subject: str, html: str, schema: Mapping[str, Field]) -> l
     problems += check_source(subject, field="subject", root=schema)
     problems += check_source(html, field="html", root=schema)
     return problems
+
+
+@lru_cache(maxsize=64)
+def _checked(subject: str, html: str, keys: tuple[str, ...]) -> tuple[Problem, ...]:
+    """check_template for a workspace whose declared attributes are ``keys`` (cached: a
+    bulk send renders one version for everyone)."""
+    return tuple(check_template(subject=subject, html=html, schema=context_fields(keys)))
 
 
 def validate_template(session: Session, *, subject: str, html: str) -> None:
@@ -146,7 +154,15 @@ def render_template(
     version = session.get(TemplateVersion, version_id)
     if version is None:
         raise NotFound("template version", version_id)
-    context = build_context(session, person_id, unsubscribe_url=unsubscribe_url)
-    return render_source(
-        subject=version.subject, html=version.html, context=context, schema=schema_for(session)
+    keys = tuple(declared_keys(session))
+    context = build_context(
+        session,
+        person_id,
+        unsubscribe_url=unsubscribe_url,
+        names=used_names(version.subject, version.html),
+        attribute_keys=keys,
     )
+    problems = _checked(version.subject, version.html, keys)
+    if problems:
+        raise TemplateInvalid(list(problems))
+    return render_unchecked(subject=version.subject, html=version.html, context=context)

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from tenure.messaging.templating import actions, queries
+from tenure.messaging.templating.checks import used_names
 from tenure.messaging.templating.context import build_context, schema_for
 from tenure.messaging.templating.fields import describe
 from tenure.messaging.templating.render import TemplateInvalid, render_source
@@ -92,7 +93,7 @@ async def preview(body: PreviewIn, session: SessionDep, actor: ApiActor) -> dict
     """Render unsaved text with a real person's data: subject, HTML (CSS inlined), text."""
 
     def render() -> dict:
-        context = build_context(session, body.person_id)
+        context = build_context(session, body.person_id, names=used_names(body.subject, body.html))
         email = render_source(
             subject=body.subject, html=body.html, context=context, schema=schema_for(session)
         )

@@ -23,6 +23,7 @@ from tenure.customers.queries import PeopleFilter, get_person, list_people
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.permissions import TEMPLATE_EDITORS, may
 from tenure.messaging.templating import actions, queries
+from tenure.messaging.templating.checks import used_names
 from tenure.messaging.templating.context import build_context, schema_for
 from tenure.messaging.templating.fields import describe
 from tenure.messaging.templating.models import TemplatePurpose
@@ -164,7 +165,7 @@ async def preview(
         )
 
     def run() -> dict[str, Any]:
-        context = build_context(session, body.person_id)
+        context = build_context(session, body.person_id, names=used_names(body.subject, body.html))
         email = render_source(
             subject=body.subject, html=body.html, context=context, schema=schema_for(session)
         )
