@@ -11,6 +11,7 @@ from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
 from tenure.jobs import models as jobs_models
 from tenure.lifecycle import models as lifecycle_models
+from tenure.messaging.templating import models as templating_models
 from tenure.retention import models as retention_models
 from tenure.scores import models as scores_models
 from tenure.segments import models as segments_models
@@ -30,6 +31,7 @@ __all__ = [
     "retention_models",
     "scores_models",
     "segments_models",
+    "templating_models",
     "timeline_models",
     "webhooks_models",
     "workspace_models",

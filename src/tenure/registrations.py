@@ -16,6 +16,7 @@ from tenure.customers import demo as customers_demo
 from tenure.identity import demo as identity_demo
 from tenure.lifecycle import cards as lifecycle_cards
 from tenure.lifecycle import reactions as lifecycle_reactions
+from tenure.messaging.templating import demo as templates_demo
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
 from tenure.scores import cards as scores_cards
@@ -35,3 +36,4 @@ def register_all() -> None:
     # The demo workspace, in the order the contributions run (each says its own order).
     identity_demo.register()
     customers_demo.register()
+    templates_demo.register()

@@ -30,6 +30,8 @@ JOB_ADMINS = frozenset({Role.admin})
 #: subscription sends customer data to another system, its URL may carry credentials,
 #: and the log holds the bodies sent; the read-only analyst does not see them either.
 WEBHOOK_ADMINS = frozenset({Role.admin})
+#: Who may create and edit email templates (everyone may read and preview them).
+TEMPLATE_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 

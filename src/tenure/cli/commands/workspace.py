@@ -15,6 +15,7 @@ from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
 from tenure.lifecycle.defaults import ensure_default_model
+from tenure.messaging.templating.library import seed_library
 from tenure.segments.builtins import ensure_builtin_segments
 from tenure.workspace.queries import ensure_workspace
 
@@ -46,6 +47,7 @@ def init(
         # only read: a read transaction that has to write on SQLite can fail at once.
         ensure_default_model(session)
         ensure_builtin_segments(session)
+        seed_library(session)
     if demo_if_empty and empty:
         _build_demo()
 

@@ -8,6 +8,7 @@ from tenure.web.api import jobs as jobs_api
 from tenure.web.api import lifecycle as lifecycle_api
 from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
+from tenure.web.api import templates as templates_api
 from tenure.web.api import webhooks as webhooks_api
 from tenure.web.api import workspace as workspace_api
 
@@ -21,3 +22,4 @@ api_router.include_router(retention_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(jobs_api.router)
 api_router.include_router(webhooks_api.router)
+api_router.include_router(templates_api.router)

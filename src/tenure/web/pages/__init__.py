@@ -8,6 +8,7 @@ from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
 from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import segments as segments_pages
+from tenure.web.pages import templates as templates_pages
 from tenure.web.pages import webhooks as webhooks_pages
 
 page_routers: list[APIRouter] = [
@@ -24,3 +25,4 @@ page_routers.append(duplicates_pages.router)
 page_routers.append(retention_pages.router)
 page_routers.append(jobs_pages.router)
 page_routers.append(webhooks_pages.router)
+page_routers.append(templates_pages.router)

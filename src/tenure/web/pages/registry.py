@@ -30,6 +30,7 @@ NAV: list[NavItem] = [
     NavItem("Duplicates", "/duplicates"),
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
+    NavItem("Templates", "/templates"),
     NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
     NavItem("Webhooks", "/webhooks", roles=WEBHOOK_ADMINS),
 ]
