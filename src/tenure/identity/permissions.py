@@ -28,6 +28,8 @@ DUPLICATE_RESOLVERS = frozenset(Role) - READ_ONLY_ROLES
 JOB_ADMINS = frozenset({Role.admin})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
+#: Who sees the whole workspace on Home ("Everyone"); others see their own book.
+BOOK_OVERSEERS = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)
