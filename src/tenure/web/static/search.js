@@ -150,6 +150,7 @@
       // else: the form submits to the full results page, /search?q=
     } else if (event.key === "Escape") {
       if (!list.hidden) {
+        event.preventDefault(); // a search field's own Escape would also clear the text
         closeList();
       } else {
         input.value = "";
