@@ -201,6 +201,8 @@ def test_only_admins_and_managers_see_everyone(client, book, api_user):
     assert response.status_code == 403
     manager = api_user("manager")
     assert _home(client, manager)["scope"] == "everyone"
+    # Looking is a read: a manager's read-scoped token sees the workspace too.
+    assert _home(client, api_user("manager", scope="read"))["scope"] == "everyone"
     analyst = api_user("analyst", scope="read")
     assert _home(client, analyst)["kpis"]["customers"] == 0
 

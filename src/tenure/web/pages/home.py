@@ -8,8 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from tenure.errors import InvalidInput
 from tenure.find.search import search
-from tenure.home.dashboard import Scope, home, resolve_scope
-from tenure.identity.permissions import BOOK_OVERSEERS, may
+from tenure.home.dashboard import Scope, home, oversees_books, resolve_scope
 from tenure.web.deps import PageActor, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -36,7 +35,7 @@ async def home_page(
         "home/index.html",
         ctx=ctx,
         data=home(session, ctx.actor, chosen),
-        oversees=may(ctx.actor, BOOK_OVERSEERS),
+        oversees=oversees_books(ctx.actor),
     )
 
 
