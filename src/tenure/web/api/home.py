@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from tenure.db.search import SEARCH_MAX_CHARS
 from tenure.find.search import MAX_PER_GROUP, search
 from tenure.home.dashboard import Scope, home, resolve_scope
 from tenure.web.deps import ApiActor, SessionDep, SettingsDep
@@ -40,7 +41,11 @@ async def global_search(
     settings: SettingsDep,
     q: Annotated[
         str,
-        Query(description="A name, email, phone (any format), organization or segment name"),
+        Query(
+            min_length=1,
+            max_length=SEARCH_MAX_CHARS,
+            description="A name, email, phone (any format), organization or segment name",
+        ),
     ],
     limit: Annotated[
         int, Query(ge=1, le=MAX_PER_GROUP, description="At most this many per group")
