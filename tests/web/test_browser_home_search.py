@@ -92,9 +92,12 @@ def test_find_a_person_by_a_formatted_phone_with_the_keyboard_only(book):
         page.keyboard.press("/")
         expect(box).to_be_focused()
         page.keyboard.type("(415) 555-0199", delay=20)
-        options = page.get_by_role("listbox", name="Search results").get_by_role("option")
+        results = page.get_by_role("listbox", name="Search results")
+        options = results.get_by_role("group", name="People").get_by_role("option")
         expect(options).to_have_count(1)
         expect(options.first).to_contain_text("Grace Hopper")
+        # The last option opens the full results page.
+        expect(results.get_by_role("option").last).to_have_text("All results for “(415) 555-0199”")
         expect(options.first).to_contain_text("+14155550199")
         expect(box).to_have_attribute("aria-expanded", "true")
 

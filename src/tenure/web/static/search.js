@@ -96,11 +96,20 @@
       });
       list.appendChild(box);
     });
-    var all = document.createElement("a");
+    // The full results page is the last option (a listbox holds only options and groups).
+    var all = document.createElement("div");
+    all.setAttribute("role", "option");
+    all.setAttribute("aria-selected", "false");
+    all.id = "global-search-all";
     all.className = "search-all";
-    all.href = "/search?q=" + encodeURIComponent(query);
-    all.textContent = count ? "All results for “" + query + "” (Enter)" : "Nothing found for “" + query + "”";
+    all.dataset.url = "/search?q=" + encodeURIComponent(query);
+    all.textContent = count ? "All results for “" + query + "”" : "Nothing found for “" + query + "”: search again";
+    all.addEventListener("mousedown", function (event) {
+      event.preventDefault();
+      window.location.assign(all.dataset.url);
+    });
     list.appendChild(all);
+    options.push(all);
     list.hidden = false;
     input.setAttribute("aria-expanded", "true");
     status.textContent = count ? count + " results" : "No results";
