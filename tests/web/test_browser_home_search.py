@@ -125,7 +125,7 @@ def test_find_a_person_by_a_formatted_phone_with_the_keyboard_only(book):
         page.goto(base + "/")
         expect(box).to_be_hidden()
         page.wait_for_load_state("load")
-        page.get_by_role("button", name="Search").click()
+        page.get_by_role("button", name="Open search").click()
         expect(box).to_be_focused()
         page.keyboard.type("+1 415 555 0199", delay=20)
         expect(options).to_have_count(1)

@@ -174,6 +174,14 @@
     setTimeout(closeList, 120);
   });
 
+  form.addEventListener("submit", function (event) {
+    // The box has no name (a page's own filter field is "q"): the full results page's URL
+    // is built here.
+    event.preventDefault();
+    var query = input.value.trim();
+    if (query) window.location.assign(form.action + "?q=" + encodeURIComponent(query));
+  });
+
   toggle.addEventListener("click", open);
 
   document.addEventListener("keydown", function (event) {
