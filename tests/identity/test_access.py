@@ -106,7 +106,7 @@ def test_web_login_uses_a_session_and_csrf(client, session):
         },
         follow_redirects=False,
     )
-    assert ok.status_code == 303 and ok.headers["location"] == "/people"
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert client.get("/people").status_code == 200
 
     logout_token = _csrf(client.get("/people").text)

@@ -34,6 +34,8 @@ WEBHOOK_ADMINS = frozenset({Role.admin})
 TEMPLATE_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
+#: Who sees the whole workspace on Home ("Everyone"); others see their own book.
+BOOK_OVERSEERS = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)

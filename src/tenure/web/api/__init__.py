@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tenure.web.api import admin, analytics, events, exports, imports, organizations, people, tasks
 from tenure.web.api import duplicates as duplicates_api
+from tenure.web.api import home as home_api
 from tenure.web.api import jobs as jobs_api
 from tenure.web.api import lifecycle as lifecycle_api
 from tenure.web.api import retention as retention_api
@@ -23,3 +24,4 @@ api_router.include_router(workspace_api.router)
 api_router.include_router(jobs_api.router)
 api_router.include_router(webhooks_api.router)
 api_router.include_router(templates_api.router)
+api_router.include_router(home_api.router)

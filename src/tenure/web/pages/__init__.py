@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tenure.web.pages import analytics, auth, imports, organizations, people, tasks
 from tenure.web.pages import duplicates as duplicates_pages
+from tenure.web.pages import home as home_pages
 from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
 from tenure.web.pages import retention as retention_pages
@@ -26,3 +27,4 @@ page_routers.append(retention_pages.router)
 page_routers.append(jobs_pages.router)
 page_routers.append(webhooks_pages.router)
 page_routers.append(templates_pages.router)
+page_routers.append(home_pages.router)

@@ -19,12 +19,7 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect after login is a phishing tool.
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return "/people"
-
-
-@router.get("/")
-async def home() -> Response:
-    return RedirectResponse("/people", status_code=303)
+    return "/"
 
 
 @router.get("/login")

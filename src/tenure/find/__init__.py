@@ -1,0 +1,1 @@
+"""Find: the global search across people, organizations and segments."""
