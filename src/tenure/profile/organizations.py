@@ -31,7 +31,8 @@ from tenure.workspace import clock
 #: Events Tenure writes about what it concluded, not something anyone did.
 DERIVED_TYPES = ("stage_changed", "segment_entered", "segment_exited")
 RECENT_REVENUE_DAYS = 30
-PEOPLE_ON_PAGE = 100
+MAX_PEOPLE_SHOWN = 500
+OPEN_TASKS_SHOWN = 100
 
 
 @dataclass
@@ -170,13 +171,15 @@ def organization_summary(session: Session, organization_id: int) -> dict[str, An
     return {**org, "owner": owners.get(org["owner_id"]), "as_of": today, **rollup.as_dict()}
 
 
-def organization_people(session: Session, organization_id: int) -> list[dict[str, Any]]:
-    """Its first people by name: id, name, job title, owner id."""
+def organization_people(
+    session: Session, organization_id: int, *, limit: int = MAX_PEOPLE_SHOWN
+) -> list[dict[str, Any]]:
+    """Its first ``limit`` people by name: id, name, job title, owner id."""
     rows = session.execute(
         select(Person.id, Person.first_name, Person.last_name, Person.job_title, Person.owner_id)
         .where(Person.organization_id == organization_id)
         .order_by(Person.last_name, Person.first_name, Person.id)
-        .limit(PEOPLE_ON_PAGE)
+        .limit(limit)
     )
     return [row._asdict() for row in rows]
 
@@ -200,6 +203,6 @@ def open_tasks(session: Session, organization_id: int) -> list[dict[str, Any]]:
             (Task.organization_id == organization_id) | Task.person_id.in_(members),
         )
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-        .limit(PEOPLE_ON_PAGE)
+        .limit(OPEN_TASKS_SHOWN)
     )
     return [row._asdict() for row in rows]

@@ -86,12 +86,14 @@ def organization_timeline(
     *,
     organization_id: int,
     types: Sequence[str] = (),
+    leave_out: Sequence[str] = (),
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The organization's story, newest first and keyset-paged: the events logged on it
     (calls, meetings, emails, notes) with those of its people, each of theirs naming the
-    person (``person_name``). Raises NotFound for an unknown organization."""
+    person (``person_name``); only ``types`` if given, never ``leave_out``. Raises
+    NotFound for an unknown organization."""
     if session.get(Organization, organization_id) is None:
         raise NotFound("organization", organization_id)
     members = select(Person.id).where(Person.organization_id == organization_id)
@@ -102,6 +104,8 @@ def organization_timeline(
         query = select(*_EVENT_COLUMNS).where(subject)
         if types:
             query = query.where(Event.type.in_(types))
+        if leave_out:
+            query = query.where(Event.type.not_in(leave_out))
         branch = apply_keyset(
             query,
             sort_column=Event.occurred_at,
