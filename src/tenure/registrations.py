@@ -19,6 +19,7 @@ from tenure.lifecycle import reactions as lifecycle_reactions
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
 from tenure.scores import cards as scores_cards
+from tenure.timeline import demo as timeline_demo
 
 
 def register_all() -> None:
@@ -33,3 +34,4 @@ def register_all() -> None:
     # The demo workspace, in the order the contributions run (each says its own order).
     identity_demo.register()
     customers_demo.register()
+    timeline_demo.register()
