@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from tenure.customers.models import Organization, Person, Task
+from tenure.customers.organizations import clean_domain
+from tenure.errors import InvalidInput
 from tenure.identity.models import AuditEntry, User
 from tenure.timeline.models import Event
 from tenure.workspace.clock import fix_now
@@ -245,3 +248,23 @@ def test_activity_and_note_land_on_the_organizations_own_timeline(client, admin,
         client.get("/api/v1/organizations/999999/timeline", headers=admin.headers).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("https://www.Acme.com/about", "acme.com"),
+        ("acme.com.", "acme.com"),
+        ("münchen.de", "münchen.de"),  # internationalized domains stay in Unicode
+        ("  ", None),
+    ],
+)
+def test_domains_are_stored_bare(typed, stored):
+    assert clean_domain(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["not a domain", "acme", "-acme.com", "acme_corp.com", "a..com"])
+def test_what_is_not_a_domain_is_refused_by_name(typed):
+    with pytest.raises(InvalidInput) as refused:
+        clean_domain(typed)
+    assert refused.value.field == "domain"

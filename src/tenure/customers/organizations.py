@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.customers.activities import create_task
@@ -30,8 +30,9 @@ from tenure.identity.models import User
 from tenure.identity.permissions import Actor, authorize
 from tenure.workspace import clock
 
-# A host name: labels of letters, digits and hyphens, at least one dot (RFC 1123).
-_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+# A label of a host name: letters (any script, as internationalized domains are kept in
+# Unicode) or digits, hyphens inside, at most 63 characters (RFC 1123).
+_LABEL = re.compile(r"^[^\W_](?:[^\W_]|-){0,62}$")
 
 
 def clean_domain(value: str | None) -> str | None:
@@ -43,7 +44,12 @@ def clean_domain(value: str | None) -> str | None:
     domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain)
     domain = domain.split("/", 1)[0].split("?", 1)[0].rstrip(".")
     domain = domain.removeprefix("www.")
-    if not _DOMAIN.match(domain):
+    labels = domain.split(".")
+    if (
+        len(labels) < 2
+        or len(domain) > 253
+        or not all(_LABEL.match(label) and not label.endswith("-") for label in labels)
+    ):
         raise InvalidInput("domain", "is not a domain name (like example.com)")
     return domain
 
@@ -57,9 +63,8 @@ def _check_domain_free(session: Session, domain: str | None, organization_id: in
     """One organization per domain: the domain is how a company is recognized."""
     if domain is None:
         return
-    holder = session.scalar(
-        select(Organization.id).where(func.lower(Organization.domain) == domain).limit(1)
-    )
+    # Stored lowercase by these actions and by the importers: the plain index serves.
+    holder = session.scalar(select(Organization.id).where(Organization.domain == domain).limit(1))
     if holder is not None and holder != organization_id:
         raise Conflict(f"organization {holder} already has the domain {domain}", field="domain")
 
