@@ -74,8 +74,10 @@ def add_demo_account_work(context: DemoContext) -> None:
                 else ActivityDirection.outbound,
                 outcome=outcomes[int(rng.integers(len(outcomes)))],
                 duration_minutes=minutes,
+                # A working day's hour (9:00 to 17:59 UTC) of one of the last days.
                 occurred_at=context.today
-                - timedelta(minutes=int(rng.integers(60, LOOKBACK_DAYS * 24 * 60))),
+                - timedelta(days=int(rng.integers(1, LOOKBACK_DAYS + 1)))
+                + timedelta(hours=int(rng.integers(9, 18)), minutes=int(rng.integers(60))),
             )
             log_activity(session=session, data=data, actor=actor, organization_id=org_id)
         actor_id = actor.user_id if actor else None
