@@ -3,7 +3,7 @@
 The API (``web/api/organizations.py``) and the pages (``web/pages/organizations.py``) call
 one of these and never commit themselves. Notes and activities logged on an organization
 go to its timeline, which sits above this package: they are ``timeline.actions``
-(``record_note``, ``record_activity``).
+(``add_note``, ``log_activity``).
 
 These replace the organization writes of ``customers.actions`` (which committed nothing
 and checked no actor); the importers upsert organizations through

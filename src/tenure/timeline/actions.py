@@ -1,10 +1,10 @@
 """Writes on the timeline as units of work: recording events from outside (what
-``POST /api/v1/events`` runs), logging an activity and adding a note.
+``POST /api/v1/events`` runs), a note and a logged call, meeting or email.
 
-The append functions (``timeline.append``) work in the caller's transaction, since the
-JSON lines and email imports append chunk by chunk inside transactions of their own; this
-action checks the actor, appends (the event pipeline's reactions run in the same
-transaction) and commits.
+The append functions (``timeline.append``) and ``timeline.activities`` work in the
+caller's transaction, since the JSON lines and email imports append chunk by chunk inside
+transactions of their own; these actions check the actor, append (the event pipeline's
+reactions run in the same transaction) and commit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Note
 from tenure.customers.schemas import ActivityCreate, NoteCreate
 from tenure.identity.permissions import Actor, authorize
-from tenure.timeline.activities import Logged, add_note, log_activity
+from tenure.timeline import activities
 from tenure.timeline.append import append_events_json
 from tenure.timeline.schemas import EventLimits, IngestResult
 
@@ -57,28 +57,7 @@ def record_events_json(
 _ATTEMPTS = 4
 
 
-def record_activity(
-    *,
-    session: Session,
-    data: ActivityCreate,
-    actor: Actor | None,
-    person_id: int | None = None,
-    organization_id: int | None = None,
-) -> Logged:
-    """Log a call, meeting or email on a person or on an organization itself (one event on
-    its timeline, ``timeline.activities.log_activity``), committed. Any writer may."""
-    logged = log_activity(
-        session=session,
-        data=data,
-        actor=actor,
-        person_id=person_id,
-        organization_id=organization_id,
-    )
-    session.commit()
-    return logged
-
-
-def record_note(
+def add_note(
     *,
     session: Session,
     data: NoteCreate,
@@ -86,10 +65,10 @@ def record_note(
     person_id: int | None = None,
     organization_id: int | None = None,
 ) -> Note:
-    """Add a note on a person or an organization: the note and its ``note_added`` event on
-    the timeline, audited, committed. Any writer may."""
+    """Store a note (audited) and its ``note_added`` event on the person's or the
+    organization's timeline; committed. Any writer may."""
     actor_id = authorize(actor)
-    note = add_note(
+    note = activities.add_note(
         session=session,
         data=data,
         actor_id=actor_id,
@@ -98,3 +77,24 @@ def record_note(
     )
     session.commit()
     return note
+
+
+def log_activity(
+    *,
+    session: Session,
+    data: ActivityCreate,
+    actor: Actor | None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+) -> activities.Logged:
+    """Append a logged call, meeting or email to the timeline it belongs on (a person's, or
+    an organization's own); committed. Any writer may."""
+    done = activities.log_activity(
+        session=session,
+        data=data,
+        actor=actor,
+        person_id=person_id,
+        organization_id=organization_id,
+    )
+    session.commit()
+    return done

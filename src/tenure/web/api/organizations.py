@@ -156,7 +156,7 @@ async def timeline(
 )
 async def add_note(organization_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
     """The note, and a ``note_added`` event on the organization's timeline."""
-    return timeline_actions.record_note(
+    return timeline_actions.add_note(
         session=session, data=body, actor=actor, organization_id=organization_id
     )
 
@@ -182,7 +182,7 @@ async def log_activity(
     organization_id: RowId, body: ActivityCreate, session: SessionDep, actor: ApiWriter
 ):
     """Log a call, meeting or email with an organization: one event on its own timeline."""
-    done = timeline_actions.record_activity(
+    done = timeline_actions.log_activity(
         session=session, data=body, actor=actor, organization_id=organization_id
     )
     return {

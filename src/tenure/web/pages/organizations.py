@@ -292,7 +292,7 @@ async def add_note(
 ) -> Response:
     def write(form: Any) -> None:
         data = NoteCreate(body=forms.text(form, "body"))
-        timeline_actions.record_note(
+        timeline_actions.add_note(
             session=session, data=data, actor=actor, organization_id=organization_id
         )
 
@@ -332,7 +332,7 @@ async def log_activity(
             duration_minutes=forms.whole_minutes(forms.text(form, "duration_minutes")),
             notes=forms.text(form, "notes"),
         )
-        timeline_actions.record_activity(
+        timeline_actions.log_activity(
             session=session, data=data, actor=actor, organization_id=organization_id
         )
 
