@@ -20,6 +20,7 @@ from tenure.messaging.templating import demo as templates_demo
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
 from tenure.scores import cards as scores_cards
+from tenure.timeline import demo as timeline_demo
 from tenure.webhooks import reactions as webhooks_reactions
 
 
@@ -36,4 +37,5 @@ def register_all() -> None:
     # The demo workspace, in the order the contributions run (each says its own order).
     identity_demo.register()
     customers_demo.register()
+    timeline_demo.register()
     templates_demo.register()

@@ -85,30 +85,6 @@ def test_read_only_roles_cannot_log(client, api_user, admin):
     assert response.status_code == 403
 
 
-def test_organization_activity_lands_on_each_of_its_people(client, admin, session):
-    org = client.post("/api/v1/organizations", json={"name": "Acme"}, headers=admin.headers)
-    org_id = org.json()["id"]
-    empty = client.post(
-        f"/api/v1/organizations/{org_id}/activities",
-        json={"kind": "meeting", "outcome": "kick-off"},
-        headers=admin.headers,
-    )
-    assert empty.status_code == 422
-    assert empty.json()["errors"][0]["field"] == "organization_id"
-
-    people = [_person(client, admin, first_name=n, organization_id=org_id) for n in ("A", "B")]
-    response = client.post(
-        f"/api/v1/organizations/{org_id}/activities",
-        json={"kind": "meeting", "outcome": "kick-off", "duration_minutes": 60},
-        headers=admin.headers,
-    )
-    assert response.status_code == 201, response.text
-    assert sorted(response.json()["person_ids"]) == sorted(people)
-    stored = session.scalars(select(Event).where(Event.type == "meeting")).all()
-    assert sorted(e.person_id for e in stored) == sorted(people)
-    assert {e.payload["organization_name"] for e in stored} == {"Acme"}
-
-
 def test_note_appends_a_note_added_event_in_the_same_transaction(client, admin, session):
     person_id = _person(client, admin, first_name="Lise")
     response = client.post(

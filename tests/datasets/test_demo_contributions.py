@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tenure.config import Settings
-from tenure.customers.models import ConsentRecord, Person, Tag
+from tenure.customers.models import ConsentRecord, Organization, Person, Tag
 from tenure.datasets.demo import build_demo_workspace
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.identity.models import User
+from tenure.timeline.models import Event
 from tenure.workspace.demo import (
     DemoContext,
     DemoNotConfigured,
@@ -94,7 +95,17 @@ def test_the_registered_contributions_fill_the_demo(fresh_database_url) -> None:
         owned = session.scalar(
             select(func.count()).select_from(Person).where(Person.owner_id.is_not(None))
         )
+        # Account work: every organization has its own story, told by its owner.
+        logged = session.execute(
+            select(Event.organization_id, func.count(), func.max(Event.occurred_at))
+            .where(Event.organization_id.is_not(None), Event.type != "note_added")
+            .group_by(Event.organization_id)
+        ).all()
+        organizations = session.scalar(select(func.count()).select_from(Organization))
+        today = session.scalar(select(Workspace.fixed_now))
     engine.dispose()
+    assert len(logged) == organizations
+    assert all(1 <= count <= 3 and latest < today for _, count, latest in logged)
     assert staff[0] == "admin@demo.tenure.dev" and len(staff) == 6
     assert tags == {"vip", "newsletter", "b2b", "gift-buyer"}
     assert service == people  # every person may be emailed about their orders

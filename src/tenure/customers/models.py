@@ -73,6 +73,8 @@ class Tag(Base):
 
 class Organization(Base):
     __tablename__ = "organizations"
+    # The list pages by name (keyset on name, id; migration 0012).
+    __table_args__ = (Index("ix_organizations_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(300), index=True)

@@ -305,7 +305,11 @@ def list_organizations(
     }
     query = select(Organization)
     if q:
-        query = query.where(contains_text(Organization.name, q.strip(), fold_case=True))
+        needle = q.strip()
+        query = query.where(
+            contains_text(Organization.name, needle, fold_case=True)
+            | contains_text(Organization.domain, needle, fold_case=True)
+        )
     if tag:
         query = query.where(
             exists()

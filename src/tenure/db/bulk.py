@@ -107,5 +107,6 @@ def copy_rows(
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             if json_column is not None:
-                row = (*row[:json_column], orjson.dumps(row[json_column]).decode())
+                as_text = orjson.dumps(row[json_column]).decode()
+                row = (*row[:json_column], as_text, *row[json_column + 1 :])
             copy.write_row(row)

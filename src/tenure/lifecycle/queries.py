@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVarTuple
@@ -168,3 +169,15 @@ def stage_counts(session: Session, population: Population | None = None) -> list
         }
         for s in stage_model(session).stages
     ]
+
+
+def stage_names(session: Session, person_ids: Sequence[int]) -> dict[int, str]:
+    """The current stage's name of each of ``person_ids`` that has one (a list's column)."""
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(PersonStage.person_id, LifecycleStage.name)
+        .join(LifecycleStage, LifecycleStage.id == PersonStage.stage_id)
+        .where(PersonStage.person_id.in_(list(person_ids)))
+    )
+    return {person_id: name for person_id, name in rows}

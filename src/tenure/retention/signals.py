@@ -229,6 +229,8 @@ def incident_signals(connection: Connection, as_of: datetime, config: RetentionC
     breaches: SignalMap = {}
     window = config.complaint_window_days
     for person_id, kind, n, last in counts:
+        if person_id is None:  # logged on an organization itself
+            continue
         if kind == "complaint":
             incidents.setdefault(person_id, []).append(
                 f"{_plural(n, 'complaint')} in {window} days (last on {last:%Y-%m-%d})"

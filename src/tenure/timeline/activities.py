@@ -7,9 +7,10 @@ story and the pipeline's reactions see them. This lives in the timeline (not in
 ``customers``) because the customer repository sits below the event log and may not
 import it.
 
-Events belong to a person. An activity logged on an organization lands on the timeline
-of each of its people (the payload names the organization); the organization's own
-timeline is a later slice of issue 12.
+An event belongs to a person or, for an activity or note logged on an organization
+itself, to the organization (``events.organization_id``, migration 0012): one event on
+the organization's own timeline, which also shows its people's events
+(``timeline.queries.organization_timeline``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.customers.activities import add_note as store_note
@@ -40,10 +40,24 @@ NOTE_PREVIEW_CHARS = 500
 
 @dataclass(frozen=True)
 class Logged:
-    """Where a logged activity landed: the people whose timeline holds it, and when."""
+    """Where a logged activity landed: a person's or an organization's timeline, and when."""
 
     person_ids: list[int]
+    organization_id: int | None
     occurred_at: datetime
+
+
+def _subject(
+    session: Session, person_id: int | None, organization_id: int | None
+) -> tuple[int | None, int | None]:
+    """The (person, organization) an activity or note is logged on: exactly one of them."""
+    if (person_id is None) == (organization_id is None):
+        raise InvalidInput("subject", "log it on a person or on an organization")
+    if person_id is not None and session.get(Person, person_id) is None:
+        raise NotFound("person", person_id)
+    if organization_id is not None and session.get(Organization, organization_id) is None:
+        raise NotFound("organization", organization_id)
+    return person_id, organization_id
 
 
 def _occurred_at(session: Session, given: datetime | None) -> datetime:
@@ -72,48 +86,32 @@ def log_activity(
     person_id: int | None = None,
     organization_id: int | None = None,
 ) -> Logged:
-    """Append the activity to the timeline of the person (or of each person of the
-    organization). Refuses read-only actors (PermissionDenied)."""
+    """Append the activity to the timeline of the person or of the organization itself, in
+    the caller's transaction. Refuses read-only actors (PermissionDenied)."""
     actor_id = authorize(actor)
+    person_id, organization_id = _subject(session, person_id, organization_id)
     occurred_at = _occurred_at(session, data.occurred_at)
-    payload = _activity_payload(data, actor_id)
-    if person_id is not None:
-        if session.get(Person, person_id) is None:
-            raise NotFound("person", person_id)
-        people = [person_id]
-    else:
-        org = session.get(Organization, organization_id)
-        if org is None:
-            raise NotFound("organization", organization_id)
-        people = list(
-            session.scalars(
-                select(Person.id).where(Person.organization_id == org.id).order_by(Person.id)
-            )
-        )
-        if not people:
-            raise InvalidInput(
-                "organization_id", "the organization has no people whose timeline could hold it"
-            )
-        payload |= {"organization_id": org.id, "organization_name": org.name}
-    received = utcnow()
     kind = data.kind.value
-    rows = [
-        (
-            pid,
-            occurred_at,
-            received,
-            kind,
-            ACTIVITY_CHANNELS[kind],
-            SOURCE,
-            None,
-            None,
-            None,
-            payload,
-        )
-        for pid in people
-    ]
-    append_rows(session=session, rows=rows, origin=ORIGIN, actor_id=actor_id)
-    return Logged(person_ids=people, occurred_at=occurred_at)
+    row = (
+        person_id,
+        occurred_at,
+        utcnow(),
+        kind,
+        ACTIVITY_CHANNELS[kind],
+        SOURCE,
+        None,
+        None,
+        None,
+        _activity_payload(data, actor_id),
+    )
+    people = append_rows(
+        session=session,
+        rows=[row],
+        origin=ORIGIN,
+        actor_id=actor_id,
+        organization_id=organization_id,
+    )
+    return Logged(person_ids=people, organization_id=organization_id, occurred_at=occurred_at)
 
 
 def add_note(
@@ -124,8 +122,10 @@ def add_note(
     person_id: int | None = None,
     organization_id: int | None = None,
 ) -> Note:
-    """Store the note (``customers.activities.add_note``, audited) and, for a person, append
-    a ``note_added`` event in the same transaction."""
+    """Store the note (``customers.activities.add_note``, audited) and append a
+    ``note_added`` event to the person's or the organization's timeline in the same
+    transaction."""
+    person_id, organization_id = _subject(session, person_id, organization_id)
     note = store_note(
         session=session,
         data=data,
@@ -133,23 +133,24 @@ def add_note(
         person_id=person_id,
         organization_id=organization_id,
     )
-    if person_id is not None:
-        payload = {
-            "note_id": note.id,
-            "body": note.body[:NOTE_PREVIEW_CHARS],
-            "author_id": actor_id,
-        }
-        row = (
-            person_id,
-            note.created_at,
-            utcnow(),
-            NOTE_ADDED,
-            None,
-            SOURCE,
-            None,
-            None,
-            None,
-            payload,
-        )
-        append_rows(session=session, rows=[row], origin=ORIGIN, actor_id=actor_id)
+    payload = {"note_id": note.id, "body": note.body[:NOTE_PREVIEW_CHARS], "author_id": actor_id}
+    row = (
+        person_id,
+        note.created_at,
+        utcnow(),
+        NOTE_ADDED,
+        None,
+        SOURCE,
+        None,
+        None,
+        None,
+        payload,
+    )
+    append_rows(
+        session=session,
+        rows=[row],
+        origin=ORIGIN,
+        actor_id=actor_id,
+        organization_id=organization_id,
+    )
     return note

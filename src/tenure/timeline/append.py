@@ -86,6 +86,7 @@ def append_rows(
     origin: str,
     items: Sequence[Sequence[tuple[str, str | None, int, int | None]]] | None = None,
     actor_id: int | None = None,
+    organization_id: int | None = None,
 ) -> list[int]:
     """Store trusted, already shaped events in bulk, then react; returns the people touched.
 
@@ -94,17 +95,21 @@ def append_rows(
     ``timeline.ingest.EVENT_COLUMNS`` order; ``items``, when given, holds each event's line
     items as (sku, category, quantity, unit_price_minor). ``origin`` names the writer
     (reactions skip their own events). On PostgreSQL events without items go by COPY.
+    ``organization_id`` puts every row on that organization's own timeline; such a row's
+    person may be None (an activity logged on the organization itself), and touches no one.
     """
     if not rows:
         return []
     session.flush()
     connection = session.connection()
+    columns: tuple[str, ...] = EVENT_COLUMNS
+    if organization_id is not None:
+        columns = (*EVENT_COLUMNS, "organization_id")
+        rows = [(*row, organization_id) for row in rows]
     if items is None and connection.dialect.name == "postgresql":
-        copy_rows(connection, "events", EVENT_COLUMNS, rows, json_column=_PAYLOAD)
+        copy_rows(connection, "events", columns, rows, json_column=_PAYLOAD)
     else:
-        ids = insert_rows(
-            connection, events_table, EVENT_COLUMNS, rows, return_ids=items is not None
-        )
+        ids = insert_rows(connection, events_table, columns, rows, return_ids=items is not None)
         if items is not None:
             item_rows = [
                 (event_id, *item)
@@ -112,7 +117,7 @@ def append_rows(
                 for item in event_items
             ]
             insert_rows(connection, EventItem.__table__, ITEM_COLUMNS, item_rows)
-    people = sorted({row[_PERSON] for row in rows})
+    people = sorted({row[_PERSON] for row in rows if row[_PERSON] is not None})
     run_reactions(
         session,
         Appended(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenure.db.base import Base
@@ -26,6 +26,12 @@ class Event(Base):
         Index("ix_events_person_time", "person_id", "occurred_at", "id"),
         # Order aggregates (count, revenue, first/last) read only this index.
         Index("ix_events_person_type_time", "person_id", "type", "occurred_at", "amount_minor"),
+        # An organization's own timeline (activities and notes logged on it), newest first.
+        Index("ix_events_organization_time", "organization_id", "occurred_at", "id"),
+        # Every event has a subject: a person, or an organization (migration 0012).
+        CheckConstraint(
+            "(person_id IS NOT NULL) OR (organization_id IS NOT NULL)", name="one_subject"
+        ),
         Index(
             "uq_events_source_client_event_id",
             "source",
@@ -37,7 +43,11 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # Null only for an event logged on an organization itself (``organization_id``).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     type: Mapped[str] = mapped_column(String(50))

@@ -1,14 +1,14 @@
-"""Reads of the event log: a person's timeline and order aggregates."""
+"""Reads of the event log: a person's and an organization's timeline, order aggregates."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
-from tenure.customers.models import Person
+from tenure.customers.models import Organization, Person
 from tenure.db.paging import apply_keyset, encode_cursor
 from tenure.errors import NotFound
 from tenure.timeline.models import Event, EventItem
@@ -29,6 +29,7 @@ def _items_by_event(session: Session, event_ids: Sequence[int]) -> dict[int, lis
 _EVENT_COLUMNS = (
     Event.id,
     Event.person_id,
+    Event.organization_id,
     Event.type,
     Event.occurred_at,
     Event.channel,
@@ -78,6 +79,58 @@ def person_timeline(
         limit=limit,
     )
     return _page(session, connection.execute(query).all(), limit)
+
+
+def organization_timeline(
+    session: Session,
+    *,
+    organization_id: int,
+    types: Sequence[str] = (),
+    leave_out: Sequence[str] = (),
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The organization's story, newest first and keyset-paged: the events logged on it
+    (calls, meetings, emails, notes) with those of its people, each of theirs naming the
+    person (``person_name``); only ``types`` if given, never ``leave_out``. Raises
+    NotFound for an unknown organization."""
+    if session.get(Organization, organization_id) is None:
+        raise NotFound("organization", organization_id)
+    members = select(Person.id).where(Person.organization_id == organization_id)
+    branches = []
+    # Each side seeks its own index (organization, time) and (person, time) and stops
+    # after a page; the union of two pages is sorted once.
+    for subject in (Event.organization_id == organization_id, Event.person_id.in_(members)):
+        query = select(*_EVENT_COLUMNS).where(subject)
+        if types:
+            query = query.where(Event.type.in_(types))
+        if leave_out:
+            query = query.where(Event.type.not_in(leave_out))
+        branch = apply_keyset(
+            query,
+            sort_column=Event.occurred_at,
+            id_column=Event.id,
+            descending=True,
+            cursor=cursor,
+            limit=limit,
+        )
+        branches.append(select(branch.subquery()))
+    both = union_all(*branches).subquery("org_events")
+    merged = select(both).order_by(both.c.occurred_at.desc(), both.c.id.desc()).limit(limit + 1)
+    events, next_cursor = _page(session, session.connection().execute(merged).all(), limit)
+    names = _person_names(session, {e["person_id"] for e in events if e["person_id"]})
+    for event in events:
+        event["person_name"] = names.get(event["person_id"])
+    return events, next_cursor
+
+
+def _person_names(session: Session, person_ids: set[int]) -> dict[int, str]:
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(Person.id, Person.first_name, Person.last_name).where(Person.id.in_(person_ids))
+    )
+    return {pid: f"{first} {last}".strip() or f"person {pid}" for pid, first, last in rows}
 
 
 def _page(

@@ -257,7 +257,10 @@ def _too_big(size: int, limits: EventLimits) -> str:
 
 class EventOut(BaseModel):
     id: int
-    person_id: int
+    person_id: int | None = Field(description="Null for an event logged on an organization.")
+    organization_id: int | None = Field(
+        None, description="The organization an activity or note was logged on, if any."
+    )
     type: str
     occurred_at: datetime
     channel: str | None
