@@ -1,9 +1,10 @@
-"""Recording events from outside as one unit of work: what ``POST /api/v1/events`` runs.
+"""Writes on the timeline as units of work: recording events from outside (what
+``POST /api/v1/events`` runs), a note and a logged call, meeting or email.
 
-The append functions (``timeline.append``) work in the caller's transaction, since the
-JSON lines and email imports append chunk by chunk inside transactions of their own; this
-action checks the actor, appends (the event pipeline's reactions run in the same
-transaction) and commits.
+The append functions (``timeline.append``) and ``timeline.activities`` work in the
+caller's transaction, since the JSON lines and email imports append chunk by chunk inside
+transactions of their own; these actions check the actor, append (the event pipeline's
+reactions run in the same transaction) and commit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tenure.customers.models import Note
+from tenure.customers.schemas import ActivityCreate, NoteCreate
 from tenure.identity.permissions import Actor, authorize
+from tenure.timeline import activities
 from tenure.timeline.append import append_events_json
 from tenure.timeline.schemas import EventLimits, IngestResult
 
@@ -51,3 +55,44 @@ def record_events_json(
 # Each retry follows a commit of a competing request, so a few attempts always suffice in
 # practice; a persistent conflict is a bug and surfaces.
 _ATTEMPTS = 4
+
+
+def add_note(
+    *,
+    session: Session,
+    data: NoteCreate,
+    actor: Actor | None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+) -> Note:
+    """Store a note (audited) and, on a person, its ``note_added`` event; committed."""
+    actor_id = authorize(actor)
+    note = activities.add_note(
+        session=session,
+        data=data,
+        actor_id=actor_id,
+        person_id=person_id,
+        organization_id=organization_id,
+    )
+    session.commit()
+    return note
+
+
+def log_activity(
+    *,
+    session: Session,
+    data: ActivityCreate,
+    actor: Actor | None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+) -> activities.Logged:
+    """Append a logged call, meeting or email to the timeline(s) it belongs on; committed."""
+    done = activities.log_activity(
+        session=session,
+        data=data,
+        actor=actor,
+        person_id=person_id,
+        organization_id=organization_id,
+    )
+    session.commit()
+    return done

@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from tenure.web.pages import analytics, auth, imports, organizations, people, tasks
+from tenure.web.pages import (
+    analytics,
+    auth,
+    imports,
+    organizations,
+    people,
+    people_bulk,
+    people_edit,
+    tasks,
+)
 from tenure.web.pages import duplicates as duplicates_pages
 from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
@@ -11,6 +20,9 @@ from tenure.web.pages import segments as segments_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
+    # Before people.router: /people/new and /people/bulk are not /people/{person_id}.
+    people_edit.router,
+    people_bulk.router,
     people.router,
     organizations.router,
     imports.router,
