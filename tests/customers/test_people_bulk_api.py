@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tenure.customers.models import Person
+from tenure.customers.models import Identity, Person
 from tenure.identity.models import AuditEntry
 from tenure.segments.models import SegmentMember
 
@@ -134,3 +134,34 @@ def test_edit_and_delete_refuse_bad_input_and_read_only_callers(client, admin, a
     assert client.get(path, headers=admin.headers).json()["first_name"] == "Bulk"
     assert client.delete(path, headers=admin.headers).status_code == 204
     assert client.delete(path, headers=admin.headers).status_code == 404
+
+
+def test_an_edit_keeps_identities_stored_under_other_rules(client, admin, session):
+    """The demo's phones are in Ofcom's drama range, which the phone rules refuse: sending
+    the person's identities back unchanged must not refuse the edit, and a new invalid
+    number still is."""
+    (person_id,) = _people(client, admin, 1)
+    session.add(
+        Identity(
+            person_id=person_id,
+            kind="phone",
+            namespace="",
+            value="+447700900000",
+            original="+447700900000",
+            is_primary=True,
+        )
+    )
+    session.commit()
+    kept = [{"kind": "phone", "value": "+447700900000"}]
+    path = f"/api/v1/people/{person_id}"
+
+    edited = client.patch(
+        path, json={"job_title": "Actor", "identities": kept}, headers=admin.headers
+    )
+
+    assert edited.status_code == 200, edited.text
+    assert [i["value"] for i in edited.json()["identities"]] == ["+447700900000"]
+    added = [*kept, {"kind": "phone", "value": "+447700900001"}]
+    refused = client.patch(path, json={"identities": added}, headers=admin.headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "identities.1.value"

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tenure.config import Settings
+from tenure.customers.attributes import declared_attributes
 from tenure.customers.models import ConsentRecord, Person, Tag
 from tenure.datasets.demo import build_demo_workspace
 from tenure.db.engine import create_db_engine
@@ -94,8 +95,11 @@ def test_the_registered_contributions_fill_the_demo(fresh_database_url) -> None:
         owned = session.scalar(
             select(func.count()).select_from(Person).where(Person.owner_id.is_not(None))
         )
+        declared = set(declared_attributes(session, "person"))
+        carried = {key for p in session.scalars(select(Person.attributes)) for key in p}
     engine.dispose()
     assert staff[0] == "admin@demo.tenure.dev" and len(staff) == 6
     assert tags == {"vip", "newsletter", "b2b", "gift-buyer"}
     assert service == people  # every person may be emailed about their orders
     assert 0 < owned < people
+    assert carried and carried <= declared  # the person form shows every attribute

@@ -66,17 +66,28 @@ def _normalize_identities(
     *,
     default_region: str,
     person_id: int | None,
+    stored: Sequence[Identity] = (),
 ) -> list[tuple[NormalizedIdentity, IdentityIn]]:
+    """The identities normalized and checked, in order, without repeats. One the person
+    already has (``stored``, given as stored or as first given) is kept as it is: an edit
+    must not re-judge a value taken under other rules (an import's, the demo's numbers
+    from Ofcom's drama range) when the person only changed their job title."""
     normalized: list[tuple[NormalizedIdentity, IdentityIn]] = []
     seen: set[tuple[str, str, str]] = set()
+    kept = {(i.kind, i.namespace, text): i for i in stored for text in (i.value, i.original)}
     for index, item in enumerate(identities):
         field = f"identities.{index}.value"
-        norm = normalize_identity(
-            kind=item.kind,
-            value=item.value,
-            namespace=item.namespace,
-            default_region=default_region,
-            field=field,
+        same = kept.get((item.kind.value, item.namespace.strip().lower(), item.value))
+        norm = (
+            NormalizedIdentity(item.kind, same.namespace, same.value, same.original)
+            if same is not None
+            else normalize_identity(
+                kind=item.kind,
+                value=item.value,
+                namespace=item.namespace,
+                default_region=default_region,
+                field=field,
+            )
         )
         key = (norm.kind.value, norm.namespace, norm.value)
         if key in seen:
@@ -219,7 +230,11 @@ def update_person(
         person.tags = get_or_create_tags(session, data.tags)
     if data.identities is not None:
         normalized = _normalize_identities(
-            session, data.identities, default_region=default_region, person_id=person.id
+            session,
+            data.identities,
+            default_region=default_region,
+            person_id=person.id,
+            stored=list(person.identities),
         )
         person.identities.clear()
         session.flush()  # delete the old rows before the unique index sees the new ones
