@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.customers.attributes import merge_attributes
-from tenure.customers.identities import NormalizedIdentity, normalize_identity
+from tenure.customers.identities import NormalizedIdentity, check_identities, identity_rows
 from tenure.customers.models import (
     AttributeDefinition,
     AttributeType,
@@ -21,7 +21,6 @@ from tenure.customers.models import (
 from tenure.customers.schemas import (
     AttributeDefinitionCreate,
     ConsentIn,
-    IdentityIn,
     OrganizationCreate,
     OrganizationUpdate,
     PersonCreate,
@@ -60,86 +59,6 @@ def _check_references(session: Session, organization_id: int | None, owner_id: i
         raise InvalidInput("owner_id", f"no user {owner_id}")
 
 
-def _normalize_identities(
-    session: Session,
-    identities: Sequence[IdentityIn],
-    *,
-    default_region: str,
-    person_id: int | None,
-    stored: Sequence[Identity] = (),
-) -> list[tuple[NormalizedIdentity, IdentityIn]]:
-    """The identities normalized and checked, in order, without repeats. One the person
-    already has (``stored``, given as stored or as first given) is kept as it is: an edit
-    must not re-judge a value taken under other rules (an import's, the demo's numbers
-    from Ofcom's drama range) when the person only changed their job title."""
-    normalized: list[tuple[NormalizedIdentity, IdentityIn]] = []
-    seen: set[tuple[str, str, str]] = set()
-    kept = {(i.kind, i.namespace, text): i for i in stored for text in (i.value, i.original)}
-    for index, item in enumerate(identities):
-        field = f"identities.{index}.value"
-        same = kept.get((item.kind.value, item.namespace.strip().lower(), item.value))
-        norm = (
-            NormalizedIdentity(item.kind, same.namespace, same.value, same.original)
-            if same is not None
-            else normalize_identity(
-                kind=item.kind,
-                value=item.value,
-                namespace=item.namespace,
-                default_region=default_region,
-                field=field,
-            )
-        )
-        key = (norm.kind.value, norm.namespace, norm.value)
-        if key in seen:
-            continue
-        seen.add(key)
-        if norm.kind.value != "phone":
-            owner = session.scalar(
-                select(Identity.person_id).where(
-                    Identity.kind == norm.kind.value,
-                    Identity.namespace == norm.namespace,
-                    Identity.value == norm.value,
-                )
-            )
-            if owner is not None and owner != person_id:
-                raise Conflict(
-                    f"{norm.kind.value} {norm.value} belongs to person {owner}", field=field
-                )
-        normalized.append((norm, item))
-    return normalized
-
-
-def _build_identities(
-    normalized: list[tuple[NormalizedIdentity, IdentityIn]],
-) -> list[Identity]:
-    """Identity rows with exactly one primary per kind and namespace."""
-    rows: list[Identity] = []
-    has_primary: set[tuple[str, str]] = set()
-    for norm, item in normalized:
-        group = (norm.kind.value, norm.namespace)
-        if item.primary and group not in has_primary:
-            has_primary.add(group)
-            primary = True
-        else:
-            primary = False
-        rows.append(
-            Identity(
-                kind=norm.kind.value,
-                namespace=norm.namespace,
-                value=norm.value,
-                original=norm.original,
-                label=item.label,
-                is_primary=primary,
-            )
-        )
-    for row in rows:
-        group = (row.kind, row.namespace)
-        if group not in has_primary:
-            row.is_primary = True
-            has_primary.add(group)
-    return rows
-
-
 def _consent_rows(
     session: Session, person_id: int, consents: Sequence[ConsentIn], actor_id: int | None
 ) -> list:
@@ -162,7 +81,7 @@ def create_person(
     *, session: Session, data: PersonCreate, actor_id: int | None, default_region: str
 ) -> Person:
     _check_references(session, data.organization_id, data.owner_id)
-    normalized = _normalize_identities(
+    normalized = check_identities(
         session, data.identities, default_region=default_region, person_id=None
     )
     person = Person(
@@ -174,7 +93,7 @@ def create_person(
         attributes=merge_attributes(
             session=session, entity="person", current={}, changes=data.attributes
         ),
-        identities=_build_identities(normalized),
+        identities=identity_rows(normalized),
         tags=get_or_create_tags(session, data.tags),
         created_at=clock.now(session),
     )
@@ -229,7 +148,7 @@ def update_person(
     if data.tags is not None:
         person.tags = get_or_create_tags(session, data.tags)
     if data.identities is not None:
-        normalized = _normalize_identities(
+        normalized = check_identities(
             session,
             data.identities,
             default_region=default_region,
@@ -238,7 +157,7 @@ def update_person(
         )
         person.identities.clear()
         session.flush()  # delete the old rows before the unique index sees the new ones
-        person.identities.extend(_build_identities(normalized))
+        person.identities.extend(identity_rows(normalized))
     if data.consents:
         session.add_all(_consent_rows(session, person.id, data.consents, actor_id))
     person.search_text = _search_text(person, person.identities)
