@@ -14,6 +14,7 @@ from tenure.customers.schemas import AttributeDefinitionCreate, PersonCreate
 from tenure.dedup.models import DuplicateCandidate
 from tenure.identity.actions import create_user
 from tenure.identity.models import AuditEntry
+from tenure.segments.models import Segment, SegmentMember
 from tests.dedup.test_dedup_scan import write_base
 from tests.dedup.test_door import _twin_of
 
@@ -296,3 +297,33 @@ def test_the_analyst_sees_no_write_control_and_cannot_post(client, session):
     ):
         assert client.post(path, data={"csrf_token": token, **data}).status_code == 403, path
     assert session.get(Person, person_id).first_name == "Rosalind"
+
+
+def test_bulk_bar_adds_to_a_static_list(client, session):
+    _staff(session)
+    ids = [_person(session, "Grace", f"Hopper{i}") for i in range(2)]
+    token = _log_in(client, "admin@example.com")
+    created = client.post(
+        "/segments/new",
+        data={"csrf_token": token, "name": "Conference", "kind": "static", "person_ids": ""},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    segment = session.scalars(select(Segment).where(Segment.name == "Conference")).one()
+    assert f'<option value="{segment.id}">Conference</option>' in client.get("/people").text
+
+    done = client.post(
+        "/people/bulk",
+        data={
+            "csrf_token": token,
+            "ids": [str(i) for i in ids],
+            "op": "add_to_list",
+            "segment_id": str(segment.id),
+        },
+    )
+
+    assert "Added 2 people to the list Conference." in done.text
+    members = session.scalars(
+        select(SegmentMember.person_id).where(SegmentMember.segment_id == segment.id)
+    ).all()
+    assert sorted(members) == ids
