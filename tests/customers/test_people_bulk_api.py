@@ -3,10 +3,17 @@ delete: one transaction, each person audited) and the edit and delete API's refu
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from tenure.customers import bulk, people
+from tenure.customers.actions import create_person
 from tenure.customers.models import Identity, Person
-from tenure.identity.models import AuditEntry
+from tenure.customers.schemas import PersonCreate, PersonUpdate
+from tenure.dedup import actions as dedup_actions
+from tenure.errors import PermissionDenied
+from tenure.identity.models import AuditEntry, Role
+from tenure.identity.permissions import Actor
 from tenure.segments.models import SegmentMember
 
 
@@ -165,3 +172,35 @@ def test_an_edit_keeps_identities_stored_under_other_rules(client, admin, sessio
     refused = client.patch(path, json={"identities": added}, headers=admin.headers)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "identities.1.value"
+
+
+def test_the_actions_themselves_refuse_read_only_actors(session, api_user):
+    """Every entry point gets the same answer: the actions check the actor, not only the
+    API's writer dependency."""
+    analyst = api_user("analyst")
+    reader = Actor(user_id=analyst.id, email=analyst.email, role=Role.analyst)
+    person = create_person(
+        session=session, data=PersonCreate(first_name="Kept"), actor_id=None, default_region="US"
+    )
+    session.commit()
+    attempts = [
+        lambda: bulk.delete_people(session=session, ids=[person.id], actor=reader),
+        lambda: bulk.add_tag(session=session, ids=[person.id], tag="x", actor=reader),
+        lambda: bulk.assign_owner(session=session, ids=[person.id], owner_id=None, actor=reader),
+        lambda: people.delete_person(session=session, person_id=person.id, actor=reader),
+        lambda: people.update_person(
+            session=session,
+            person_id=person.id,
+            data=PersonUpdate(first_name="Changed"),
+            actor=reader,
+            default_region="US",
+        ),
+        lambda: dedup_actions.create_person(
+            session=session, data=PersonCreate(first_name="New"), actor=reader, default_region="US"
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert session.scalars(select(Person.first_name)).all() == ["Kept"]
+    assert session.get(Person, person.id).tags == []
