@@ -4,11 +4,12 @@ cards come from ``tenure.profile``)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from tenure.customers import people, queries
 from tenure.customers.schemas import ActivityCreate, NoteCreate, TaskCreate
@@ -35,7 +36,7 @@ PAGE_SIZE = 50
 NOTICE = "people_notice"
 
 
-def static_lists(session: SessionDep) -> list[Segment]:
+def static_lists(session: Session) -> list[Segment]:
     """The static lists the bulk bar can add people to."""
     return [s for s in list_segments(session) if s.kind == SegmentKind.static]
 
@@ -83,23 +84,21 @@ async def person_page(
     channel: str | None = None,
 ) -> Response:
     try:
-        queries.get_person(session, person_id)
+        person = queries.get_person(session, person_id)
     except NotFound:
         survivor_id = survivor_of_merged(session, person_id)
         if survivor_id is None:
             raise
         # 307, not 308: undoing the merge gives the id back, so browsers must not cache it.
         return RedirectResponse(f"/people/{survivor_id}", status_code=307)
-    return render_person(
-        request, session, ctx, person_id, cursor=cursor, type=type, channel=channel
-    )
+    return render_person(request, session, ctx, person, cursor=cursor, type=type, channel=channel)
 
 
 def render_person(
     request: Request,
-    session: SessionDep,
+    session: Session,
     ctx: PageContext,
-    person_id: int,
+    person: dict[str, Any],
     *,
     cursor: str | None = None,
     type: str | None = None,
@@ -108,8 +107,9 @@ def render_person(
     error: FormError | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The person page; ``edit`` and ``error`` re-open the inline edit as it was submitted."""
-    person = queries.get_person(session, person_id)
+    """The person page of ``person`` (``customers.queries.get_person``); ``edit`` and
+    ``error`` re-open the inline edit as it was submitted."""
+    person_id = person["id"]
     events, next_cursor = person_timeline(
         session,
         person_id=person_id,

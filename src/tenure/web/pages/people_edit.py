@@ -129,7 +129,7 @@ async def edit_person(
         session.rollback()
         error = form.error(*_refusal(refused), definitions)
         return render_person(
-            request, session, ctx, person_id, edit=form, error=error, status_code=422
+            request, session, ctx, current, edit=form, error=error, status_code=422
         )
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
