@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tenure.config import Settings
+from tenure.customers.attributes import declared_attributes
 from tenure.customers.models import ConsentRecord, Organization, Person, Tag
 from tenure.datasets.demo import build_demo_workspace
 from tenure.db.engine import create_db_engine
@@ -103,6 +104,8 @@ def test_the_registered_contributions_fill_the_demo(fresh_database_url) -> None:
         ).all()
         organizations = session.scalar(select(func.count()).select_from(Organization))
         today = session.scalar(select(Workspace.fixed_now))
+        declared = set(declared_attributes(session, "person"))
+        carried = {key for p in session.scalars(select(Person.attributes)) for key in p}
     engine.dispose()
     assert len(logged) == organizations
     assert all(1 <= count <= 3 and latest < today for _, count, latest in logged)
@@ -110,3 +113,4 @@ def test_the_registered_contributions_fill_the_demo(fresh_database_url) -> None:
     assert tags == {"vip", "newsletter", "b2b", "gift-buyer"}
     assert service == people  # every person may be emailed about their orders
     assert 0 < owned < people
+    assert carried and carried <= declared  # the person form shows every attribute

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.customers.attributes import merge_attributes
-from tenure.customers.identities import NormalizedIdentity, normalize_identity
+from tenure.customers.identities import NormalizedIdentity, check_identities, identity_rows
 from tenure.customers.models import (
     AttributeDefinition,
     AttributeType,
@@ -21,9 +21,6 @@ from tenure.customers.models import (
 from tenure.customers.schemas import (
     AttributeDefinitionCreate,
     ConsentIn,
-    IdentityIn,
-    OrganizationCreate,
-    OrganizationUpdate,
     PersonCreate,
     PersonUpdate,
 )
@@ -60,75 +57,6 @@ def _check_references(session: Session, organization_id: int | None, owner_id: i
         raise InvalidInput("owner_id", f"no user {owner_id}")
 
 
-def _normalize_identities(
-    session: Session,
-    identities: Sequence[IdentityIn],
-    *,
-    default_region: str,
-    person_id: int | None,
-) -> list[tuple[NormalizedIdentity, IdentityIn]]:
-    normalized: list[tuple[NormalizedIdentity, IdentityIn]] = []
-    seen: set[tuple[str, str, str]] = set()
-    for index, item in enumerate(identities):
-        field = f"identities.{index}.value"
-        norm = normalize_identity(
-            kind=item.kind,
-            value=item.value,
-            namespace=item.namespace,
-            default_region=default_region,
-            field=field,
-        )
-        key = (norm.kind.value, norm.namespace, norm.value)
-        if key in seen:
-            continue
-        seen.add(key)
-        if norm.kind.value != "phone":
-            owner = session.scalar(
-                select(Identity.person_id).where(
-                    Identity.kind == norm.kind.value,
-                    Identity.namespace == norm.namespace,
-                    Identity.value == norm.value,
-                )
-            )
-            if owner is not None and owner != person_id:
-                raise Conflict(
-                    f"{norm.kind.value} {norm.value} belongs to person {owner}", field=field
-                )
-        normalized.append((norm, item))
-    return normalized
-
-
-def _build_identities(
-    normalized: list[tuple[NormalizedIdentity, IdentityIn]],
-) -> list[Identity]:
-    """Identity rows with exactly one primary per kind and namespace."""
-    rows: list[Identity] = []
-    has_primary: set[tuple[str, str]] = set()
-    for norm, item in normalized:
-        group = (norm.kind.value, norm.namespace)
-        if item.primary and group not in has_primary:
-            has_primary.add(group)
-            primary = True
-        else:
-            primary = False
-        rows.append(
-            Identity(
-                kind=norm.kind.value,
-                namespace=norm.namespace,
-                value=norm.value,
-                original=norm.original,
-                label=item.label,
-                is_primary=primary,
-            )
-        )
-    for row in rows:
-        group = (row.kind, row.namespace)
-        if group not in has_primary:
-            row.is_primary = True
-            has_primary.add(group)
-    return rows
-
-
 def _consent_rows(
     session: Session, person_id: int, consents: Sequence[ConsentIn], actor_id: int | None
 ) -> list:
@@ -151,7 +79,7 @@ def create_person(
     *, session: Session, data: PersonCreate, actor_id: int | None, default_region: str
 ) -> Person:
     _check_references(session, data.organization_id, data.owner_id)
-    normalized = _normalize_identities(
+    normalized = check_identities(
         session, data.identities, default_region=default_region, person_id=None
     )
     person = Person(
@@ -163,7 +91,7 @@ def create_person(
         attributes=merge_attributes(
             session=session, entity="person", current={}, changes=data.attributes
         ),
-        identities=_build_identities(normalized),
+        identities=identity_rows(normalized),
         tags=get_or_create_tags(session, data.tags),
         created_at=clock.now(session),
     )
@@ -218,12 +146,16 @@ def update_person(
     if data.tags is not None:
         person.tags = get_or_create_tags(session, data.tags)
     if data.identities is not None:
-        normalized = _normalize_identities(
-            session, data.identities, default_region=default_region, person_id=person.id
+        normalized = check_identities(
+            session,
+            data.identities,
+            default_region=default_region,
+            person_id=person.id,
+            stored=list(person.identities),
         )
         person.identities.clear()
         session.flush()  # delete the old rows before the unique index sees the new ones
-        person.identities.extend(_build_identities(normalized))
+        person.identities.extend(identity_rows(normalized))
     if data.consents:
         session.add_all(_consent_rows(session, person.id, data.consents, actor_id))
     person.search_text = _search_text(person, person.identities)
@@ -282,98 +214,6 @@ def record_consent(
         },
     )
     return row
-
-
-def _organization_snapshot(org: Organization) -> dict[str, Any]:
-    return {
-        "name": org.name,
-        "domain": org.domain,
-        "owner_id": org.owner_id,
-        "attributes": dict(org.attributes or {}),
-        "tags": sorted(t.name for t in org.tags),
-    }
-
-
-def create_organization(
-    *, session: Session, data: OrganizationCreate, actor_id: int | None
-) -> Organization:
-    _check_references(session, None, data.owner_id)
-    org = Organization(
-        name=data.name,
-        domain=data.domain.lower() if data.domain else None,
-        owner_id=data.owner_id,
-        attributes=merge_attributes(
-            session=session, entity="organization", current={}, changes=data.attributes
-        ),
-        tags=get_or_create_tags(session, data.tags),
-        created_at=clock.now(session),
-    )
-    session.add(org)
-    session.flush()
-    record_audit(
-        session=session,
-        actor_id=actor_id,
-        action="create",
-        entity_type="organization",
-        entity_id=org.id,
-        changes=diff_fields({}, _organization_snapshot(org)),
-    )
-    return org
-
-
-def get_organization_for_update(session: Session, organization_id: int) -> Organization:
-    org = session.get(Organization, organization_id)
-    if org is None:
-        raise NotFound("organization", organization_id)
-    return org
-
-
-def update_organization(
-    *, session: Session, organization_id: int, data: OrganizationUpdate, actor_id: int | None
-) -> Organization:
-    org = get_organization_for_update(session, organization_id)
-    before = _organization_snapshot(org)
-    given = data.model_fields_set
-    if "owner_id" in given:
-        _check_references(session, None, data.owner_id)
-        org.owner_id = data.owner_id
-    if data.name is not None:
-        org.name = data.name
-    if "domain" in given:
-        org.domain = data.domain.lower() if data.domain else None
-    if data.attributes is not None:
-        org.attributes = merge_attributes(
-            session=session, entity="organization", current=org.attributes, changes=data.attributes
-        )
-    if data.tags is not None:
-        org.tags = get_or_create_tags(session, data.tags)
-    changes = diff_fields(before, _organization_snapshot(org))
-    if changes:
-        org.updated_at = utcnow()
-        session.flush()
-        record_audit(
-            session=session,
-            actor_id=actor_id,
-            action="update",
-            entity_type="organization",
-            entity_id=org.id,
-            changes=changes,
-        )
-    return org
-
-
-def delete_organization(*, session: Session, organization_id: int, actor_id: int | None) -> None:
-    org = get_organization_for_update(session, organization_id)
-    record_audit(
-        session=session,
-        actor_id=actor_id,
-        action="delete",
-        entity_type="organization",
-        entity_id=org.id,
-        changes=diff_fields(_organization_snapshot(org), {}),
-    )
-    session.delete(org)
-    session.flush()
 
 
 def define_attribute(

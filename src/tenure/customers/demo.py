@@ -1,4 +1,5 @@
-"""The customers capability's part of the demo workspace: owners, consents and tags.
+"""The customers capability's part of the demo workspace: the declared attributes,
+owners, consents and tags.
 
 Runs after the demo's base (people, organizations, orders) and after identity's staff.
 Each function draws from its own stream (``DemoContext.rng``); the shares are those of a
@@ -13,7 +14,10 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
+from tenure.customers.actions import define_attribute
+from tenure.customers.attributes import declared_attributes
 from tenure.customers.models import (
+    AttributeType,
     ConsentRecord,
     Organization,
     Person,
@@ -21,6 +25,7 @@ from tenure.customers.models import (
     organization_tags,
     person_tags,
 )
+from tenure.customers.schemas import AttributeDefinitionCreate
 from tenure.db.bulk import insert_rows
 from tenure.db.dialect import id_in
 from tenure.identity.models import Role, User
@@ -33,6 +38,30 @@ VIP_SHARE = 1 / 50  # the top spenders
 GIFT_BUYER_SHARE = 1 / 40
 DEMO_TAGS = ("vip", "newsletter", "b2b", "gift-buyer")
 CONSENT_COLUMNS = ("person_id", "channel", "purpose", "status", "source", "recorded_at")
+#: The attributes the demo's people carry (``datasets.demo_people``), declared as an import
+#: that creates them would: the person form shows and edits them, and the duplicate check
+#: weighs the address and birthday a person types in.
+DEMO_ATTRIBUTES = (
+    ("cdnow_customer_id", "CDNOW customer id", AttributeType.number),
+    ("street", "Street", AttributeType.text),
+    ("city", "City", AttributeType.text),
+    ("region", "Region", AttributeType.text),
+    ("postal_code", "Postal code", AttributeType.text),
+    ("country", "Country", AttributeType.text),
+    ("birthday", "Birthday", AttributeType.text),
+)
+
+
+def declare_demo_attributes(context: DemoContext) -> None:
+    """Declare the demo people's attributes (those not declared already)."""
+    declared = declared_attributes(context.session, "person")
+    for key, label, kind in DEMO_ATTRIBUTES:
+        if key not in declared:
+            define_attribute(
+                session=context.session,
+                data=AttributeDefinitionCreate(key=key, label=label, type=kind),
+                actor_id=None,
+            )
 
 
 def assign_demo_owners(context: DemoContext) -> None:
@@ -151,6 +180,7 @@ def _subscribed(context: DemoContext) -> list[int]:
 
 
 def register() -> None:
+    register_demo_contribution("customers.attributes", declare_demo_attributes, order=15)
     register_demo_contribution("customers.owners", assign_demo_owners, order=20)
     register_demo_contribution("customers.consents", add_demo_consents, order=30)
     register_demo_contribution("customers.tags", add_demo_tags, order=40)

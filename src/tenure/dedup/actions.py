@@ -9,15 +9,58 @@ is the operator at the command line (``authorize``).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tenure.customers import actions as customer_actions
+from tenure.customers.models import Person
+from tenure.customers.schemas import PersonCreate
 from tenure.dedup import review, runs
+from tenure.dedup.door import possible_duplicates, queue_pairs
 from tenure.dedup.merge import merge_pair, undo_merge
 from tenure.dedup.models import DuplicateCandidate, Merge
 from tenure.dedup.scan import ScanReport, scan_duplicates
 from tenure.identity.permissions import DUPLICATE_RESOLVERS, Actor, authorize
+
+OnDuplicate = Literal["create", "reject"]
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A person created through the door, or refused: ``person`` is None when
+    ``on_duplicate="reject"`` found probable duplicates (then nothing was written)."""
+
+    person: Person | None
+    #: The people it probably duplicates, best first: ``id``, ``name``, ``score`` and
+    #: ``evidence`` (per compared field and the decision, in words).
+    possible_duplicates: list[dict[str, Any]]
+
+
+def create_person(
+    *,
+    session: Session,
+    data: PersonCreate,
+    actor: Actor | None,
+    default_region: str,
+    on_duplicate: OnDuplicate = "create",
+) -> Admission:
+    """Create a person unless it probably duplicates someone and ``on_duplicate`` is
+    ``"reject"``; created, each probable duplicate is queued for review. Any role that
+    writes may create people; committed (or rolled back when refused)."""
+    actor_id = authorize(actor)
+    person = customer_actions.create_person(
+        session=session, data=data, actor_id=actor_id, default_region=default_region
+    )
+    found = possible_duplicates(session, person.id)
+    shown = [{key: f[key] for key in ("id", "name", "score", "evidence")} for f in found]
+    if found and on_duplicate == "reject":
+        session.rollback()
+        return Admission(None, shown)
+    queue_pairs(session, [(person.id, f["id"], f["score"], f["raw_evidence"]) for f in found])
+    session.commit()
+    return Admission(person, shown)
 
 
 def merge_candidate(

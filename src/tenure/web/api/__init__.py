@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from tenure.web.api import admin, analytics, events, exports, imports, organizations, people, tasks
+from tenure.web.api import (
+    admin,
+    analytics,
+    events,
+    exports,
+    imports,
+    organizations,
+    people,
+    people_bulk,
+    tasks,
+)
 from tenure.web.api import duplicates as duplicates_api
 from tenure.web.api import home as home_api
 from tenure.web.api import jobs as jobs_api
@@ -14,6 +24,7 @@ from tenure.web.api import webhooks as webhooks_api
 from tenure.web.api import workspace as workspace_api
 
 api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(people_bulk.router)
 for module in (people, organizations, tasks, events, admin, imports, exports, analytics):
     api_router.include_router(module.router)
 api_router.include_router(lifecycle_api.router)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from tenure.customers import actions, activities, queries
+from tenure.customers import people, queries
 from tenure.customers.schemas import (
     ActivityCreate,
     ConsentIn,
@@ -21,19 +21,19 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
-from tenure.dedup.door import possible_duplicates, queue_pairs
+from tenure.dedup import actions as dedup_actions
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import NotFound
 from tenure.profile.queries import person_360
 from tenure.profile.schemas import PersonProfile
 from tenure.scores.queries import person_scores
 from tenure.scores.schemas import PersonScoresOut
-from tenure.timeline import activities as logged
+from tenure.timeline import actions as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -109,22 +109,24 @@ async def create_person(
     ] = "create",
 ) -> dict | Response:
     """Create a person; people it probably duplicates are listed (and queued for review)."""
-    person = actions.create_person(
-        session=session,
-        data=body,
-        actor_id=actor.user_id,
-        default_region=settings.default_phone_region,
+    # The duplicate check fits the matcher (about a second on the demo's 24,000 people):
+    # in the thread pool, so the event loop serves other requests meanwhile.
+    admission = await write_in_thread(
+        session,
+        lambda: dedup_actions.create_person(
+            session=session,
+            data=body,
+            actor=actor,
+            default_region=settings.default_phone_region,
+            on_duplicate=on_duplicate,
+        ),
     )
-    found = possible_duplicates(session, person.id)
-    shown = [{k: f[k] for k in ("id", "name", "score", "evidence")} for f in found]
-    if found and on_duplicate == "reject":
-        session.rollback()
-        message = f"probably a duplicate of {len(found)} existing person(s); nothing created"
+    shown = admission.possible_duplicates
+    if admission.person is None:
+        message = f"probably a duplicate of {len(shown)} existing person(s); nothing created"
         body_409 = {"error": "conflict", "message": message, "possible_duplicates": shown}
         return JSONResponse(body_409, status_code=status.HTTP_409_CONFLICT)
-    queue_pairs(session, [(person.id, f["id"], f["score"], f["raw_evidence"]) for f in found])
-    session.commit()
-    return {**queries.get_person(session, person.id), "possible_duplicates": shown}
+    return {**queries.get_person(session, admission.person.id), "possible_duplicates": shown}
 
 
 @router.get(
@@ -151,21 +153,19 @@ async def update_person(
     actor: ApiWriter,
     settings: SettingsDep,
 ) -> dict:
-    actions.update_person(
+    people.update_person(
         session=session,
         person_id=person_id,
         data=body,
-        actor_id=actor.user_id,
+        actor=actor,
         default_region=settings.default_phone_region,
     )
-    session.commit()
     return queries.get_person(session, person_id)
 
 
 @router.delete("/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_person(person_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
-    actions.delete_person(session=session, person_id=person_id, actor_id=actor.user_id)
-    session.commit()
+    people.delete_person(session=session, person_id=person_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -194,10 +194,7 @@ async def get_timeline(
 async def record_consent(
     person_id: RowId, body: ConsentIn, session: SessionDep, actor: ApiWriter
 ) -> dict:
-    actions.record_consent(
-        session=session, person_id=person_id, consent=body, actor_id=actor.user_id
-    )
-    session.commit()
+    people.record_consent(session=session, person_id=person_id, consent=body, actor=actor)
     return {"consents": queries.current_consents(session, person_id)}
 
 
@@ -221,9 +218,7 @@ async def consent_history(person_id: RowId, session: SessionDep, actor: ApiActor
 
 @router.post("/{person_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
 async def add_note(person_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
-    note = logged.add_note(session=session, data=body, actor_id=actor.user_id, person_id=person_id)
-    session.commit()
-    return note
+    return logged.add_note(session=session, data=body, actor=actor, person_id=person_id)
 
 
 @router.get("/{person_id}/notes", response_model=list[NoteOut])
@@ -234,11 +229,7 @@ async def list_notes(person_id: RowId, session: SessionDep, actor: ApiActor):
 
 @router.post("/{person_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
 async def create_task(person_id: RowId, body: TaskCreate, session: SessionDep, actor: ApiWriter):
-    task = activities.create_task(
-        session=session, data=body, actor_id=actor.user_id, person_id=person_id
-    )
-    session.commit()
-    return task
+    return people.create_task(session=session, data=body, actor=actor, person_id=person_id)
 
 
 @router.get("/{person_id}/tasks", response_model=list[TaskOut])
@@ -259,5 +250,4 @@ async def log_activity(
 ):
     """Log a call, meeting or email: a ``call``/``meeting``/``email`` event on the timeline."""
     done = logged.log_activity(session=session, data=body, actor=actor, person_id=person_id)
-    session.commit()
     return {**body.model_dump(), "person_ids": done.person_ids, "occurred_at": done.occurred_at}

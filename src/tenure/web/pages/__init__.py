@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from tenure.web.pages import analytics, auth, imports, organizations, people, tasks
+from tenure.web.pages import (
+    analytics,
+    auth,
+    imports,
+    organizations,
+    people,
+    people_bulk,
+    people_edit,
+    tasks,
+)
 from tenure.web.pages import duplicates as duplicates_pages
 from tenure.web.pages import home as home_pages
 from tenure.web.pages import jobs as jobs_pages
@@ -14,6 +23,9 @@ from tenure.web.pages import webhooks as webhooks_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
+    # Before people.router: /people/new and /people/bulk are not /people/{person_id}.
+    people_edit.router,
+    people_bulk.router,
     people.router,
     organizations.router,
     imports.router,

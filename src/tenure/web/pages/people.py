@@ -4,29 +4,41 @@ cards come from ``tenure.profile``)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from tenure.customers import activities, queries
+from tenure.customers import people, queries
 from tenure.customers.schemas import ActivityCreate, NoteCreate, TaskCreate
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import InvalidInput, NotFound
+from tenure.identity.permissions import may
 from tenure.profile.cards import load_cards, person_view
-from tenure.timeline import activities as logged
+from tenure.segments.models import Segment, SegmentKind
+from tenure.segments.queries import list_segments
+from tenure.timeline import actions as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.story import CHANNEL_LABELS, TYPE_LABELS, tell
 from tenure.validation import RowId, parse_row_id
 from tenure.web.deps import PageWriter, SessionDep
-from tenure.web.pages.context import PageCtx
+from tenure.web.pages.context import PageContext, PageCtx
+from tenure.web.pages.person_form import FormError, PersonForm, form_choices
 from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+#: The session key of the one-line notice the list shows after a write ("Deleted 2 people").
+NOTICE = "people_notice"
+
+
+def static_lists(session: Session) -> list[Segment]:
+    """The static lists the bulk bar can add people to."""
+    return [s for s in list_segments(session) if s.kind == SegmentKind.static]
 
 
 @router.get("/people")
@@ -54,6 +66,10 @@ async def people_list(
         is_first_page=cursor is None,
         tags=queries.list_tag_names(session),
         owners=queries.list_owners(session),
+        can_edit=may(ctx.actor),
+        static_lists=static_lists(session) if may(ctx.actor) else [],
+        notice=request.session.pop(NOTICE, None),
+        here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
     )
 
 
@@ -75,6 +91,25 @@ async def person_page(
             raise
         # 307, not 308: undoing the merge gives the id back, so browsers must not cache it.
         return RedirectResponse(f"/people/{survivor_id}", status_code=307)
+    return render_person(request, session, ctx, person, cursor=cursor, type=type, channel=channel)
+
+
+def render_person(
+    request: Request,
+    session: Session,
+    ctx: PageContext,
+    person: dict[str, Any],
+    *,
+    cursor: str | None = None,
+    type: str | None = None,
+    channel: str | None = None,
+    edit: PersonForm | None = None,
+    error: FormError | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The person page of ``person`` (``customers.queries.get_person``); ``edit`` and
+    ``error`` re-open the inline edit as it was submitted."""
+    person_id = person["id"]
     events, next_cursor = person_timeline(
         session,
         person_id=person_id,
@@ -85,9 +120,11 @@ async def person_page(
     )
     # One clock reading for every card: the cards capabilities registered (tenure.profile).
     view = person_view(session, person_id)
+    can_edit = may(ctx.actor)
     return render(
         request,
         "people/detail.html",
+        status_code=status_code,
         ctx=ctx,
         person=person,
         view=view,
@@ -99,6 +136,10 @@ async def person_page(
         type_labels=TYPE_LABELS,
         channel_labels=CHANNEL_LABELS,
         owners={u.id: u for u in queries.list_owners(session)},
+        can_edit=can_edit,
+        form=edit or PersonForm.from_person(person),
+        error=error,
+        **(form_choices(session) if can_edit else {}),
     )
 
 
@@ -116,8 +157,7 @@ async def add_note(
         data = NoteCreate(body=body)
     except ValidationError:
         raise InvalidInput("body", "a note needs some text")
-    logged.add_note(session=session, data=data, actor_id=actor.user_id, person_id=person_id)
-    session.commit()
+    logged.add_note(session=session, data=data, actor=actor, person_id=person_id)
     return RedirectResponse(f"/people/{person_id}#notes", status_code=303)
 
 
@@ -149,7 +189,6 @@ async def log_activity(
     except ValueError:
         raise InvalidInput("duration_minutes", "is not a whole number of minutes")
     logged.log_activity(session=session, data=data, actor=actor, person_id=person_id)
-    session.commit()
     return RedirectResponse(f"/people/{person_id}#timeline", status_code=303)
 
 
@@ -171,8 +210,7 @@ async def add_task(
         data = TaskCreate(title=title, assignee_id=assignee, due_at=due_at)
     except ValidationError:
         raise InvalidInput("title", "a task needs a title")
-    activities.create_task(session=session, data=data, actor_id=actor.user_id, person_id=person_id)
-    session.commit()
+    people.create_task(session=session, data=data, actor=actor, person_id=person_id)
     return RedirectResponse(f"/people/{person_id}#tasks", status_code=303)
 
 
