@@ -38,6 +38,8 @@ class Actor:
     email: str
     role: Role
     scope: TokenScope = TokenScope.write
+    #: The API token the request authenticated with (None: a login session or the CLI).
+    token_id: int | None = None
 
     @property
     def can_write(self) -> bool:
@@ -75,4 +77,14 @@ def authorize(actor: Actor | None, roles: frozenset[Role] | None = None) -> int 
     require_write(actor)
     if roles is not None:
         require_role(actor, roles)
+    return actor.user_id
+
+
+def authorize_own_account(actor: Actor | None) -> int | None:
+    """Refuse a read-scope token changing its user's own account (password, tokens); every
+    role, read-only ones included, manages its own account. Returns the user id to audit."""
+    if actor is None:
+        return None
+    if actor.scope != TokenScope.write:
+        raise PermissionDenied("this API token has read scope only")
     return actor.user_id

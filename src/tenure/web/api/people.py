@@ -34,6 +34,7 @@ from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
+from tenure.workspace.settings import phone_region
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -113,7 +114,7 @@ async def create_person(
         session=session,
         data=body,
         actor_id=actor.user_id,
-        default_region=settings.default_phone_region,
+        default_region=phone_region(session, settings),
     )
     found = possible_duplicates(session, person.id)
     shown = [{k: f[k] for k in ("id", "name", "score", "evidence")} for f in found]
@@ -156,7 +157,7 @@ async def update_person(
         person_id=person_id,
         data=body,
         actor_id=actor.user_id,
-        default_region=settings.default_phone_region,
+        default_region=phone_region(session, settings),
     )
     session.commit()
     return queries.get_person(session, person_id)

@@ -8,6 +8,8 @@ from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
 from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import segments as segments_pages
+from tenure.web.pages import settings as settings_pages
+from tenure.web.pages import users as users_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
@@ -22,3 +24,5 @@ page_routers.append(segments_pages.router)
 page_routers.append(duplicates_pages.router)
 page_routers.append(retention_pages.router)
 page_routers.append(jobs_pages.router)
+page_routers.append(settings_pages.router)
+page_routers.append(users_pages.router)

@@ -31,4 +31,5 @@ NAV: list[NavItem] = [
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
     NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
+    NavItem("Settings", "/settings"),
 ]
