@@ -26,6 +26,8 @@ WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
 DUPLICATE_RESOLVERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
 JOB_ADMINS = frozenset({Role.admin})
+#: Who may share a saved list view with the workspace (anyone saves views of their own).
+VIEW_SHARERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 

@@ -9,6 +9,7 @@ from tenure.web.api import lifecycle as lifecycle_api
 from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
 from tenure.web.api import users as users_api
+from tenure.web.api import views as views_api
 from tenure.web.api import workspace as workspace_api
 
 api_router = APIRouter(prefix="/api/v1")
@@ -21,3 +22,4 @@ api_router.include_router(retention_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(jobs_api.router)
 api_router.include_router(users_api.router)
+api_router.include_router(views_api.router)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from tenure.web.pages import analytics, auth, imports, organizations, people, tasks
+from tenure.web.pages import analytics, auth, imports, organizations, people, people_views, tasks
 from tenure.web.pages import duplicates as duplicates_pages
 from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
@@ -13,6 +13,7 @@ from tenure.web.pages import users as users_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
+    people_views.router,  # before people: /people/export.csv is not a person id
     people.router,
     organizations.router,
     imports.router,

@@ -1,5 +1,5 @@
-"""People pages: the list with search, tag and owner filters, and the person page (its
-cards come from ``tenure.profile``)."""
+"""The person page (its cards come from ``tenure.profile``); the list of people, its
+views and exports are in ``web.pages.people_views``."""
 
 from __future__ import annotations
 
@@ -18,43 +18,13 @@ from tenure.profile.cards import load_cards, person_view
 from tenure.timeline import activities as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.story import CHANNEL_LABELS, TYPE_LABELS, tell
-from tenure.validation import RowId, parse_row_id
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-PAGE_SIZE = 50
-
-
-@router.get("/people")
-async def people_list(
-    request: Request,
-    session: SessionDep,
-    ctx: PageCtx,
-    q: str | None = None,
-    tag: str | None = None,
-    owner: str | None = None,
-    cursor: str | None = None,
-) -> Response:
-    owner_id = parse_row_id(owner)
-    filters = queries.PeopleFilter(q=q or None, tag=tag or None, owner_id=owner_id)
-    page = queries.list_people(session, filters=filters, cursor=cursor, limit=PAGE_SIZE)
-    return render(
-        request,
-        "people/list.html",
-        ctx=ctx,
-        people=page.items,
-        next_cursor=page.next_cursor,
-        q=q or "",
-        tag=tag or "",
-        owner_id=owner_id,
-        is_first_page=cursor is None,
-        tags=queries.list_tag_names(session),
-        owners=queries.list_owners(session),
-    )
 
 
 @router.get("/people/{person_id}")
