@@ -236,3 +236,28 @@ def test_the_page_sorts_saves_opens_and_exports_the_view(client, session, people
     assert [r[1] for r in rows[1:]] == ["3", "3", "2", "1", "0"]
     bogus = client.get("/people?sort=salary")
     assert bogus.status_code == 422
+
+
+def test_export_times_are_in_the_workspace_time_zone(client, admin, people, session):
+    from datetime import datetime, timedelta
+
+    from tenure.customers.models import Person
+
+    created = session.get(Person, people["Ann"]).created_at
+    client.patch("/api/v1/workspace", json={"time_zone": "Asia/Tokyo"}, headers=admin.headers)
+    body = {
+        "name": f"tz {people['tag']}",
+        "filters": {"q": "Ann Viewtest", "tag": people["tag"]},
+        "columns": ["name", "created"],
+        "sort": "name",
+    }
+    view_id = client.post("/api/v1/views", json=body, headers=admin.headers).json()["id"]
+    text = client.get(f"/api/v1/views/{view_id}/export", headers=admin.headers).text
+    value = list(csv.reader(io.StringIO(text)))[1][1]
+    assert value.endswith("+09:00")
+    assert datetime.fromisoformat(value) == created
+    xlsx = client.get(f"/api/v1/views/{view_id}/export?format=xlsx", headers=admin.headers)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+    local = list(sheet.iter_rows(values_only=True))[1][1]
+    shifted = (created + timedelta(hours=9)).replace(tzinfo=None)
+    assert abs(local - shifted) < timedelta(seconds=1)  # Excel keeps milliseconds at most

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -69,34 +69,38 @@ def rows_of(view: View, batch: list[dict[str, Any]]) -> list[list[Any]]:
     return [[cell for key in view.columns for cell in _cells(COLUMNS[key], row)] for row in batch]
 
 
-def _csv_value(value: Any) -> Any:
+def _csv_value(value: Any, tz: tzinfo) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(tz).isoformat()  # with its offset
     return escape_cell(value)
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: Any, tz: tzinfo) -> Any:
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)  # Excel has no time zones: UTC, as the header says
+        # A spreadsheet has no time zones: the workspace's local time, what its users read.
+        return value.astimezone(tz).replace(tzinfo=None)
     if isinstance(value, Decimal):
         return float(value)  # a number the spreadsheet sums; cents are exact in a double
     return escape_cell(value)
 
 
-def export_view(factory: sessionmaker[Session], view: View, *, format: str) -> Iterator[bytes]:
-    """The bytes of the view's export, produced while they are read."""
+def export_view(
+    factory: sessionmaker[Session], view: View, *, format: str, tz: tzinfo = UTC
+) -> Iterator[bytes]:
+    """The bytes of the view's export, produced while they are read; times in ``tz`` (the
+    workspace's time zone)."""
     batches = view_batches(factory, view)
     if format == "xlsx":
-        return _xlsx(view, batches)
+        return _xlsx(view, batches, tz)
     return csv_lines(
         header(view),
-        ([[_csv_value(v) for v in row] for row in rows_of(view, batch)] for batch in batches),
+        ([[_csv_value(v, tz) for v in row] for row in rows_of(view, batch)] for batch in batches),
     )
 
 
-def _xlsx(view: View, batches: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
+def _xlsx(view: View, batches: Iterator[list[dict[str, Any]]], tz: tzinfo) -> Iterator[bytes]:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("People")
     bold = Font(bold=True)
@@ -111,7 +115,7 @@ def _xlsx(view: View, batches: Iterator[list[dict[str, Any]]]) -> Iterator[bytes
         for row in rows_of(view, batch):
             cells = []
             for value, fmt in zip(row, formats, strict=True):
-                cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
+                cell = WriteOnlyCell(sheet, value=_xlsx_value(value, tz))
                 if fmt and value is not None:
                     cell.number_format = fmt
                 cells.append(cell)

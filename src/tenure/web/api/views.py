@@ -18,6 +18,7 @@ from tenure.lists.queries import View
 from tenure.lists.views import as_view, get_view, visible_views
 from tenure.validation import LineText, RowId
 from tenure.web.deps import ApiAccountWriter, ApiActor, SessionDep
+from tenure.workspace.settings import time_zone
 
 router = APIRouter(tags=["views"])
 
@@ -127,8 +128,9 @@ async def export_saved_view(
 ) -> StreamingResponse:
     """Every person the view selects, in its columns and sort order, streamed."""
     view = as_view(get_view(session, actor, view_id))
+    tz = time_zone(session)
     session.rollback()  # end this read: the export reads in short sessions of its own
-    chunks = export_view(request.app.state.session_factory, view, format=format)
+    chunks = export_view(request.app.state.session_factory, view, format=format, tz=tz)
     return StreamingResponse(
         chunks,
         media_type=MEDIA_TYPES[format],

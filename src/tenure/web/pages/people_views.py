@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from tenure.customers import queries
 from tenure.customers.queries import PeopleFilter
+from tenure.db.session import end_read
 from tenure.errors import InvalidInput
 from tenure.identity.permissions import VIEW_SHARERS, may
 from tenure.lists import actions
@@ -26,6 +27,7 @@ from tenure.validation import RowId, parse_row_id
 from tenure.web.deps import PageAccountWriter, PageActor, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
+from tenure.workspace.settings import time_zone
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,6 +112,7 @@ async def people_list(
 async def export_people_view(
     request: Request,
     format: str,
+    session: SessionDep,
     actor: PageActor,
     q: str | None = None,
     tag: str | None = None,
@@ -121,7 +124,9 @@ async def export_people_view(
     if format not in FORMATS:
         raise InvalidInput("format", f"must be one of {', '.join(FORMATS)}")
     current = view_from_params(q, tag, owner, columns, sort)
-    chunks = export_view(request.app.state.session_factory, current, format=format)
+    tz = time_zone(session)
+    end_read(session)  # the export reads in short sessions of its own
+    chunks = export_view(request.app.state.session_factory, current, format=format, tz=tz)
     return StreamingResponse(
         chunks,
         media_type=MEDIA_TYPES[format],

@@ -51,8 +51,9 @@ def _users(
     )
 
 
-def _with_link(request: Request, session: SessionDep, ctx: PageContext, issued: Any) -> Response:
-    assert isinstance(issued, IssuedInvitation)
+def _with_link(
+    request: Request, session: SessionDep, ctx: PageContext, issued: IssuedInvitation
+) -> Response:
     # Rendered, not redirected: the link is shown on this answer only and stored nowhere.
     return _users(
         request,
