@@ -113,12 +113,16 @@ def _xlsx(view: View, batches: Iterator[list[dict[str, Any]]], tz: tzinfo) -> It
     formats = [fmt for key in view.columns for fmt in _number_formats(COLUMNS[key])]
     for batch in batches:
         for row in rows_of(view, batch):
-            cells = []
+            # A styled cell costs several times a plain value: only formatted ones get one.
+            cells: list[Any] = []
             for value, fmt in zip(row, formats, strict=True):
-                cell = WriteOnlyCell(sheet, value=_xlsx_value(value, tz))
+                plain = _xlsx_value(value, tz)
                 if fmt and value is not None:
+                    cell = WriteOnlyCell(sheet, value=plain)
                     cell.number_format = fmt
-                cells.append(cell)
+                    cells.append(cell)
+                else:
+                    cells.append(plain)
             sheet.append(cells)
     with tempfile.TemporaryFile() as out:
         workbook.save(out)
