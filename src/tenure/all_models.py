@@ -11,6 +11,7 @@ from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
 from tenure.jobs import models as jobs_models
 from tenure.lifecycle import models as lifecycle_models
+from tenure.lists import models as lists_models
 from tenure.messaging.templating import models as templating_models
 from tenure.retention import models as retention_models
 from tenure.scores import models as scores_models
@@ -28,6 +29,7 @@ __all__ = [
     "ingest_models",
     "jobs_models",
     "lifecycle_models",
+    "lists_models",
     "retention_models",
     "scores_models",
     "segments_models",

@@ -67,6 +67,11 @@ def test_escape_cell_follows_owasp():
     for value in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
         assert escape_cell(value) == "'" + value
     assert escape_cell("plain") == "plain" and escape_cell(-5) == -5
+    # A validated E.164 phone (or a list of them) is no formula: exported as it is
+    assert escape_cell("+442079460958") == "+442079460958"
+    assert escape_cell("+442079460958;+14155550100") == "+442079460958;+14155550100"
+    assert escape_cell("+44 20 7946") == "'+44 20 7946"
+    assert escape_cell("+1+cmd") == "'+1+cmd"
 
 
 def test_people_csv_is_flat_escaped_and_filtered(client, admin, session_factory):
@@ -79,7 +84,7 @@ def test_people_csv_is_flat_escaped_and_filtered(client, admin, session_factory)
     first = rows[0]
     assert first["first_name"] == '\'=HYPERLINK("http://evil")'
     assert first["last_name"] == "'@SUM(A1)" and first["job_title"] == "'-2+3"
-    assert first["emails"] == "evil@example.com" and first["phones"] == "'+12025550172"
+    assert first["emails"] == "evil@example.com" and first["phones"] == "+12025550172"
     assert first["tags"] == "'+plus;export-test"
     assert first["consents"] == "email.marketing=granted" and first["attr.seats"] == "12"
     assert rows[1]["external_ids"] == "hubspot:77"

@@ -12,14 +12,15 @@ CSV flattening: identities become ``emails``, ``phones``, ``external_ids``
 (``system:id``) and ``social`` columns joined with ``;``, tags likewise, consents as
 ``channel.purpose=status``, and each declared attribute its own ``attr.<key>`` column.
 Text cells that would start a formula (``= + - @``, tab, carriage return) get a leading
-single quote, per the OWASP CSV injection guidance: so an E.164 phone exports as
-``'+14155550100``.
+single quote, per the OWASP CSV injection guidance; validated E.164 phones (``+`` and
+digits only, which cannot carry a formula) export as they are.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,8 +56,16 @@ MEDIA_TYPES = {
 }
 
 
+# Validated E.164 phone numbers (one, or several joined with ";"): a "+" and digits only
+# cannot carry a formula (a spreadsheet reads it as a number at worst), so they export as
+# they are instead of as '+44...; anything else starting like a formula is escaped.
+_E164_LIST = re.compile(r"\+[1-9][0-9]{6,14}(;\+[1-9][0-9]{6,14})*")
+
+
 def escape_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
+        if _E164_LIST.fullmatch(value):
+            return value
         return "'" + value
     return value
 
@@ -207,7 +216,7 @@ PERSON_CSV_HEADER = [
 ]
 
 
-def _csv_lines(header: list[str], rows: Iterator[list[list[Any]]]) -> Iterator[bytes]:
+def csv_lines(header: list[str], rows: Iterator[list[list[Any]]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -246,7 +255,7 @@ def export_people(
             )
         )
     header = PERSON_CSV_HEADER + [f"attr.{k}" for k in keys]
-    return _csv_lines(header, ([_flat_person(p, keys) for p in batch] for batch in batches))
+    return csv_lines(header, ([_flat_person(p, keys) for p in batch] for batch in batches))
 
 
 EVENT_COLUMNS = (
@@ -348,4 +357,4 @@ def export_events(
         ]
         for batch in batches
     )
-    return _csv_lines(list(EVENT_COLUMNS), rows)
+    return csv_lines(list(EVENT_COLUMNS), rows)

@@ -1,14 +1,25 @@
-"""Writes on users and API tokens, each in the caller's unit of work."""
+"""Writes on users and API tokens.
+
+``create_user`` and ``create_api_token`` run in the caller's unit of work (the CLI, the
+demo, tests); the actions below take an ``actor``, check it and commit (the pages and API).
+Invitations are in ``identity.invitations``."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
-from tenure.identity.audit import record_audit
+from tenure.identity.audit import audit_changed, record_audit
 from tenure.identity.models import ApiToken, Role, TokenScope, User
-from tenure.identity.passwords import MIN_PASSWORD_LENGTH, hash_password
+from tenure.identity.passwords import hash_password, password_problem, verify_password
+from tenure.identity.permissions import (
+    USER_ADMINS,
+    Actor,
+    authorize,
+    authorize_own_account,
+)
 from tenure.identity.tokens import display_prefix, generate_token, hash_token
 
 
@@ -28,8 +39,8 @@ def create_user(
         raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}")
     if "@" not in email:
         raise InvalidInput("email", "is not an email address")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+    if password is not None and (problem := password_problem(password)):
+        raise InvalidInput("password", problem)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} exists", field="email")
     user = User(
@@ -92,3 +103,134 @@ def create_api_token(
         },
     )
     return token, secret
+
+
+# --- administration and one's own account: actions with an actor, committed ------------
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def _other_active_admins(session: Session, user_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.admin.value, User.is_active.is_(True), User.id != user_id)
+        )
+        or 0
+    )
+
+
+def change_role(*, session: Session, user_id: int, role: str, actor: Actor | None) -> User:
+    """Give a user another role (admins only); the last active admin keeps theirs."""
+    actor_id = authorize(actor, USER_ADMINS)
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}")
+    user = _user(session, user_id)
+    demoted = user.role == Role.admin.value and new_role != Role.admin and user.is_active
+    if demoted and _other_active_admins(session, user.id) == 0:
+        raise InvalidInput("role", "the last active admin must stay an admin")
+    before = {"role": user.role}
+    user.role = new_role.value
+    audit_changed(
+        session=session,
+        actor_id=actor_id,
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after={"role": user.role},
+    )
+    session.commit()
+    return user
+
+
+def set_active(*, session: Session, user_id: int, active: bool, actor: Actor | None) -> User:
+    """Deactivate (no login, no API token works) or reactivate a user (admins only).
+
+    An admin cannot deactivate themselves, nor anyone the last active admin."""
+    actor_id = authorize(actor, USER_ADMINS)
+    user = _user(session, user_id)
+    if not active and user.is_active:
+        if actor is not None and actor.user_id == user.id:
+            raise InvalidInput("is_active", "you cannot deactivate yourself")
+        if user.role == Role.admin.value and _other_active_admins(session, user.id) == 0:
+            raise InvalidInput("is_active", "the last active admin cannot be deactivated")
+    before = {"is_active": user.is_active}
+    user.is_active = active
+    audit_changed(
+        session=session,
+        actor_id=actor_id,
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after={"is_active": active},
+    )
+    session.commit()
+    return user
+
+
+def change_password(
+    *, session: Session, actor: Actor, current_password: str, new_password: str
+) -> None:
+    """Change one's own password: the current one is required, the new one follows
+    ``identity.passwords.password_problem``."""
+    actor_id = authorize_own_account(actor)
+    user = _user(session, actor.user_id)
+    if not user.password_hash or not verify_password(user.password_hash, current_password):
+        raise InvalidInput("current_password", "is not your current password")
+    if problem := password_problem(new_password):
+        raise InvalidInput("new_password", problem)
+    user.password_hash = hash_password(new_password)
+    record_audit(
+        session=session,
+        actor_id=actor_id,
+        action="change_password",
+        entity_type="user",
+        entity_id=user.id,
+        changes={},  # never the hashes
+    )
+    session.commit()
+
+
+def create_own_token(
+    *, session: Session, actor: Actor, name: str, scope: TokenScope | str
+) -> tuple[ApiToken, str]:
+    """An API token for the actor themselves; returns the row and the secret (shown once)."""
+    actor_id = authorize_own_account(actor)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name", "name the token (where it is used)")
+    if len(name) > 200:
+        raise InvalidInput("name", "must have at most 200 characters")
+    token, secret = create_api_token(
+        session=session, email=actor.email, scope=scope, name=name, actor_id=actor_id
+    )
+    session.commit()
+    return token, secret
+
+
+def revoke_own_token(*, session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own tokens (revoking twice changes nothing)."""
+    actor_id = authorize_own_account(actor)
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != actor.user_id:
+        raise NotFound("api token", token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()  # a system time, like the audit log's
+        record_audit(
+            session=session,
+            actor_id=actor_id,
+            action="revoke",
+            entity_type="api_token",
+            entity_id=token.id,
+            changes={"revoked_at": {"before": None, "after": token.revoked_at.isoformat()}},
+        )
+    session.commit()
+    return token

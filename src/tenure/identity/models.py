@@ -51,6 +51,27 @@ class ApiToken(Base):
     scope: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a request last authenticated with it, to the nearest quarter hour (recorded at
+    # most that often, so reads do not write on every request: identity.token_use).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(Base):
+    """A one-time link that lets an invited user set their password and log in.
+
+    Only the SHA-256 of the link's random secret is stored (as for API tokens): the admin
+    copies the link once; using it sets ``used_at``, and a used or expired link opens nothing.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):

@@ -32,6 +32,8 @@ JOB_ADMINS = frozenset({Role.admin})
 WEBHOOK_ADMINS = frozenset({Role.admin})
 #: Who may create and edit email templates (everyone may read and preview them).
 TEMPLATE_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
+#: Who may share a saved list view with the workspace (anyone saves views of their own).
+VIEW_SHARERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 #: Who sees the whole workspace on Home ("Everyone"); others see their own book.
@@ -46,6 +48,8 @@ class Actor:
     email: str
     role: Role
     scope: TokenScope = TokenScope.write
+    #: The API token the request authenticated with (None: a login session or the CLI).
+    token_id: int | None = None
 
     @property
     def can_write(self) -> bool:
@@ -83,4 +87,14 @@ def authorize(actor: Actor | None, roles: frozenset[Role] | None = None) -> int 
     require_write(actor)
     if roles is not None:
         require_role(actor, roles)
+    return actor.user_id
+
+
+def authorize_own_account(actor: Actor | None) -> int | None:
+    """Refuse a read-scope token changing its user's own account (password, tokens); every
+    role, read-only ones included, manages its own account. Returns the user id to audit."""
+    if actor is None:
+        return None
+    if actor.scope != TokenScope.write:
+        raise PermissionDenied("this API token has read scope only")
     return actor.user_id

@@ -14,7 +14,14 @@ from tenure.identity.tokens import hash_token
 
 # Built once: every API request runs it (see customers/queries.py on prebuilt statements).
 _ACTOR_BY_TOKEN_HASH = (
-    select(User.id, User.email, User.role, ApiToken.scope)
+    select(
+        User.id,
+        User.email,
+        User.role,
+        ApiToken.scope,
+        ApiToken.id.label("token_id"),
+        ApiToken.last_used_at,
+    )
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"),
@@ -25,6 +32,12 @@ _ACTOR_BY_TOKEN_HASH = (
 
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
+    found = token_actor_and_last_use(session, token)
+    return found[0] if found else None
+
+
+def token_actor_and_last_use(session: Session, token: str) -> tuple[Actor, datetime | None] | None:
+    """The actor an active user's unrevoked token stands for, and when it was last used."""
     row = (
         session.connection()
         .execute(_ACTOR_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
@@ -32,7 +45,14 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
     )
     if row is None:
         return None
-    return Actor(user_id=row.id, email=row.email, role=Role(row.role), scope=TokenScope(row.scope))
+    actor = Actor(
+        user_id=row.id,
+        email=row.email,
+        role=Role(row.role),
+        scope=TokenScope(row.scope),
+        token_id=row.token_id,
+    )
+    return actor, row.last_used_at
 
 
 def actor_for_user_id(session: Session, user_id: int) -> Actor | None:
@@ -51,6 +71,24 @@ def authenticate_password(session: Session, email: str, password: str) -> User |
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.email)))
+
+
+def user_status(user: User) -> str:
+    """``active``, ``invited`` (no password chosen yet) or ``deactivated``."""
+    if not user.is_active:
+        return "deactivated"
+    return "active" if user.password_hash else "invited"
+
+
+def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    """A user's tokens, unrevoked first, newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+        )
+    )
 
 
 def list_audit_entries(

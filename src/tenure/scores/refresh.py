@@ -42,6 +42,7 @@ from tenure.scores.models import ModelReport
 from tenure.scores.segments import rfm_segments
 from tenure.scores.writes import write_scores
 from tenure.workspace import clock
+from tenure.workspace.settings import currency as workspace_currency
 
 #: Bumped when the way scores are computed changes; part of every ``model_version``.
 ALGORITHM_VERSION = "1"
@@ -152,7 +153,7 @@ def refresh_scores(
             refunds=_refunds(aggregates),
             meta={
                 "as_of": as_of,
-                "currency": settings.default_currency,
+                "currency": workspace_currency(session, settings),
                 "margin": settings.clv_margin,
                 "model_version": version,
                 "fitted_at": fitted_at,

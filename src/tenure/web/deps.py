@@ -18,9 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from tenure.config import Settings
 from tenure.db.session import end_read, take_write_lock
+from tenure.db.types import utcnow
 from tenure.errors import PermissionDenied
-from tenure.identity.permissions import Actor, require_write
-from tenure.identity.queries import actor_for_token, actor_for_user_id
+from tenure.identity.permissions import Actor, authorize_own_account, require_write
+from tenure.identity.queries import actor_for_user_id, token_actor_and_last_use
+from tenure.identity.token_use import record_token_use, use_is_due
+from tenure.workspace.settings import currency, phone_region
 
 
 class NotAuthenticated(Exception):
@@ -77,12 +80,15 @@ async def _api_actor(request: Request, session: SessionDep) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
-    actor = actor_for_token(session, token.strip())
+    found = token_actor_and_last_use(session, token.strip())
     # End the look-up's read transaction now: a snapshot held across the handler's
     # ``await request.body()`` could not become a write on SQLite (db.session).
     end_read(session)
-    if actor is None:
-        raise NotAuthenticated("unknown or revoked API token")
+    if found is None:
+        raise NotAuthenticated("unknown or revoked API token, or a deactivated user")
+    actor, last_used_at = found
+    if actor.token_id is not None and use_is_due(last_used_at, utcnow()):
+        record_token_use(session, actor.token_id)
     return actor
 
 
@@ -92,8 +98,18 @@ async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)], session: Ses
     return actor
 
 
+async def _api_account_writer(
+    actor: Annotated[Actor, Depends(_api_actor)], session: SessionDep
+) -> Actor:
+    authorize_own_account(actor)  # every role; a read-scope token is refused
+    take_write_lock(session)
+    return actor
+
+
 ApiActor = Annotated[Actor, Depends(_api_actor)]
 ApiWriter = Annotated[Actor, Depends(_api_writer)]
+#: Writes to one's own account (password, tokens): read-only roles too.
+ApiAccountWriter = Annotated[Actor, Depends(_api_account_writer)]
 
 
 async def _page_actor(request: Request, session: SessionDep) -> Actor:
@@ -112,5 +128,36 @@ async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)], session: S
     return actor
 
 
+async def _page_account_writer(
+    actor: Annotated[Actor, Depends(_page_actor)], session: SessionDep
+) -> Actor:
+    take_write_lock(session)
+    return actor
+
+
 PageActor = Annotated[Actor, Depends(_page_actor)]
 PageWriter = Annotated[Actor, Depends(_page_writer)]
+#: Writes to one's own account from the profile page: read-only roles too.
+PageAccountWriter = Annotated[Actor, Depends(_page_account_writer)]
+
+
+async def _phone_region(session: SessionDep, settings: SettingsDep) -> str:
+    # Read before the handler's awaits and long runs in other sessions, and ended at once
+    # (as the actor look-ups): imports pass it on to sessions of their own.
+    region = phone_region(session, settings)
+    end_read(session)
+    return region
+
+
+#: The workspace's phone region (numbers without +country), for handlers that hand it on.
+PhoneRegion = Annotated[str, Depends(_phone_region)]
+
+
+async def _currency(session: SessionDep, settings: SettingsDep) -> str:
+    found = currency(session, settings)
+    end_read(session)
+    return found
+
+
+#: The workspace's default currency, for handlers that hand it to sessions of their own.
+WorkspaceCurrency = Annotated[str, Depends(_currency)]

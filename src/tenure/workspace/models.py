@@ -25,3 +25,9 @@ class Workspace(Base):
     # id): the duplicate matcher counts two different ids there against a match. Ids of
     # any other namespace (an import's row ids) are neutral.
     unique_id_namespaces: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    # Settings an admin changes on the workspace page; null: the server's default
+    # (TENURE_DEFAULT_CURRENCY, TENURE_DEFAULT_PHONE_REGION, UTC). Read them through
+    # ``workspace.queries`` (``currency``, ``phone_region``, ``time_zone``).
+    default_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    phone_region: Mapped[str | None] = mapped_column(String(2), nullable=True)

@@ -24,6 +24,7 @@ from tenure.ingest.actions import import_upload
 from tenure.ingest.csv_import import path_opener
 from tenure.ingest.presets import PRESETS
 from tenure.ingest.runner import CHUNK_SIZE, ImportReport
+from tenure.workspace.settings import phone_region
 
 console = Console()
 import_app = typer.Typer(help="Import people, companies, email and events.", no_args_is_help=True)
@@ -48,6 +49,8 @@ def _run(
     file: Path, *, format: str, chunk_size: int, show_rejected: int, dry_run: bool, **options: Any
 ) -> None:
     """Run ``import_upload`` on a file on disk, with a progress bar over its bytes."""
+    with cli_sessions()() as session:
+        region = phone_region(session, cli_settings())
     try:
         with progress_bar(console, over_bytes=True) as progress:
             task = progress.add_task(
@@ -59,7 +62,7 @@ def _run(
                 format=format,
                 opener=path_opener(file),
                 file_name=file.name,
-                default_region=cli_settings().default_phone_region,
+                default_region=region,
                 dry_run=dry_run,
                 chunk_size=chunk_size,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),

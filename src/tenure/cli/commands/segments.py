@@ -17,6 +17,7 @@ from tenure.segments import actions, queries
 from tenure.segments.builtins import ensure_builtin_segments
 from tenure.segments.models import Segment
 from tenure.segments.schemas import SegmentCreate
+from tenure.workspace.settings import currency as workspace_currency
 
 console = Console()
 
@@ -62,7 +63,8 @@ def refresh(
 ) -> None:
     """Recompute dynamic segments; entries and exits go on the timeline as events."""
     factory = cli_sessions()
-    currency = cli_settings().default_currency
+    with factory() as session:
+        currency = workspace_currency(session, cli_settings())
     if segment is not None:
         try:
             with unit_of_work(factory) as session:
@@ -123,7 +125,7 @@ def preview(
             result = queries.preview(
                 session,
                 filter=filter,
-                currency=cli_settings().default_currency,
+                currency=workspace_currency(session, cli_settings()),
                 as_of=as_of,
             )
     except InvalidInput as error:
@@ -160,7 +162,7 @@ def create(
                 session=session,
                 data=data,
                 actor=None,
-                currency=cli_settings().default_currency,
+                currency=workspace_currency(session, cli_settings()),
             )
             segment_id = segment.id
     except (InvalidInput, Conflict) as error:

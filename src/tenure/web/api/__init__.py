@@ -20,6 +20,8 @@ from tenure.web.api import lifecycle as lifecycle_api
 from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
 from tenure.web.api import templates as templates_api
+from tenure.web.api import users as users_api
+from tenure.web.api import views as views_api
 from tenure.web.api import webhooks as webhooks_api
 from tenure.web.api import workspace as workspace_api
 
@@ -36,3 +38,5 @@ api_router.include_router(jobs_api.router)
 api_router.include_router(webhooks_api.router)
 api_router.include_router(templates_api.router)
 api_router.include_router(home_api.router)
+api_router.include_router(users_api.router)
+api_router.include_router(views_api.router)

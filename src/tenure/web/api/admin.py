@@ -1,4 +1,5 @@
-"""Workspace administration: custom attribute definitions, users and the audit log."""
+"""Workspace administration: custom attribute definitions and the audit log (users are
+in ``web.api.users``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from tenure.customers import actions, queries
 from tenure.customers.schemas import AttributeDefinitionCreate, AttributeDefinitionOut
 from tenure.db.paging import INVALID_CURSOR, MAX_BIGINT
 from tenure.errors import InvalidInput
-from tenure.identity.permissions import AUDIT_READERS, USER_LISTERS, require_role
-from tenure.identity.queries import list_audit_entries, list_users
+from tenure.identity.permissions import AUDIT_READERS, require_role
+from tenure.identity.queries import list_audit_entries
 from tenure.validation import RowId
 from tenure.web.api.paging import LimitParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep
@@ -36,14 +37,6 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-class UserOut(BaseModel):
-    id: int
-    email: str
-    name: str
-    role: str
-    is_active: bool
-
-
 @router.get("/attributes", response_model=list[AttributeDefinitionOut])
 async def list_attributes(session: SessionDep, actor: ApiActor):
     return queries.list_attribute_definitions(session)
@@ -56,16 +49,6 @@ async def define_attribute(body: AttributeDefinitionCreate, session: SessionDep,
     definition = actions.define_attribute(session=session, data=body, actor_id=actor.user_id)
     session.commit()
     return definition
-
-
-@router.get("/users", response_model=list[UserOut])
-async def users(session: SessionDep, actor: ApiActor):
-    """Admins and managers only: every user's email, role and whether they are active."""
-    require_role(actor, USER_LISTERS)
-    return [
-        {"id": u.id, "email": u.email, "name": u.name, "role": u.role, "is_active": u.is_active}
-        for u in list_users(session)
-    ]
 
 
 def _audit_cursor(cursor: str | None) -> int | None:

@@ -15,6 +15,7 @@ from tenure.scores.kpis import Period, period_kpis
 from tenure.scores.schemas import KpisOut
 from tenure.web.deps import ApiActor, SessionDep, SettingsDep
 from tenure.workspace import clock
+from tenure.workspace.settings import currency
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -64,7 +65,7 @@ async def get_kpis(
     ``acquisition_spend`` events.
     """
     period = resolve_period(session, start, end)
-    return {**kpis_for(session, settings, period), "currency": settings.default_currency}
+    return {**kpis_for(session, settings, period), "currency": currency(session, settings)}
 
 
 @router.get("/models")

@@ -24,7 +24,7 @@ from tenure.ingest.actions import import_upload
 from tenure.ingest.runner import ImportReport
 from tenure.ingest.uploads import upload_opener
 from tenure.validation import RowId
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
+from tenure.web.deps import ApiActor, ApiWriter, PhoneRegion, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -111,6 +111,7 @@ async def import_csv(
     session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
+    region: PhoneRegion,
     file: UploadArg,
     preset: Annotated[
         str | None, Form(description="hubspot-contacts, salesforce-accounts...")
@@ -131,7 +132,7 @@ async def import_csv(
         format="csv",
         file=file,
         actor=actor,
-        default_region=settings.default_phone_region,
+        default_region=region,
         dry_run=dry_run,
         preset=preset,
         mapping=_mapping(mapping),
@@ -146,6 +147,7 @@ async def import_vcard(
     session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
+    region: PhoneRegion,
     file: UploadArg,
     dry_run: DryRunArg = False,
 ) -> JSONResponse:
@@ -156,7 +158,7 @@ async def import_vcard(
         format="vcard",
         file=file,
         actor=actor,
-        default_region=settings.default_phone_region,
+        default_region=region,
         dry_run=dry_run,
     )
 
@@ -167,6 +169,7 @@ async def import_jsonl(
     session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
+    region: PhoneRegion,
     file: UploadArg,
     dry_run: DryRunArg = False,
 ) -> JSONResponse:
@@ -177,7 +180,7 @@ async def import_jsonl(
         format="jsonl",
         file=file,
         actor=actor,
-        default_region=settings.default_phone_region,
+        default_region=region,
         dry_run=dry_run,
     )
 
@@ -188,6 +191,7 @@ async def import_email(
     session: SessionDep,
     actor: ApiWriter,
     settings: SettingsDep,
+    region: PhoneRegion,
     file: UploadArg,
     our_domain: Annotated[
         str, Form(description="Comma-separated domains of ours (their mail is 'sent')")
@@ -201,7 +205,7 @@ async def import_email(
         format="email",
         file=file,
         actor=actor,
-        default_region=settings.default_phone_region,
+        default_region=region,
         dry_run=dry_run,
         our_domains=[d for d in our_domain.split(",") if d.strip()],
     )

@@ -34,6 +34,7 @@ from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.workspace.settings import phone_region
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -109,6 +110,7 @@ async def create_person(
     ] = "create",
 ) -> dict | Response:
     """Create a person; people it probably duplicates are listed (and queued for review)."""
+    region = phone_region(session, settings)
     # The duplicate check fits the matcher (about a second on the demo's 24,000 people):
     # in the thread pool, so the event loop serves other requests meanwhile.
     admission = await write_in_thread(
@@ -117,7 +119,7 @@ async def create_person(
             session=session,
             data=body,
             actor=actor,
-            default_region=settings.default_phone_region,
+            default_region=region,
             on_duplicate=on_duplicate,
         ),
     )
@@ -158,7 +160,7 @@ async def update_person(
         person_id=person_id,
         data=body,
         actor=actor,
-        default_region=settings.default_phone_region,
+        default_region=phone_region(session, settings),
     )
     return queries.get_person(session, person_id)
 

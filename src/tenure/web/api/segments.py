@@ -38,7 +38,15 @@ from tenure.segments.schemas import (
 from tenure.segments.syntax import FilterError
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import (
+    ApiActor,
+    ApiWriter,
+    SessionDep,
+    SettingsDep,
+    WorkspaceCurrency,
+    write_in_thread,
+)
+from tenure.workspace.settings import currency
 
 
 def filter_error_body(error: FilterError) -> dict[str, Any]:
@@ -99,7 +107,7 @@ async def create_segment(
 
     def create() -> dict:
         segment, _ = actions.create_segment(
-            session=session, data=body, actor=actor, currency=settings.default_currency
+            session=session, data=body, actor=actor, currency=currency(session, settings)
         )
         return queries.segment_dict(segment)
 
@@ -112,17 +120,19 @@ async def preview_segment(
 ) -> dict:
     """Count the people a filter selects now, with a sample of 20, without saving."""
     return await run_in_threadpool(
-        queries.preview, session, filter=body.filter, currency=settings.default_currency
+        queries.preview, session, filter=body.filter, currency=currency(session, settings)
     )
 
 
 @router.post("/refresh", response_model=RefreshAllOut)
-async def refresh_all(request: Request, actor: ApiWriter, settings: SettingsDep) -> dict:
+async def refresh_all(
+    request: Request, actor: ApiWriter, workspace_currency: WorkspaceCurrency
+) -> dict:
     """Refresh every dynamic segment (one transaction each)."""
     changes, failed = await run_in_threadpool(
         lambda: actions.refresh_all_segments(
             session_factory=request.app.state.session_factory,
-            currency=settings.default_currency,
+            currency=workspace_currency,
         )
     )
     return {"items": [_change(c) for c in changes], "failed": failed}
@@ -149,7 +159,7 @@ async def update_segment(
             segment_id=segment_id,
             data=body,
             actor=actor,
-            currency=settings.default_currency,
+            currency=currency(session, settings),
         )
         return queries.segment_dict(segment)
 
@@ -212,7 +222,7 @@ async def refresh_segment(
         change = actions.refresh_segment(
             session=session,
             segment_id=segment_id,
-            currency=settings.default_currency,
+            currency=currency(session, settings),
             actor=actor,
         )
         return _change(change)

@@ -10,6 +10,7 @@ from tenure.web.pages import (
     people,
     people_bulk,
     people_edit,
+    people_views,
     tasks,
 )
 from tenure.web.pages import duplicates as duplicates_pages
@@ -18,11 +19,14 @@ from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
 from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import segments as segments_pages
+from tenure.web.pages import settings as settings_pages
 from tenure.web.pages import templates as templates_pages
+from tenure.web.pages import users as users_pages
 from tenure.web.pages import webhooks as webhooks_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
+    people_views.router,  # before people: /people/export.csv is not a person id
     # Before people.router: /people/new and /people/bulk are not /people/{person_id}.
     people_edit.router,
     people_bulk.router,
@@ -40,3 +44,5 @@ page_routers.append(jobs_pages.router)
 page_routers.append(webhooks_pages.router)
 page_routers.append(templates_pages.router)
 page_routers.append(home_pages.router)
+page_routers.append(settings_pages.router)
+page_routers.append(users_pages.router)

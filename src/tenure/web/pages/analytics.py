@@ -15,6 +15,7 @@ from tenure.web.api.analytics import chart_data, kpis_for, resolve_period
 from tenure.web.deps import SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
+from tenure.workspace.settings import currency
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +47,7 @@ async def analytics_page(
         ctx=ctx,
         period=period,
         kpis=kpis,
-        currency=settings.default_currency,
+        currency=currency(session, settings),
         charts=charts,
         reports=queries.latest_reports(session),
         settings=settings,

@@ -27,9 +27,10 @@ from tenure.ingest.presets import (
 )
 from tenure.ingest.uploads import format_of, upload_source
 from tenure.validation import RowId
-from tenure.web.deps import PageWriter, SessionDep, SettingsDep
+from tenure.web.deps import PageWriter, PhoneRegion, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
+from tenure.workspace.settings import phone_region
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,6 +93,7 @@ async def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> R
 async def upload(
     request: Request,
     settings: SettingsDep,
+    region: PhoneRegion,
     actor: PageWriter,
     file: Annotated[UploadFile, File()],
     preset: Annotated[str, Form()] = "",
@@ -104,7 +106,7 @@ async def upload(
         content=content,
         file_name=file_name,
         format=format_of(file_name),
-        default_region=settings.default_phone_region,
+        default_region=region,
         preset=preset or None,
     )
     return RedirectResponse(f"/imports/{record.id}", status_code=303)
@@ -122,7 +124,7 @@ def _source(
         format=record.format,
         content=import_records.import_content(session, record.id),
         file_name=record.file_name,
-        default_region=settings.default_phone_region,
+        default_region=phone_region(session, settings),
         preset=record.preset,
         mapping=mapping if mapping is not None else record.mapping,
         declare=declare or set(record.options.get("declare", [])),
@@ -179,6 +181,7 @@ async def run(
     import_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
+    region: PhoneRegion,
     actor: PageWriter,
     ctx: PageCtx,
 ) -> Response:
@@ -213,7 +216,7 @@ async def run(
         format=format,
         opener=bytes_opener(content),
         file_name=file_name,
-        default_region=settings.default_phone_region,
+        default_region=region,
         preset=preset,
         mapping=mapping,
         declare=to_declare,

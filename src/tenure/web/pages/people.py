@@ -1,5 +1,5 @@
-"""People pages: the list with search, tag and owner filters, and the person page (its
-cards come from ``tenure.profile``)."""
+"""The person page (its cards come from ``tenure.profile``); the list of people, its
+views and exports are in ``web.pages.people_views``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tenure.segments.queries import list_segments
 from tenure.timeline import actions as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.story import CHANNEL_LABELS, TYPE_LABELS, tell
-from tenure.validation import RowId, parse_row_id
+from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages.context import PageContext, PageCtx
 from tenure.web.pages.person_form import FormError, PersonForm, form_choices
@@ -31,7 +31,6 @@ from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_SIZE = 50
 #: The session key of the one-line notice the list shows after a write ("Deleted 2 people").
 NOTICE = "people_notice"
 
@@ -39,38 +38,6 @@ NOTICE = "people_notice"
 def static_lists(session: Session) -> list[Segment]:
     """The static lists the bulk bar can add people to."""
     return [s for s in list_segments(session) if s.kind == SegmentKind.static]
-
-
-@router.get("/people")
-async def people_list(
-    request: Request,
-    session: SessionDep,
-    ctx: PageCtx,
-    q: str | None = None,
-    tag: str | None = None,
-    owner: str | None = None,
-    cursor: str | None = None,
-) -> Response:
-    owner_id = parse_row_id(owner)
-    filters = queries.PeopleFilter(q=q or None, tag=tag or None, owner_id=owner_id)
-    page = queries.list_people(session, filters=filters, cursor=cursor, limit=PAGE_SIZE)
-    return render(
-        request,
-        "people/list.html",
-        ctx=ctx,
-        people=page.items,
-        next_cursor=page.next_cursor,
-        q=q or "",
-        tag=tag or "",
-        owner_id=owner_id,
-        is_first_page=cursor is None,
-        tags=queries.list_tag_names(session),
-        owners=queries.list_owners(session),
-        can_edit=may(ctx.actor),
-        static_lists=static_lists(session) if may(ctx.actor) else [],
-        notice=request.session.pop(NOTICE, None),
-        here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
-    )
 
 
 @router.get("/people/{person_id}")

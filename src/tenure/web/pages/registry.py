@@ -33,4 +33,5 @@ NAV: list[NavItem] = [
     NavItem("Templates", "/templates"),
     NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
     NavItem("Webhooks", "/webhooks", roles=WEBHOOK_ADMINS),
+    NavItem("Settings", "/settings"),
 ]

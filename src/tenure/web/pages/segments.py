@@ -29,6 +29,7 @@ from tenure.web.api.segments import filter_error_body
 from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep, write_in_thread
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
+from tenure.workspace.settings import currency
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,7 +91,7 @@ async def preview(
     """The live count of the builder: JSON, or a 422 with the position of the mistake."""
     try:
         result = await run_in_threadpool(
-            queries.preview, session, filter=filter, currency=settings.default_currency
+            queries.preview, session, filter=filter, currency=currency(session, settings)
         )
     except FilterError as error:
         return JSONResponse(filter_error_body(error), status_code=422)
@@ -142,7 +143,7 @@ async def create_segment(
                 session=session,
                 data=data,
                 actor=actor,
-                currency=settings.default_currency,
+                currency=currency(session, settings),
             ),
         )
     except InvalidInput as error:
@@ -213,7 +214,7 @@ async def update_segment(
                 segment_id=segment_id,
                 data=data,
                 actor=actor,
-                currency=settings.default_currency,
+                currency=currency(session, settings),
             ),
         )
     except InvalidInput as error:
@@ -237,7 +238,7 @@ async def refresh_segment(
         lambda: actions.refresh_segment(
             session=session,
             segment_id=segment_id,
-            currency=settings.default_currency,
+            currency=currency(session, settings),
             actor=actor,
         ),
     )

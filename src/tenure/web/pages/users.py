@@ -1,0 +1,176 @@
+"""The users page: everyone's role and status (admins and managers), and for admins the
+invitation with a one-time link, role changes and deactivation. The invitee's page
+(``/invite/<secret>``: choose a password, logged in) is here too."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tenure.errors import Conflict, InvalidInput
+from tenure.identity import actions
+from tenure.identity.invitations import (
+    INVITATION_DAYS,
+    IssuedInvitation,
+    accept_invitation,
+    invite_user,
+    open_invitation,
+    renew_invitation,
+)
+from tenure.identity.models import Role
+from tenure.identity.passwords import MIN_PASSWORD_LENGTH
+from tenure.identity.permissions import USER_ADMINS, USER_LISTERS, may, require_role
+from tenure.identity.queries import list_users, user_status
+from tenure.validation import RowId
+from tenure.web.api.users import invitation_url
+from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.pages.context import PageContext, PageCtx
+from tenure.web.pages.settings import settings_tabs
+from tenure.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _users(
+    request: Request, session: SessionDep, ctx: PageContext, status_code: int = 200, **extra: Any
+) -> Response:
+    require_role(ctx.actor, USER_LISTERS)
+    return render(
+        request,
+        "settings/users.html",
+        status_code=status_code,
+        ctx=ctx,
+        tabs=settings_tabs(ctx),
+        users=[(u, user_status(u)) for u in list_users(session)],
+        roles=[r.value for r in Role],
+        can_admin=may(ctx.actor, USER_ADMINS),
+        invitation_days=INVITATION_DAYS,
+        **extra,
+    )
+
+
+def _with_link(
+    request: Request, session: SessionDep, ctx: PageContext, issued: IssuedInvitation
+) -> Response:
+    # Rendered, not redirected: the link is shown on this answer only and stored nowhere.
+    return _users(
+        request,
+        session,
+        ctx,
+        201,
+        link=invitation_url(request, issued.secret),
+        link_user=issued.user,
+        link_expires=issued.expires_at,
+    )
+
+
+@router.get("/settings/users")
+async def users_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+    return _users(request, session, ctx)
+
+
+@router.post("/settings/users/invite")
+async def invite(
+    request: Request,
+    session: SessionDep,
+    actor: PageWriter,
+    ctx: PageCtx,
+    email: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        issued = invite_user(session=session, email=email, name=name, role=role, actor=actor)
+    except (InvalidInput, Conflict) as error:
+        session.rollback()
+        invite = {"email": email, "name": name, "role": role}
+        return _users(request, session, ctx, 422, invite_error=error, invite=invite)
+    return _with_link(request, session, ctx, issued)
+
+
+@router.post("/settings/users/{user_id}/invitation")
+async def reinvite(
+    request: Request, user_id: RowId, session: SessionDep, actor: PageWriter, ctx: PageCtx
+) -> Response:
+    issued = renew_invitation(session=session, user_id=user_id, actor=actor)
+    return _with_link(request, session, ctx, issued)
+
+
+@router.post("/settings/users/{user_id}/role")
+async def change_role(
+    request: Request,
+    user_id: RowId,
+    session: SessionDep,
+    actor: PageWriter,
+    ctx: PageCtx,
+    role: Annotated[str, Form()],
+) -> Response:
+    try:
+        actions.change_role(session=session, user_id=user_id, role=role, actor=actor)
+    except InvalidInput as error:
+        session.rollback()
+        return _users(request, session, ctx, 422, row_error=error, row_user_id=user_id)
+    return RedirectResponse("/settings/users", status_code=303)
+
+
+@router.post("/settings/users/{user_id}/active")
+async def set_active(
+    request: Request,
+    user_id: RowId,
+    session: SessionDep,
+    actor: PageWriter,
+    ctx: PageCtx,
+    active: Annotated[str, Form()],
+) -> Response:
+    try:
+        actions.set_active(session=session, user_id=user_id, active=active == "1", actor=actor)
+    except InvalidInput as error:
+        session.rollback()
+        return _users(request, session, ctx, 422, row_error=error, row_user_id=user_id)
+    return RedirectResponse("/settings/users", status_code=303)
+
+
+@router.get("/invite/{secret}")
+async def invitation_page(request: Request, secret: str, session: SessionDep) -> Response:
+    try:
+        _, user = open_invitation(session, secret)
+    except InvalidInput as error:
+        return render(request, "settings/invite.html", status_code=410, unusable=error)
+    return render(
+        request, "settings/invite.html", user=user, secret=secret, min_password=MIN_PASSWORD_LENGTH
+    )
+
+
+@router.post("/invite/{secret}")
+async def accept(
+    request: Request,
+    secret: str,
+    session: SessionDep,
+    password: Annotated[str, Form()],
+    confirm_password: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if password != confirm_password:
+            raise InvalidInput("confirm_password", "the two passwords differ")
+        user = accept_invitation(session=session, secret=secret, password=password, name=name)
+    except InvalidInput as error:
+        session.rollback()
+        try:
+            _, invited = open_invitation(session, secret)
+        except InvalidInput as unusable:
+            return render(request, "settings/invite.html", status_code=410, unusable=unusable)
+        return render(
+            request,
+            "settings/invite.html",
+            status_code=422,
+            user=invited,
+            secret=secret,
+            error=error,
+            min_password=MIN_PASSWORD_LENGTH,
+        )
+    request.session.clear()  # a fresh session on login, as /login does
+    request.session["user_id"] = user.id
+    return RedirectResponse("/people", status_code=303)
