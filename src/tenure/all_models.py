@@ -11,6 +11,7 @@ from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
 from tenure.jobs import models as jobs_models
 from tenure.lifecycle import models as lifecycle_models
+from tenure.messaging import models as messaging_models
 from tenure.retention import models as retention_models
 from tenure.scores import models as scores_models
 from tenure.segments import models as segments_models
@@ -26,6 +27,7 @@ __all__ = [
     "ingest_models",
     "jobs_models",
     "lifecycle_models",
+    "messaging_models",
     "retention_models",
     "scores_models",
     "segments_models",

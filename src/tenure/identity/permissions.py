@@ -26,6 +26,10 @@ WORKSPACE_ADMINS = frozenset({Role.admin})  # workspace settings
 DUPLICATE_RESOLVERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who sees the job queue (payloads and errors may name customers) and retries or cancels.
 JOB_ADMINS = frozenset({Role.admin})
+#: Who may send an email to a person (one-off, from the person page or the API).
+MESSAGE_SENDERS = frozenset(Role) - READ_ONLY_ROLES
+#: Who may add an address to the suppression list or take one off it.
+SUPPRESSION_ADMINS = frozenset({Role.admin})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 

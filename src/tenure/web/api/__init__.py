@@ -6,6 +6,7 @@ from tenure.web.api import admin, analytics, events, exports, imports, organizat
 from tenure.web.api import duplicates as duplicates_api
 from tenure.web.api import jobs as jobs_api
 from tenure.web.api import lifecycle as lifecycle_api
+from tenure.web.api import messages as messages_api
 from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
 from tenure.web.api import workspace as workspace_api
@@ -19,3 +20,4 @@ api_router.include_router(duplicates_api.router)
 api_router.include_router(retention_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(jobs_api.router)
+api_router.include_router(messages_api.router)

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from tenure.web.pages import analytics, auth, imports, organizations, people, tasks
+from tenure.web.pages import analytics, auth, email_links, imports, organizations, people, tasks
 from tenure.web.pages import duplicates as duplicates_pages
 from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
+from tenure.web.pages import messaging as messaging_pages
 from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import segments as segments_pages
 
@@ -22,3 +23,8 @@ page_routers.append(segments_pages.router)
 page_routers.append(duplicates_pages.router)
 page_routers.append(retention_pages.router)
 page_routers.append(jobs_pages.router)
+page_routers.append(messaging_pages.router)
+
+#: Pages reached from outside without a login session (the links in emails): no CSRF
+#: check, their signed token authorises them.
+public_routers: list[APIRouter] = [email_links.router]

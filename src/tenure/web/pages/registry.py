@@ -30,5 +30,6 @@ NAV: list[NavItem] = [
     NavItem("Duplicates", "/duplicates"),
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
+    NavItem("Outbox", "/messages"),
     NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
 ]

@@ -1,0 +1,1 @@
+"""Messaging: email over SMTP, templates, outgoing webhooks (see docs/messaging.md)."""

@@ -1,0 +1,159 @@
+"""Handing a message to the SMTP server, with TLS and authentication.
+
+Through the standard library's ``smtplib``, not aiosmtplib: job handlers run in the
+worker's threads, synchronously, inside their own transaction, so a blocking client is
+what the runner calls; aiosmtplib would need an event loop per slot for no gain.
+
+Each worker thread keeps its connection open between messages (a fresh connection, TLS
+handshake and login per message would cost more than the message), and reconnects once
+when the server closed it meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+
+from tenure.config import Settings
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    tls: str
+    user: str | None
+    password: str | None
+    timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpServer:
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            tls=settings.smtp_tls,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            timeout=settings.smtp_timeout_seconds,
+        )
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (5xx): do not retry."""
+
+    def __init__(self, code: int, reply: str) -> None:
+        super().__init__(f"{code} {reply}")
+        self.code = code
+        self.reply = reply
+
+
+class TemporaryFailure(Exception):
+    """The server asked to try later (4xx), or could not be reached: retry with backoff."""
+
+
+def _connect(server: SmtpServer) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if server.tls == "tls":
+        client = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
+    else:
+        client = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+        if server.tls == "starttls":
+            client.starttls(context=context)
+    if server.user:
+        client.login(server.user, server.password or "")
+    return client
+
+
+_local = threading.local()
+
+
+def _connection(server: SmtpServer) -> smtplib.SMTP:
+    cached = getattr(_local, "connections", None)
+    if cached is None:
+        cached = _local.connections = {}
+    client = cached.get(server)
+    if client is None:
+        client = cached[server] = _connect(server)
+    return client
+
+
+def _forget(server: SmtpServer) -> None:
+    client = getattr(_local, "connections", {}).pop(server, None)
+    if client is not None:
+        with contextlib.suppress(OSError):
+            client.close()
+
+
+def _reply_text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _classify(code: int, reply: bytes | str) -> Exception:
+    text = _reply_text(reply)
+    if 500 <= code < 600:
+        return PermanentFailure(code, text)
+    return TemporaryFailure(f"{code} {text}")
+
+
+def _transaction(client: smtplib.SMTP, data: bytes, sender: str, recipient: str) -> str:
+    """MAIL, RCPT, DATA by hand rather than ``send_message``, to keep the server's reply
+    to DATA (its queue id: what to quote when asking the relay about a message)."""
+    client.ehlo_or_helo_if_needed()
+    code, reply = client.mail(sender)
+    if code != 250:
+        raise _classify(code, reply)
+    code, reply = client.rcpt(recipient)
+    if code not in (250, 251):
+        raise _classify(code, reply)
+    code, reply = client.data(data)
+    if code != 250:
+        raise _classify(code, reply)
+    return f"{code} {_reply_text(reply)}"
+
+
+def send(server: SmtpServer, message: EmailMessage, *, sender: str, recipient: str) -> str:
+    """Hand ``message`` to the server; return its reply to DATA ("250 ... queued as X").
+    Raises PermanentFailure (5xx) or TemporaryFailure (4xx, connection problems)."""
+    data = message.as_bytes(policy=SMTP_POLICY)
+    for attempt in (1, 2):
+        try:
+            client = _connection(server)
+            return _transaction(client, data, sender, recipient)
+        except smtplib.SMTPServerDisconnected as error:
+            _forget(server)
+            if attempt == 1:
+                continue  # the kept connection had gone stale: one fresh try
+            raise TemporaryFailure(f"the SMTP server closed the connection: {error}")
+        except (PermanentFailure, TemporaryFailure):
+            _reset(server)
+            raise
+        except smtplib.SMTPResponseException as error:
+            _forget(server)
+            raise _classify(error.smtp_code, error.smtp_error)
+        except (OSError, smtplib.SMTPException) as error:
+            _forget(server)
+            raise TemporaryFailure(f"could not reach the SMTP server: {error}")
+    raise TemporaryFailure("the SMTP server closed the connection")
+
+
+def _reset(server: SmtpServer) -> None:
+    """After a refusal the session is still open: RSET it for the next message."""
+    client = getattr(_local, "connections", {}).get(server)
+    if client is None:
+        return
+    try:
+        client.rset()
+    except (OSError, smtplib.SMTPException):
+        _forget(server)
+
+
+def close_connections() -> None:
+    """Close this thread's connections (a benchmark between runs, a worker at exit)."""
+    for server in list(getattr(_local, "connections", {})):
+        _forget(server)
