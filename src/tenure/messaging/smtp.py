@@ -15,6 +15,7 @@ import contextlib
 import smtplib
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -70,24 +71,47 @@ def _connect(server: SmtpServer) -> smtplib.SMTP:
     return client
 
 
+#: A kept connection unused this long is closed rather than reused: servers drop idle
+#: sessions (Postfix after 300 s), and a fresh one costs less than a failed command.
+IDLE_SECONDS = 30.0
+
+
+class _Connections(dict[SmtpServer, tuple[smtplib.SMTP, float]]):
+    """One thread's open connections, closed when the thread ends (a worker slot retires)."""
+
+    def __del__(self) -> None:
+        for client, _ in self.values():
+            with contextlib.suppress(Exception):
+                client.close()
+
+
 _local = threading.local()
 
 
+def _kept() -> _Connections:
+    kept = getattr(_local, "connections", None)
+    if kept is None:
+        kept = _local.connections = _Connections()
+    return kept
+
+
 def _connection(server: SmtpServer) -> smtplib.SMTP:
-    cached = getattr(_local, "connections", None)
-    if cached is None:
-        cached = _local.connections = {}
-    client = cached.get(server)
-    if client is None:
-        client = cached[server] = _connect(server)
+    kept = _kept()
+    now = time.monotonic()
+    entry = kept.get(server)
+    if entry is not None and now - entry[1] > IDLE_SECONDS:
+        _forget(server)
+        entry = None
+    client = entry[0] if entry is not None else _connect(server)
+    kept[server] = (client, now)
     return client
 
 
 def _forget(server: SmtpServer) -> None:
-    client = getattr(_local, "connections", {}).pop(server, None)
-    if client is not None:
-        with contextlib.suppress(OSError):
-            client.close()
+    entry = _kept().pop(server, None)
+    if entry is not None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            entry[0].close()
 
 
 def _reply_text(reply: bytes | str) -> str:
@@ -144,16 +168,16 @@ def send(server: SmtpServer, message: EmailMessage, *, sender: str, recipient: s
 
 def _reset(server: SmtpServer) -> None:
     """After a refusal the session is still open: RSET it for the next message."""
-    client = getattr(_local, "connections", {}).get(server)
-    if client is None:
+    entry = _kept().get(server)
+    if entry is None:
         return
     try:
-        client.rset()
+        entry[0].rset()
     except (OSError, smtplib.SMTPException):
         _forget(server)
 
 
 def close_connections() -> None:
     """Close this thread's connections (a benchmark between runs, a worker at exit)."""
-    for server in list(getattr(_local, "connections", {})):
+    for server in list(_kept()):
         _forget(server)
