@@ -290,3 +290,14 @@ def test_message_links_sign_each_kind_apart():
     token = links.unsubscribe_url.rsplit("/", 1)[1]
     # an unsubscribe token is no open token
     assert token not in links.open_url
+
+
+def test_the_timeline_tells_an_email_with_a_link_to_its_body():
+    from tenure.timeline.story import tell
+
+    sent = {"type": "email_sent", "payload": {"subject": "Hi", "url": "/messages/3"}}
+    assert (tell(sent).quote, tell(sent).href) == ("“Hi”", "/messages/3")
+    clicked = {"type": "email_clicked", "payload": {"url": "/messages/3", "link": "https://a.b/"}}
+    assert tell(clicked).details == ["https://a.b/"]
+    outside = {"type": "email_sent", "payload": {"url": "https://evil.example/"}}
+    assert tell(outside).href is None  # only Tenure's own pages
