@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         description="`starttls` (upgrade after connecting, port 587), `tls` (implicit TLS, "
         "port 465) or `none` (plain, a relay on localhost only).",
     )
+    smtp_ca_file: str | None = Field(
+        None,
+        description="CA bundle (PEM) that signs the SMTP server's certificate, for a relay "
+        "with a private CA (unset: the system's certificate store).",
+    )
     smtp_user: str | None = Field(None, description="SMTP login (unset: no authentication).")
     smtp_password: str | None = Field(None, description="SMTP password of `smtp_user`.")
     smtp_timeout_seconds: float = Field(

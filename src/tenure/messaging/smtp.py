@@ -28,6 +28,7 @@ class SmtpServer:
     host: str
     port: int
     tls: str
+    ca_file: str | None
     user: str | None
     password: str | None
     timeout: float
@@ -38,6 +39,7 @@ class SmtpServer:
             host=settings.smtp_host,
             port=settings.smtp_port,
             tls=settings.smtp_tls,
+            ca_file=settings.smtp_ca_file,
             user=settings.smtp_user,
             password=settings.smtp_password,
             timeout=settings.smtp_timeout_seconds,
@@ -58,16 +60,21 @@ class TemporaryFailure(Exception):
 
 
 def _connect(server: SmtpServer) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    # Certificates verified and host names checked; a private CA through smtp_ca_file.
+    context = ssl.create_default_context(cafile=server.ca_file)
     client: smtplib.SMTP
     if server.tls == "tls":
         client = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
     else:
         client = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+    try:
         if server.tls == "starttls":
             client.starttls(context=context)
-    if server.user:
-        client.login(server.user, server.password or "")
+        if server.user:
+            client.login(server.user, server.password or "")
+    except BaseException:
+        client.close()  # a refused login or handshake must not leave the socket open
+        raise
     return client
 
 
@@ -148,6 +155,12 @@ def send(server: SmtpServer, message: EmailMessage, *, sender: str, recipient: s
     for attempt in (1, 2):
         try:
             client = _connection(server)
+        except (OSError, smtplib.SMTPException) as error:
+            # The server, TLS or the login: the relay's or the settings' problem, never
+            # the message's, so it is retried (a wrong password shows on the outbox).
+            _forget(server)
+            raise TemporaryFailure(f"could not connect or log in to the SMTP server: {error}")
+        try:
             return _transaction(client, data, sender, recipient)
         except smtplib.SMTPServerDisconnected as error:
             _forget(server)
