@@ -176,6 +176,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a cron expression (e.g. '0 3 * * *')")
         return value
 
+    @field_validator("quiet_hours_start", "quiet_hours_end", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # TENURE_QUIET_HOURS_START= (empty) turns quiet hours off, as documented.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("workspace_time_zone")
     @classmethod
     def _time_zone(cls, value: str) -> str:
