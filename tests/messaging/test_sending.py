@@ -95,6 +95,8 @@ def test_a_marketing_email_carries_one_click_unsubscribe_and_tracked_links(mail_
     assert unsubscribe.startswith(f"<{PUBLIC_URL}/unsubscribe/")
     assert "<mailto:help@example.com?subject=unsubscribe>" in unsubscribe
     assert mime["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = mime.get_body(("plain",)).get_content()
+    assert text.rstrip().endswith(f"Unsubscribe: {unsubscribe.split('>')[0].lstrip('<')}")
     html = mime.get_body(("html",)).get_content()
     assert "https://shop.example.com/sale" not in html  # through the signed redirect
     assert f'href="{PUBLIC_URL}/e/c/' in html

@@ -40,7 +40,15 @@ def compose(
             targets.append(f"<mailto:{reply_to}?subject=unsubscribe>")
         mime["List-Unsubscribe"] = ", ".join(targets)
         mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mime.set_content(message.text or " ")
-    if message.html:
-        mime.add_alternative(links.tracked_html(message.html), subtype="html")
+    text = message.text
+    if text and message.purpose == Purpose.marketing.value:
+        # Readers of the plain part (and clients that hide List-Unsubscribe) get the link too.
+        text = f"{text.rstrip()}\n\n--\nUnsubscribe: {links.unsubscribe_url}\n"
+    html = links.tracked_html(message.html) if message.html else ""
+    if text:
+        mime.set_content(text)
+        if html:
+            mime.add_alternative(html, subtype="html")
+    else:  # HTML only (queue_email refuses a message with neither)
+        mime.set_content(html, subtype="html")
     return mime
