@@ -12,6 +12,7 @@ from tenure.ingest import models as ingest_models
 from tenure.jobs import models as jobs_models
 from tenure.lifecycle import models as lifecycle_models
 from tenure.lists import models as lists_models
+from tenure.messaging import models as messaging_models
 from tenure.messaging.templating import models as templating_models
 from tenure.retention import models as retention_models
 from tenure.scores import models as scores_models
@@ -30,6 +31,7 @@ __all__ = [
     "jobs_models",
     "lifecycle_models",
     "lists_models",
+    "messaging_models",
     "retention_models",
     "scores_models",
     "segments_models",

@@ -15,6 +15,7 @@ from tenure.jobs.enqueue import enqueue
 from tenure.jobs.registry import TASKS, Schedule, Task, mark_registry_complete
 from tenure.jobs.worker import Worker
 from tenure.lifecycle import tasks as lifecycle_tasks
+from tenure.messaging import tasks as messaging_tasks
 from tenure.retention import tasks as retention_tasks
 from tenure.scores import tasks as scores_tasks
 from tenure.segments import tasks as segments_tasks
@@ -56,6 +57,7 @@ __all__ = [
     "NIGHTLY_CHAIN",
     "enqueue_nightly",
     "lifecycle_tasks",
+    "messaging_tasks",
     "registered_tasks",
     "retention_tasks",
     "run_nightly_now",

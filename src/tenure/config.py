@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from functools import lru_cache
 from typing import Literal
 
@@ -128,12 +128,68 @@ class Settings(BaseSettings):
         10, gt=0, le=120, description="How long one webhook POST may take before it is retried."
     )
 
+    # Messaging (email over SMTP): see README "Email".
+    public_url: str = Field(
+        "http://localhost:8000",
+        description="Address people reach Tenure at; the base of unsubscribe, open and click "
+        "links in emails.",
+    )
+    smtp_host: str = Field("localhost", description="SMTP server that relays Tenure's email.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_tls: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="`starttls` (upgrade after connecting, port 587), `tls` (implicit TLS, "
+        "port 465) or `none` (plain, a relay on localhost only).",
+    )
+    smtp_ca_file: str | None = Field(
+        None,
+        description="CA bundle (PEM) that signs the SMTP server's certificate, for a relay "
+        "with a private CA (unset: the system's certificate store).",
+    )
+    smtp_user: str | None = Field(None, description="SMTP login (unset: no authentication).")
+    smtp_password: str | None = Field(None, description="SMTP password of `smtp_user`.")
+    smtp_timeout_seconds: float = Field(
+        30, gt=0, description="Longest wait for the SMTP server to answer one command."
+    )
+    mail_from: str = Field(
+        "Tenure <tenure@localhost>",
+        description="From address of every email (also the envelope sender for bounces).",
+    )
+    mail_reply_to: str | None = Field(None, description="Reply-To address of every email.")
+    send_limit_per_minute: int = Field(
+        600, ge=0, description="Most emails sent in any minute (0: no limit); more are deferred."
+    )
+    send_limit_per_hour: int = Field(
+        20_000, ge=0, description="Most emails sent in any hour (0: no limit); more are deferred."
+    )
+    fatigue_max_marketing: int = Field(
+        3,
+        ge=0,
+        description="Most marketing emails one person gets per fatigue window (0: no limit); "
+        "transactional email is exempt.",
+    )
+    fatigue_window_days: int = Field(7, ge=1, description="Length of the fatigue window, in days.")
+    quiet_hours_start: time | None = Field(
+        time(21, 0),
+        description="Start of the quiet hours (HH:MM, the person's local time) during which "
+        "marketing email waits; unset: no quiet hours.",
+    )
+    quiet_hours_end: time | None = Field(
+        time(8, 0), description="End of the quiet hours (HH:MM, the person's local time)."
+    )
+
     @field_validator("nightly_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
         if not croniter.is_valid(value):
             raise ValueError(f"{value!r} is not a cron expression (e.g. '0 3 * * *')")
         return value
+
+    @field_validator("quiet_hours_start", "quiet_hours_end", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # TENURE_QUIET_HOURS_START= (empty) turns quiet hours off, as documented.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def secret_key_is_weak(self) -> bool:

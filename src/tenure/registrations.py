@@ -16,6 +16,7 @@ from tenure.customers import demo as customers_demo
 from tenure.identity import demo as identity_demo
 from tenure.lifecycle import cards as lifecycle_cards
 from tenure.lifecycle import reactions as lifecycle_reactions
+from tenure.messaging import cards as messaging_cards
 from tenure.messaging.templating import demo as templates_demo
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
@@ -34,6 +35,7 @@ def register_all() -> None:
     scores_cards.register()
     lifecycle_cards.register()
     retention_cards.register()
+    messaging_cards.register()
     # The demo workspace, in the order the contributions run (each says its own order).
     identity_demo.register()
     customers_demo.register()

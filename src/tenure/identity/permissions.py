@@ -34,6 +34,10 @@ WEBHOOK_ADMINS = frozenset({Role.admin})
 TEMPLATE_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
 #: Who may share a saved list view with the workspace (anyone saves views of their own).
 VIEW_SHARERS = frozenset(Role) - READ_ONLY_ROLES
+#: Who may send an email to a person (one-off, from the person page or the API).
+MESSAGE_SENDERS = frozenset(Role) - READ_ONLY_ROLES
+#: Who may add an address to the suppression list or take one off it.
+SUPPRESSION_ADMINS = frozenset({Role.admin})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
 #: Who sees the whole workspace on Home ("Everyone"); others see their own book.

@@ -47,8 +47,16 @@ from tenure.timeline.models import Event, EventItem
 ORDER = "order"
 REFUND = "refund"
 #: Outbound, derived from the rules, or written by staff (a note): not a sign of the
-#: person's engagement.
-NOT_ENGAGEMENT = ("order", "refund", "email_sent", "note_added", STAGE_CHANGED)
+#: person's engagement (a bounce is the mail server's answer, an unsubscribe a way out).
+NOT_ENGAGEMENT = (
+    "order",
+    "refund",
+    "email_sent",
+    "email_bounced",
+    "email_unsubscribed",
+    "note_added",
+    STAGE_CHANGED,
+)
 #: Windows of the built-in metrics, in days.
 YEAR_DAYS = 365
 ENGAGEMENT_DAYS = 90

@@ -53,6 +53,8 @@ class Line:
     headline: str
     details: list[str] = field(default_factory=list)
     quote: str | None = None
+    #: A page inside Tenure the event points to (an email's stored body).
+    href: str | None = None
 
 
 def grouped_items(items: list[dict[str, Any]]) -> list[str]:
@@ -119,5 +121,9 @@ def tell(event: dict[str, Any]) -> Line:
         return Line("Note added", [], payload.get("body"))
     headline = kind.replace("_", " ").capitalize()
     details = grouped_items(event.get("items") or [])
+    if kind == "email_clicked" and payload.get("link"):
+        details.append(str(payload["link"]))
     quote = payload.get("subject")
-    return Line(headline, details, f"“{quote}”" if quote else None)
+    url = payload.get("url")
+    href = url if isinstance(url, str) and url.startswith("/messages/") else None
+    return Line(headline, details, f"“{quote}”" if quote else None, href)

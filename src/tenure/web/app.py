@@ -29,7 +29,7 @@ from tenure.web.body_limits import BodyLimitMiddleware
 from tenure.web.errors import install_error_handlers
 from tenure.web.openapi import install_openapi
 from tenure.web.options import AllowOnOptions
-from tenure.web.pages import page_routers
+from tenure.web.pages import page_routers, public_routers
 from tenure.web.security import require_csrf
 from tenure.web.text_params import refuse_nul_parameters
 
@@ -78,6 +78,8 @@ def create_app(
         app.include_router(
             router, dependencies=[Depends(require_csrf), Depends(refuse_nul_parameters)]
         )
+    for router in public_routers:
+        app.include_router(router, dependencies=[Depends(refuse_nul_parameters)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_openapi(app)
     return app

@@ -17,6 +17,7 @@ from tenure.web.api import duplicates as duplicates_api
 from tenure.web.api import home as home_api
 from tenure.web.api import jobs as jobs_api
 from tenure.web.api import lifecycle as lifecycle_api
+from tenure.web.api import messages as messages_api
 from tenure.web.api import retention as retention_api
 from tenure.web.api import segments as segments_api
 from tenure.web.api import templates as templates_api
@@ -40,3 +41,4 @@ api_router.include_router(templates_api.router)
 api_router.include_router(home_api.router)
 api_router.include_router(users_api.router)
 api_router.include_router(views_api.router)
+api_router.include_router(messages_api.router)

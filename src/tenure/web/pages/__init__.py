@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from tenure.web.pages import (
     analytics,
     auth,
+    email_links,
     imports,
     organizations,
     people,
@@ -17,6 +18,7 @@ from tenure.web.pages import duplicates as duplicates_pages
 from tenure.web.pages import home as home_pages
 from tenure.web.pages import jobs as jobs_pages
 from tenure.web.pages import lifecycle as lifecycle_pages
+from tenure.web.pages import messaging as messaging_pages
 from tenure.web.pages import retention as retention_pages
 from tenure.web.pages import segments as segments_pages
 from tenure.web.pages import settings as settings_pages
@@ -46,3 +48,8 @@ page_routers.append(templates_pages.router)
 page_routers.append(home_pages.router)
 page_routers.append(settings_pages.router)
 page_routers.append(users_pages.router)
+page_routers.append(messaging_pages.router)
+
+#: Pages reached from outside without a login session (the links in emails): no CSRF
+#: check, their signed token authorises them.
+public_routers: list[APIRouter] = [email_links.router]

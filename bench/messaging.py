@@ -1,0 +1,213 @@
+"""Email through Tenure's job path against a bare smtplib loop, into aiosmtpd on loopback.
+
+    .venv/bin/python bench/messaging.py [--messages 2000]
+
+One SQLite workspace in a temporary directory gets ``--messages`` people (an email and a
+marketing consent each) and one queued transactional email per person (``stage_email``,
+committed in chunks of 1,000; not timed). Then, in the same run:
+
+- Tenure: one worker slot (``tenure.jobs.worker.Worker``) drains the queue: per message a
+  job claimed under a lease, the send-time checks (suppression, consent, fatigue, quiet
+  hours, limits), the MIME message, the SMTP transaction on the slot's kept connection,
+  the row marked sent and an ``email_sent`` event appended (with the event pipeline's
+  reactions), all committed with the job's completion;
+- bare: the same number of prebuilt messages sent by ``smtplib`` over one connection,
+  nothing recorded anywhere.
+
+The server (aiosmtpd, in this process's thread) counts messages without keeping them.
+Prints messages/s of each and the ratio (target: within 2x), and the process's resident
+memory sampled during the drain (at 10% of it and at its end): flat memory means the
+drain holds nothing per message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tenure.all_models
+import tenure.all_tasks  # noqa: F401
+from tenure.config import Settings
+from tenure.customers.models import ConsentRecord, Identity, Person
+from tenure.db.engine import create_db_engine
+from tenure.db.migrate import upgrade_database
+from tenure.db.session import make_session_factory
+from tenure.db.types import utcnow
+from tenure.jobs.worker import Worker
+from tenure.messaging.actions import stage_email
+from tenure.messaging.smtp import close_connections
+from tenure.registrations import register_all
+from tests.messaging.smtp_server import free_port
+
+CHUNK = 1_000
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.count += 1
+        return "250 2.0.0 Ok: queued"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * 4096 / 2**20
+
+
+def prepare(url: str, n: int, settings: Settings) -> None:
+    engine = create_db_engine(url)
+    upgrade_database(engine)
+    factory = make_session_factory(engine)
+    since = utcnow() - timedelta(days=30)
+    for start in range(0, n, CHUNK):
+        with factory() as session:
+            people = [
+                Person(first_name="P", last_name=str(i))
+                for i in range(start, min(n, start + CHUNK))
+            ]
+            session.add_all(people)
+            session.flush()
+            for person in people:
+                address = f"p{person.id}@example.org"
+                session.add(
+                    Identity(
+                        person_id=person.id,
+                        kind="email",
+                        namespace="",
+                        value=address,
+                        original=address,
+                        is_primary=True,
+                    )
+                )
+                session.add(
+                    ConsentRecord(
+                        person_id=person.id,
+                        channel="email",
+                        purpose="marketing",
+                        status="granted",
+                        source="bench",
+                        recorded_at=since,
+                    )
+                )
+            session.flush()
+            for person in people:
+                stage_email(
+                    session,
+                    person_id=person.id,
+                    subject="Your order has shipped",
+                    html="<p>Hello, your order is on its way.</p>",
+                    text="Hello, your order is on its way.",
+                    purpose="transactional",
+                    from_address=settings.mail_from,
+                )
+            session.commit()
+    engine.dispose()
+
+
+def drain(url: str, settings: Settings, n: int) -> tuple[float, float, float]:
+    engine = create_db_engine(url)
+    worker = Worker(engine=engine, settings=settings, concurrency=1, poll_seconds=0.01)
+    samples: list[tuple[int, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        with engine.connect() as connection:
+            from sqlalchemy import text
+
+            while not done.wait(0.5):
+                sent = (
+                    connection.execute(
+                        text("SELECT count(*) FROM messages WHERE status = 'sent'")
+                    ).scalar()
+                    or 0
+                )
+                connection.rollback()
+                samples.append((int(sent), rss_mb()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    worker.run(until_empty=True)
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    engine.dispose()
+    early = next((mb for sent, mb in samples if sent >= n // 10), rss_mb())
+    return n / elapsed, early, rss_mb()
+
+
+def bare(port: int, n: int) -> float:
+    messages = []
+    for i in range(n):
+        message = EmailMessage()
+        message["From"] = "Shop <shop@example.com>"
+        message["To"] = f"p{i}@example.org"
+        message["Subject"] = "Your order has shipped"
+        message["Message-ID"] = f"<{i}.bench@example.com>"
+        message.set_content("Hello, your order is on its way.")
+        message.add_alternative("<p>Hello, your order is on its way.</p>", subtype="html")
+        messages.append(message)
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        for message in messages:
+            client.send_message(message)
+    return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=2000)
+    args = parser.parse_args()
+    n = args.messages
+    register_all()
+    counter = Counter()
+    port = free_port()
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            settings = Settings(
+                database_url=url,
+                secret_key="b" * 40,
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                smtp_tls="none",
+                mail_from="Shop <shop@example.com>",
+                quiet_hours_start=None,
+                quiet_hours_end=None,
+                send_limit_per_minute=0,
+                send_limit_per_hour=0,
+            )
+            t0 = time.perf_counter()
+            prepare(url, n, settings)
+            print(f"queued {n:,} messages in {time.perf_counter() - t0:.1f} s (not timed below)")
+            tenure_rate, early_mb, end_mb = drain(url, settings, n)
+            close_connections()
+            delivered = counter.count
+            bare_rate = bare(port, n)
+    finally:
+        controller.stop()
+    print(f"delivered by Tenure: {delivered:,} of {n:,}")
+    print(f"Tenure job path : {tenure_rate:8.0f} messages/s")
+    print(f"bare smtplib    : {bare_rate:8.0f} messages/s")
+    print(f"ratio bare/Tenure: {bare_rate / tenure_rate:.2f}x (target within 2x)")
+    print(f"resident memory during the drain: {early_mb:.0f} MB at 10%, {end_mb:.0f} MB at the end")
+
+
+if __name__ == "__main__":
+    main()
