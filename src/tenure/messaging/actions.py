@@ -32,6 +32,8 @@ from tenure.messaging.links import CLICK, OPEN, UNSUBSCRIBE, safe_destination, u
 from tenure.messaging.models import Message, MessageStatus, Purpose, Suppression, SuppressionSource
 from tenure.messaging.policy import consent_in_force
 from tenure.messaging.sending import SEND_TASK, job_priority
+from tenure.messaging.templating.queries import current_version, get_template_row
+from tenure.messaging.templating.render import render_template
 
 SUBJECT_MAX = 998  # RFC 5322's line limit
 BODY_MAX = 1_000_000
@@ -161,6 +163,45 @@ def queue_email(
     )
     session.commit()
     return message
+
+
+def send_template(
+    session: Session,
+    *,
+    actor: Actor | None,
+    person_id: int,
+    template_id: int,
+    campaign_key: str | None = None,
+    settings: Settings | None = None,
+) -> Message:
+    """Render the template's current version for the person and queue it; committed.
+
+    The purpose is the template's. ``{{ unsubscribe_url }}`` renders as the placeholder
+    link, which :func:`tenure.messaging.compose.compose` turns into the message's own
+    signed one-click link when it is sent (the link names the message, which does not
+    exist yet). An archived template is refused (409).
+    """
+    authorize(actor, MESSAGE_SENDERS)
+    template = get_template_row(session, template_id)
+    if template.archived:
+        raise Conflict(f"template {template.name!r} is archived")
+    version = current_version(session, template_id)
+    rendered = render_template(session, version.id, person_id)
+    purpose: Literal["marketing", "transactional"] = (
+        "marketing" if template.purpose == Purpose.marketing.value else "transactional"
+    )
+    return queue_email(
+        session,
+        actor=actor,
+        person_id=person_id,
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        purpose=purpose,
+        template_version_id=version.id,
+        campaign_key=campaign_key,
+        settings=settings,
+    )
 
 
 def add_suppression(

@@ -15,6 +15,7 @@ from email.utils import format_datetime, parseaddr
 from tenure.config import Settings
 from tenure.messaging.links import MessageLinks
 from tenure.messaging.models import Message, Purpose
+from tenure.messaging.templating.context import UNSUBSCRIBE_PLACEHOLDER
 
 
 def envelope_sender(settings: Settings) -> str:
@@ -40,11 +41,13 @@ def compose(
             targets.append(f"<mailto:{reply_to}?subject=unsubscribe>")
         mime["List-Unsubscribe"] = ", ".join(targets)
         mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    text = message.text
+    # A template's {{ unsubscribe_url }} is rendered as a placeholder: this message's link.
+    text = message.text.replace(UNSUBSCRIBE_PLACEHOLDER, links.unsubscribe_url)
+    body = message.html.replace(UNSUBSCRIBE_PLACEHOLDER, links.unsubscribe_url)
     if text and message.purpose == Purpose.marketing.value:
         # Readers of the plain part (and clients that hide List-Unsubscribe) get the link too.
         text = f"{text.rstrip()}\n\n--\nUnsubscribe: {links.unsubscribe_url}\n"
-    html = links.tracked_html(message.html) if message.html else ""
+    html = links.tracked_html(body) if body else ""
     if text:
         mime.set_content(text)
         if html:

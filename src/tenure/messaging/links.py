@@ -85,8 +85,12 @@ class MessageLinks:
         if not body:
             return body
 
+        unsubscribe = f"{self.base}/unsubscribe/"
+
         def rewrite(match: re.Match[str]) -> str:
             destination = html_module.unescape(match.group(3))
+            if destination.startswith(unsubscribe):
+                return match.group(0)  # a click on it is not engagement: leave it as it is
             link = html_module.escape(self.click_url(destination), quote=True)
             return f"{match.group(1)}{match.group(2)}{link}{match.group(2)}"
 

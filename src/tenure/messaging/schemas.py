@@ -23,6 +23,15 @@ class MessageIn(BaseModel):
     campaign_key: Annotated[str, StringConstraints(max_length=200), NoNul] | None = None
 
 
+class TemplateSendIn(BaseModel):
+    """A template's current version, rendered for one person and queued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: StrictRowId
+    campaign_key: Annotated[str, StringConstraints(max_length=200), NoNul] | None = None
+
+
 class SuppressionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from tenure.errors import NotFound
 from tenure.messaging import actions, queries
-from tenure.messaging.schemas import MessageIn, SuppressionIn
+from tenure.messaging.schemas import MessageIn, SuppressionIn, TemplateSendIn
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, SearchParam
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep
@@ -37,6 +37,28 @@ async def create_message(
         text=body.text,
         purpose=body.purpose,
         template_version_id=body.template_version_id,
+        campaign_key=body.campaign_key,
+        settings=settings,
+    )
+    return queries.message_dict(message, with_body=True)
+
+
+@router.post("/templates/{template_id}/send", status_code=201, tags=["messages"])
+async def send_template(
+    template_id: RowId,
+    body: TemplateSendIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ApiWriter,
+) -> dict[str, Any]:
+    """Render the template's current version for the person and queue it (its purpose is
+    the template's); a template that does not render for this person is a 422 listing
+    each problem, an archived one a 409."""
+    message = actions.send_template(
+        session,
+        actor=actor,
+        person_id=body.person_id,
+        template_id=template_id,
         campaign_key=body.campaign_key,
         settings=settings,
     )

@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from tenure.errors import NotFound
+from tenure.errors import InvalidInput, NotFound
 from tenure.identity.permissions import SUPPRESSION_ADMINS, may
 from tenure.messaging import actions, queries
-from tenure.validation import RowId
+from tenure.validation import RowId, parse_row_id
 from tenure.web.deps import PageWriter, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
@@ -108,18 +108,28 @@ async def send_email(
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
-    subject: Annotated[str, Form(max_length=998)],
-    text: Annotated[str, Form(max_length=100_000)],
+    template_id: Annotated[str, Form()] = "",
+    subject: Annotated[str, Form(max_length=998)] = "",
+    text: Annotated[str, Form(max_length=100_000)] = "",
     purpose: Annotated[Literal["marketing", "transactional"], Form()] = "transactional",
 ) -> Response:
-    message = actions.queue_email(
-        session,
-        actor=actor,
-        person_id=person_id,
-        subject=subject,
-        html="",
-        text=text,
-        purpose=purpose,
-        settings=settings,
-    )
+    """A template rendered for the person, or a message written here."""
+    chosen = parse_row_id(template_id)
+    if chosen is not None:
+        message = actions.send_template(
+            session, actor=actor, person_id=person_id, template_id=chosen, settings=settings
+        )
+    else:
+        if not subject.strip():
+            raise InvalidInput("subject", "write a subject, or choose a template")
+        message = actions.queue_email(
+            session,
+            actor=actor,
+            person_id=person_id,
+            subject=subject,
+            html="",
+            text=text,
+            purpose=purpose,
+            settings=settings,
+        )
     return RedirectResponse(f"/messages/{message.id}", status_code=303)
