@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from tenure.config import Settings
 from tenure.db.session import end_read, take_write_lock
-from tenure.errors import PermissionDenied
 from tenure.identity.permissions import Actor, require_write
 from tenure.identity.queries import actor_for_token, actor_for_user_id
 
@@ -106,8 +105,7 @@ async def _page_actor(request: Request, session: SessionDep) -> Actor:
 
 
 async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)], session: SessionDep) -> Actor:
-    if not actor.can_write:
-        raise PermissionDenied(f"role {actor.role.value} is read-only")
+    require_write(actor)
     take_write_lock(session)
     return actor
 
