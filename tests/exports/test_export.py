@@ -64,9 +64,16 @@ def _people(client, admin):
 
 
 def test_escape_cell_follows_owasp():
-    for value in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
+    for value in ("=1+1", "+1+1", "-1", "@x", "\tx", "\rx", "+1)", "+SUM(A1)", "+1\n=2"):
+        assert escape_cell(value) == "'" + value
+    for value in ("+1 202", "+1;=2", "+1;", "+" + "1" * 16, "+44;+1-1"):
         assert escape_cell(value) == "'" + value
     assert escape_cell("plain") == "plain" and escape_cell(-5) == -5
+
+
+def test_e164_phones_are_exported_as_they_are():
+    assert escape_cell("+14155550100") == "+14155550100"
+    assert escape_cell("+14155550100;+442071838750") == "+14155550100;+442071838750"
 
 
 def test_people_csv_is_flat_escaped_and_filtered(client, admin, session_factory):
@@ -79,7 +86,7 @@ def test_people_csv_is_flat_escaped_and_filtered(client, admin, session_factory)
     first = rows[0]
     assert first["first_name"] == '\'=HYPERLINK("http://evil")'
     assert first["last_name"] == "'@SUM(A1)" and first["job_title"] == "'-2+3"
-    assert first["emails"] == "evil@example.com" and first["phones"] == "'+12025550172"
+    assert first["emails"] == "evil@example.com" and first["phones"] == "+12025550172"
     assert first["tags"] == "'+plus;export-test"
     assert first["consents"] == "email.marketing=granted" and first["attr.seats"] == "12"
     assert rows[1]["external_ids"] == "hubspot:77"

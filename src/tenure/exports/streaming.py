@@ -12,14 +12,17 @@ CSV flattening: identities become ``emails``, ``phones``, ``external_ids``
 (``system:id``) and ``social`` columns joined with ``;``, tags likewise, consents as
 ``channel.purpose=status``, and each declared attribute its own ``attr.<key>`` column.
 Text cells that would start a formula (``= + - @``, tab, carriage return) get a leading
-single quote, per the OWASP CSV injection guidance: so an E.164 phone exports as
-``'+14155550100``.
+single quote, per the OWASP CSV injection guidance. E.164 phones (a ``+`` and digits only,
+several joined with ``;``) are exported as they are, ``+14155550100``: with no letter, no
+quote and no parenthesis there is no function, reference or DDE call to run, and the
+quote spoiled every phone column for whoever read the file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,8 +58,16 @@ MEDIA_TYPES = {
 }
 
 
+# One or more E.164 numbers (ITU-T E.164: at most 15 digits), as the phones column joins them.
+E164_CELL = re.compile(r"\+[0-9]{1,15}(;\+[0-9]{1,15})*")
+
+
 def escape_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_START)
+        and not E164_CELL.fullmatch(value)
+    ):
         return "'" + value
     return value
 
