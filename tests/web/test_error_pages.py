@@ -83,7 +83,8 @@ def test_not_allowed_page_names_the_roles_needed(client, users):
     assert page.status_code == 403
     assert "Not allowed" in page.text
     assert "You are logged in as analyst" in page.text
-    needed = re.search(r"This needs the role ([a-z ]+)\.", page.text)
+    assert "Role analyst is read-only." in page.text
+    needed = re.search(r"This needs the role ([a-z, ]+)\.", page.text)
     assert needed and "admin" in needed.group(1) and "analyst" not in needed.group(1)
     assert "javascript:history.back()" in page.text
 

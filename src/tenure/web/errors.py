@@ -91,15 +91,17 @@ def _page_error(
 
 
 def _forbidden_message(request: Request, exc: PermissionDenied) -> str:
-    """Say what role the action needs, in words, and who the actor is."""
+    """Say why, which roles the action needs, in words, and who the actor is."""
     from tenure.web.pages.context import error_page_context
 
-    context = error_page_context(request)
+    reason = str(exc)[:1].upper() + str(exc)[1:] + "."
     if exc.roles is None:
-        return str(exc).capitalize() + "."
-    needed = " or ".join(sorted(exc.roles))
+        return reason
+    names = sorted(exc.roles)
+    needed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    context = error_page_context(request)
     who = f" You are logged in as {context.actor.role.value}." if context else ""
-    return f"This needs the role {needed}.{who} Ask an admin if you need it."
+    return f"{reason} This needs the role {needed}.{who} Ask an admin if you need it."
 
 
 _HTTP_PAGES = {

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tenure.customers.tasks import due_count
-from tenure.identity.permissions import Actor
+from tenure.identity.models import Role
+from tenure.identity.permissions import Actor, may
 from tenure.identity.queries import actor_for_user_id
 from tenure.web.deps import PageActor, SessionDep
 from tenure.workspace.queries import get_workspace
@@ -21,6 +22,13 @@ class PageContext:
     is_demo: bool
     #: The top bar's badge: my open tasks due today or overdue.
     tasks_due: int = 0
+
+    def may(self, roles: frozenset[Role] | None = None) -> bool:
+        """Whether to show a write control: ``{% if ctx.may(roles.MODEL_EDITORS) %}``.
+
+        ``identity.permissions.may`` for templates; the action checks again.
+        """
+        return may(self.actor, roles)
 
 
 async def _page_context(request: Request, session: SessionDep, actor: PageActor) -> PageContext:

@@ -99,6 +99,7 @@ async def person_page(
         type_labels=TYPE_LABELS,
         channel_labels=CHANNEL_LABELS,
         owners={u.id: u for u in queries.list_owners(session)},
+        assignees=queries.list_assignees(session),
     )
 
 
