@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv dev-venv chromium bench bench-analytics clean
+.PHONY: run test lint venv dev-venv chromium bench bench-analytics screenshots clean
 
 $(BIN)/tenure: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-analytics:
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/pip install -q lifetimes==0.11.3 -e .
 	.venv-bench/bin/python bench/analytics.py
+
+# Home, person, tasks, people and analytics at 1280 and 390 px into screenshots/ (the demo
+# workspace is built into .tmp/ once).
+screenshots: dev-venv chromium
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -34,4 +34,11 @@ class InvalidInput(TenureError):
 
 
 class PermissionDenied(TenureError):
-    """The actor's role or token scope does not allow this (HTTP 403)."""
+    """The actor's role or token scope does not allow this (HTTP 403).
+
+    ``roles`` names the roles that would be allowed (a page says which one is needed).
+    """
+
+    def __init__(self, message: str, *, roles: frozenset[str] | None = None) -> None:
+        super().__init__(message)
+        self.roles = roles

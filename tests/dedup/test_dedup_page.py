@@ -99,7 +99,9 @@ def test_undo_from_the_recent_merges(database: str) -> None:
         page.click("button[type=submit]")
         first = page.locator("#merges tbody tr").first
         merge_id = int(first.locator("td").first.inner_text())
-        first.get_by_role("button", name="Undo").click()
+        # Undo asks first: nothing happens until the confirm button
+        first.locator("summary", has_text="Undo").click()
+        first.get_by_role("button", name="Undo merge").click()
         expect(page.locator("#done")).to_contain_text(f"Merge {merge_id} undone")
         expect(page.locator("#merges tbody tr").first).to_contain_text("undone")
         browser.close()

@@ -71,7 +71,6 @@ def test_preview_confirm_run_and_undo_the_whole_run(database: str, tmp_path: Pat
     with running_server(database) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("dialog", lambda dialog: dialog.accept())
         _log_in(page, base, "ops@example.com", "ops-password")
         expect(page).to_have_url(base + "/duplicates")
 
@@ -101,7 +100,9 @@ def test_preview_confirm_run_and_undo_the_whole_run(database: str, tmp_path: Pat
         page.screenshot(path=str(shots / "scan-done-desktop.png"), full_page=True)
 
         # And the whole run is undone in one action
-        run_row.get_by_role("button", name="Undo the whole run").click()
+        run_row.locator("summary", has_text="Undo the whole run").click()
+        expect(run_row.locator(".confirm-box")).to_contain_text(f"Undo all {in_force} merges")
+        run_row.get_by_role("button", name=f"Undo {in_force} merges").click()
         expect(page.locator("#done")).to_contain_text("undone")
         expect(page.locator("#runs tbody tr").first).to_contain_text("undone")
         page.set_viewport_size({"width": 390, "height": 844})
@@ -134,6 +135,7 @@ def test_an_analyst_sees_no_scan_merge_or_undo_button(database: str, tmp_path: P
         expect(page.locator("#scan")).to_have_count(0)
         for name in ("Preview a scan of the whole base", "Undo", "Undo the whole run"):
             expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+        expect(page.locator("details.confirm")).to_have_count(0)
         page.screenshot(path=str(_shots(tmp_path) / "duplicates-analyst-phone.png"), full_page=True)
 
         page.goto(f"{base}/duplicates/{pair_id}")

@@ -64,7 +64,9 @@ def _people(client, admin):
 
 
 def test_escape_cell_follows_owasp():
-    for value in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
+    for value in ("=1+1", "+1+1", "-1", "@x", "\tx", "\rx", "+1)", "+SUM(A1)", "+1\n=2"):
+        assert escape_cell(value) == "'" + value
+    for value in ("+1 202", "+1;=2", "+1;", "+" + "1" * 16, "+44;+1-1"):
         assert escape_cell(value) == "'" + value
     assert escape_cell("plain") == "plain" and escape_cell(-5) == -5
     # A validated E.164 phone (or a list of them) is no formula: exported as it is
@@ -72,6 +74,11 @@ def test_escape_cell_follows_owasp():
     assert escape_cell("+442079460958;+14155550100") == "+442079460958;+14155550100"
     assert escape_cell("+44 20 7946") == "'+44 20 7946"
     assert escape_cell("+1+cmd") == "'+1+cmd"
+
+
+def test_e164_phones_are_exported_as_they_are():
+    assert escape_cell("+14155550100") == "+14155550100"
+    assert escape_cell("+14155550100;+442071838750") == "+14155550100;+442071838750"
 
 
 def test_people_csv_is_flat_escaped_and_filtered(client, admin, session_factory):

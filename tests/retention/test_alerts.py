@@ -208,3 +208,33 @@ def test_settings_are_validated_and_audited(session):
         .order_by(AuditEntry.id.desc())
     ).first()
     assert entry is not None and entry.changes["risk_threshold"] == {"before": 0.5, "after": 0.6}
+
+
+def test_an_analyst_owners_customer_goes_to_the_fallback(session):
+    """A read-only owner cannot do a task: the alert goes to the fallback owner instead."""
+    ana = create_user(
+        session=session, email="ana@example.com", role="analyst", password="pw-123456", name="Ana"
+    )
+    sam = create_user(
+        session=session, email="sam@example.com", role="manager", password="pw-123456", name="Sam"
+    )
+    watched = person(session, "Wanda Watched", owner_id=ana.id)
+    score(session, watched, clv_minor=90_000)
+    for i in range(8):
+        score(session, person(session, f"Small {i}"), clv_minor=1_000 + i)
+    manager = Actor(user_id=sam.id, email=sam.email, role=Role.manager)
+    with pytest.raises(InvalidInput, match="read-only"):
+        update_settings(
+            session=session, patch=RetentionConfigPatch(fallback_owner_id=ana.id), actor=manager
+        )
+    update_settings(
+        session=session, patch=RetentionConfigPatch(fallback_owner_id=sam.id), actor=manager
+    )
+    for days in (1, 20, 25):
+        add_event(session, watched, AS_OF - timedelta(days=days), "complaint")
+
+    report = refresh_retention(session=session, as_of=AS_OF)
+
+    assert report.alerts.tasks == 1
+    [task] = session.scalars(select(Task).where(Task.person_id == watched)).all()
+    assert task.assignee_id == sam.id

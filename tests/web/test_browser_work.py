@@ -78,7 +78,8 @@ def office(fresh_database_url: str) -> Iterator[dict]:
             actor_id=None,
         )
         # The task the retention refresh raises for a valuable customer at risk (its own
-        # words), and one for the analyst, whose page must show it without any button.
+        # words), and one more for the rep, which the read-only analyst must see on the
+        # person page without any button (a task is never given to a read-only role).
         at_risk = Assessment(
             person_id=person.id,
             risk=0.72,
@@ -90,7 +91,7 @@ def office(fresh_database_url: str) -> Iterator[dict]:
         title, reason = task_text("Marguerite Perey", at_risk, RetentionConfig(), TODAY)
         for task_title, description, assignee, due in [
             (title, reason, users["sales"].id, datetime(2026, 3, 8, tzinfo=UTC)),
-            ("Check the cohort report", "", users["analyst"].id, None),
+            ("Check the cohort report", "", users["sales"].id, None),
         ]:
             create_task(
                 session=session,
@@ -213,10 +214,13 @@ def test_log_note_assign_and_complete_on_my_work(office, tmp_path):
         expect(timeline.locator(".event-call")).to_contain_text("Agreed to a demo")
         expect(page.locator("#log-activity")).to_have_count(0)
         expect(page.locator("#notes form, #tasks form")).to_have_count(0)
+        expect(page.locator("#tasks")).to_contain_text("Check the cohort report")
+        expect(page.locator("#tasks button")).to_have_count(0)
         _both_widths(page, shots, "person-analyst")
         page.goto(base + "/tasks")
         expect(page.locator("h1")).to_have_text("My work")
-        expect(page.locator("li.task")).to_contain_text("Check the cohort report")
+        expect(page.locator("li.task")).to_have_count(0)
+        expect(page.locator("main")).to_contain_text("No open tasks assigned to you")
         expect(page.locator("main form[method=post], main button:not([type])")).to_have_count(0)
         expect(page.get_by_role("button", name="Complete")).to_have_count(0)
         _both_widths(page, shots, "tasks-analyst")

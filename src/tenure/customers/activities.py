@@ -9,8 +9,8 @@ from tenure.customers.models import Note, Organization, Person, Task
 from tenure.customers.schemas import NoteCreate, TaskCreate, TaskUpdate
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import diff_fields, record_audit
-from tenure.identity.models import User
-from tenure.identity.permissions import Actor, authorize
+from tenure.identity.models import Role, User
+from tenure.identity.permissions import READ_ONLY_ROLES, Actor, authorize
 from tenure.workspace import clock
 
 
@@ -52,6 +52,19 @@ def add_note(
     return note
 
 
+def _check_assignee(session: Session, user_id: int | None) -> None:
+    """A task goes to a user who can act on it: never to a read-only role."""
+    if user_id is None:
+        return
+    user = session.get(User, user_id)
+    if user is None:
+        raise InvalidInput("assignee_id", f"no user {user_id}")
+    if Role(user.role) in READ_ONLY_ROLES:
+        raise InvalidInput(
+            "assignee_id", f"{user.email} has the read-only role {user.role}: they cannot do tasks"
+        )
+
+
 def create_task(
     *,
     session: Session,
@@ -61,8 +74,7 @@ def create_task(
     organization_id: int | None = None,
 ) -> Task:
     _check_parent(session, person_id, organization_id)
-    if data.assignee_id is not None and session.get(User, data.assignee_id) is None:
-        raise InvalidInput("assignee_id", f"no user {data.assignee_id}")
+    _check_assignee(session, data.assignee_id)
     if data.due_at is not None and data.due_at.tzinfo is None:
         raise InvalidInput("due_at", "needs a timezone offset")
     task = Task(
@@ -119,8 +131,7 @@ def update_task(*, session: Session, task_id: int, data: TaskUpdate, actor: Acto
     given = data.model_fields_set
     if "title" in given and data.title is None:
         raise InvalidInput("title", "a task needs a title")
-    if data.assignee_id is not None and session.get(User, data.assignee_id) is None:
-        raise InvalidInput("assignee_id", f"no user {data.assignee_id}")
+    _check_assignee(session, data.assignee_id)
     if data.due_at is not None and data.due_at.tzinfo is None:
         raise InvalidInput("due_at", "needs a timezone offset")
     if "done" in given and data.done is None:

@@ -26,6 +26,7 @@ from tenure.db.paging import apply_keyset, encode_cursor
 from tenure.db.search import contains_text
 from tenure.errors import NotFound
 from tenure.identity.models import User
+from tenure.identity.permissions import READ_ONLY_ROLES
 
 PEOPLE_SORTS = {
     "created_at": Person.created_at,
@@ -353,3 +354,10 @@ def list_tag_names(session: Session) -> list[str]:
 
 def list_owners(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)))
+
+
+def list_assignees(session: Session) -> list[User]:
+    """The users a task may be given to: active, and in a role that can act on it."""
+    read_only = [role.value for role in READ_ONLY_ROLES]
+    query = select(User).where(User.is_active.is_(True), User.role.not_in(read_only))
+    return list(session.scalars(query.order_by(User.name)))

@@ -60,9 +60,16 @@ class Actor:
         return self.role not in READ_ONLY_ROLES and self.scope == TokenScope.write
 
 
+#: The roles that may write at all (a read-only actor's "Not allowed" page names them).
+WRITER_ROLES = frozenset(Role) - READ_ONLY_ROLES
+
+
 def require_write(actor: Actor) -> None:
     if actor.role in READ_ONLY_ROLES:
-        raise PermissionDenied(f"role {actor.role.value} is read-only")
+        raise PermissionDenied(
+            f"role {actor.role.value} is read-only",
+            roles=frozenset(r.value for r in WRITER_ROLES),
+        )
     if actor.scope != TokenScope.write:
         raise PermissionDenied("this API token has read scope only")
 
@@ -70,7 +77,7 @@ def require_write(actor: Actor) -> None:
 def require_role(actor: Actor, roles: frozenset[Role]) -> None:
     if actor.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
-        raise PermissionDenied(f"requires role {allowed}")
+        raise PermissionDenied(f"requires role {allowed}", roles=frozenset(r.value for r in roles))
 
 
 def may(actor: Actor, roles: frozenset[Role] | None = None) -> bool:

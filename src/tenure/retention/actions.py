@@ -21,8 +21,8 @@ from tenure.db.bulk import insert_rows
 from tenure.db.types import utcnow
 from tenure.errors import InvalidInput
 from tenure.identity.audit import audit_changed, record_audit
-from tenure.identity.models import User
-from tenure.identity.permissions import SETTINGS_EDITORS, Actor, authorize
+from tenure.identity.models import Role, User
+from tenure.identity.permissions import READ_ONLY_ROLES, SETTINGS_EDITORS, Actor, authorize
 from tenure.retention import nba, signals
 from tenure.retention.alerts import AlertOutcome, update_alerts
 from tenure.retention.models import (
@@ -74,8 +74,14 @@ def update_settings(
         first = error.errors(include_url=False)[0]
         field_name = ".".join(str(p) for p in first["loc"]) or next(iter(changes), "settings")
         raise InvalidInput(field_name, str(first["msg"]).removeprefix("Value error, "))
-    if after.fallback_owner_id is not None and session.get(User, after.fallback_owner_id) is None:
-        raise InvalidInput("fallback_owner_id", f"no user {after.fallback_owner_id}")
+    if after.fallback_owner_id is not None:
+        fallback = session.get(User, after.fallback_owner_id)
+        if fallback is None:
+            raise InvalidInput("fallback_owner_id", f"no user {after.fallback_owner_id}")
+        if Role(fallback.role) in READ_ONLY_ROLES:
+            raise InvalidInput(
+                "fallback_owner_id", f"{fallback.email} is read-only and cannot be given tasks"
+            )
     row = session.get(RetentionSettingsRow, SETTINGS_ROW_ID)
     if row is None:
         row = RetentionSettingsRow(id=SETTINGS_ROW_ID)

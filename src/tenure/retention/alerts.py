@@ -23,6 +23,7 @@ from tenure.customers.schemas import TaskCreate
 from tenure.db.bulk import insert_rows
 from tenure.db.dialect import member_of
 from tenure.identity.models import User
+from tenure.identity.permissions import READ_ONLY_ROLES
 from tenure.retention.models import RetentionAlert
 from tenure.retention.risk import Assessment
 from tenure.retention.schemas import RetentionConfig
@@ -63,20 +64,27 @@ def value_threshold(session: Session, quantile: float) -> int | None:
 def _assignees(
     session: Session, person_ids: list[int], fallback: int | None
 ) -> dict[int, int | None]:
-    """Who gets each customer's task: the owner if active, else an active fallback user."""
+    """Who gets each customer's task: the owner if active, else an active fallback user;
+    never a read-only role (an analyst owner's customers go to the fallback)."""
     if not person_ids:
         return {}
+    read_only = [role.value for role in READ_ONLY_ROLES]
     connection = session.connection()
     owners = dict(
         connection.execute(
             select(Person.id, Person.owner_id)
             .join(User, User.id == Person.owner_id)
-            .where(member_of(connection, Person.id, person_ids), User.is_active.is_(True))
+            .where(
+                member_of(connection, Person.id, person_ids),
+                User.is_active.is_(True),
+                User.role.not_in(read_only),
+            )
         ).all()
     )
     if fallback is not None:
         user = session.get(User, fallback)
-        fallback = fallback if user is not None and user.is_active else None
+        usable = user is not None and user.is_active and user.role not in read_only
+        fallback = fallback if usable else None
     return {pid: owners.get(pid, fallback) for pid in person_ids}
 
 

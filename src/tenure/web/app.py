@@ -26,6 +26,7 @@ from tenure.jobs.worker import Worker, start_in_thread
 from tenure.registrations import register_all
 from tenure.web.api import api_router
 from tenure.web.body_limits import BodyLimitMiddleware
+from tenure.web.docs import install_docs
 from tenure.web.errors import install_error_handlers
 from tenure.web.openapi import install_openapi
 from tenure.web.options import AllowOnOptions
@@ -55,7 +56,7 @@ def create_app(
         version=tenure.__version__,
         description="Customer lifecycle management with a built-in CRM.",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # web.docs serves it with the vendored Swagger UI
         redoc_url=None,
     )
     app.state.settings = settings
@@ -80,6 +81,7 @@ def create_app(
         )
     for router in public_routers:
         app.include_router(router, dependencies=[Depends(refuse_nul_parameters)])
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_openapi(app)
     return app

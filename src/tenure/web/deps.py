@@ -19,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 from tenure.config import Settings
 from tenure.db.session import end_read, take_write_lock
 from tenure.db.types import utcnow
-from tenure.errors import PermissionDenied
 from tenure.identity.permissions import Actor, authorize_own_account, require_write
 from tenure.identity.queries import actor_for_user_id, token_actor_and_last_use
 from tenure.identity.token_use import record_token_use, use_is_due
@@ -122,8 +121,7 @@ async def _page_actor(request: Request, session: SessionDep) -> Actor:
 
 
 async def _page_writer(actor: Annotated[Actor, Depends(_page_actor)], session: SessionDep) -> Actor:
-    if not actor.can_write:
-        raise PermissionDenied(f"role {actor.role.value} is read-only")
+    require_write(actor)
     take_write_lock(session)
     return actor
 

@@ -1,9 +1,14 @@
-"""Mapping domain errors to HTTP: 422 names the field, 404 unknown ids, 409 conflicts."""
+"""Mapping domain errors to HTTP: 422 names the field, 404 unknown ids, 409 conflicts.
+
+Under ``/api`` every error is JSON; a page gets an HTML page in the app's layout (with the
+navigation when someone is logged in), never a bare JSON body.
+"""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -18,7 +23,20 @@ from tenure.web.deps import NotAuthenticated
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith("/api/") or request.url.path in {
+        "/api",
+        "/openapi.json",
+    }
+
+
+def field_in_words(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "first_name")`` -> "First name": how a page names a form field."""
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    if names and names[0] in {"body", "query", "path", "header", "cookie"}:
+        names = names[1:]
+    if not names:
+        return "The form"
+    return names[-1].replace("_", " ").strip().capitalize()
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -49,15 +67,67 @@ def is_busy(exc: OperationalError) -> bool:
     return any(text in message for text in _SQLITE_BUSY)
 
 
-def _page_error(request: Request, status_code: int, title: str, message: str) -> Response:
+def _page_error(
+    request: Request,
+    status_code: int,
+    title: str,
+    message: str,
+    *,
+    problems: list[str] | None = None,
+) -> Response:
+    # Imported here: templating imports the page registry, which imports the pages.
+    from tenure.web.pages.context import error_page_context
     from tenure.web.templating import render
 
-    return render(request, "error.html", status_code=status_code, title=title, message=message)
+    return render(
+        request,
+        "error.html",
+        status_code=status_code,
+        title=title,
+        message=message,
+        problems=problems or [],
+        ctx=error_page_context(request),
+    )
+
+
+def _forbidden_message(request: Request, exc: PermissionDenied) -> str:
+    """Say why, which roles the action needs, in words, and who the actor is."""
+    from tenure.web.pages.context import error_page_context
+
+    reason = str(exc)[:1].upper() + str(exc)[1:] + "."
+    if exc.roles is None:
+        return reason
+    names = sorted(exc.roles)
+    needed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    context = error_page_context(request)
+    who = f" You are logged in as {context.actor.role.value}." if context else ""
+    return f"{reason} This needs the role {needed}.{who} Ask an admin if you need it."
+
+
+_HTTP_PAGES = {
+    404: ("Page not found", "There is no page at this address."),
+    405: ("Not possible here", "This address does not accept that kind of request."),
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not _is_api(request):
+            # A page form sent without a required field (a browser skipping `required`,
+            # a script): name the fields in words, never show the JSON.
+            problems = [
+                f"{field_in_words(e['loc'])}: "
+                + ("this is required" if e["type"] == "missing" else str(e["msg"]))
+                for e in exc.errors()
+            ]
+            return _page_error(
+                request,
+                422,
+                "Some fields need attention",
+                "Nothing was saved. Go back, correct these fields and send the form again.",
+                problems=problems,
+            )
         errors = [
             {"field": _field(e["loc"]), "reason": str(e["msg"]).removeprefix("Value error, ")}
             for e in exc.errors()
@@ -68,6 +138,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # Starlette's own answers (405, a body FastAPI could not parse, ...) in the envelope.
         if not _is_api(request):
+            if exc.status_code in _HTTP_PAGES:
+                title, message = _HTTP_PAGES[exc.status_code]
+                page = _page_error(request, exc.status_code, title, message)
+                page.headers.update(exc.headers or {})
+                return page
             return await http_exception_handler(request, exc)
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
         return JSONResponse(
@@ -127,7 +202,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PermissionDenied)
     async def _forbidden(request: Request, exc: PermissionDenied) -> Response:
         if not _is_api(request):
-            return _page_error(request, 403, "Not allowed", str(exc))
+            return _page_error(request, 403, "Not allowed", _forbidden_message(request, exc))
         return JSONResponse({"error": "forbidden", "message": str(exc)}, status_code=403)
 
     @app.exception_handler(NotAuthenticated)
@@ -138,4 +213,21 @@ def install_error_handlers(app: FastAPI) -> None:
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        # Starlette logs the exception and re-raises it after this answer is sent.
+        if _is_api(request):
+            body = {"error": "internal_error", "message": "the server failed; it is logged"}
+            return JSONResponse(body, status_code=500)
+        return _page_error(
+            request,
+            500,
+            "Something went wrong",
+            "The server failed on this page; the error is logged. Nothing you did caused "
+            "it. Try again, or go back.",
+        )

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from tenure.identity import permissions
 from tenure.web.pages.registry import NAV
 from tenure.web.security import csrf_token
 
@@ -37,6 +38,8 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 templates.env.filters["money"] = format_money
 templates.env.filters["dt"] = format_datetime
 templates.env.globals["nav"] = NAV
+# The role sets of identity.permissions, for ``ctx.may(roles.DUPLICATE_RESOLVERS)``.
+templates.env.globals["roles"] = permissions
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:

@@ -22,7 +22,13 @@ from tenure.errors import TenureError
 from tenure.exports.streaming import EventFilter, export_events, export_people
 from tenure.ingest.actions import import_upload
 from tenure.ingest.csv_import import path_opener
-from tenure.ingest.presets import PRESETS
+from tenure.ingest.presets import (
+    ORGANIZATION_BUILTINS,
+    ORGANIZATION_FIELDS,
+    PERSON_BUILTINS,
+    PERSON_FIELDS,
+    PRESETS,
+)
 from tenure.ingest.runner import CHUNK_SIZE, ImportReport
 from tenure.workspace.settings import phone_region
 
@@ -38,6 +44,16 @@ ChunkSize = Annotated[
     int, typer.Option(min=1, help="Rows per transaction: a stopped import resumes after one.")
 ]
 ShowRejected = Annotated[int, typer.Option(help="How many rejected rows to list.")]
+# The --map targets, from the lists the import itself checks (ingest.csv_import.parse_target).
+MAP_TARGETS = (
+    f"People: {', '.join((*PERSON_FIELDS, *PERSON_BUILTINS))}, email, phone, "
+    "external (the record id in --source) or external:SYSTEM, organization_ref[:SYSTEM] "
+    "(the id of the person's company), social:NETWORK, attribute:KEY (a declared custom "
+    "attribute, or one named by --declare), ignore. "
+    f"Companies (a company preset): {', '.join((*ORGANIZATION_FIELDS, *ORGANIZATION_BUILTINS))}, "
+    "external[:SYSTEM], attribute:KEY, ignore. "
+    'Example: --map "Cust No=external:shopify" --map "Plan=attribute:plan".'
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -125,12 +141,11 @@ def import_csv(
         list[str] | None,
         typer.Option(
             "--map",
-            help='Override a column: "Column=target" (email, phone, first_name, last_name, '
-            "full_name, job_title, organization, tags, country, city, external[:system], "
-            "attribute:<key>, ignore...).",
+            metavar="COLUMN=TARGET",
+            help="Send a column to a target, repeat for each column (overrides the preset "
+            "and the detected headers). " + MAP_TARGETS,
         ),
-    ]
-    | None = None,
+    ] = None,
     source: Annotated[
         str, typer.Option(help="Source system whose record ids an 'external' column holds.")
     ] = "",
@@ -237,11 +252,17 @@ def export_people_command(
     output: Output,
     format: Format = "csv",
     q: Annotated[str | None, typer.Option(help="Substring of name or identity.")] = None,
-    tag: str | None = None,
-    owner_id: int | None = None,
-    organization_id: int | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    tag: Annotated[str | None, typer.Option(help="Only people with this tag.")] = None,
+    owner_id: Annotated[int | None, typer.Option(help="Only people this user owns.")] = None,
+    organization_id: Annotated[
+        int | None, typer.Option(help="Only people of this organization.")
+    ] = None,
+    created_from: Annotated[
+        datetime | None, typer.Option(help="Only people created at or after this time.")
+    ] = None,
+    created_to: Annotated[
+        datetime | None, typer.Option(help="Only people created before this time.")
+    ] = None,
 ) -> None:
     """Export people (with identities, attributes, tags, consents), filtered like the API."""
     _check_format(format)
@@ -264,8 +285,12 @@ def export_events_command(
         list[str] | None, typer.Option("--type", help="Only these event types.")
     ] = None,
     tag: Annotated[str | None, typer.Option(help="Only events of people with this tag.")] = None,
-    occurred_from: datetime | None = None,
-    occurred_to: datetime | None = None,
+    occurred_from: Annotated[
+        datetime | None, typer.Option(help="Only events at or after this time.")
+    ] = None,
+    occurred_to: Annotated[
+        datetime | None, typer.Option(help="Only events before this time.")
+    ] = None,
 ) -> None:
     """Export events, filtered by type, time and the people they belong to."""
     _check_format(format)

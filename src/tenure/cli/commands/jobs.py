@@ -62,7 +62,9 @@ def list_jobs(
     state: Annotated[
         str | None, typer.Option("--state", help="queued, running, succeeded, dead, cancelled.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 30,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="How many of the newest jobs to list.")
+    ] = 30,
 ) -> None:
     """Queue health, the newest jobs and the schedules."""
     if state is not None and state not in queries.STATES:

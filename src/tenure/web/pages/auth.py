@@ -16,8 +16,17 @@ router = APIRouter(include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login is a phishing tool.
-    if target and target.startswith("/") and not target.startswith("//"):
+    """The page asked for before login, its query string kept; only same-site paths.
+
+    An open redirect after login is a phishing tool: "//host" and "/\\host" are another
+    site to a browser, and a control character could split the Location header.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and target.isprintable()
+    ):
         return target
     return "/"
 

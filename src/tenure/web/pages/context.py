@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tenure.customers.tasks import due_count
-from tenure.identity.permissions import Actor
+from tenure.identity.models import Role
+from tenure.identity.permissions import Actor, may
+from tenure.identity.queries import actor_for_user_id
 from tenure.web.deps import PageActor, SessionDep
 from tenure.workspace.queries import get_workspace
 
@@ -20,6 +22,13 @@ class PageContext:
     is_demo: bool
     #: The top bar's badge: my open tasks due today or overdue.
     tasks_due: int = 0
+
+    def may(self, roles: frozenset[Role] | None = None) -> bool:
+        """Whether to show a write control: ``{% if ctx.may(roles.MODEL_EDITORS) %}``.
+
+        ``identity.permissions.may`` for templates; the action checks again.
+        """
+        return may(self.actor, roles)
 
 
 async def _page_context(request: Request, session: SessionDep, actor: PageActor) -> PageContext:
@@ -35,3 +44,29 @@ async def _page_context(request: Request, session: SessionDep, actor: PageActor)
 
 
 PageCtx = Annotated[PageContext, Depends(_page_context)]
+
+
+def error_page_context(request: Request) -> PageContext | None:
+    """The layout's context for an error page: the logged-in actor if one can be found.
+
+    An error page keeps the navigation, so "Not found" or "Not allowed" leaves a way on. It
+    must never fail itself: on any trouble (the database the error came from) the page
+    shows without the bar.
+    """
+    existing = getattr(request.state, "workspace", None)
+    if isinstance(existing, PageContext):
+        return existing
+    user_id = request.scope.get("session", {}).get("user_id")
+    if not user_id:
+        return None
+    try:
+        with request.app.state.session_factory() as session:
+            actor = actor_for_user_id(session, int(user_id))
+            if actor is None:
+                return None
+            workspace = get_workspace(session)
+            return PageContext(
+                actor=actor, workspace_name=workspace.name, is_demo=workspace.is_demo
+            )
+    except Exception:  # the error page shows without the bar instead
+        return None

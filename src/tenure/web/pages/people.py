@@ -107,6 +107,7 @@ def render_person(
         form=edit or PersonForm.from_person(person),
         error=error,
         **(form_choices(session) if can_edit else {}),
+        assignees=queries.list_assignees(session),
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tenure.all_tasks import NIGHTLY_CHAIN
-from tenure.customers.queries import list_owners
+from tenure.customers.queries import list_assignees, list_owners
 from tenure.errors import InvalidInput
 from tenure.identity.permissions import SETTINGS_EDITORS, may
 from tenure.jobs.queries import pending_tasks
@@ -67,6 +67,7 @@ async def at_risk_page(
         next_cursor=next_cursor,
         is_first_page=cursor is None,
         owners=list_owners(session),
+        assignees=list_assignees(session),
         owner_id=owner_id,
         only_above=only_above,
         refresh=queries.last_refresh(session),

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.errors import InvalidInput
+from tenure.identity.permissions import require_write
 from tenure.jobs.queries import pending_tasks
 from tenure.segments import actions, queries
 from tenure.segments.fields import FIELD_NAMES
@@ -81,6 +82,7 @@ async def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> 
 
 @router.get("/segments/new")
 async def new_segment(request: Request, ctx: PageCtx, filter: str = "") -> Response:
+    require_write(ctx.actor)  # a form to save with: the "Not allowed" page says who may
     return _builder(request, ctx, filter=filter)
 
 
@@ -178,6 +180,7 @@ async def segment_page(
 async def edit_segment(
     request: Request, segment_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
+    require_write(ctx.actor)
     segment = queries.segment_dict(queries.get_segment(session, segment_id))
     if segment["builtin"]:
         raise InvalidInput("segment", "built-in segments cannot be changed")

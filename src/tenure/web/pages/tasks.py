@@ -64,6 +64,7 @@ async def tasks_page(
         buckets=[(key, label, grouped[key]) for key, label in BUCKETS if grouped[key]],
         today=now,
         users=users,
+        assignees=queries.list_assignees(session),
         assignee=assignee if (everyone or requested is not None) else "",
         assignee_id=assignee_id,
         status=wanted_status.value,

@@ -1,0 +1,103 @@
+"""An analyst (read-only) walks every page and finds no write control; an admin does.
+
+Pages hide what the actor cannot do (``ctx.may``); the actions refuse it anyway, so a
+control left visible only ends on "Not allowed".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tenure.config import Settings
+from tenure.db.engine import create_db_engine
+from tenure.db.session import make_session_factory
+from tenure.identity.models import Role
+from tenure.web.app import create_app
+from tests.web.world import PASSWORD, World, build_world
+
+# Forms a read-only user keeps: logging out, and the search box in the top bar.
+READ_ONLY_POSTS = {"/logout", "/search"}
+# Pages that exist only to write: no link to them for a read-only role.
+WRITE_PAGE = re.compile(r'href="(/segments/new|/segments/\d+/edit)[^"]*"')
+POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>", re.I)
+
+
+@pytest.fixture
+def walk(fresh_database_url: str) -> Iterator[tuple[TestClient, World]]:
+    engine = create_db_engine(fresh_database_url)
+    world = build_world(make_session_factory(engine))
+    settings = Settings(database_url=fresh_database_url, secret_key="walk-test-" + "x" * 32)
+    app = create_app(settings, engine)
+    with TestClient(app) as client:
+        yield client, world
+    engine.dispose()
+
+
+def _log_in(client: TestClient, role: str) -> None:
+    client.cookies.clear()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    form = {"email": f"{role}@example.com", "password": PASSWORD, "csrf_token": token.group(1)}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+
+
+def _write_controls(html: str) -> list[str]:
+    found = []
+    for form in POST_FORM.findall(html):
+        action = re.search(r'action="([^"]*)"', form)
+        if action is None or action.group(1) not in READ_ONLY_POSTS:
+            found.append(form)
+    found += WRITE_PAGE.findall(html)
+    found += re.findall(r'<details class="confirm"', html)
+    return found
+
+
+def test_an_analyst_finds_no_write_control_on_any_page(walk):
+    client, world = walk
+    _log_in(client, "analyst")
+    seen = {}
+    for path in world.pages(Role.analyst):
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        seen[path] = _write_controls(page.text)
+    assert {path: found for path, found in seen.items() if found} == {}
+
+
+def test_the_same_walk_as_an_admin_finds_the_controls(walk):
+    """The check above can fail: an admin sees write forms on the same pages."""
+    client, world = walk
+    _log_in(client, "admin")
+    with_controls = [path for path in world.pages() if _write_controls(client.get(path).text)]
+    for expected in (
+        "/imports",
+        "/lifecycle/settings",
+        f"/people/{world.person_id}",
+        f"/segments/{world.segment_id}",
+        f"/duplicates/{world.pair_id}",
+        f"/imports/{world.import_id}",
+        "/duplicates",
+        "/segments",
+    ):
+        assert expected in with_controls, expected
+
+
+def test_write_pages_tell_an_analyst_who_may(walk):
+    client, world = walk
+    _log_in(client, "analyst")
+    for path in ("/segments/new", f"/segments/{world.segment_id}/edit"):
+        page = client.get(path)
+        assert page.status_code == 403 and "Not allowed" in page.text
+        assert "This needs the role" in page.text and "analyst" in page.text
+
+
+def test_the_read_only_import_draft_shows_its_mapping(walk):
+    client, world = walk
+    _log_in(client, "analyst")
+    page = client.get(f"/imports/{world.import_id}").text
+    assert "Custom field with a long heading number 26" in page
+    assert "<select" not in page.split('id="mapping"')[1].split("</table>")[0]
+    assert "Run import" not in page
