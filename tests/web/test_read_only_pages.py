@@ -19,8 +19,16 @@ from tenure.identity.models import Role
 from tenure.web.app import create_app
 from tests.web.world import PASSWORD, World, build_world
 
-# Forms a read-only user keeps: logging out, and the search box in the top bar.
-READ_ONLY_POSTS = {"/logout", "/search"}
+# Forms a read-only user keeps: logging out, the search box in the top bar, and their own
+# account and preferences (password, API tokens, a private saved view): none writes
+# customer data or workspace settings.
+READ_ONLY_POSTS = {
+    "/logout",
+    "/search",
+    "/settings/profile/password",
+    "/settings/profile/tokens",
+    "/people/views",
+}
 # Pages that exist only to write: no link to them for a read-only role.
 WRITE_PAGE = re.compile(r'href="(/segments/new|/segments/\d+/edit)[^"]*"')
 POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>", re.I)

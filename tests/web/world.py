@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tenure.customers.actions import create_organization, create_person
+from tenure.customers.actions import create_person
 from tenure.customers.activities import add_note, create_task
+from tenure.customers.organizations import create_organization
 from tenure.customers.schemas import NoteCreate, OrganizationCreate, PersonCreate, TaskCreate
 from tenure.db.session import unit_of_work
 from tenure.dedup.models import DuplicateCandidate
@@ -85,7 +86,7 @@ def build_world(factory: sessionmaker[Session]) -> World:
                 name="The Extraordinarily Long-Named International Holding Company of Examples",
                 domain="very-long-subdomain-name.example-holding-company.example",
             ),
-            actor_id=None,
+            actor=None,
         )
         person = create_person(
             session=session,
