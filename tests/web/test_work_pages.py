@@ -101,3 +101,42 @@ def test_my_work_refuses_analysts_and_other_peoples_lists(client, session):
         follow_redirects=False,
     )
     assert evil.headers["location"] == "/tasks"  # no open redirect
+
+
+def test_everyones_tasks_show_a_page_per_bucket_with_the_real_counts(client, session):
+    users, person_id, _ = _world(session)
+    # Overdue: due long before the workspace's today. 60 of sales', 3 nobody's.
+    for n in range(60):
+        create_task(
+            session=session,
+            data=TaskCreate(
+                title=f"Old task {n:02d}", assignee_id=users["sales"].id, due_at="2000-01-01T09:00:00Z"
+            ),
+            actor_id=None,
+            person_id=person_id,
+        )
+    for n in range(3):
+        create_task(
+            session=session,
+            data=TaskCreate(title=f"Orphan {n}", due_at="2000-01-01T09:00:00Z"),
+            actor_id=None,
+            person_id=person_id,
+        )
+    session.commit()
+    _log_in(client, "admin@example.com")
+
+    everyone = client.get("/tasks?assignee=all").text
+    overdue = everyone.split('id="bucket-overdue"')[1].split("</section>")[0]
+    assert "(63)" in overdue  # the count is every task, not the rows shown
+    assert overdue.count('class="task ') == 50
+    assert "Show all 63 overdue" in overdue
+    upcoming = everyone.split('id="bucket-upcoming"')[1].split("</section>")[0]
+    assert "Call Ida" in upcoming and "Show all" not in upcoming
+
+    whole = client.get("/tasks?assignee=all&status=open&bucket=overdue").text
+    assert whole.count('class="task ') == 63 and 'id="bucket-upcoming"' not in whole
+
+    nobodys = client.get("/tasks?assignee=none").text
+    assert nobodys.count('class="task ') == 3 and "Unassigned tasks" in nobodys
+    assert "Old task" not in nobodys
+    assert client.get("/tasks?assignee=all&bucket=someday").status_code == 422

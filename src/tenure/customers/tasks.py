@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from tenure.customers.models import Organization, Person, Task
@@ -22,6 +22,8 @@ from tenure.identity.permissions import TASK_OVERSEERS, Actor
 from tenure.workspace import clock
 
 MAX_TASKS = 500
+#: Tasks shown per bucket on My work before "Show all": 500 rows of forms took 0.9 s.
+PER_BUCKET = 50
 
 
 class TaskStatus(enum.StrEnum):
@@ -83,8 +85,11 @@ def _filtered(
     status: TaskStatus,
     due: DueBucket | None,
     day: DayBounds,
+    unassigned: bool = False,
 ) -> Any:
-    if assignee_id is not None:
+    if unassigned:
+        query = query.where(Task.assignee_id.is_(None))
+    elif assignee_id is not None:
         query = query.where(Task.assignee_id == assignee_id)
     if status == TaskStatus.open:
         query = query.where(Task.done_at.is_(None))
@@ -105,10 +110,12 @@ def list_tasks(
     assignee_id: int | None,
     status: TaskStatus = TaskStatus.open,
     due: DueBucket | None = None,
+    unassigned: bool = False,
     limit: int = MAX_TASKS,
 ) -> tuple[list[dict[str, Any]], datetime]:
     """Tasks (with their person, organization and assignee names), soonest due first;
-    also returns the workspace's now that judged the buckets."""
+    also returns the workspace's now that judged the buckets. ``unassigned`` keeps the
+    tasks nobody has (``assignee_id`` is then ignored)."""
     now = clock.now(session)
     day = DayBounds.of(now)
     assignee = aliased(User)
@@ -128,7 +135,9 @@ def list_tasks(
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
         .limit(limit)
     )
-    query = _filtered(query, assignee_id=assignee_id, status=status, due=due, day=day)
+    query = _filtered(
+        query, assignee_id=assignee_id, status=status, due=due, day=day, unassigned=unassigned
+    )
     rows = []
     for row in session.execute(query):
         task: Task = row[0]
@@ -153,6 +162,24 @@ def list_tasks(
             }
         )
     return rows, now
+
+
+def bucket_counts(
+    session: Session, *, assignee_id: int | None, status: TaskStatus, unassigned: bool = False
+) -> dict[str, int]:
+    """How many tasks each bucket holds (``done`` included), counted in one statement."""
+    day = DayBounds.of(clock.now(session))
+    bucket = case(
+        (Task.done_at.is_not(None), "done"),
+        (Task.due_at.is_(None) | (Task.due_at >= day.end), DueBucket.upcoming.value),
+        (Task.due_at < day.start, DueBucket.overdue.value),
+        else_=DueBucket.today.value,
+    )
+    query = select(bucket, func.count()).group_by(bucket)
+    query = _filtered(
+        query, assignee_id=assignee_id, status=status, due=None, day=day, unassigned=unassigned
+    )
+    return {str(name): int(count) for name, count in session.execute(query)}
 
 
 def due_count(session: Session, user_id: int) -> int:

@@ -4,6 +4,7 @@ complete, reopen, reassign and reschedule (``customers.activities.update_task``)
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,7 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from tenure.customers import activities, queries
 from tenure.customers.schemas import TaskUpdate
 from tenure.customers.tasks import (
+    MAX_TASKS,
+    PER_BUCKET,
+    DueBucket,
     TaskStatus,
+    bucket_counts,
     list_tasks,
     may_see_everyone,
     visible_assignee,
@@ -23,6 +28,7 @@ from tenure.web.pages.context import PageCtx
 from tenure.web.pages.people import due_date
 from tenure.web.security import verify_csrf
 from tenure.web.templating import render
+from tenure.workspace import clock
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,30 +52,54 @@ async def tasks_page(
     ctx: PageCtx,
     assignee: str = "",
     status: str = "open",
+    bucket: str = "",
 ) -> Response:
-    everyone = assignee == "all"
+    everyone = assignee in ("all", "none")
+    unassigned = assignee == "none"
     requested = int(assignee) if assignee.isdigit() else None
     assignee_id = visible_assignee(ctx.actor, requested, everyone)
     try:
         wanted_status = TaskStatus(status)
     except ValueError:
         raise InvalidInput("status", "is open, done or all")
-    tasks, now = list_tasks(session, assignee_id=assignee_id, status=wanted_status)
-    grouped = {key: [t for t in tasks if t["bucket"] == key] for key, _ in BUCKETS}
-    users = queries.list_owners(session)
+    if bucket and bucket not in dict(BUCKETS):
+        raise InvalidInput("bucket", "is overdue, today, upcoming or done")
+    counts = bucket_counts(
+        session, assignee_id=assignee_id, status=wanted_status, unassigned=unassigned
+    )
+    shown = []
+    now = None
+    for key, label in BUCKETS:
+        if not counts.get(key) or (bucket and key != bucket):
+            continue
+        tasks, now = list_tasks(
+            session,
+            assignee_id=assignee_id,
+            status=TaskStatus.done if key == "done" else TaskStatus.open,
+            due=None if key == "done" else DueBucket(key),
+            unassigned=unassigned,
+            # One bucket asked for: up to MAX_TASKS of it; all of them: the first few each.
+            limit=MAX_TASKS if bucket else PER_BUCKET,
+        )
+        shown.append((key, label, tasks, counts[key]))
+    query = {"assignee": assignee, "status": wanted_status.value}
     return render(
         request,
         "tasks/list.html",
         ctx=ctx,
-        buckets=[(key, label, grouped[key]) for key, label in BUCKETS if grouped[key]],
-        today=now,
-        users=users,
+        buckets=shown,
+        today=now or clock.now(session),
+        users=queries.list_owners(session),
         assignees=queries.list_assignees(session),
         assignee=assignee if (everyone or requested is not None) else "",
         assignee_id=assignee_id,
+        unassigned=unassigned,
         status=wanted_status.value,
+        bucket=bucket,
         oversees=may_see_everyone(ctx.actor),
-        count=len(tasks),
+        count=sum(counts.values()),
+        bucket_url=lambda key: "/tasks?" + urlencode({**query, "bucket": key}),
+        all_url="/tasks?" + urlencode(query),
     )
 
 
