@@ -110,7 +110,9 @@ def test_everyones_tasks_show_a_page_per_bucket_with_the_real_counts(client, ses
         create_task(
             session=session,
             data=TaskCreate(
-                title=f"Old task {n:02d}", assignee_id=users["sales"].id, due_at="2000-01-01T09:00:00Z"
+                title=f"Old task {n:02d}",
+                assignee_id=users["sales"].id,
+                due_at="2000-01-01T09:00:00Z",
             ),
             actor_id=None,
             person_id=person_id,
@@ -140,3 +142,16 @@ def test_everyones_tasks_show_a_page_per_bucket_with_the_real_counts(client, ses
     assert nobodys.count('class="task ') == 3 and "Unassigned tasks" in nobodys
     assert "Old task" not in nobodys
     assert client.get("/tasks?assignee=all&bucket=someday").status_code == 422
+
+
+def test_an_unassigned_task_is_not_preset_to_the_first_user(client, session):
+    _, person_id, _ = _world(session)
+    create_task(
+        session=session, data=TaskCreate(title="Nobody's yet"), actor_id=None, person_id=person_id
+    )
+    session.commit()
+    _log_in(client, "admin@example.com")
+    page = client.get("/tasks?assignee=none").text
+    picker = page.split('name="assignee_id"')[1].split("</select>")[0]
+    assert '<option value="" selected>Unassigned: pick someone</option>' in picker
+    assert picker.count("selected") == 1
