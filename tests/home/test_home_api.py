@@ -94,6 +94,9 @@ def book(session, api_user, admin):
     for who, clv, churn in ((ada, 20_000, 0.2), (bob, 30_000, 0.6), (dee, 50_000, 0.9)):
         score(session, who, clv_minor=clv, as_of=NOW)
         session.get_one(PersonScore, who).churn_probability = churn
+    # Eve has already lapsed: probability 1, counted apart from the active customers' mean.
+    score(session, eve, clv_minor=0, as_of=NOW)
+    session.get_one(PersonScore, eve).churn_probability = 1.0
     # Risk: Cy is below the 50% threshold; value at risk = value x risk.
     _risk(session, ada, 0.7, 20_000)  # 14,000
     _risk(session, bob, 0.55, 30_000)  # 16,500
@@ -135,7 +138,7 @@ def test_a_sales_user_sees_their_own_book(client, book):
     ]
     churn = kpis["churn"]
     assert churn["mean_churn_probability"] == pytest.approx(0.4)
-    assert churn["customers_with_probability"] == 2
+    assert churn["customers_with_probability"] == 2 and churn["already_churned"] == 0
     assert (churn["at_risk"], churn["share_at_risk"], churn["threshold"]) == (2, 0.6667, 0.5)
 
     # At risk: at or above 50%, by value at risk; Cy (20%) and Ben's Dee are left out.
@@ -178,6 +181,7 @@ def test_an_admin_sees_the_whole_workspace_by_default(client, book):
     assert revenue["change"] == pytest.approx(2.5556)
     assert kpis["predicted_clv_12m"][0]["clv_12m_minor"] == 100_000
     assert kpis["churn"]["mean_churn_probability"] == pytest.approx(0.5667, abs=1e-4)
+    assert kpis["churn"]["already_churned"] == 1
     assert (kpis["churn"]["at_risk"], kpis["churn"]["share_at_risk"]) == (3, 0.6)
     assert [i["person_id"] for i in data["at_risk"]["items"]] == [
         book["dee"],

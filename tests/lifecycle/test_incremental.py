@@ -118,3 +118,28 @@ def test_jsonl_import_evaluates_each_chunk(session_factory, session, tmp_path):
     # The first chunk made people[0] a new customer, the second an active one.
     history = session.scalar(select(func.count()).where(StageHistory.person_id == people[0]))
     assert history == 2
+
+
+def test_an_email_tenure_sent_places_no_one_unless_a_rule_counts_it(client, admin, session):
+    # Given a person with no stage yet
+    now = utcnow()
+    mailed = person(session, "Mailed")
+    session.commit()
+
+    # When Tenure's own email is recorded: no rule reads it, the person stays unplaced
+    _post(client, admin, [{**event(mailed, "email_sent", now - timedelta(hours=2))}])
+    assert stage_of(session, mailed) is None
+
+    # When a rule counts sent emails by name, the next one places the person
+    stage = {"key": "mailed", "name": "Mailed", "position": 1}
+    assert client.post("/api/v1/lifecycle/stages", json=stage, headers=admin.headers).is_success
+    rule = {
+        "stage": "mailed",
+        "name": "Was emailed",
+        "priority": 1,
+        "condition": {"events": {"type": "email_sent"}, "op": ">=", "value": 1},
+    }
+    created = client.post("/api/v1/lifecycle/rules", json=rule, headers=admin.headers)
+    assert created.status_code == 201, created.text
+    _post(client, admin, [{**event(mailed, "email_sent", now - timedelta(hours=1))}])
+    assert stage_of(session, mailed) == "mailed"

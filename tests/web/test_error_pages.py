@@ -142,3 +142,11 @@ def test_login_goes_back_to_the_page_asked_with_its_query(client, users):
 def test_login_refuses_to_send_anyone_off_site(client, users, target):
     done = _log_in(client, "admin@example.com", next_path=target)
     assert done.headers["location"] == "/"  # Home
+
+
+def test_a_mistyped_record_address_is_page_not_found(client, users):
+    _log_in(client, "admin@example.com")
+    for path in ("/people/abc", "/organizations/abc", "/segments/abc"):
+        page = client.get(path)
+        assert page.status_code == 404, path
+        assert "Page not found" in page.text and "Some fields need attention" not in page.text

@@ -111,7 +111,12 @@ def recent_activity(session: Session, owner_id: int | None, now: datetime) -> li
     """The latest events (not derived by the system) of the book's people, in words."""
     latest = (
         select(Event.id)
-        .where(Event.type.not_in(DERIVED_TYPES), Event.occurred_at <= now)
+        .where(
+            Event.type.not_in(DERIVED_TYPES),
+            Event.occurred_at <= now,
+            # An organization's own events (a call logged on the account) have no person.
+            Event.person_id.is_not(None),
+        )
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(ACTIVITY_SHOWN)
     )

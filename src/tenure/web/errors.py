@@ -101,7 +101,9 @@ def _forbidden_message(request: Request, exc: PermissionDenied) -> str:
     needed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
     context = error_page_context(request)
     who = f" You are logged in as {context.actor.role.value}." if context else ""
-    return f"{reason} This needs the role {needed}.{who} Ask an admin if you need it."
+    # "requires role admin" says no more than the sentence below: say it once.
+    said = "" if reason.lower().startswith("requires role") else reason + " "
+    return f"{said}This needs the role {needed}.{who} Ask an admin if you need it."
 
 
 _HTTP_PAGES = {
@@ -113,6 +115,10 @@ _HTTP_PAGES = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not _is_api(request) and all(e["loc"][:1] == ("path",) for e in exc.errors()):
+            # /people/abc: a mistyped address, not a form to correct.
+            title, text = _HTTP_PAGES[404]
+            return _page_error(request, 404, title, text)
         if not _is_api(request):
             # A page form sent without a required field (a browser skipping `required`,
             # a script): name the fields in words, never show the JSON.
