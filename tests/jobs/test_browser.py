@@ -99,7 +99,7 @@ def test_a_new_demo_fills_itself_in_and_the_jobs_page_is_for_admins(backend, req
         # An analyst neither sees the item nor opens the page
         page.context.clear_cookies()
         _log_in(page, base, ANALYST)
-        expect(page.get_by_role("link", name="People")).to_be_visible()
+        expect(page.get_by_role("link", name="People", exact=True)).to_be_visible()
         expect(page.get_by_role("link", name="Jobs")).to_have_count(0)
         response = page.goto(base + "/jobs")
         assert response is not None and response.status == 403

@@ -75,7 +75,7 @@ def test_invite_then_the_invitee_sets_a_password_and_manages_tokens(database, tm
         grace.fill("input[name=password]", "grace-first-1")
         grace.fill("input[name=confirm_password]", "grace-first-1")
         grace.get_by_role("button", name="Set password and log in").click()
-        expect(grace).to_have_url(base + "/people")
+        expect(grace).to_have_url(base + "/")
         expect(grace.locator(".me")).to_contain_text("grace@example.com")
 
         # The link works once
@@ -96,7 +96,7 @@ def test_invite_then_the_invitee_sets_a_password_and_manages_tokens(database, tm
         grace.get_by_role("button", name="Change password").click()
         expect(grace.locator("#password .notice")).to_contain_text("Your password was changed")
         _log_in(other, base, "grace@example.com", "grace-second-2")
-        expect(other).to_have_url(base + "/people")
+        expect(other).to_have_url(base + "/")
 
         # A token, shown once, works against the API until she revokes it
         grace.fill("#tokens input[name=name]", "spreadsheet")

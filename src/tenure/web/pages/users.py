@@ -173,4 +173,4 @@ async def accept(
         )
     request.session.clear()  # a fresh session on login, as /login does
     request.session["user_id"] = user.id
-    return RedirectResponse("/people", status_code=303)
+    return RedirectResponse("/", status_code=303)  # Home, as after a login
