@@ -43,7 +43,7 @@ async def create_message(
     return queries.message_dict(message, with_body=True)
 
 
-@router.post("/templates/{template_id}/send", status_code=201, tags=["messages"])
+@router.post("/templates/{template_id}/send", status_code=201)
 async def send_template(
     template_id: RowId,
     body: TemplateSendIn,
