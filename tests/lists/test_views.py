@@ -261,3 +261,11 @@ def test_export_times_are_in_the_workspace_time_zone(client, admin, people, sess
     local = list(sheet.iter_rows(values_only=True))[1][1]
     shifted = (created + timedelta(hours=9)).replace(tzinfo=None)
     assert abs(local - shifted) < timedelta(seconds=1)  # Excel keeps milliseconds at most
+
+
+def test_the_default_columns_survive_a_round_trip_through_a_link():
+    # A sort link carries the columns; read back, they must keep the default's order
+    # (Organization and Owner used to swap on the first click of a header).
+    from tenure.lists.columns import DEFAULT_COLUMNS
+
+    assert parse_columns(",".join(DEFAULT_COLUMNS)) == list(DEFAULT_COLUMNS)

@@ -167,7 +167,9 @@ COLUMNS: dict[str, Column] = {
     ]
 }
 
-DEFAULT_COLUMNS = ("name", "email", "organization", "owner", "tags", "created")
+# In the registry's order: a view read back from a link lists its columns in that order,
+# so the default must too (Organization and Owner swapped places on the first sort).
+DEFAULT_COLUMNS = ("name", "email", "owner", "organization", "tags", "created")
 DEFAULT_SORT = "-created"
 
 
