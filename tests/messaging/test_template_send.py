@@ -56,7 +56,7 @@ def test_a_template_from_the_person_page_arrives_with_name_and_last_order(mail_e
         login = {"email": "sam@example.com", "password": PASSWORD, "csrf_token": token}
         client.post("/login", data=login)
         page = client.get(f"/people/{grace}").text
-        assert "Order follow-up (transactional)" in page  # the send form offers templates
+        assert "Order follow-up (transactional)" in page  # the template form offers them
         token = _csrf(page)
 
         def send(name: str) -> int:
