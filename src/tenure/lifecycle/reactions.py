@@ -8,12 +8,12 @@ that no stage rule reads, appended by the hundred thousand on a segment refresh)
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.lifecycle.actions import evaluate_stages
-from tenure.lifecycle.conditions import Compare, EventCount, walk
-from tenure.lifecycle.models import EVENT_SOURCE
-from tenure.lifecycle.queries import stage_model
+from tenure.lifecycle.conditions import Compare, EventCount, parse_condition, walk
+from tenure.lifecycle.models import EVENT_SOURCE, LifecycleRule
 from tenure.timeline.pipeline import Appended, register_reaction
 
 REACTION = "lifecycle.stages"
@@ -27,11 +27,17 @@ INERT_TYPES = frozenset({"email_sent"})
 
 
 def named_event_types(session: Session) -> frozenset[str]:
-    """Event types the enabled rules count by name ({"events": {"type": ...}})."""
+    """Event types the enabled rules count by name ({"events": {"type": ...}}).
+
+    Reads the rules' conditions alone: loading the whole stage model cost more than half
+    of a sent message's own work."""
+    conditions = session.scalars(
+        select(LifecycleRule.condition).where(LifecycleRule.enabled.is_(True))
+    )
     return frozenset(
         node.subject.type
-        for rule in stage_model(session).rule_specs()
-        for node in walk(rule.condition)
+        for condition in conditions
+        for node in walk(parse_condition(condition))
         if isinstance(node, Compare) and isinstance(node.subject, EventCount)
     )
 
