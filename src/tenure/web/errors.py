@@ -115,8 +115,12 @@ _HTTP_PAGES = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        if not _is_api(request) and all(e["loc"][:1] == ("path",) for e in exc.errors()):
-            # /people/abc: a mistyped address, not a form to correct.
+        if (
+            not _is_api(request)
+            and request.method in ("GET", "HEAD")
+            and all(e["loc"][:1] == ("path",) for e in exc.errors())
+        ):
+            # GET /people/abc: a mistyped address, not a form to correct.
             title, text = _HTTP_PAGES[404]
             return _page_error(request, 404, title, text)
         if not _is_api(request):
