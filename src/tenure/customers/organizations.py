@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenure.customers.activities import create_task
+from tenure.customers import people
 from tenure.customers.attributes import merge_attributes
 from tenure.customers.models import Organization, Task
 from tenure.customers.schemas import OrganizationCreate, OrganizationUpdate, TaskCreate
@@ -182,10 +182,8 @@ def create_organization_task(
 ) -> Task:
     """A task on the organization (assignee and due date optional), audited, committed;
     it shows on the assignee's My work page (``customers.tasks``)."""
-    actor_id = authorize(actor)
+    authorize(actor)  # refused before the organization is looked up, as every action here
     _get(session, organization_id)
-    task = create_task(
-        session=session, data=data, actor_id=actor_id, organization_id=organization_id
+    return people.create_task(
+        session=session, data=data, actor=actor, organization_id=organization_id
     )
-    session.commit()
-    return task

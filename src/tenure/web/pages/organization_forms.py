@@ -9,7 +9,6 @@ it ("Domain: is not a domain name ..."), never a JSON path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
@@ -96,17 +95,6 @@ def tag_list(value: str) -> list[str]:
         if tag.strip():
             seen.setdefault(tag.strip(), None)
     return list(seen)
-
-
-def due_date(value: str) -> datetime | None:
-    """A form's due date (YYYY-MM-DD) as that day's midnight, UTC: My work compares days
-    in UTC (``customers.tasks``)."""
-    if not value.strip():
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput("due", "is not a date (YYYY-MM-DD)")
 
 
 def whole_minutes(value: str) -> int | None:

@@ -38,6 +38,7 @@ from tenure.validation import RowId
 from tenure.web.deps import PageWriter, SessionDep
 from tenure.web.pages import organization_forms as forms
 from tenure.web.pages.context import PageCtx
+from tenure.web.pages.people import due_date
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -309,7 +310,7 @@ async def add_task(
         data = TaskCreate(
             title=forms.text(form, "title"),
             assignee_id=forms.row_id(form, "assignee_id"),
-            due_at=forms.due_date(forms.text(form, "due")),
+            due_at=due_date(forms.text(form, "due")),
         )
         org_actions.create_organization_task(
             session=session, organization_id=organization_id, data=data, actor=actor
