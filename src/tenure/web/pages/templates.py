@@ -10,11 +10,11 @@ the save controls (the actions check again).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +35,8 @@ from tenure.web.api.templates import problems_body
 from tenure.web.deps import PageActor, PageWriter, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
+
+M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,6 +110,14 @@ def _errors(error: InvalidInput) -> list[dict[str, Any]]:
 def _invalid(invalid: ValidationError) -> InvalidInput:
     first = invalid.errors(include_url=False)[0]
     return InvalidInput(str(first["loc"][0]), first["msg"])
+
+
+def _validated(model: type[M], form: dict[str, str]) -> M:
+    """The form as ``model``, or its first problem as an InvalidInput naming the field."""
+    try:
+        return model.model_validate(form)
+    except ValidationError as invalid:
+        raise _invalid(invalid)
 
 
 @router.get("/templates")
@@ -203,10 +213,7 @@ async def create_template(
         "html": html,
     }
     try:
-        try:
-            data = TemplateCreate.model_validate(form)
-        except ValidationError as invalid:
-            raise _invalid(invalid)
+        data = _validated(TemplateCreate, form)
         template, _ = actions.create_template(
             session=session,
             actor=actor,
@@ -272,10 +279,7 @@ async def update_template(
         "html": html,
     }
     try:
-        try:
-            data = TemplateUpdate.model_validate(form)
-        except ValidationError as invalid:
-            raise _invalid(invalid)
+        data = _validated(TemplateUpdate, form)
         actions.update_template(
             session=session,
             actor=actor,
