@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import uvicorn
@@ -62,3 +63,11 @@ def running_server(database_url: str, *, run_jobs: bool = False) -> Iterator[str
         server.should_exit = True
         thread.join(timeout=10)
         app.state.engine.dispose()
+
+
+def log_in(page: Any, url: str, email: str, password: str) -> None:
+    """Open ``url`` (the login page, or a page that asks for it) and log in."""
+    page.goto(url)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")

@@ -14,7 +14,7 @@ from tenure.dedup.merge import person_exists
 from tenure.dedup.models import DuplicateCandidate, Merge
 from tenure.dedup.scan import scan_duplicates
 from tenure.identity.actions import create_user
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.dedup.test_dedup_scan import write_base
 
 pytestmark = pytest.mark.browser
@@ -42,10 +42,7 @@ def test_merge_a_pair_from_the_side_by_side_view(database: str) -> None:
     with running_server(database) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(base + "/duplicates")
-        page.fill("input[name=email]", "ops@example.com")
-        page.fill("input[name=password]", "ops-password")
-        page.click("button[type=submit]")
+        log_in(page, base + "/duplicates", "ops@example.com", "ops-password")
         expect(page).to_have_url(base + "/duplicates")
         expect(page.get_by_role("link", name="Duplicates")).to_have_attribute(
             "aria-current", "page"
@@ -93,10 +90,7 @@ def test_undo_from_the_recent_merges(database: str) -> None:
     with running_server(database) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(base + "/duplicates")
-        page.fill("input[name=email]", "ops@example.com")
-        page.fill("input[name=password]", "ops-password")
-        page.click("button[type=submit]")
+        log_in(page, base + "/duplicates", "ops@example.com", "ops-password")
         first = page.locator("#merges tbody tr").first
         merge_id = int(first.locator("td").first.inner_text())
         # Undo asks first: nothing happens until the confirm button

@@ -17,7 +17,7 @@ from tenure.db.session import make_session_factory, unit_of_work
 from tenure.dedup.models import DuplicateCandidate, Merge, MergeRun
 from tenure.dedup.scan import scan_duplicates
 from tenure.identity.actions import create_user
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.dedup.test_dedup_scan import write_base
 
 pytestmark = pytest.mark.browser
@@ -42,10 +42,7 @@ def database(tmp_path) -> Iterator[str]:
 
 
 def _log_in(page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/duplicates")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    log_in(page, base + "/duplicates", email, password)
 
 
 def _shots(tmp_path: Path) -> Path:

@@ -13,7 +13,7 @@ from tenure.db.migrate import upgrade_database
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
 from tenure.ingest.models import Import
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -45,10 +45,7 @@ def test_upload_fix_mapping_check_and_run(database, tmp_path):
     with running_server(database) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(base + "/imports")
-        page.fill("input[name=email]", "ops@example.com")
-        page.fill("input[name=password]", "ops-password")
-        page.click("button[type=submit]")
+        log_in(page, base + "/imports", "ops@example.com", "ops-password")
         expect(page).to_have_url(base + "/imports")
         expect(page.get_by_role("link", name="Import")).to_have_attribute("aria-current", "page")
 

@@ -14,7 +14,7 @@ from tenure.datasets.demo import ADMIN_EMAIL, DEMO_PASSWORD, build_demo_workspac
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.retention.queries import next_best_action
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.conftest import TEST_SECRET
 
 pytestmark = [
@@ -31,10 +31,7 @@ ANALYST = "ana.analyst@demo.tenure.dev"
 
 
 def _log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base + "/login", email, DEMO_PASSWORD)
 
 
 def test_a_new_demo_fills_itself_in_and_the_jobs_page_is_for_admins(backend, request):

@@ -8,7 +8,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
 from tenure.lifecycle.actions import evaluate_people
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 from .helpers import AS_OF, days_ago, event, order, person, store
 
@@ -51,10 +51,7 @@ def test_funnel_page_draws_the_funnel(backend, fresh_database_url):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(base + "/lifecycle")
-        page.fill("input[name=email]", "mia@example.com")
-        page.fill("input[name=password]", "mia-pass-1")
-        page.click("button[type=submit]")
+        log_in(page, base + "/lifecycle", "mia@example.com", "mia-pass-1")
         expect(page).to_have_url(base + "/lifecycle")
         expect(page.get_by_role("link", name="Lifecycle")).to_have_attribute("aria-current", "page")
 

@@ -12,7 +12,7 @@ import pytest
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.messaging.conftest import add_person
 
 pytestmark = pytest.mark.browser
@@ -44,10 +44,7 @@ def shop(fresh_database_url: str, smtp, monkeypatch) -> Iterator[dict]:
 
 
 def _log_in(page, base: str, role: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base + "/login", f"{role}@example.com", PASSWORD)
 
 
 def test_send_from_the_person_page_and_read_the_outbox(shop, tmp_path):

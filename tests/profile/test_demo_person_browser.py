@@ -23,7 +23,7 @@ from tenure.lifecycle.models import LifecycleStage, PersonStage
 from tenure.retention.actions import refresh_retention
 from tenure.scores.models import PersonScore
 from tenure.scores.refresh import refresh_scores
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -76,10 +76,7 @@ def test_demo_person_page_tells_one_story(backend, fresh_database_url, tmp_path)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{base}/people/{person_id}")
-        page.fill("input[name=email]", ADMIN_EMAIL)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, f"{base}/people/{person_id}", ADMIN_EMAIL, DEMO_PASSWORD)
         expect(page).to_have_url(f"{base}/people/{person_id}")
 
         # When a note is written and the stage is set by hand "today"

@@ -10,7 +10,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
 from tenure.retention.actions import record_nba_rules, refresh_retention
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 from .history import AS_OF, add_event, orders_every, person, score
 
@@ -81,10 +81,7 @@ def test_at_risk_page_sorted_by_value_at_risk(backend, request):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(base + "/at-risk")
-        page.fill("input[name=email]", "mia@example.com")
-        page.fill("input[name=password]", "mia-pass-1")
-        page.click("button[type=submit]")
+        log_in(page, base + "/at-risk", "mia@example.com", "mia-pass-1")
         expect(page).to_have_url(base + "/at-risk")
         expect(page.get_by_role("link", name="At risk")).to_have_attribute("aria-current", "page")
         expect(page.locator("#refresh-info")).to_contain_text("Signals as of 2024-10-31")

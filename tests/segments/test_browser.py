@@ -8,7 +8,7 @@ import pytest
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 from .conftest import build_world
 
@@ -32,10 +32,7 @@ def test_builder_live_count(backend, fresh_database_url):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(base + "/segments/new")
-        page.fill("input[name=email]", "mk@example.com")
-        page.fill("input[name=password]", "mk-pass-1")
-        page.click("button[type=submit]")
+        log_in(page, base + "/segments/new", "mk@example.com", "mk-pass-1")
         expect(page).to_have_url(base + "/segments/new")
 
         count = page.locator("#live-count")

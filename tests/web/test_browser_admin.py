@@ -12,7 +12,7 @@ import pytest
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +31,7 @@ def database(fresh_database_url: str) -> Iterator[str]:
 
 
 def _log_in(page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    log_in(page, base + "/login", email, password)
 
 
 def test_invite_then_the_invitee_sets_a_password_and_manages_tokens(database, tmp_path):

@@ -11,7 +11,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.lifecycle.models import LifecycleStage
 from tenure.segments.models import Segment
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.web.world import PASSWORD, World, build_world
 
 pytestmark = pytest.mark.browser
@@ -42,10 +42,7 @@ def test_delete_a_segment_and_a_stage_through_their_confirm_step(world):
     with running_server(url) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.goto(f"{base}/segments/{built.segment_id}")
-        page.fill("input[name=email]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, f"{base}/segments/{built.segment_id}", "admin@example.com", PASSWORD)
 
         confirm = page.locator("#delete-segment")
         expect(confirm.get_by_role("button", name="Delete segment")).to_be_hidden()

@@ -16,7 +16,7 @@ from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
 from tenure.retention.models import RiskScore
 from tenure.workspace.clock import fix_now
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -70,10 +70,7 @@ def book(backend: str, request: pytest.FixtureRequest) -> Iterator[dict]:
 
 
 def _log_in(page, base: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", "rita@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base + "/login", "rita@example.com", PASSWORD)
 
 
 def test_find_a_person_by_a_formatted_phone_with_the_keyboard_only(book):

@@ -14,7 +14,7 @@ import pytest
 
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.web.world import PASSWORD, World, build_world
 
 pytestmark = pytest.mark.browser
@@ -70,10 +70,7 @@ def test_every_page_fits_a_phone(world, tmp_path):
     with running_server(url) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=PHONE)
-        page.goto(base + "/people")
-        page.fill("input[name=email]", "admin@example.com")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, base + "/people", "admin@example.com", PASSWORD)
         expect(page).to_have_url(base + "/people")
 
         problems = {}

@@ -18,7 +18,7 @@ from tenure.customers.schemas import PersonCreate
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.dedup.test_dedup_scan import write_base
 from tests.dedup.test_door import _twin_of
 
@@ -67,10 +67,7 @@ def _shots(tmp_path: Path) -> Path:
 
 
 def _log_in(page, base: str, role: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base + "/login", f"{role}@example.com", PASSWORD)
 
 
 def _both_widths(page, shots: Path, name: str) -> None:

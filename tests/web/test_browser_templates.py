@@ -21,7 +21,7 @@ from tenure.messaging.templating.actions import create_template
 from tenure.messaging.templating.models import TemplatePurpose
 from tenure.timeline.append import append_events
 from tenure.workspace.clock import fix_now
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -76,10 +76,7 @@ def shop(fresh_database_url: str) -> Iterator[dict]:
 
 
 def _log_in(page, base: str, path: str, role: str) -> None:
-    page.goto(base + path)
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base + path, f"{role}@example.com", PASSWORD)
 
 
 def _narrow(page, shots: Path, name: str) -> None:

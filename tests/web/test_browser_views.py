@@ -16,7 +16,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.actions import create_user
 from tenure.timeline.append import append_events
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -56,10 +56,7 @@ def database(fresh_database_url: str) -> Iterator[str]:
 
 
 def _log_in(page, base: str, role: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base + "/login", f"{role}@example.com", PASSWORD)
 
 
 def test_save_a_view_and_export_it(database, tmp_path):

@@ -25,7 +25,7 @@ from tenure.retention.risk import Assessment
 from tenure.retention.schemas import RetentionConfig
 from tenure.timeline.append import append_events
 from tenure.workspace.clock import fix_now
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -113,10 +113,7 @@ def _shots(tmp_path: Path) -> Path:
 
 
 def _log_in(page, base: str, path: str, role: str) -> None:
-    page.goto(base + path)
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base + path, f"{role}@example.com", PASSWORD)
 
 
 def _both_widths(page, shots: Path, name: str) -> None:

@@ -12,7 +12,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.identity.actions import create_user
 from tenure.timeline.append import append_events
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, log_in, require_chromium, running_server
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.browser
@@ -40,10 +40,7 @@ def test_an_admin_adds_an_endpoint_and_the_worker_delivers_to_it(
         page = browser.new_page(viewport={"width": 390, "height": 844})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(base + "/login")
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, base + "/login", EMAIL, PASSWORD)
         page.goto(base + "/webhooks")
         expect(page.locator("#subscriptions")).to_contain_text("No endpoint yet")
 
