@@ -4,6 +4,7 @@ A composition root, like ``web.app``: it sits above every capability, so it live
 of the package rather than in ``db`` (which capabilities import).
 """
 
+from tenure.automation import models as automation_models
 from tenure.customers import models as customers_models
 from tenure.db.base import Base
 from tenure.dedup import models as dedup_models
@@ -24,6 +25,7 @@ from tenure.workspace import models as workspace_models
 Base.metadata.info["complete"] = True  # see db.base.complete_metadata
 
 __all__ = [
+    "automation_models",
     "customers_models",
     "dedup_models",
     "identity_models",
