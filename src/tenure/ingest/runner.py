@@ -24,6 +24,7 @@ from tenure.db.session import unit_of_work
 from tenure.db.statistics import analyze_after_load
 from tenure.dedup.door import queue_flagged
 from tenure.ingest import records as import_records
+from tenure.ingest.collection import chunk_done, collected_per_chunk
 from tenure.ingest.drafts import BUILTIN_ATTRIBUTES
 from tenure.ingest.models import ImportStatus
 from tenure.ingest.organization_links import OrganizationLinks
@@ -134,17 +135,19 @@ def run_import(
     upserter = _upserter(source, import_id=import_id, actor_id=actor_id, dry_run=dry_run)
     done = skip
     try:
-        chunk: list[Any] = []
-        for index, record in enumerate(source.records()):
-            if index < skip:
-                continue
-            chunk.append(record)
-            if len(chunk) >= chunk_size:
-                done = _run_chunk(session_factory, upserter, source, chunk, report, done)
-                chunk = []
-                if on_progress:
-                    on_progress(source.bytes_read, source.total_bytes)
-        done = _run_chunk(session_factory, upserter, source, chunk, report, done)
+        with collected_per_chunk():
+            chunk: list[Any] = []
+            for index, record in enumerate(source.records()):
+                if index < skip:
+                    continue
+                chunk.append(record)
+                if len(chunk) >= chunk_size:
+                    done = _run_chunk(session_factory, upserter, source, chunk, report, done)
+                    chunk = []
+                    chunk_done()
+                    if on_progress:
+                        on_progress(source.bytes_read, source.total_bytes)
+            done = _run_chunk(session_factory, upserter, source, chunk, report, done)
     except Exception as error:
         if import_id is not None and not dry_run:
             with unit_of_work(session_factory) as session:
