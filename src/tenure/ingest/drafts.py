@@ -201,7 +201,10 @@ def set_full_name(draft: PersonDraft, raw: str, column: str) -> None:
     draft.last_name = draft.last_name or last
 
 
+@lru_cache(maxsize=65_536)
 def name_part(raw: str, limit: int = 200) -> str:
+    # Cached whole: a file's first and last names repeat (thousands of distinct among
+    # a million rows), and splitting and joining each cost more than the look-up.
     text = " ".join(clean(raw).split())
     return recase_name(text)[:limit] if text else ""
 

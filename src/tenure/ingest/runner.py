@@ -30,9 +30,11 @@ from tenure.ingest.models import ImportStatus
 from tenure.ingest.organization_links import OrganizationLinks
 from tenure.ingest.people_upsert import Issue, Outcome, PeopleUpserter
 
-# 2,000 contacts is ~1 MB of drafts and ~10,000 written rows: big enough that the commit
-# (an fsync) is noise, small enough that a crash loses under a second of work.
-CHUNK_SIZE = 2_000
+# 5,000 contacts is ~3 MB of drafts and ~15,000 written rows: big enough that the commit
+# and the per-chunk look-ups are noise, small enough that a crash loses about a second of
+# work. From 2,000, measured at 25,000 contacts on SQLite: 15% less CPU (each commit
+# rewrote the same index pages to the WAL).
+CHUNK_SIZE = 5_000
 IMPORT_DUPLICATE_REASON = "import: same name and organization, no shared email, phone or id"
 REPORT_ISSUES = 1_000  # issues kept in the returned report; the table keeps them all
 
