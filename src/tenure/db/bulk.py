@@ -164,3 +164,15 @@ def load_rows(
                     values[index] = orjson.dumps(values[index]).decode()
             copy.write_row(values)
     return ids
+
+
+def release_page_cache(connection: Connection) -> None:
+    """Let SQLite free its page cache on ``connection`` (nothing elsewhere).
+
+    The cache (``PRAGMA cache_size``, 64 MB a connection) keeps the pages a bulk load
+    wrote: an import's resident memory grew with the database until the cap (+55 MB from
+    25,000 to 100,000 contacts). Reads go through the memory map, so the next chunk
+    loses little; called between chunks, the import's memory stays flat.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA shrink_memory")

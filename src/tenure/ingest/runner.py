@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenure.customers.actions import define_attribute
 from tenure.customers.attributes import declared_attributes
 from tenure.customers.schemas import AttributeDefinitionCreate
+from tenure.db.bulk import release_page_cache
 from tenure.db.session import unit_of_work
 from tenure.db.statistics import analyze_after_load
 from tenure.dedup.door import queue_flagged
@@ -219,6 +220,8 @@ def _run_chunk(
                     flagged = [p for i in outcome.issues if (p := i.twin_ids())]
                     if flagged:
                         queue_flagged(session, flagged, IMPORT_DUPLICATE_REASON)
+                session.commit()
+                release_page_cache(session.connection())
             break
         except IntegrityError:
             # Someone else stored one of these emails or ids between our look-up and our
