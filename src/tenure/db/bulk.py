@@ -125,9 +125,10 @@ def load_rows(
     PostgreSQL: COPY, the ids drawn from the table's sequence first (one statement) and
     sent with the rows, ascending in row order as ``insert_rows`` gives them. Measured on
     an import of 25,000 contacts: people, identities and import links through
-    insertmanyvalues with RETURNING took 5.5 s, through COPY 0.5 s. Values go as
-    ``insert_rows`` takes them (what the column stores; no SQLAlchemy bind processing),
-    JSON columns as documents. SQLite: ``insert_rows`` (the driver's executemany).
+    insertmanyvalues with RETURNING took 5.5 s, through COPY 2.3 s (most of it the COPY
+    itself, on a loaded machine). Values go as ``insert_rows`` takes them (what the column
+    stores; no SQLAlchemy bind processing), JSON columns as documents. SQLite:
+    ``insert_rows`` (the driver's executemany).
     """
     if not rows:
         return []
