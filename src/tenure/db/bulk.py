@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import JSON, Connection, Table, func, insert, select
 from sqlalchemy.sql import FromClause
 
 
@@ -110,3 +110,70 @@ def copy_rows(
                 as_text = orjson.dumps(row[json_column]).decode()
                 row = (*row[:json_column], as_text, *row[json_column + 1 :])
             copy.write_row(row)
+
+
+def load_rows(
+    connection: Connection,
+    table: Table | FromClause,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    return_ids: bool = False,
+) -> list[int]:
+    """Insert ``rows`` the fastest way the backend has; return their ids in order if asked.
+
+    PostgreSQL: COPY, the ids drawn from the table's sequence first (one statement) and
+    sent with the rows, ascending in row order as ``insert_rows`` gives them. Measured on
+    an import of 25,000 contacts: people, identities and import links through
+    insertmanyvalues with RETURNING took 5.5 s, through COPY 2.3 s (most of it the COPY
+    itself, on a loaded machine). Values go as ``insert_rows`` takes them (what the column
+    stores; no SQLAlchemy bind processing), JSON columns as documents. SQLite:
+    ``insert_rows`` (the driver's executemany).
+    """
+    if not rows:
+        return []
+    assert isinstance(table, Table), "load_rows takes a table (Model.__table__)"
+    if connection.dialect.name != "postgresql":
+        return insert_rows(connection, table, columns, rows, return_ids=return_ids)
+    ids: list[int] = []
+    if return_ids:
+        sequence = connection.exec_driver_sql(
+            "SELECT pg_get_serial_sequence(%(table)s, 'id')", {"table": table.name}
+        ).scalar_one()
+        ids = sorted(
+            connection.exec_driver_sql(
+                "SELECT nextval(%(sequence)s::regclass) FROM generate_series(1, %(count)s)",
+                {"sequence": sequence, "count": len(rows)},
+            ).scalars()
+        )
+        columns = ("id", *columns)
+        rows = [(row_id, *row) for row_id, row in zip(ids, rows, strict=True)]
+    json_columns = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    quote = connection.dialect.identifier_preparer.quote  # "column" is a reserved word
+    listed = ", ".join(quote(name) for name in columns)
+    statement = f"COPY {quote(table.name)} ({listed}) FROM STDIN"
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        if not json_columns:
+            for row in rows:
+                copy.write_row(row)
+            return ids
+        for row in rows:
+            values = list(row)
+            for index in json_columns:
+                if values[index] is not None:
+                    values[index] = orjson.dumps(values[index]).decode()
+            copy.write_row(values)
+    return ids
+
+
+def release_page_cache(connection: Connection) -> None:
+    """Let SQLite free its page cache on ``connection`` (nothing elsewhere).
+
+    The cache (``PRAGMA cache_size``, 64 MB a connection) keeps the pages a bulk load
+    wrote: an import's resident memory grew with the database until the cap (+55 MB from
+    25,000 to 100,000 contacts). Reads go through the memory map, so the next chunk
+    loses little; called between chunks, the import's memory stays flat.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA shrink_memory")

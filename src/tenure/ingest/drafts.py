@@ -13,16 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from tenure.customers.attributes import check_birthday
 from tenure.customers.models import AttributeDefinition, AttributeType
 from tenure.customers.normalize import (
     NormalizationError,
+    email_match_key,
     normalize_country,
-    normalize_email,
-    normalize_phone,
     parse_person_name,
+    phone_e164,
     recase_name,
 )
 
@@ -47,8 +47,10 @@ class Problem:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class IdentityValue:
+class IdentityValue(NamedTuple):
+    """A tuple, not a frozen dataclass: an import builds two or three a row, and a frozen
+    dataclass sets each field through object.__setattr__ (~1.5 us against ~0.3 us)."""
+
     kind: str
     namespace: str
     value: str
@@ -86,7 +88,7 @@ class PersonDraft:
     def add_identity(self, identity: IdentityValue) -> None:
         if len(identity.value) > 320:
             self.problems.append(Problem(identity.column, "is longer than 320 characters"))
-        elif all(i.key != identity.key for i in self.identities):
+        elif not any(i[:3] == identity[:3] for i in self.identities):
             self.identities.append(identity)
 
 
@@ -113,12 +115,12 @@ def add_email(draft: PersonDraft, raw: str, column: str) -> None:
     if not text:
         return
     try:
-        email = normalize_email(text)
+        match_key = email_match_key(text)
     except NormalizationError as error:
         draft.problems.append(Problem(column, str(error)))
         return
     # The match key (fully lowercased) is the identity value, as the people API stores it.
-    draft.add_identity(IdentityValue("email", "", email.match_key, text, column))
+    draft.add_identity(IdentityValue("email", "", match_key, text, column))
 
 
 def add_phone(draft: PersonDraft, raw: str, column: str, region: str) -> None:
@@ -126,7 +128,7 @@ def add_phone(draft: PersonDraft, raw: str, column: str, region: str) -> None:
     if not text:
         return
     try:
-        phone = normalize_phone(text, region).e164  # cached there: shared lines repeat
+        phone = phone_e164(text, region.upper())  # cached there: shared lines repeat
     except NormalizationError as error:
         draft.problems.append(Problem(column, str(error)))
         return
@@ -199,7 +201,10 @@ def set_full_name(draft: PersonDraft, raw: str, column: str) -> None:
     draft.last_name = draft.last_name or last
 
 
+@lru_cache(maxsize=65_536)
 def name_part(raw: str, limit: int = 200) -> str:
+    # Cached whole: a file's first and last names repeat (thousands of distinct among
+    # a million rows), and splitting and joining each cost more than the look-up.
     text = " ".join(clean(raw).split())
     return recase_name(text)[:limit] if text else ""
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Organization
-from tenure.db.bulk import insert_rows
+from tenure.db.bulk import load_rows
 from tenure.db.dialect import member_of
 from tenure.ingest.drafts import PersonDraft
 from tenure.ingest.models import OrganizationExternalId, organizations_imports
@@ -89,7 +89,7 @@ class OrganizationLinks:
             return
         now = clock.now(session)  # the organizations' "since", on the workspace clock
         new_rows: list[tuple[Any, ...]] = [(name[:300], {}, now, now) for name in unknown]
-        ids = insert_rows(
+        ids = load_rows(
             session.connection(),
             table_of(Organization),
             ORGANIZATION_COLUMNS,
@@ -101,7 +101,7 @@ class OrganizationLinks:
         for name, org_id in zip(unknown, ids, strict=True):
             self._by_name[name.casefold()] = org_id
         if self.import_id is not None:
-            insert_rows(
+            load_rows(
                 session.connection(),
                 organizations_imports,
                 ("organization_id", "import_id", "action"),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tenure.customers.models import Organization
 from tenure.customers.tags import get_or_create_tags
-from tenure.db.bulk import insert_rows
+from tenure.db.bulk import load_rows
 from tenure.db.types import utcnow
 from tenure.identity.audit import record_audit
 from tenure.ingest.drafts import OrganizationDraft
@@ -155,7 +155,7 @@ class OrganizationUpserter:
     ) -> None:
         connection = session.connection()
         refs = [r for r in dict.fromkeys(draft.external_ids) if r not in (known or set())]
-        insert_rows(
+        load_rows(
             connection,
             table_of(OrganizationExternalId),
             ("namespace", "value", "organization_id"),
@@ -169,7 +169,7 @@ class OrganizationUpserter:
                 )
             )
             if already is None:
-                insert_rows(
+                load_rows(
                     connection,
                     organizations_imports,
                     ("organization_id", "import_id", "action"),

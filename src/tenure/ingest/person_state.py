@@ -38,6 +38,8 @@ class PersonState:
         Before/after values are recorded for stored people only: they go to the audit log
         of an update, and a person this chunk creates has no "before".
         """
+        if self.person_id is None and not self.counted and not self.identities:
+            return self._merge_first(draft, organization_id)
         audited = self.person_id is not None
         changed = False
         for name, value in (
@@ -59,13 +61,14 @@ class PersonState:
                 self.attributes[key] = value
                 changed = True
         for identity in draft.identities:
-            if identity.key not in self.identities:
-                group = (identity.kind, identity.namespace)
+            known = identity.key
+            if known not in self.identities:
+                group = known[:2]
                 primary = not any(k[:2] == group and p for k, (_, p) in self.identities.items())
-                self.identities[identity.key] = (identity.original, primary)
-                self.new_identities.append((identity.key, identity.original))
+                self.identities[known] = (identity.original, primary)
+                self.new_identities.append((known, identity.original))
                 if audited:
-                    self._added("identities.added", ":".join(identity.key))
+                    self._added("identities.added", ":".join(known))
                 changed = True
         for tag in draft.tags:
             if tag not in self.tags:
@@ -86,6 +89,44 @@ class PersonState:
                         "before": None,
                         "after": consent.status,
                     }
+                changed = True
+        return changed
+
+    def _merge_first(self, draft: PersonDraft, organization_id: int | None) -> bool:
+        """``merge`` of the first row into a person this chunk creates: every value the row
+        gives is new (the general rule, without comparing against an empty state)."""
+        changed = False
+        if draft.first_name:
+            self.first_name, changed = draft.first_name, True
+        if draft.last_name:
+            self.last_name, changed = draft.last_name, True
+        if draft.job_title:
+            self.job_title, changed = draft.job_title, True
+        if organization_id not in (None, ""):
+            self.organization_id, changed = organization_id, True
+        for key, value in draft.attributes.items():
+            if value is not None:  # what .get() of the empty state already answers
+                self.attributes[key], changed = value, True
+        groups: set[tuple[str, str]] = set()
+        for identity in draft.identities:  # distinct already (PersonDraft.add_identity)
+            known = identity.key
+            group = known[:2]
+            self.identities[known] = (identity.original, group not in groups)
+            self.new_identities.append((known, identity.original))
+            groups.add(group)
+            changed = True
+        for tag in draft.tags:
+            if tag not in self.tags:
+                self.tags.add(tag)
+                self.new_tags.append(tag)
+                changed = True
+        for consent in draft.consents:
+            slot = (consent.channel, consent.purpose)
+            if self.consents.get(slot) != consent.status:
+                self.consents[slot] = consent.status
+                self.new_consents.append(
+                    (consent.channel, consent.purpose, consent.status, consent.source)
+                )
                 changed = True
         return changed
 

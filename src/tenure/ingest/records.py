@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from tenure.db.bulk import insert_rows
+from tenure.db.bulk import load_rows
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, NotFound
 from tenure.identity.audit import record_audit
@@ -130,7 +130,7 @@ def record_chunk(
             .execution_options(synchronize_session=False)
         )
     rows = [(import_id, *issue) for issue in issues]
-    insert_rows(session.connection(), table_of(ImportIssue), ISSUE_COLUMNS, rows)
+    load_rows(session.connection(), table_of(ImportIssue), ISSUE_COLUMNS, rows)
 
 
 def finish_import(
