@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenure.db.base import Base
 from tenure.db.types import Id, JsonDoc, UTCDateTime, utcnow
+from tenure.identity.models import User
 
 
 class IdentityKind(enum.StrEnum):
@@ -236,3 +237,13 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Loaded on first use; a many-to-one by primary key reads the identity map first, so a
+    # list of tasks costs one query per distinct creator, not one per task.
+    creator: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="select")
+
+    @property
+    def created_by(self) -> str | None:
+        """The name (else the email) of the user who created the task; None for the CLI,
+        imports and the system."""
+        creator = self.creator
+        return (creator.name or creator.email) if creator is not None else None

@@ -29,6 +29,7 @@ from tenure.web.pages.people import due_date
 from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 from tenure.workspace import clock
+from tenure.workspace.settings import time_zone
 
 router = APIRouter(include_in_schema=False)
 
@@ -160,6 +161,6 @@ async def reassign_task(
         raise InvalidInput("assignee_id", "pick a user")
     fields: dict = {"assignee_id": int(assignee_id)}
     if due.strip():
-        fields["due_at"] = due_date(due)
+        fields["due_at"] = due_date(due, time_zone(session))
     data = TaskUpdate(**fields)
     return await _update(request, session, actor, task_id, csrf_token, data, next)
