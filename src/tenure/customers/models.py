@@ -75,7 +75,11 @@ class Tag(Base):
 class Organization(Base):
     __tablename__ = "organizations"
     # The list pages by name (keyset on name, id; migration 0012).
-    __table_args__ = (Index("ix_organizations_name_id", "name", "id"),)
+    __table_args__ = (
+        Index("ix_organizations_name_id", "name", "id"),
+        # A deleted id is never handed out again (migration 0013_autoincrement_ids).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(300), index=True)
@@ -203,7 +207,11 @@ _ONE_PARENT = "(person_id IS NOT NULL) <> (organization_id IS NOT NULL)"
 
 class Note(Base):
     __tablename__ = "notes"
-    __table_args__ = (CheckConstraint(_ONE_PARENT, name="one_parent"),)
+    __table_args__ = (
+        CheckConstraint(_ONE_PARENT, name="one_parent"),
+        # A deleted id is never handed out again (migration 0013_autoincrement_ids).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int | None] = mapped_column(
