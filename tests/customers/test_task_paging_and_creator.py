@@ -213,3 +213,38 @@ def test_pages_show_who_created_each_task_and_when(client, session):
     org_page = client.get(f"/organizations/{org_id}").text
     assert "Renew the account" in org_page
     assert line in org_page
+
+
+def test_my_works_bucket_pages_on_instead_of_stopping_at_500(client, session):
+    fix_now(session, NOW)
+    rep = create_user(
+        session=session, email="rep@example.com", role="sales", password="pass-word-123"
+    )
+    person_id = _person(session)
+    session.add_all(
+        Task(
+            person_id=person_id,
+            title=f"late {n:03d}",
+            assignee_id=rep.id,
+            due_at=NOW - timedelta(days=30) + timedelta(minutes=n),
+            created_at=NOW,
+        )
+        for n in range(503)
+    )
+    session.commit()
+    token = _csrf(client.get("/login").text)
+    client.post(
+        "/login",
+        data={"email": "rep@example.com", "password": "pass-word-123", "csrf_token": token},
+    )
+    first = client.get("/tasks", params={"bucket": "overdue"}).text
+    titles = re.findall(r'class="task-title">([^<]+)<', first)
+    assert len(titles) == 500 and titles[0] == "late 000" and titles[-1] == "late 499"
+    assert "Showing 500 of 503" in first
+    next_url = re.search(r'<a rel="next" href="([^"]+)"', first)
+    assert next_url
+    rest = client.get(next_url.group(1).replace("&amp;", "&")).text
+    assert re.findall(r'class="task-title">([^<]+)<', rest) == ["late 500", "late 501", "late 502"]
+    assert 'rel="next"' not in rest
+    bad = client.get("/tasks", params={"bucket": "overdue", "cursor": "nope"})
+    assert bad.status_code == 422 and "cursor" in bad.text
