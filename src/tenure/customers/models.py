@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenure.db.base import Base
 from tenure.db.types import Id, JsonDoc, UTCDateTime, utcnow
+from tenure.identity.models import User
 
 
 class IdentityKind(enum.StrEnum):
@@ -74,7 +75,11 @@ class Tag(Base):
 class Organization(Base):
     __tablename__ = "organizations"
     # The list pages by name (keyset on name, id; migration 0012).
-    __table_args__ = (Index("ix_organizations_name_id", "name", "id"),)
+    __table_args__ = (
+        Index("ix_organizations_name_id", "name", "id"),
+        # A deleted id is never handed out again (migration 0013_autoincrement_ids).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(300), index=True)
@@ -202,7 +207,11 @@ _ONE_PARENT = "(person_id IS NOT NULL) <> (organization_id IS NOT NULL)"
 
 class Note(Base):
     __tablename__ = "notes"
-    __table_args__ = (CheckConstraint(_ONE_PARENT, name="one_parent"),)
+    __table_args__ = (
+        CheckConstraint(_ONE_PARENT, name="one_parent"),
+        # A deleted id is never handed out again (migration 0013_autoincrement_ids).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int | None] = mapped_column(
@@ -236,3 +245,13 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Loaded on first use; a many-to-one by primary key reads the identity map first, so a
+    # list of tasks costs one query per distinct creator, not one per task.
+    creator: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="select")
+
+    @property
+    def created_by(self) -> str | None:
+        """The name (else the email) of the user who created the task; None for the CLI,
+        imports and the system."""
+        creator = self.creator
+        return (creator.name or creator.email) if creator is not None else None

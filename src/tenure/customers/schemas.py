@@ -254,6 +254,8 @@ class TaskOut(BaseModel):
     due_at: datetime | None
     done_at: datetime | None
     created_at: datetime
+    created_by_id: int | None = Field(description="The user who created it (null: CLI, import)")
+    created_by: str | None = Field(description="That user's name, else email")
 
 
 class AttributeDefinitionOut(BaseModel):

@@ -25,6 +25,7 @@ from tenure.retention.actions import load_config
 from tenure.timeline.models import Event, EventItem
 from tenure.timeline.story import tell
 from tenure.workspace import clock
+from tenure.workspace.settings import time_zone
 
 AT_RISK_SHOWN = 8
 ACTIVITY_SHOWN = 10
@@ -69,7 +70,7 @@ def _task_counts(session: Session, assignee_id: int | None, day: DayBounds) -> d
 
 def tasks_due(session: Session, assignee_id: int | None, now: datetime) -> dict[str, Any]:
     """Counts of open tasks per bucket and the first overdue and due-today tasks."""
-    counts = _task_counts(session, assignee_id, DayBounds.of(now))
+    counts = _task_counts(session, assignee_id, DayBounds.of(now, time_zone(session)))
     items: list[dict[str, Any]] = []
     for bucket in (DueBucket.overdue, DueBucket.today):
         if counts[bucket.value] and len(items) < TASKS_SHOWN:

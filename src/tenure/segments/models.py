@@ -32,6 +32,8 @@ class Segment(Base):
     """
 
     __tablename__ = "segments"
+    # A deleted id is never handed out again (migration 0013_autoincrement_ids).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)

@@ -26,6 +26,8 @@ class DeliveryStatus(StrEnum):
 
 class WebhookSubscription(Base):
     __tablename__ = "webhook_subscriptions"
+    # A deleted id is never handed out again (migration 0013_autoincrement_ids).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))

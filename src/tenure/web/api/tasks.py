@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from tenure.customers import activities
 from tenure.customers.schemas import TaskOut, TaskUpdate
-from tenure.customers.tasks import DueBucket, TaskStatus, list_tasks, visible_assignee
+from tenure.customers.tasks import DueBucket, TaskStatus, page_tasks, visible_assignee
 from tenure.validation import RowId
+from tenure.web.api.paging import CursorParam, LimitParam
 from tenure.web.deps import ApiActor, SessionDep
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -27,6 +28,7 @@ class TaskRow(TaskOut):
 class TaskList(BaseModel):
     items: list[TaskRow]
     today: datetime
+    next_cursor: str | None
 
 
 @router.get("", response_model=TaskList)
@@ -41,11 +43,17 @@ async def get_tasks(
     due: Annotated[
         DueBucket | None, Query(description="overdue, today or upcoming (workspace clock)")
     ] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
 ) -> dict:
-    """Tasks soonest due first, each with its bucket (overdue, today, upcoming, done)."""
+    """Tasks soonest due first (undated last), each with its bucket (overdue, today,
+    upcoming, done: the workspace clock's day in the workspace's time zone) and creator;
+    keyset-paged: pass ``next_cursor`` back as ``cursor`` until it is null."""
     assignee = visible_assignee(actor, assignee_id, everyone)
-    items, now = list_tasks(session, assignee_id=assignee, status=status, due=due)
-    return {"items": items, "today": now}
+    page = page_tasks(
+        session, assignee_id=assignee, status=status, due=due, cursor=cursor, limit=limit
+    )
+    return {"items": page.items, "today": page.now, "next_cursor": page.next_cursor}
 
 
 @router.patch("/{task_id}", response_model=TaskOut)

@@ -13,6 +13,7 @@ from tenure.identity.permissions import Actor, may
 from tenure.identity.queries import actor_for_user_id
 from tenure.web.deps import PageActor, SessionDep
 from tenure.workspace.queries import get_workspace
+from tenure.workspace.settings import DEFAULT_TIME_ZONE
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class PageContext:
     is_demo: bool
     #: The top bar's badge: my open tasks due today or overdue.
     tasks_due: int = 0
+    #: The IANA zone pages show dates in (``web.templating.render``).
+    time_zone: str = "UTC"
 
     def may(self, roles: frozenset[Role] | None = None) -> bool:
         """Whether to show a write control: ``{% if ctx.may(roles.MODEL_EDITORS) %}``.
@@ -38,6 +41,7 @@ async def _page_context(request: Request, session: SessionDep, actor: PageActor)
         workspace_name=workspace.name,
         is_demo=workspace.is_demo,
         tasks_due=due_count(session, actor.user_id),
+        time_zone=workspace.time_zone or DEFAULT_TIME_ZONE,
     )
     request.state.workspace = context
     return context
@@ -66,7 +70,10 @@ def error_page_context(request: Request) -> PageContext | None:
                 return None
             workspace = get_workspace(session)
             return PageContext(
-                actor=actor, workspace_name=workspace.name, is_demo=workspace.is_demo
+                actor=actor,
+                workspace_name=workspace.name,
+                is_demo=workspace.is_demo,
+                time_zone=workspace.time_zone or DEFAULT_TIME_ZONE,
             )
     except Exception:  # the error page shows without the bar instead
         return None

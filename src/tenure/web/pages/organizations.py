@@ -27,6 +27,7 @@ from tenure.customers.schemas import (
     OrganizationUpdate,
     TaskCreate,
 )
+from tenure.customers.tasks import with_creators
 from tenure.errors import Conflict, InvalidInput
 from tenure.identity.permissions import may
 from tenure.lifecycle.queries import stage_names
@@ -40,6 +41,7 @@ from tenure.web.pages import organization_forms as forms
 from tenure.web.pages.context import PageCtx
 from tenure.web.pages.people import due_date
 from tenure.web.templating import render
+from tenure.workspace.settings import time_zone
 
 router = APIRouter(include_in_schema=False)
 
@@ -194,7 +196,7 @@ def _detail_page(
         event_type=event_type or "",
         type_labels=TYPE_LABELS,
         notes=queries.notes_for(session, organization_id=organization_id),
-        tasks=views.open_tasks(session, organization_id),
+        tasks=with_creators(session, views.open_tasks(session, organization_id)),
         owners=owners,
         definitions=definitions,
         edit_values=(values or {}) if refused_edit else _stored_values(org, definitions),
@@ -310,7 +312,7 @@ async def add_task(
         data = TaskCreate(
             title=forms.text(form, "title"),
             assignee_id=forms.row_id(form, "assignee_id"),
-            due_at=due_date(forms.text(form, "due")),
+            due_at=due_date(forms.text(form, "due"), time_zone(session)),
         )
         org_actions.create_organization_task(
             session=session, organization_id=organization_id, data=data, actor=actor

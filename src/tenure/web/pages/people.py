@@ -3,7 +3,7 @@ views and exports are in ``web.pages.people_views``."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -28,6 +28,7 @@ from tenure.web.pages.context import PageContext, PageCtx
 from tenure.web.pages.person_form import FormError, PersonForm, form_choices
 from tenure.web.security import verify_csrf
 from tenure.web.templating import render
+from tenure.workspace.settings import time_zone
 
 router = APIRouter(include_in_schema=False)
 
@@ -172,7 +173,7 @@ async def add_task(
     assignee_id: Annotated[str, Form()] = "",
 ) -> Response:
     verify_csrf(request, csrf_token)
-    due_at = due_date(due)
+    due_at = due_date(due, time_zone(session))
     assignee = int(assignee_id) if assignee_id.isdigit() else actor.user_id
     try:
         data = TaskCreate(title=title, assignee_id=assignee, due_at=due_at)
@@ -182,12 +183,13 @@ async def add_task(
     return RedirectResponse(f"/people/{person_id}#tasks", status_code=303)
 
 
-def due_date(value: str) -> datetime | None:
-    """A form's due date (``YYYY-MM-DD``) as that day's midnight, UTC: My work buckets
-    compare days in UTC (``customers.tasks``)."""
+def due_date(value: str, zone: tzinfo = UTC) -> datetime | None:
+    """A form's due date (``YYYY-MM-DD``) as that day's midnight in the workspace's time
+    zone ``zone``: My work's buckets begin days there (``customers.tasks``)."""
     if not value.strip():
         return None
     try:
-        return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=UTC)
+        day = date.fromisoformat(value.strip())
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
     except ValueError:
         raise InvalidInput("due", "is not a date (YYYY-MM-DD)")

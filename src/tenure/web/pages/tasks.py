@@ -17,8 +17,8 @@ from tenure.customers.tasks import (
     DueBucket,
     TaskStatus,
     bucket_counts,
-    list_tasks,
     may_see_everyone,
+    page_tasks,
     visible_assignee,
 )
 from tenure.errors import InvalidInput
@@ -29,6 +29,7 @@ from tenure.web.pages.people import due_date
 from tenure.web.security import verify_csrf
 from tenure.web.templating import render
 from tenure.workspace import clock
+from tenure.workspace.settings import time_zone
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,6 +54,7 @@ async def tasks_page(
     assignee: str = "",
     status: str = "open",
     bucket: str = "",
+    cursor: str = "",
 ) -> Response:
     everyone = assignee in ("all", "none")
     unassigned = assignee == "none"
@@ -69,19 +71,22 @@ async def tasks_page(
     )
     shown = []
     now = None
+    next_cursor = None
     for key, label in BUCKETS:
         if not counts.get(key) or (bucket and key != bucket):
             continue
-        tasks, now = list_tasks(
+        page = page_tasks(
             session,
             assignee_id=assignee_id,
             status=TaskStatus.done if key == "done" else TaskStatus.open,
             due=None if key == "done" else DueBucket(key),
             unassigned=unassigned,
-            # One bucket asked for: up to MAX_TASKS of it; all of them: the first few each.
+            # One bucket asked for: MAX_TASKS a page of it; all of them: the first few each.
+            cursor=cursor or None if bucket else None,
             limit=MAX_TASKS if bucket else PER_BUCKET,
         )
-        shown.append((key, label, tasks, counts[key]))
+        now, next_cursor = page.now, page.next_cursor if bucket else None
+        shown.append((key, label, page.items, counts[key]))
     query = {"assignee": assignee, "status": wanted_status.value}
     return render(
         request,
@@ -99,6 +104,9 @@ async def tasks_page(
         oversees=may_see_everyone(ctx.actor),
         count=sum(counts.values()),
         bucket_url=lambda key: "/tasks?" + urlencode({**query, "bucket": key}),
+        next_url=next_cursor
+        and "/tasks?" + urlencode({**query, "bucket": bucket, "cursor": next_cursor}),
+        paged=bool(cursor),
         all_url="/tasks?" + urlencode(query),
     )
 
@@ -160,6 +168,6 @@ async def reassign_task(
         raise InvalidInput("assignee_id", "pick a user")
     fields: dict = {"assignee_id": int(assignee_id)}
     if due.strip():
-        fields["due_at"] = due_date(due)
+        fields["due_at"] = due_date(due, time_zone(session))
     data = TaskUpdate(**fields)
     return await _update(request, session, actor, task_id, csrf_token, data, next)
