@@ -43,6 +43,9 @@ class StepState(StrEnum):
 
 class Workflow(Base):
     __tablename__ = "workflows"
+    # A workflow step names another workflow by id: SQLite must never hand a deleted one's
+    # id to a new workflow (migration 0013_autoincrement_ids).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)

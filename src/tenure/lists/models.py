@@ -14,7 +14,10 @@ from tenure.db.types import Id, JsonDoc, UTCDateTime, utcnow
 
 class SavedView(Base):
     __tablename__ = "saved_views"
-    __table_args__ = (UniqueConstraint("owner_id", "list_name", "name"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "list_name", "name"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
