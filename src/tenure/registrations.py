@@ -12,6 +12,7 @@ A new capability adds its ``register()`` call here.
 
 from __future__ import annotations
 
+from tenure.automation import cards as workflow_cards
 from tenure.customers import demo as customers_demo
 from tenure.identity import demo as identity_demo
 from tenure.lifecycle import cards as lifecycle_cards
@@ -36,6 +37,7 @@ def register_all() -> None:
     lifecycle_cards.register()
     retention_cards.register()
     messaging_cards.register()
+    workflow_cards.register()
     # The demo workspace, in the order the contributions run (each says its own order).
     identity_demo.register()
     customers_demo.register()
