@@ -13,6 +13,8 @@ A new capability adds its ``register()`` call here.
 from __future__ import annotations
 
 from tenure.automation import cards as workflow_cards
+from tenure.automation import reactions as automation_reactions
+from tenure.automation import triggers as automation_triggers
 from tenure.customers import demo as customers_demo
 from tenure.identity import demo as identity_demo
 from tenure.lifecycle import cards as lifecycle_cards
@@ -30,7 +32,10 @@ def register_all() -> None:
     """Register every reaction, card and demo contribution; safe to call more than once."""
     # The event pipeline, in the order the reactions run (each says its own order).
     lifecycle_reactions.register()
+    automation_reactions.register()
     webhooks_reactions.register()
+    # Person edits (customers.changes), for workflows' field_changed triggers.
+    automation_triggers.register()
     # The person page, in the order of the cards (each says its own order).
     profile_cards.register()
     scores_cards.register()
