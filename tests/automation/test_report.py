@@ -66,12 +66,13 @@ def test_window_is_the_longest_way_through() -> None:
             "steps": [
                 {"id": "b", "kind": "branch", "condition": "x = 1", "if_false": "short"},
                 {"id": "long", "kind": "wait", "duration": {"days": 10, "hours": 1}},
-                {"id": "x", "kind": "exit"},
+                {"id": "x", "kind": "exit", "next": "end"},
                 {"id": "short", "kind": "wait", "duration": {"days": 2}},
+                {"id": "end", "kind": "add_tag", "tag": "done"},
             ],
         }
     )
-    assert window_days(definition) == 11  # 10 days 1 hour, rounded up; the exit ends it
+    assert window_days(definition) == 11  # 10 days 1 hour, rounded up
     no_wait = Definition.model_validate(
         {"trigger": {"kind": "manual"}, "steps": [{"id": "x", "kind": "exit"}]}
     )

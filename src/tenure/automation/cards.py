@@ -16,6 +16,4 @@ def workflows_card(session: Session, view: PersonView) -> dict[str, Any]:
 
 
 def register() -> None:
-    register_card(
-        Card("workflows", "Workflows", 97, "workflows/_person_card.html", workflows_card)
-    )
+    register_card(Card("workflows", "Workflows", 97, "workflows/_person_card.html", workflows_card))

@@ -13,8 +13,9 @@ session they roll back. The finding of entrants, the consent states and the fati
 already spent are queries; the walk is Python over the entrants' few event times.
 
 What a replay cannot know is said in ``notes``: triggers without a history (a field's
-new value, a score crossing, a date attribute) and the holdout draw, which here is a
-stable hash of the person and the entry so the same dry run gives the same numbers.
+new value, a score crossing, a date attribute). The holdout is the engine's draw
+(``enrolment.in_holdout``, a hash), a random split a stable hash of the person, so the
+same dry run gives the same numbers.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from tenure.automation.definition import (
     WaitStep,
     WaitUntilTimeStep,
 )
+from tenure.automation.enrolment import in_holdout
 from tenure.automation.models import Enrolment
 from tenure.config import Settings
 from tenure.customers.models import Person
@@ -56,6 +58,7 @@ from tenure.db.types import utcnow
 from tenure.errors import InvalidInput
 from tenure.messaging import policy
 from tenure.messaging.models import Message, Purpose
+from tenure.messaging.templating.models import MessageTemplate
 from tenure.segments.actions import compile_for
 from tenure.timeline.models import Event
 from tenure.workspace import clock
@@ -141,7 +144,15 @@ def dry_run(
     result.people = len(people)
     result.sample = _sample(session, people, sample_size)
     if entries:
-        walk = _Walk(session, definition, settings, result, people, currency=currency)
+        walk = _Walk(
+            session,
+            definition,
+            settings,
+            result,
+            people,
+            currency=currency,
+            workflow_id=workflow_id,
+        )
         for entry in entries:
             walk.run(entry)
     return result
@@ -271,8 +282,16 @@ class _Walk:
         people: list[int],
         *,
         currency: str,
+        workflow_id: int | None,
     ) -> None:
         self.session = session
+        self.workflow_id = workflow_id
+        self.template_purpose: dict[int, str] = {
+            template_id: purpose
+            for template_id, purpose in session.execute(
+                select(MessageTemplate.id, MessageTemplate.purpose)
+            )
+        }
         self.definition = definition
         self.settings = settings
         self.result = result
@@ -298,8 +317,8 @@ class _Walk:
         self.actions: Counter[str] = Counter()
         if definition.holdout_percent:
             result.notes.append(
-                f"The {definition.holdout_percent} % holdout is drawn by a stable hash here "
-                "(the live draw is random): they enter but get no steps."
+                f"The {definition.holdout_percent} % holdout is drawn as the engine draws it "
+                "(a hash of the person and the entry): they enter but get no steps."
             )
 
     def _matching(self, condition: str, currency: str) -> set[int]:
@@ -377,13 +396,19 @@ class _Walk:
         return recent + self.fatigue_spent.get(person_id, 0) >= limit
 
     def _send(self, entry: Entry, step: SendEmailStep, at: datetime) -> None:
-        if not self._consents(entry.person_id, step.purpose):
+        # Marketing when the step or its template says so, as the engine sends it.
+        marketing = Purpose.marketing.value in (
+            step.purpose,
+            self.template_purpose.get(step.template_id),
+        )
+        purpose = Purpose.marketing.value if marketing else Purpose.transactional.value
+        if not self._consents(entry.person_id, purpose):
             self.result.stopped_by_consent += 1
             return
-        if step.purpose == Purpose.marketing.value and self._fatigued(entry.person_id, at):
+        if marketing and self._fatigued(entry.person_id, at):
             self.result.stopped_by_fatigue += 1
             return
-        if step.purpose == Purpose.marketing.value:
+        if marketing:
             self.sent[entry.person_id].append(at)
         day = at.astimezone(self.zone).date()
         self.result.messages_per_day[day] = self.result.messages_per_day.get(day, 0) + 1
@@ -398,7 +423,8 @@ class _Walk:
 
     def run(self, entry: Entry) -> None:
         percent = self.definition.holdout_percent
-        if percent and _draw("holdout", entry.person_id, entry.at.isoformat()) < percent:
+        key = f"dry-run:{entry.at.isoformat()}"
+        if in_holdout(self.workflow_id or 0, entry.person_id, key, percent):
             self.result.holdout += 1
             return
         steps = self.definition.steps

@@ -2,8 +2,9 @@
 
 Conversion is the share of enrolments with a goal event within the workflow's **window**
 after they entered: ``occurred_at`` in ``(entered_at, entered_at + window]``. The window
-is the longest way through the steps (waits and event timeouts added up along the longest
-path, a wait until a time of day counted as one day), rounded up to whole days, or
+is the longest way through the steps (the engine's ``timing.longest_path``: waits and
+event timeouts along the longest path, the time a holdout enrolment is watched for),
+rounded up to whole days, or
 ``DEFAULT_WINDOW_DAYS`` for a workflow that does not wait; the report takes another
 window on request. Both arms are measured the same way from the event log, so the holdout
 (who got no step) and the enrolled are compared on the same footing, whatever state the
@@ -27,16 +28,9 @@ from scipy.stats import norm
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
-from tenure.automation.definition import (
-    BranchStep,
-    Definition,
-    ExitStep,
-    SplitStep,
-    WaitForEventStep,
-    WaitStep,
-    WaitUntilTimeStep,
-)
+from tenure.automation.definition import Definition
 from tenure.automation.models import Enrolment, EnrolmentStep, StepState, Workflow, WorkflowVersion
+from tenure.automation.timing import HOLDOUT_STEP, longest_path
 from tenure.db import dialect as sql
 from tenure.errors import InvalidInput, NotFound
 from tenure.timeline.models import Event
@@ -78,46 +72,10 @@ def newcombe_difference(
 # --- the window --------------------------------------------------------------------------
 
 
-def _step_span(step: Any) -> timedelta:
-    if isinstance(step, WaitStep):
-        d = step.duration
-        return timedelta(days=d.days, hours=d.hours, minutes=d.minutes)
-    if isinstance(step, WaitForEventStep):
-        d = step.timeout
-        return timedelta(days=d.days, hours=d.hours, minutes=d.minutes)
-    if isinstance(step, WaitUntilTimeStep):
-        return timedelta(days=1)
-    return timedelta(0)
-
-
-def ways_out(step: Any, following: str | None) -> set[str | None]:
-    """Where a step may lead (``None``: past the last step); ``following`` is the step
-    after it in the list, where an unnamed way goes."""
-    if isinstance(step, ExitStep):
-        return {None}
-    default = step.next or following
-    if isinstance(step, BranchStep):
-        named = [step.if_true, step.if_false]
-    elif isinstance(step, SplitStep):
-        named = [step.a, step.b]
-    elif isinstance(step, WaitForEventStep):
-        named = [step.on_event, step.on_timeout]
-    else:
-        named = [None]
-    return {way or default for way in named}
-
-
 def window_days(definition: Definition) -> int:
-    """Whole days of the longest way through the steps (``DEFAULT_WINDOW_DAYS`` if 0)."""
-    steps = definition.steps
-    # Steps only jump forward, so the longest path is one pass from the last step back.
-    longest: dict[str | None, timedelta] = {None: timedelta(0)}
-    for index in range(len(steps) - 1, -1, -1):
-        step = steps[index]
-        following = steps[index + 1].id if index + 1 < len(steps) else None
-        after = max(longest[way] for way in ways_out(step, following))
-        longest[step.id] = _step_span(step) + after
-    total = longest[steps[0].id]
+    """Whole days of the longest way through the steps (``DEFAULT_WINDOW_DAYS`` if 0):
+    the engine's ``timing.longest_path``, the time it watches a holdout enrolment for."""
+    total = longest_path(definition)
     if total <= timedelta(0):
         return DEFAULT_WINDOW_DAYS
     return math.ceil(total / timedelta(days=1))
@@ -196,7 +154,11 @@ def funnel(session: Session, workflow_id: int, definition: Definition | None) ->
     for step_id, state, count in session.execute(
         select(EnrolmentStep.step_id, EnrolmentStep.state, func.count())
         .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
-        .where(Enrolment.workflow_id == workflow_id)
+        .where(
+            Enrolment.workflow_id == workflow_id,
+            Enrolment.holdout.is_(False),
+            EnrolmentStep.step_id != HOLDOUT_STEP,
+        )
         .group_by(EnrolmentStep.step_id, EnrolmentStep.state)
     ):
         visits.setdefault(step_id, {})[state] = count

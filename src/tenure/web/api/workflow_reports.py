@@ -96,7 +96,5 @@ async def control_report(
     """Goal conversion of the enrolled vs the holdout within the window (default: the
     longest way through the steps), the difference with its 95 % interval (Newcombe's
     hybrid score method), and per step: people there now and visits by state."""
-    body = await run_in_threadpool(
-        report.control_report, session, workflow_id, window=window_days
-    )
+    body = await run_in_threadpool(report.control_report, session, workflow_id, window=window_days)
     return jsonable_encoder(body)

@@ -115,8 +115,15 @@ async def add_step(
         session.rollback()
         workflow = overview.get_workflow(session, workflow_id)
         return _form_page(
-            request, session, ctx, workflow, kind=kind if kind in drafts.STEP_KINDS else "wait",
-            values=form, after=after, error=_error(error), status_code=422,
+            request,
+            session,
+            ctx,
+            workflow,
+            kind=kind if kind in drafts.STEP_KINDS else "wait",
+            values=form,
+            after=after,
+            error=_error(error),
+            status_code=422,
         )
     return RedirectResponse(f"/workflows/{workflow_id}#steps", status_code=303)
 
@@ -154,8 +161,15 @@ async def save_step(
         session.rollback()
         workflow = overview.get_workflow(session, workflow_id)
         return _form_page(
-            request, session, ctx, workflow, kind=kind if kind in drafts.STEP_KINDS else "wait",
-            values=form, step_id=step_id, error=_error(error), status_code=422,
+            request,
+            session,
+            ctx,
+            workflow,
+            kind=kind if kind in drafts.STEP_KINDS else "wait",
+            values=form,
+            step_id=step_id,
+            error=_error(error),
+            status_code=422,
         )
     return RedirectResponse(f"/workflows/{workflow_id}#steps", status_code=303)
 
@@ -190,7 +204,11 @@ async def move_step(
 ) -> Response:
     offset = -1 if direction == "up" else 1
     return await _edit_or_show(
-        request, session, ctx, actor, workflow_id,
+        request,
+        session,
+        ctx,
+        actor,
+        workflow_id,
         lambda draft: drafts.move_step(draft, step_id, offset),
     )
 
@@ -205,6 +223,10 @@ async def remove_step(
     actor: PageWriter,
 ) -> Response:
     return await _edit_or_show(
-        request, session, ctx, actor, workflow_id,
+        request,
+        session,
+        ctx,
+        actor,
+        workflow_id,
         lambda draft: drafts.remove_step(draft, step_id),
     )

@@ -36,7 +36,10 @@ from tenure.workspace.settings import currency
 router = APIRouter(include_in_schema=False)
 
 #: Where a new workflow starts: by hand, one wait; the builder takes it from there.
-STARTER = {"trigger": {"kind": "manual"}, "steps": [{"id": "s1", "kind": "wait", "duration": {"days": 1}}]}
+STARTER = {
+    "trigger": {"kind": "manual"},
+    "steps": [{"id": "s1", "kind": "wait", "duration": {"days": 1}}],
+}
 ENROLMENT_STATES = ("active", "completed", "goal_reached", "exited", "cancelled")
 
 
@@ -51,7 +54,9 @@ def choices(session: Session) -> dict[str, Any]:
         "segments": session.execute(
             select(Segment.id, Segment.name, Segment.kind).order_by(Segment.name)
         ).all(),
-        "workflows": session.execute(select(Workflow.id, Workflow.name).order_by(Workflow.name)).all(),
+        "workflows": session.execute(
+            select(Workflow.id, Workflow.name).order_by(Workflow.name)
+        ).all(),
         "stages": session.execute(
             select(LifecycleStage.key, LifecycleStage.name).order_by(LifecycleStage.position)
         ).all(),
@@ -202,9 +207,7 @@ async def change_status(
     if act is None:
         raise InvalidInput("action", f"{verb!r} is not publish, pause, resume or archive")
     try:
-        await write_in_thread(
-            session, lambda: act(session, actor=actor, workflow_id=workflow_id)
-        )
+        await write_in_thread(session, lambda: act(session, actor=actor, workflow_id=workflow_id))
     except (InvalidInput, Conflict) as error:
         session.rollback()
         workflow = overview.get_workflow(session, workflow_id)
@@ -289,9 +292,7 @@ async def cancel_enrolment(
     )
     # Back to the page the button was on (a path of this site only).
     target = back if back.startswith("/") and not back.startswith("//") else ""
-    return RedirectResponse(
-        target or f"/workflows/{enrolment.workflow_id}/people", status_code=303
-    )
+    return RedirectResponse(target or f"/workflows/{enrolment.workflow_id}/people", status_code=303)
 
 
 @router.get("/workflows/{workflow_id}/report")
