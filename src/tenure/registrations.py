@@ -13,6 +13,7 @@ A new capability adds its ``register()`` call here.
 from __future__ import annotations
 
 from tenure.automation import cards as workflow_cards
+from tenure.automation import demo as workflows_demo
 from tenure.automation import reactions as automation_reactions
 from tenure.automation import triggers as automation_triggers
 from tenure.customers import demo as customers_demo
@@ -48,3 +49,4 @@ def register_all() -> None:
     customers_demo.register()
     timeline_demo.register()
     templates_demo.register()
+    workflows_demo.register()
