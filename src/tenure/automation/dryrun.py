@@ -173,7 +173,7 @@ def _entries(
     name = connection.dialect.name
     trigger = definition.trigger
     events: Select[Any]
-    window = (Event.occurred_at > result.since, Event.occurred_at <= result.now)
+    window = (Event.occurred_at >= result.since, Event.occurred_at <= result.now)
     base: Select[Any] = select(events_table.c.person_id, events_table.c.occurred_at).where(
         Event.person_id.is_not(None), *window
     )
@@ -336,7 +336,7 @@ class _Walk:
             select(events_table.c.person_id, events_table.c.type, events_table.c.occurred_at)
             .where(
                 Event.type.in_(types),
-                Event.occurred_at > self.result.since,
+                Event.occurred_at >= self.result.since,
                 sql.id_in(connection, Event.person_id, self.people),
             )
             .order_by(Event.occurred_at)

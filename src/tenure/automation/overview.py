@@ -10,7 +10,13 @@ from pydantic import ValidationError
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from tenure.automation.definition import Definition
+from tenure.automation.definition import (
+    BranchStep,
+    Definition,
+    ExitStep,
+    SplitStep,
+    WaitForEventStep,
+)
 from tenure.automation.models import (
     Enrolment,
     EnrolmentState,
@@ -20,6 +26,7 @@ from tenure.automation.models import (
     WorkflowVersion,
 )
 from tenure.automation.report import conversion_by_workflow
+from tenure.automation.timing import HOLDOUT_STEP
 from tenure.automation.wording import names_for, step_text
 from tenure.customers.models import Person
 from tenure.errors import NotFound
@@ -104,6 +111,20 @@ def _definitions(session: Session, version_ids: set[int]) -> dict[int, Definitio
     return {version_id: Definition.model_validate(doc) for version_id, doc in rows}
 
 
+def _following(definition: Definition | None, step_id: str | None) -> str | None:
+    """The step after ``step_id`` when it does not branch (None after the last or when
+    the way on depends on the person)."""
+    if definition is None or step_id is None:
+        return None
+    try:
+        step = definition.step(step_id)
+    except KeyError:
+        return None
+    if isinstance(step, BranchStep | SplitStep | WaitForEventStep | ExitStep):
+        return None
+    return step.next or definition.after(step_id)
+
+
 def _describe(session: Session, definitions: dict[int, Definition]) -> Any:
     """A function (version id, step id) -> "3. Wait 3 days", names looked up once."""
     cache: dict[int, tuple[dict[str, int], Any]] = {}
@@ -153,6 +174,8 @@ def enrolment_rows(session: Session, enrolments: list[Any]) -> list[dict[str, An
     rows = []
     for e in enrolments:
         due = pending.get(e.id)
+        current = None if e.current_step == HOLDOUT_STEP else e.current_step
+        following = _following(definitions.get(e.version_id), current)
         rows.append(
             {
                 "id": e.id,
@@ -162,9 +185,9 @@ def enrolment_rows(session: Session, enrolments: list[Any]) -> list[dict[str, An
                 "person_name": e.person_name.strip() or f"Person #{e.person_id}",
                 "state": e.state,
                 "holdout": e.holdout,
-                "current_step": describe(e.version_id, e.current_step),
-                "next_step": describe(e.version_id, due[0]) if due else None,
-                "due_at": due[1] if due else None,
+                "current_step": describe(e.version_id, current),
+                "next_step": describe(e.version_id, following),
+                "due_at": due[1] if due and e.state == EnrolmentState.active.value else None,
                 "entered_at": e.entered_at,
                 "ended_at": e.ended_at,
                 "end_reason": e.end_reason,

@@ -42,6 +42,7 @@ from tenure.automation.definition import (
     WaitUntilTimeStep,
 )
 from tenure.automation.models import Workflow
+from tenure.lifecycle.models import LifecycleStage
 from tenure.messaging.templating.models import MessageTemplate
 from tenure.segments.models import Segment
 
@@ -53,6 +54,10 @@ class Names:
     templates: dict[int, str] = field(default_factory=dict)
     segments: dict[int, str] = field(default_factory=dict)
     workflows: dict[int, str] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)
+
+    def stage(self, key: str) -> str:
+        return self.stages.get(key, key)
 
     def template(self, template_id: int) -> str:
         return self.templates.get(template_id, f"template #{template_id} (missing)")
@@ -84,7 +89,16 @@ def names_for(session: Session, definition: Definition | None) -> Names:
         templates=_names(session, MessageTemplate, template_ids),
         segments=_names(session, Segment, segment_ids),
         workflows=_names(session, Workflow, workflow_ids),
+        stages={
+            key: name
+            for key, name in session.execute(select(LifecycleStage.key, LifecycleStage.name))
+        },
     )
+
+
+def _stage_names(session: Session) -> list[tuple[str, str]]:
+    rows = session.execute(select(LifecycleStage.key, LifecycleStage.name))
+    return [(key, name) for key, name in rows]
 
 
 def _names(session: Session, model: type, ids: set[int]) -> dict[int, str]:
@@ -111,8 +125,8 @@ def trigger(value: Trigger, names: Names) -> str:
     if isinstance(value, EventTrigger):
         return f"When a {value.event_type} event happens"
     if isinstance(value, StageChangedTrigger):
-        source = f" from {value.from_stage}" if value.from_stage else ""
-        target = f" to {value.to_stage}" if value.to_stage else ""
+        source = f" from {names.stage(value.from_stage)}" if value.from_stage else ""
+        target = f" to {names.stage(value.to_stage)}" if value.to_stage else ""
         return f"When the stage changes{source}{target}"
     if isinstance(value, SegmentTrigger):
         verb = "enters" if value.kind == "segment_entered" else "leaves"
@@ -166,7 +180,7 @@ def step_text(step: Step, names: Names, number: dict[str, int]) -> str:
         verb = "Add the tag" if step.kind == "add_tag" else "Remove the tag"
         return f"{verb} '{step.tag}'"
     if isinstance(step, SetStageStep):
-        return f"Set the stage to {step.stage}"
+        return f"Set the stage to {names.stage(step.stage)}"
     if isinstance(step, ListStep):
         verb = "Add to" if step.kind == "add_to_list" else "Remove from"
         return f"{verb} the list '{names.segment(step.segment_id)}'"
