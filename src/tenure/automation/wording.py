@@ -55,6 +55,7 @@ class Names:
     segments: dict[int, str] = field(default_factory=dict)
     workflows: dict[int, str] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
+    template_purposes: dict[int, str] = field(default_factory=dict)
 
     def stage(self, key: str) -> str:
         return self.stages.get(key, key)
@@ -85,7 +86,16 @@ def names_for(session: Session, definition: Definition | None) -> Names:
             segment_ids.add(step.segment_id)
         elif isinstance(step, EnrolStep):
             workflow_ids.add(step.workflow_id)
+    purposes: dict[int, str] = {}
+    if template_ids:
+        rows = session.execute(
+            select(MessageTemplate.id, MessageTemplate.purpose).where(
+                MessageTemplate.id.in_(template_ids)
+            )
+        )
+        purposes = {template_id: purpose for template_id, purpose in rows}
     return Names(
+        template_purposes=purposes,
         templates=_names(session, MessageTemplate, template_ids),
         segments=_names(session, Segment, segment_ids),
         workflows=_names(session, Workflow, workflow_ids),
@@ -123,7 +133,8 @@ def duration(value: Duration) -> str:
 
 def trigger(value: Trigger, names: Names) -> str:
     if isinstance(value, EventTrigger):
-        return f"When a {value.event_type} event happens"
+        article = "an" if value.event_type[:1].lower() in "aeiou" else "a"
+        return f"When {article} {value.event_type} event happens"
     if isinstance(value, StageChangedTrigger):
         source = f" from {names.stage(value.from_stage)}" if value.from_stage else ""
         target = f" to {names.stage(value.to_stage)}" if value.to_stage else ""
@@ -170,7 +181,10 @@ def step_text(step: Step, names: Names, number: dict[str, int]) -> str:
     if isinstance(step, SplitStep):
         return f"Split at random: {step.percent_a} % to {to(step.a)}, the rest to {to(step.b)}"
     if isinstance(step, SendEmailStep):
-        return f"Send '{names.template(step.template_id)}' ({step.purpose})"
+        # Marketing when the step or its template says so, as the engine sends it.
+        purposes = (step.purpose, names.template_purposes.get(step.template_id))
+        purpose = "marketing" if "marketing" in purposes else "transactional"
+        return f"Send '{names.template(step.template_id)}' ({purpose})"
     if isinstance(step, CreateTaskStep):
         due = "today" if step.due_in_days == 0 else f"in {plural(step.due_in_days, 'day')}"
         return f"Create a task for the owner: '{step.title}', due {due}"
