@@ -122,11 +122,13 @@ def send_email(run: StepRun, step: SendEmailStep) -> Result:
 
 
 def _owner(session: Session, person_id: int) -> int | None:
-    owner_id = session.scalar(select(Person.owner_id).where(Person.id == person_id))
-    if owner_id is None:
-        return None
-    role = session.scalar(select(User.role).where(User.id == owner_id))
-    return None if role is None or Role(role) in READ_ONLY_ROLES else owner_id
+    """The person's owner, if they can act on a task (not a read-only role)."""
+    found = session.execute(
+        select(User.id, User.role)
+        .join(Person, Person.owner_id == User.id)
+        .where(Person.id == person_id)
+    ).first()
+    return None if found is None or Role(found.role) in READ_ONLY_ROLES else int(found.id)
 
 
 def create_task(run: StepRun, step: CreateTaskStep) -> Result:

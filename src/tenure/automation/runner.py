@@ -22,14 +22,13 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.automation.active import cached_definition
 from tenure.automation.effects import StepRun, run_step
-from tenure.automation.enrolment import end_enrolments, enqueue_advance
+from tenure.automation.enrolment import enqueue_advance
 from tenure.automation.exits import exiting
 from tenure.automation.models import (
     Enrolment,
@@ -41,14 +40,14 @@ from tenure.automation.models import (
     WorkflowVersion,
 )
 from tenure.automation.timing import HOLDOUT_STEP
-from tenure.automation.transitions import Result, close_row, default_next, go_to
+from tenure.automation.transitions import Moves, Result, default_next
 from tenure.config import Settings
 from tenure.db.session import unit_of_work
-from tenure.db.types import utcnow
 from tenure.errors import TenureError
 from tenure.workspace import clock
 
 log = logging.getLogger("tenure.automation")
+HOLDOUT_OVER = "control group: watched as long as the workflow's longest path"
 
 #: Steps per transaction: enough to amortise the commit, few enough that a kill loses
 #: (rolls back) little and SQLite's write lock is held briefly.
@@ -88,108 +87,112 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
     return list(session.scalars(query))
 
 
-def _step_of(session: Session, row_id: int) -> Any:
-    return session.execute(
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    step_id: str
+    state: str
+    idempotency_key: str
+    enrolment_id: int
+    workflow_id: int
+    version_id: int
+    person_id: int
+    enrolment_state: str
+    published_at: datetime
+
+
+def _rows(session: Session, ids: list[int]) -> list[_Row]:
+    """The claimed rows with their enrolments, one query; on PostgreSQL the enrolments
+    are locked too (a goal, exit or cancel ending one waits for this batch, or wins)."""
+    query = (
         select(
             EnrolmentStep.id,
             EnrolmentStep.step_id,
             EnrolmentStep.state,
             EnrolmentStep.idempotency_key,
             EnrolmentStep.enrolment_id,
-        ).where(EnrolmentStep.id == row_id)
-    ).one()
-
-
-def _enrolment_of(session: Session, enrolment_id: int) -> Any:
-    query = (
-        select(
-            Enrolment.id,
             Enrolment.workflow_id,
             Enrolment.version_id,
             Enrolment.person_id,
-            Enrolment.state,
+            Enrolment.state.label("enrolment_state"),
             WorkflowVersion.published_at,
         )
+        .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
         .join(WorkflowVersion, WorkflowVersion.id == Enrolment.version_id)
-        .where(Enrolment.id == enrolment_id)
+        .where(EnrolmentStep.id.in_(ids))
+        .order_by(EnrolmentStep.due_at, EnrolmentStep.id)
     )
     if session.connection().dialect.name == "postgresql":
         query = query.with_for_update(of=Enrolment)
-    return session.execute(query).one()
+    return [_Row(**row._mapping) for row in session.execute(query)]
 
 
-def run_row(session: Session, row_id: int, *, now: datetime, settings: Settings) -> str:
-    """Run one claimed row in the caller's transaction; returns the row's final state."""
-    row = _step_of(session, row_id)
-    if row.state != StepState.pending.value:
-        return row.state
-    enrolment = _enrolment_of(session, row.enrolment_id)
-    if enrolment.state != EnrolmentState.active.value:
-        close_row(session, row_id, Result(StepState.cancelled, "the enrolment had ended", None))
-        return StepState.cancelled.value
-    definition = cached_definition(session, enrolment.version_id, enrolment.published_at)
-    if row.step_id == HOLDOUT_STEP:
-        close_row(session, row_id, Result(StepState.done, "control group: watch over", None))
-        end_enrolments(
-            session,
-            [enrolment.id],
-            state=EnrolmentState.completed,
-            reason="control group: watched as long as the workflow's longest path",
+#: Steps that write nothing: no savepoint needed around them.
+_PURE = frozenset({"wait", "wait_until_time", "wait_for_event", "branch", "split", "exit"})
+
+
+def run_batch(
+    session: Session, ids: list[int], *, now: datetime, settings: Settings, done: Advanced
+) -> None:
+    """Run the claimed rows in the caller's transaction: the batch's reads and the rows'
+    outcomes are written set-wise; each effect runs in a savepoint of its own."""
+    rows = [r for r in _rows(session, ids) if r.state == StepState.pending.value]
+    moves = Moves(now)
+    ended_rows = [r for r in rows if r.enrolment_state != EnrolmentState.active.value]
+    for row in ended_rows:
+        moves.close(row.id, Result(StepState.cancelled, "the enrolment had ended", None))
+        done.count(StepState.cancelled.value)
+    live = [r for r in rows if r.enrolment_state == EnrolmentState.active.value]
+    definitions = {
+        r.version_id: cached_definition(session, r.version_id, r.published_at) for r in live
+    }
+    leaving: dict[tuple[int, int], str] = {}
+    for version_id, definition in definitions.items():
+        people = [r.person_id for r in live if r.version_id == version_id]
+        for person, reason in exiting(session, definition, people, now).items():
+            leaving[(version_id, person)] = reason
+    for row in live:
+        definition = definitions[row.version_id]
+        if row.step_id == HOLDOUT_STEP:
+            moves.close(row.id, Result(StepState.done, "control group: watch over", None))
+            moves.end(row.enrolment_id, EnrolmentState.completed, HOLDOUT_OVER)
+            done.count(StepState.done.value)
+            continue
+        why = leaving.get((row.version_id, row.person_id))
+        if why is not None:
+            moves.end(row.enrolment_id, EnrolmentState.exited, why)
+            done.count(StepState.cancelled.value)
+            continue
+        step = definition.step(row.step_id)
+        run = StepRun(
+            session=session,
+            settings=settings,
+            definition=definition,
+            workflow_id=row.workflow_id,
+            enrolment_id=row.enrolment_id,
+            person_id=row.person_id,
+            idempotency_key=row.idempotency_key,
             now=now,
         )
-        return StepState.done.value
-    reason = exiting(session, definition, [enrolment.person_id], now).get(enrolment.person_id)
-    if reason is not None:
-        end_enrolments(session, [enrolment.id], state=EnrolmentState.exited, reason=reason, now=now)
-        return StepState.cancelled.value
-    step = definition.step(row.step_id)
-    run = StepRun(
-        session=session,
-        settings=settings,
-        definition=definition,
-        workflow_id=enrolment.workflow_id,
-        enrolment_id=enrolment.id,
-        person_id=enrolment.person_id,
-        idempotency_key=row.idempotency_key,
-        now=now,
-    )
-    try:
-        with session.begin_nested():
-            result = run_step(run, step)
-    except TenureError as error:
-        result = Result(StepState.failed, f"failed: {error}", default_next(definition, step.id))
-    close_row(session, row_id, result)
-    go_to(
-        session,
-        enrolment_id=enrolment.id,
-        person_id=enrolment.person_id,
-        definition=definition,
-        way=result.way,
-        now=now,
-    )
-    return result.state.value
-
-
-def _fail_row(session: Session, row_id: int, error: BaseException, now: datetime) -> None:
-    """An unexpected error (a bug, not a refused input): record it on the row and end
-    the enrolment, rather than retry a step that may have half-acted elsewhere."""
-    log.error("workflow step row %s failed", row_id, exc_info=error)
-    text = f"error: {type(error).__name__}: {error}"[:2000]
-    session.execute(
-        update(EnrolmentStep)
-        .where(EnrolmentStep.id == row_id)
-        .values(
-            state=StepState.failed.value,
-            outcome=text,
-            ran_at=utcnow(),
-            attempts=EnrolmentStep.attempts + 1,
-        )
-    )
-    enrolment_id = session.scalar(
-        select(EnrolmentStep.enrolment_id).where(EnrolmentStep.id == row_id)
-    )
-    if enrolment_id is not None:
-        end_enrolments(session, [enrolment_id], state=EnrolmentState.exited, reason=text, now=now)
+        try:
+            if step.kind in _PURE:
+                result = run_step(run, step)
+            else:
+                with session.begin_nested():
+                    result = run_step(run, step)
+        except TenureError as error:
+            result = Result(StepState.failed, f"failed: {error}", default_next(definition, step.id))
+        except Exception as error:
+            log.error("workflow step row %s failed", row.id, exc_info=error)
+            text = f"error: {type(error).__name__}: {error}"[:2000]
+            moves.close(row.id, Result(StepState.failed, text, None))
+            moves.end(row.enrolment_id, EnrolmentState.exited, text)
+            done.count(StepState.failed.value)
+            continue
+        moves.close(row.id, result)
+        moves.go(row.enrolment_id, row.person_id, definition, result.way)
+        done.count(result.state.value)
+    moves.write(session)
 
 
 def advance(
@@ -219,15 +222,6 @@ def advance(
             if len(ids) == batch:
                 # More are probably due: let another worker join while this one runs.
                 enqueue_advance(session)
-            for row_id in ids:
-                savepoint = session.begin_nested()
-                try:
-                    state = run_row(session, row_id, now=now, settings=settings)
-                    savepoint.commit()
-                except Exception as error:
-                    savepoint.rollback()
-                    _fail_row(session, row_id, error, now)
-                    state = "error"
-                done.count(state)
+            run_batch(session, ids, now=now, settings=settings, done=done)
         # Not stopping on a short batch: its steps may have made the next ones due now.
     return done

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tenure.automation.active import ActiveVersion
 from tenure.automation.definition import Definition, WaitForEventStep, WaitUntilTimeStep
 from tenure.automation.enrolment import end_enrolments, enqueue_advance
+from tenure.automation.enrolment import enrolments as enrolments_table
+from tenure.automation.enrolment import steps as steps_table
 from tenure.automation.models import Enrolment, EnrolmentState, EnrolmentStep, StepState
 from tenure.automation.timing import due_at
 from tenure.customers.models import Person
@@ -126,3 +128,81 @@ def finish_wait_for_event(
         now=now,
     )
     return 1
+
+
+class Moves:
+    """The outcomes of a batch of steps, written set-wise at its end (the runner): rows
+    closed, next rows written, enrolments moved on or ended. Three statements a batch
+    instead of three a step."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.closed: list[dict[str, Any]] = []
+        self.next_rows: list[dict[str, Any]] = []
+        self.ends: dict[tuple[EnrolmentState, str], list[int]] = {}
+        self.due_now = False
+        self._zone_session: Session | None = None
+
+    def close(self, row_id: int, result: Result) -> None:
+        self.closed.append(
+            {"row_id": row_id, "new_state": result.state.value, "text": result.outcome[:4000]}
+        )
+
+    def end(self, enrolment_id: int, state: EnrolmentState, reason: str) -> None:
+        self.ends.setdefault((state, reason), []).append(enrolment_id)
+
+    def go(
+        self,
+        enrolment_id: int,
+        person_id: int,
+        definition: Definition,
+        way: str | None,
+        session: Session | None = None,
+    ) -> None:
+        if way == EXIT:
+            self.end(enrolment_id, EnrolmentState.exited, "exit step")
+            return
+        if way is None:
+            self.end(enrolment_id, EnrolmentState.completed, "ran past the last step")
+            return
+        step = definition.step(way)
+        zone = None
+        if isinstance(step, WaitUntilTimeStep) and session is not None:
+            attributes = session.scalar(select(Person.attributes).where(Person.id == person_id))
+            zone = person_zone(attributes, time_zone(session).key)
+        due = due_at(step, self.now, zone)
+        self.due_now = self.due_now or due <= self.now
+        self.next_rows.append(
+            {
+                "enrolment_id": enrolment_id,
+                "step_id": way,
+                "state": StepState.pending.value,
+                "due_at": due,
+                "idempotency_key": f"{enrolment_id}:{way}:1",
+                "attempts": 0,
+                "created_at": utcnow(),
+            }
+        )
+
+    def write(self, session: Session) -> None:
+        connection = session.connection()
+        ran = utcnow()
+        if self.closed:
+            connection.execute(
+                update(steps_table)
+                .where(steps_table.c.id == bindparam("row_id"))
+                .values(state=bindparam("new_state"), outcome=bindparam("text"), ran_at=ran),
+                self.closed,
+            )
+        if self.next_rows:
+            connection.execute(insert(steps_table), self.next_rows)
+            connection.execute(
+                update(enrolments_table)
+                .where(enrolments_table.c.id == bindparam("moved_id"))
+                .values(current_step=bindparam("to_step")),
+                [{"moved_id": r["enrolment_id"], "to_step": r["step_id"]} for r in self.next_rows],
+            )
+        for (state, reason), ids in self.ends.items():
+            end_enrolments(session, ids, state=state, reason=reason, now=self.now)
+        if self.due_now:
+            enqueue_advance(session)
