@@ -11,7 +11,7 @@
 
 People enter the win-back workflow as the log happened: a sample of each day's At risk
 placements of the last three months and today's, through the engine's caller-owned
-``enrolment.enrol``; their due steps then run through the engine's ``runner.run_row``,
+``enrolment.enrol``; their due steps then run through the engine's ``runner.run_batch``,
 each at the time it fell due, so the builder's per-step counts, the report (conversion
 in the workflow vs the holdout, from the orders that followed) and the person card show
 what three months of the workflow would have left. Everything happens in the builder's
@@ -26,7 +26,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenure.automation.active import ActiveVersion, forget
@@ -39,7 +39,7 @@ from tenure.automation.models import (
     WorkflowStatus,
     WorkflowVersion,
 )
-from tenure.automation.runner import run_row
+from tenure.automation.runner import Advanced, run_batch
 from tenure.config import get_settings
 from tenure.db import dialect as sql
 from tenure.db.types import utcnow
@@ -179,19 +179,27 @@ def _run_due(session: Session, today: datetime) -> int:
     """Run every step due before today, each at the moment it fell due (so a wait after
     it starts then, not today), oldest first, until none is due."""
     settings = get_settings()
-    ran = 0
+    done = Advanced()
     while True:
-        due = session.execute(
-            select(EnrolmentStep.id, EnrolmentStep.due_at)
-            .where(EnrolmentStep.state == StepState.pending.value, EnrolmentStep.due_at <= today)
-            .order_by(EnrolmentStep.due_at, EnrolmentStep.id)
-            .limit(500)
-        ).all()
-        if not due:
-            return ran
-        for row_id, due_at in due:
-            run_row(session, row_id, now=due_at, settings=settings)
-            ran += 1
+        first = session.scalar(
+            select(func.min(EnrolmentStep.due_at)).where(
+                EnrolmentStep.state == StepState.pending.value, EnrolmentStep.due_at <= today
+            )
+        )
+        if first is None:
+            return done.ran
+        # Every row due at that moment, run as the runner runs a batch.
+        ids = list(
+            session.scalars(
+                select(EnrolmentStep.id)
+                .where(
+                    EnrolmentStep.state == StepState.pending.value,
+                    EnrolmentStep.due_at == first,
+                )
+                .order_by(EnrolmentStep.id)
+            )
+        )
+        run_batch(session, ids, now=first, settings=settings, done=done)
 
 
 def add_demo_workflows(context: DemoContext) -> None:
