@@ -184,6 +184,41 @@ def test_step_edits_through_the_pages(client, session) -> None:
         "wait",
         "mail",
     ]
+    # Settings: a filter that does not compile is saved in the draft but named at once
+    saved = client.post(
+        f"/workflows/{workflow_id}/settings",
+        data={
+            "csrf_token": token,
+            "trigger_kind": "event",
+            "event_type": "order",
+            "conditions": "clv >",
+            "re_entry": "never",
+            "holdout_percent": "20",
+            "goal_event_type": "order",
+            "exit_unsubscribed": "on",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    session.expire_all()
+    draft = actions.get_workflow(session, workflow_id).draft
+    assert (draft["conditions"], draft["holdout_percent"], draft["re_entry"]["policy"]) == (
+        "clv >",
+        20,
+        "never",
+    )
+    builder = client.get(f"/workflows/{workflow_id}").text
+    assert 'id="draft-problems"' in builder and "<code>conditions</code>" in builder
+    too_big = client.post(
+        f"/workflows/{workflow_id}/settings",
+        data={
+            "csrf_token": token,
+            "trigger_kind": "event",
+            "event_type": "order",
+            "holdout_percent": "90",
+        },
+    )
+    assert too_big.status_code == 422 and "holdout_percent" in too_big.text
     bad_kind = client.post(
         f"/workflows/{workflow_id}/steps/new", data={"csrf_token": token, "kind": "teleport"}
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tenure.automation import actions, drafts, overview, report, wording
+from tenure.automation.checks import check_definition
 from tenure.automation.dryrun import DEFAULT_DAYS, dry_run
 from tenure.automation.models import Workflow, WorkflowVersion
 from tenure.errors import Conflict, InvalidInput
@@ -100,6 +101,11 @@ def builder(
         funnel=funnel,
         version=version,
         draft_changed=published is not None and published.model_dump() != definition.model_dump(),
+        # What publishing would refuse (a filter that does not compile, a missing
+        # template...), shown while the draft is edited rather than at the last click.
+        problems=check_definition(session, definition, workflow_id=workflow.id)
+        if workflow.status != "archived"
+        else [],
         error=error,
         form=form or {},
         step_kinds=drafts.STEP_KINDS,
