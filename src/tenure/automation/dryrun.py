@@ -51,7 +51,7 @@ from tenure.automation.definition import (
 from tenure.automation.enrolment import in_holdout
 from tenure.automation.models import Enrolment
 from tenure.config import Settings
-from tenure.customers.models import Person
+from tenure.customers.models import ConsentRecord, Person
 from tenure.customers.queries import person_list_dicts, person_list_query
 from tenure.db import dialect as sql
 from tenure.db.types import utcnow
@@ -70,6 +70,7 @@ SAMPLE_SIZE = 10
 STAGE_CHANGED = "stage_changed"
 events_table = cast(Table, Event.__table__)
 messages_table = cast(Table, Message.__table__)
+consents = cast(Table, ConsentRecord.__table__)
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,8 @@ class _Walk:
         if goal is not None:
             types.add(goal.event_type)
         self.times = self._event_times(types)
-        self.consent: dict[tuple[int, str], bool] = {}
+        self.statuses: dict[str, dict[int, str]] = {}
+        self.consent: dict[tuple[str, str | None], bool] = {}
         self.fatigue_spent = self._fatigue_spent()
         self.sent: dict[int, list[datetime]] = defaultdict(list)
         self.actions: Counter[str] = Counter()
@@ -379,11 +381,44 @@ class _Walk:
             return False
         return self._first_event(entry.person_id, goal.event_type, entry.at, moment) is not None
 
+    def _latest_consents(self, purpose: str) -> dict[int, str]:
+        """Each entrant's latest email consent status for ``purpose``, in one query: the
+        record ``policy.consent_in_force`` reads (newest by recorded time, then id)."""
+        connection = self.session.connection()
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=consents.c.person_id,
+                order_by=(consents.c.recorded_at.desc(), consents.c.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(consents.c.person_id, consents.c.status, rank)
+            .where(
+                consents.c.channel == policy.CHANNEL,
+                consents.c.purpose == purpose,
+                sql.id_in(connection, consents.c.person_id, self.people),
+            )
+            .subquery()
+        )
+        rows = connection.execute(
+            select(ranked.c.person_id, ranked.c.status).where(ranked.c.rank == 1)
+        )
+        return {person_id: status for person_id, status in rows}
+
     def _consents(self, person_id: int, purpose: str) -> bool:
-        key = (person_id, purpose)
+        """Whether the outbox's consent rule lets this send go. The rule depends only on
+        the purpose and the latest status, so ``policy.consent_decision`` is asked once
+        per (purpose, status), for the first person holding it, and the answer applies
+        to everyone with the same status."""
+        needed = policy.CONSENT_PURPOSE[purpose]
+        if needed not in self.statuses:
+            self.statuses[needed] = self._latest_consents(needed)
+        status = self.statuses[needed].get(person_id)
+        key = (purpose, status)
         if key not in self.consent:
-            # The outbox's own rule, on a message that is never stored.
-            probe = Message(person_id=person_id, purpose=purpose)
+            probe = Message(person_id=person_id, purpose=purpose)  # never stored
             self.consent[key] = policy.consent_decision(self.session, probe) is None
         return self.consent[key]
 
