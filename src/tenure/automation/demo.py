@@ -10,11 +10,13 @@
 * **Renewal reminder** (a draft): for the builder, not published.
 
 People enter the win-back workflow as the log happened: a sample of each day's At risk
-placements of the last three months and today's, through the engine's caller-owned
-``enrolment.enrol``; their due steps then run through the engine's ``runner.run_batch``,
-each at the time it fell due, so the builder's per-step counts, the report (conversion
-in the workflow vs the holdout, from the orders that followed) and the person card show
-what three months of the workflow would have left. Everything happens in the builder's
+placements of the last three months, each enrolled at the moment it happened through the
+engine's caller-owned ``enrolment.enrol``; their due steps then run through the engine's
+``runner.run_batch``, each at the time it fell due, so the builder's per-step counts, the
+report (conversion in the workflow vs the holdout, from the orders that followed) and
+the person card show what three months of the workflow would have left. Today's
+placements come from the nightly run that ends the demo build; they enter through the
+enrolment reaction like any live placement. Everything happens in the builder's
 transaction: the publish and enrol actions commit, so the demo writes the two rows a
 publish writes itself, after the engine's own check (``checks.require_publishable``).
 Sends are queued in the outbox like any workflow's.
