@@ -8,8 +8,9 @@ rounded up to whole days, or
 ``DEFAULT_WINDOW_DAYS`` for a workflow that does not wait; the report takes another
 window on request. Both arms are measured the same way from the event log, so the holdout
 (who got no step) and the enrolled are compared on the same footing, whatever state the
-engine left their enrolment in. Enrolments still inside their window are counted as they
-stand and reported as ``open``: randomised arms dilute alike.
+engine left their enrolment in. Only enrolments whose window is over are measured (one
+that entered yesterday cannot say yet whether it converts in time); those still inside
+it are reported as ``open``.
 
 The difference (enrolled minus holdout) has a 95 % confidence interval by Newcombe's
 hybrid score method (method 10 of Newcombe 1998, "Interval estimation for the difference
@@ -110,7 +111,9 @@ def _workflow(session: Session, workflow_id: int) -> Workflow:
 
 
 def arms(session: Session, workflow_id: int, goal_type: str, days: int) -> dict[bool, Arm]:
-    """Enrolments, conversions and still-open windows per arm (``True``: the holdout)."""
+    """Per arm (``True``: the holdout): enrolments whose window is over and how many of
+    them converted in it, and how many are still inside their window (not counted: a
+    window not yet over cannot say whether its goal comes)."""
     dialect = session.get_bind().dialect.name
     now = clock.now(session)
     converted = exists().where(
@@ -123,8 +126,8 @@ def arms(session: Session, workflow_id: int, goal_type: str, days: int) -> dict[
     rows = session.execute(
         select(
             Enrolment.holdout,
-            func.count(),
-            func.sum(case((converted, 1), else_=0)),
+            func.sum(case((still_open, 0), else_=1)),
+            func.sum(case((still_open, 0), (converted, 1), else_=0)),
             func.sum(case((still_open, 1), else_=0)),
         )
         .where(Enrolment.workflow_id == workflow_id)
@@ -237,7 +240,7 @@ def control_report(
         report["notes"].append(
             "No holdout: set a holdout share to measure what the workflow adds."
             if not definition.holdout_percent
-            else "Nobody in the holdout yet."
+            else "Nobody in the holdout has reached the end of the window yet."
         )
     return report
 
