@@ -10,6 +10,7 @@ Each problem names its place: ``trigger.cron``, ``conditions``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,15 @@ def _place(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> str:
     return ".".join(parts[1:]) or "definition"
 
 
+_NAMED_STEP = re.compile(r"^step (?:id )?'([A-Za-z0-9_-]+)'")
+
+
+def _model_place(message: str) -> str:
+    """The place of a whole-definition error: the step its message names."""
+    named = _NAMED_STEP.match(message)
+    return f"steps.{named.group(1)}" if named else "steps"
+
+
 def parse_definition(raw: Any) -> Definition:
     """The definition, or DefinitionInvalid naming each bad field."""
     if not isinstance(raw, Mapping):
@@ -98,10 +108,12 @@ def parse_definition(raw: Any) -> Definition:
     try:
         return Definition.model_validate(raw)
     except ValidationError as error:
-        problems = [
-            Problem(_place(tuple(item["loc"]), raw), str(item["msg"]).removeprefix("Value error, "))
-            for item in error.errors()
-        ]
+        problems = []
+        for item in error.errors():
+            message = str(item["msg"]).removeprefix("Value error, ")
+            loc = tuple(item["loc"])
+            place = _place(loc, raw) if loc else _model_place(message)
+            problems.append(Problem(place, message))
         raise DefinitionInvalid(problems or [Problem("definition", str(error))]) from None
 
 

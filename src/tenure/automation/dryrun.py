@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Integer, Select, Table, func, literal, select
 from sqlalchemy.orm import Session
 
 from tenure.automation.definition import (
@@ -77,6 +77,7 @@ consents = cast(Table, ConsentRecord.__table__)
 class Entry:
     person_id: int
     at: datetime
+    event_id: int | None = None  # the triggering event (the holdout draw reads it)
 
 
 @dataclass
@@ -175,9 +176,9 @@ def _entries(
     trigger = definition.trigger
     events: Select[Any]
     window = (Event.occurred_at >= result.since, Event.occurred_at <= result.now)
-    base: Select[Any] = select(events_table.c.person_id, events_table.c.occurred_at).where(
-        Event.person_id.is_not(None), *window
-    )
+    base: Select[Any] = select(
+        events_table.c.person_id, events_table.c.occurred_at, events_table.c.id
+    ).where(Event.person_id.is_not(None), *window)
     if isinstance(trigger, EventTrigger):
         events = base.where(Event.type == trigger.event_type)
     elif isinstance(trigger, StageChangedTrigger):
@@ -193,7 +194,7 @@ def _entries(
         events = base.where(Event.type == trigger.kind, segment_id == trigger.segment_id)
     elif isinstance(trigger, ScheduleTrigger):
         # Everyone the conditions select today, entering once now.
-        events = select(Person.id, sql.moment(name, result.now))
+        events = select(Person.id, sql.moment(name, result.now), literal(None, Integer))
         result.notes.append(
             "A schedule enrols whoever matches the conditions when it runs: shown as one run now."
         )
@@ -217,11 +218,13 @@ def _entries(
         # Once per person in the window: the first trigger (after_exit could enter again
         # after finishing; a window of a few weeks rarely holds two whole runs).
         inner = events.subquery()
-        person, at = inner.c[0], inner.c[1]
-        events = select(person, func.min(at)).group_by(person)
+        person, at, event = inner.c[0], inner.c[1], inner.c[2]
+        # The first trigger's time; its event the lowest id (events arrive in order).
+        events = select(person, func.min(at), func.min(event)).group_by(person)
     rows: Sequence[Any] = connection.execute(events).all()
     entries = sorted(
-        (Entry(row[0], _aware(row[1])) for row in rows), key=lambda e: (e.at, e.person_id)
+        (Entry(row[0], _aware(row[1]), row[2]) for row in rows),
+        key=lambda e: (e.at, e.person_id),
     )
     if policy_ == "always" and definition.re_entry.cooldown_days:
         entries = _cool_down(entries, timedelta(days=definition.re_entry.cooldown_days))
@@ -458,8 +461,7 @@ class _Walk:
 
     def run(self, entry: Entry) -> None:
         percent = self.definition.holdout_percent
-        key = f"dry-run:{entry.at.isoformat()}"
-        if in_holdout(self.workflow_id or 0, entry.person_id, key, percent):
+        if in_holdout(self.workflow_id or 0, entry.person_id, entry.event_id, percent):
             self.result.holdout += 1
             return
         steps = self.definition.steps

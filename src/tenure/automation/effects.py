@@ -148,6 +148,46 @@ def create_task(run: StepRun, step: CreateTaskStep) -> Result:
     return _done(run, step, f"task {task.id} for {who}")
 
 
+def create_tasks(runs: list[tuple[StepRun, CreateTaskStep]]) -> list[Result]:
+    """A batch's create_task steps at once (one flush for all the tasks); the same
+    outcome per step as :func:`create_task`."""
+    if not runs:
+        return []
+    session = runs[0][0].session
+    people = {run.person_id for run, _ in runs}
+    owners = {
+        person_id: user_id
+        for person_id, user_id, role in session.execute(
+            select(Person.id, User.id, User.role)
+            .join(User, User.id == Person.owner_id)
+            .where(Person.id.in_(people))
+        )
+        if Role(role) not in READ_ONLY_ROLES
+    }
+    tasks = activities.create_person_tasks(
+        session=session,
+        items=[
+            (
+                run.person_id,
+                TaskCreate(
+                    title=step.title,
+                    description=f"From workflow {run.workflow_id}",
+                    assignee_id=owners.get(run.person_id),
+                    due_at=run.now + timedelta(days=step.due_in_days),
+                ),
+            )
+            for run, step in runs
+        ],
+        actor_id=None,
+    )
+    results = []
+    for (run, step), task in zip(runs, tasks, strict=True):
+        owner_id = owners.get(run.person_id)
+        who = f"user {owner_id}" if owner_id else "no one (the person has no owner)"
+        results.append(_done(run, step, f"task {task.id} for {who}"))
+    return results
+
+
 def _update(run: StepRun, data: PersonUpdate) -> None:
     people_actions.update_person(
         session=run.session,
@@ -308,4 +348,4 @@ def workflow_is_active(session: Session, workflow_id: int) -> bool:
     )
 
 
-__all__ = ["StepRun", "run_step", "workflow_is_active"]
+__all__ = ["StepRun", "create_tasks", "run_step", "workflow_is_active"]

@@ -18,7 +18,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,7 +45,7 @@ from tenure.automation.timing import HOLDOUT_STEP, due_at, holdout_window
 from tenure.config import get_settings
 from tenure.customers.models import Person
 from tenure.db.dialect import id_in
-from tenure.db.types import utcnow
+from tenure.db.types import UTCDateTime, utcnow
 from tenure.jobs import enqueue
 from tenure.messaging.timezones import person_zone
 from tenure.segments.actions import compile_for
@@ -54,15 +70,32 @@ class Candidate:
     event_id: int | None = None
 
 
-def in_holdout(workflow_id: int, person_id: int, entry_key: str, percent: int) -> bool:
-    """The control-group draw: a hash of (workflow, person, entry), so a replay or a
-    retry draws the same, and about ``percent`` % of entries are held out."""
+#: The control-group draw is integer arithmetic, so SQL (the set-based enrolment) and
+#: Python (manual entries, tests) compute the same: a multiplicative hash of
+#: (person, workflow, triggering event) over 31 bits, held out below percent / 100 of them.
+_MOD = 2**31
+_MULTIPLIER = 1327217885
+
+
+def _holdout_threshold(percent: int) -> int:
+    return percent * _MOD // 100
+
+
+def in_holdout(workflow_id: int, person_id: int, event_id: int | None, percent: int) -> bool:
+    """Whether this entry is in the control group: the same for the same (workflow,
+    person, triggering event) on every run, about ``percent`` % of entries."""
     if percent <= 0:
         return False
-    digest = hashlib.blake2b(
-        f"{workflow_id}:{person_id}:{entry_key}".encode(), digest_size=8
-    ).digest()
-    return int.from_bytes(digest, "big") % 100 < percent
+    mixed = (person_id + 7919 * workflow_id + 104729 * (event_id or 0)) % _MOD
+    return (mixed * _MULTIPLIER) % _MOD < _holdout_threshold(percent)
+
+
+def holdout_sql(workflow_id: int, person_id: Any, event_id: Any, percent: int) -> Any:
+    """:func:`in_holdout` as a SQL expression over the two columns."""
+    if percent <= 0:
+        return false()
+    mixed = (person_id + 7919 * workflow_id + 104729 * func.coalesce(event_id, 0)) % _MOD
+    return (mixed * _MULTIPLIER) % _MOD < _holdout_threshold(percent)
 
 
 def split_draw(enrolment_id: int, step_id: str) -> int:
@@ -185,7 +218,7 @@ def enrol(
             "entry_key": c.entry_key[:200],
             "state": EnrolmentState.active.value,
             "holdout": in_holdout(
-                version.workflow_id, c.person_id, c.entry_key, definition.holdout_percent
+                version.workflow_id, c.person_id, c.event_id, definition.holdout_percent
             ),
             "current_step": None,
             "entered_at": now,
@@ -196,6 +229,159 @@ def enrol(
     ]
     _insert_ignoring_duplicates(session, enrolments, rows)
     created = start_steps(session, version, sorted(seen), now=now)
+    return created
+
+
+def _blocking(version: ActiveVersion, person_id: Any, now: datetime) -> Any:
+    """SQL: the person has an enrolment the re-entry policy says blocks a new one."""
+    policy = version.definition.re_entry
+    blocking = select(enrolments.c.id).where(
+        enrolments.c.workflow_id == version.workflow_id, enrolments.c.person_id == person_id
+    )
+    if policy.policy == "after_exit":
+        blocking = blocking.where(enrolments.c.state == EnrolmentState.active.value)
+    elif policy.policy == "always":
+        if policy.cooldown_days == 0:
+            return None
+        since = now - timedelta(days=policy.cooldown_days)
+        blocking = blocking.where(enrolments.c.entered_at > since)
+    return blocking.exists()
+
+
+def enrol_set(
+    session: Session,
+    version: ActiveVersion,
+    candidates: Select[Any] | Any,
+    *,
+    now: datetime,
+    person_ids: Sequence[int],
+    entry_key: str | None = None,
+) -> int:
+    """Enrol from a SELECT of ``(person_id, event_id)`` rows, all in SQL: the conditions
+    (the compiled filter, correlated to each candidate), the re-entry policy, the
+    control-group draw, the enrolment rows and their first step rows are two
+    ``INSERT ... SELECT`` statements; no person goes through Python. The entry key is
+    ``event:<id>`` or, when given, ``entry_key`` for all. ``person_ids`` bounds the step
+    rows' statement (the people the append touched). Returns how many were enrolled.
+
+    Falls back to :func:`enrol` when the first step's due time depends on each
+    person's time zone (``wait_until_time``)."""
+    definition = version.definition
+    first = definition.steps[0]
+    if isinstance(first, WaitUntilTimeStep):
+        found = [
+            Candidate(r.person_id, entry_key or f"event:{r.event_id}", r.event_id)
+            for r in session.execute(candidates)
+        ]
+        return enrol(session, version, found, now=now)
+    c = candidates.subquery("candidates")
+    if definition.re_entry.policy != "always":
+        # One entry per person per append: their first triggering event.
+        c = (
+            select(c.c.person_id, func.min(c.c.event_id).label("event_id"))
+            .group_by(c.c.person_id)
+            .subquery("first_candidates")
+        )
+    key = (
+        literal(entry_key, String)
+        if entry_key is not None
+        else literal("event:", String) + sql_cast(c.c.event_id, String)
+    )
+    holdout = holdout_sql(
+        version.workflow_id, c.c.person_id, c.c.event_id, definition.holdout_percent
+    )
+    where: list[Any] = [
+        ~select(enrolments.c.id)
+        .where(
+            enrolments.c.workflow_id == version.workflow_id,
+            enrolments.c.person_id == c.c.person_id,
+            enrolments.c.entry_key == key,
+        )
+        .exists()
+    ]
+    blocking = _blocking(version, c.c.person_id, now)
+    if blocking is not None:
+        where.append(~blocking)
+    if definition.conditions:
+        compiled = compile_for(
+            session,
+            definition.conditions,
+            currency=currency(session, get_settings()),
+            as_of=now,
+        )
+        where.append(compiled.person_ids().where(people_table.c.id == c.c.person_id).exists())
+    rows = select(
+        literal(version.workflow_id),
+        literal(version.version_id),
+        c.c.person_id,
+        key,
+        literal(EnrolmentState.active.value, String),
+        holdout,
+        case((holdout, literal(HOLDOUT_STEP, String)), else_=literal(first.id, String)),
+        literal(now, UTCDateTime),
+        c.c.event_id,
+        literal(utcnow(), UTCDateTime),
+    ).where(*where)
+    columns = [
+        "workflow_id",
+        "version_id",
+        "person_id",
+        "entry_key",
+        "state",
+        "holdout",
+        "current_step",
+        "entered_at",
+        "trigger_event_id",
+        "created_at",
+    ]
+    connection = session.connection()
+    result = connection.execute(
+        insert(enrolments).from_select(columns, rows).execution_options(preserve_rowcount=True)
+    )
+    created = int(result.rowcount)
+    if created <= 0:
+        return 0
+    first_due = due_at(first, now)
+    holdout_due = now + holdout_window(definition)
+    e = enrolments
+    for chunk in _chunks(sorted(set(person_ids))):
+        new_rows = select(
+            e.c.id,
+            e.c.current_step,
+            literal(StepState.pending.value, String),
+            case(
+                (e.c.holdout, literal(holdout_due, UTCDateTime)),
+                else_=literal(first_due, UTCDateTime),
+            ),
+            sql_cast(e.c.id, String)
+            + literal(":", String)
+            + e.c.current_step
+            + literal(":1", String),
+            literal(0),
+            literal(utcnow(), UTCDateTime),
+        ).where(
+            e.c.workflow_id == version.workflow_id,
+            e.c.state == EnrolmentState.active.value,
+            e.c.entered_at == now,
+            _ids(connection, e.c.person_id, chunk),
+            ~select(steps.c.id).where(steps.c.enrolment_id == e.c.id).exists(),
+        )
+        connection.execute(
+            insert(steps).from_select(
+                [
+                    "enrolment_id",
+                    "step_id",
+                    "state",
+                    "due_at",
+                    "idempotency_key",
+                    "attempts",
+                    "created_at",
+                ],
+                new_rows,
+            )
+        )
+    if first_due <= now:
+        enqueue_advance(session)
     return created
 
 

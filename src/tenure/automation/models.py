@@ -83,7 +83,9 @@ class Enrolment(Base):
     __table_args__ = (
         UniqueConstraint("workflow_id", "person_id", "entry_key"),
         Index("ix_workflow_enrolments_person_state", "person_id", "state"),
-        Index("ix_workflow_enrolments_workflow_state", "workflow_id", "state"),
+        # With person_id last: "is this person active in this workflow" (re-entry, per
+        # candidate at enrolment) is one index probe, not a scan of the active people.
+        Index("ix_workflow_enrolments_workflow_state", "workflow_id", "state", "person_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

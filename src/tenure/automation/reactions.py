@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BigInteger, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tenure.automation import enrolment
@@ -39,7 +39,7 @@ from tenure.automation.definition import (
     StageChangedTrigger,
     WaitForEventStep,
 )
-from tenure.automation.enrolment import Candidate, active_enrolments, end_enrolments, enrol
+from tenure.automation.enrolment import active_enrolments, end_enrolments, enrol_set
 from tenure.automation.exits import exiting
 from tenure.automation.models import Enrolment, EnrolmentState, EnrolmentStep, StepState
 from tenure.automation.timing import duration
@@ -84,33 +84,34 @@ def _payload_filters(version: ActiveVersion) -> list[Any]:
     return []
 
 
-def _candidates(
+def _enrol_touched(
     session: Session, version: ActiveVersion, event_type: str, appended: Appended, now: datetime
-) -> list[Candidate]:
+) -> int:
+    """Enrol, in SQL, the touched people whose appended events meet the trigger."""
     connection = session.connection()
     filters = [Event.type == event_type, Event.person_id.is_not(None), *_payload_filters(version)]
     if appended.event_ids:
-        rows = session.execute(
-            select(Event.id, Event.person_id)
-            .where(id_in(connection, Event.id, appended.event_ids), *filters)
-            .order_by(Event.id)
-        ).all()
-        return [Candidate(r.person_id, f"event:{r.id}", r.id) for r in rows]
-    key = f"{event_type}@{now.date().isoformat()}"
-    people: list[int] = [
-        person_id
-        for person_id in session.scalars(
-            select(Event.person_id)
-            .where(
-                id_in(connection, Event.person_id, appended.person_ids),
-                Event.occurred_at >= now - RECENT,
-                *filters,
-            )
-            .distinct()
+        candidates = select(Event.person_id, Event.id.label("event_id")).where(
+            id_in(connection, Event.id, appended.event_ids), *filters
         )
-        if person_id is not None
-    ]
-    return [Candidate(person_id, key) for person_id in sorted(people)]
+        return enrol_set(session, version, candidates, now=now, person_ids=appended.person_ids)
+    candidates = (
+        select(Event.person_id, literal(None, BigInteger).label("event_id"))
+        .where(
+            id_in(connection, Event.person_id, appended.person_ids),
+            Event.occurred_at >= now - RECENT,
+            *filters,
+        )
+        .distinct()
+    )
+    return enrol_set(
+        session,
+        version,
+        candidates,
+        now=now,
+        person_ids=appended.person_ids,
+        entry_key=f"{event_type}@{now.date().isoformat()}",
+    )
 
 
 def _reach_goals(
@@ -241,8 +242,7 @@ def react(session: Session, appended: Appended) -> None:
         if wants_exit:
             _exit(session, version, appended, now)
         if wants_entry and trigger_type is not None:
-            candidates = _candidates(session, version, trigger_type, appended, now)
-            enrol(session, version, candidates, now=now)
+            _enrol_touched(session, version, trigger_type, appended, now)
         if wants_wait:
             _wake_waits(session, version, appended, now)
 

@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.automation.active import cached_definition
-from tenure.automation.effects import StepRun, run_step
+from tenure.automation.definition import CreateTaskStep
+from tenure.automation.effects import StepRun, create_tasks, run_step
 from tenure.automation.enrolment import enqueue_advance
 from tenure.automation.exits import exiting
 from tenure.automation.models import (
@@ -151,6 +152,7 @@ def run_batch(
         people = [r.person_id for r in live if r.version_id == version_id]
         for person, reason in exiting(session, definition, people, now).items():
             leaving[(version_id, person)] = reason
+    grouped: list[tuple[_Row, StepRun, CreateTaskStep]] = []
     for row in live:
         definition = definitions[row.version_id]
         if row.step_id == HOLDOUT_STEP:
@@ -174,6 +176,10 @@ def run_batch(
             idempotency_key=row.idempotency_key,
             now=now,
         )
+        if isinstance(step, CreateTaskStep):
+            # Together, after the loop: one flush for the batch's tasks.
+            grouped.append((row, run, step))
+            continue
         try:
             if step.kind in _PURE:
                 result = run_step(run, step)
@@ -190,9 +196,38 @@ def run_batch(
             done.count(StepState.failed.value)
             continue
         moves.close(row.id, result)
-        moves.go(row.enrolment_id, row.person_id, definition, result.way)
+        moves.go(row.enrolment_id, row.person_id, definition, result.way, session)
         done.count(result.state.value)
+    _run_grouped(session, grouped, moves, done)
     moves.write(session)
+
+
+def _run_grouped(
+    session: Session,
+    grouped: list[tuple[_Row, StepRun, CreateTaskStep]],
+    moves: Moves,
+    done: Advanced,
+) -> None:
+    """The batch's create_task steps in one savepoint; if a capability refuses one, each
+    runs alone so only that one fails."""
+    if not grouped:
+        return
+    try:
+        with session.begin_nested():
+            results = create_tasks([(run, step) for _, run, step in grouped])
+    except TenureError:
+        results = []
+        for _, run, step in grouped:
+            try:
+                with session.begin_nested():
+                    results.extend(create_tasks([(run, step)]))
+            except TenureError as error:
+                way = default_next(run.definition, step.id)
+                results.append(Result(StepState.failed, f"failed: {error}", way))
+    for (row, run, _), result in zip(grouped, results, strict=True):
+        moves.close(row.id, result)
+        moves.go(row.enrolment_id, row.person_id, run.definition, result.way, session)
+        done.count(result.state.value)
 
 
 def advance(

@@ -137,7 +137,9 @@ def upgrade() -> None:
             "ix_workflow_enrolments_person_state", ["person_id", "state"], unique=False
         )
         batch_op.create_index(
-            "ix_workflow_enrolments_workflow_state", ["workflow_id", "state"], unique=False
+            "ix_workflow_enrolments_workflow_state",
+            ["workflow_id", "state", "person_id"],
+            unique=False,
         )
 
     op.create_table(
