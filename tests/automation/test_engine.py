@@ -404,3 +404,27 @@ def test_the_sql_draw_at_enrolment_is_the_python_draw(session):
     )
     assert all(pending[e.id] == (HOLDOUT_STEP if e.holdout else "wait") for e in rows)
     assert all(e.current_step == pending[e.id] for e in rows)
+
+
+def test_tasks_go_to_the_owner_unless_read_only(session, session_factory, settings):
+    from tenure.identity.actions import create_user
+
+    at(session, T0)
+    workflow_id = workflow(
+        session, {"trigger": {"kind": "manual"}, "steps": [TASKS[1]]}, name="Calls"
+    )
+    seller = create_user(session=session, email="s@example.com", role="sales", password="x" * 12)
+    reader = create_user(session=session, email="a@example.com", role="analyst", password="x" * 12)
+    ada = person(session, "ada@example.org")
+    bob = person(session, "bob@example.org", first_name="Bob")
+    session.get(Person, ada).owner_id = seller.id
+    session.get(Person, bob).owner_id = reader.id
+    session.commit()
+    for who in (ada, bob):
+        actions.enrol_person(session, actor=None, workflow_id=workflow_id, person_id=who)
+    run(session_factory, settings)
+    tasks = {t.person_id: t.assignee_id for t in session.scalars(select(Task))}
+    assert tasks == {ada: seller.id, bob: None}
+    outcomes = [steps_of(session, e.id)[0][2] for e in enrolments(session, workflow_id)]
+    assert outcomes[0].endswith(f"for user {seller.id}")
+    assert outcomes[1].endswith("for no one (no owner who can take tasks)")
