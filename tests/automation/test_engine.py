@@ -404,3 +404,138 @@ def test_the_sql_draw_at_enrolment_is_the_python_draw(session):
     )
     assert all(pending[e.id] == (HOLDOUT_STEP if e.holdout else "wait") for e in rows)
     assert all(e.current_step == pending[e.id] for e in rows)
+
+
+def test_tasks_go_to_the_owner_unless_read_only(session, session_factory, settings):
+    from tenure.identity.actions import create_user
+
+    at(session, T0)
+    workflow_id = workflow(
+        session, {"trigger": {"kind": "manual"}, "steps": [TASKS[1]]}, name="Calls"
+    )
+    seller = create_user(session=session, email="s@example.com", role="sales", password="x" * 12)
+    reader = create_user(session=session, email="a@example.com", role="analyst", password="x" * 12)
+    ada = person(session, "ada@example.org")
+    bob = person(session, "bob@example.org", first_name="Bob")
+    session.get(Person, ada).owner_id = seller.id
+    session.get(Person, bob).owner_id = reader.id
+    session.commit()
+    for who in (ada, bob):
+        actions.enrol_person(session, actor=None, workflow_id=workflow_id, person_id=who)
+    run(session_factory, settings)
+    tasks = {t.person_id: t.assignee_id for t in session.scalars(select(Task))}
+    assert tasks == {ada: seller.id, bob: None}
+    outcomes = [steps_of(session, e.id)[0][2] for e in enrolments(session, workflow_id)]
+    assert outcomes[0].endswith(f"for user {seller.id}")
+    assert outcomes[1].endswith("for no one (no owner who can take tasks)")
+
+
+def _scores(session, values):  # type: ignore[no-untyped-def]
+    from tenure.scores.models import PersonScore
+
+    session.query(PersonScore).delete()
+    for person_id, churn in values.items():
+        session.add(
+            PersonScore(
+                person_id=person_id,
+                as_of=T0,
+                currency="USD",
+                purchase_days=1,
+                frequency=0,
+                recency_days=0,
+                age_days=1,
+                monetary_minor=0,
+                revenue_minor=0,
+                historical_clv_minor=0,
+                r_score=1,
+                f_score=1,
+                m_score=1,
+                rfm_segment="New",
+                churn_probability=churn,
+                model_version="t",
+                fitted_at=T0,
+            )
+        )
+    session.commit()
+
+
+def test_a_score_crossing_enrols_who_crossed_since_the_last_refresh(session):
+    from tenure.automation.triggers import score_crossings
+
+    at(session, T0)
+    workflow_id = workflow(
+        session,
+        {
+            "trigger": {"kind": "score_crossed", "score": "churn_probability", "threshold": 0.6},
+            "steps": TASKS,
+        },
+        name="Save them",
+    )
+    ada = person(session, "ada@example.org")
+    bob = person(session, "bob@example.org", first_name="Bob")
+    cy = person(session, "cy@example.org", first_name="Cy")
+    _scores(session, {ada: 0.7, bob: 0.2, cy: 0.1})
+    assert score_crossings(session) == 0  # the first refresh only sets who is past it
+    _scores(session, {ada: 0.8, bob: 0.65, cy: 0.1})
+    assert score_crossings(session) == 1  # Bob crossed; Ada was already past
+    _scores(session, {ada: 0.8, bob: 0.3, cy: 0.9})
+    assert score_crossings(session) == 1  # Cy crossed; Bob went back under
+    session.commit()
+    assert [e.person_id for e in enrolments(session, workflow_id)] == [bob, cy]
+
+
+def test_withdrawing_consent_by_an_edit_exits_at_once(session):
+    from tenure.customers.schemas import ConsentIn
+
+    at(session, T0)
+    workflow_id = workflow(session, _on_order())
+    ada = person(session, "ada@example.org")
+    order(session, ada, T0)
+    customer_people.record_consent(
+        session=session,
+        person_id=ada,
+        consent=ConsentIn(
+            channel="email", purpose="marketing", status="withdrawn", source="phone call"
+        ),
+        actor=None,
+    )
+    [enrolment] = enrolments(session, workflow_id)
+    assert (enrolment.state, enrolment.end_reason) == (
+        "exited",
+        "exit: unsubscribed (email marketing consent withdrawn)",
+    )
+    assert steps_of(session, enrolment.id)[0][1] == "cancelled"
+
+
+def test_wait_until_time_is_in_the_persons_zone_and_the_longest_path():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from tenure.automation.definition import Definition
+    from tenure.automation.timing import holdout_window, longest_path, next_time_of_day
+
+    now = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 21:00 in Paris, 15:00 in New York
+    assert next_time_of_day(now, "09:00", ZoneInfo("Europe/Paris")) == datetime(
+        2026, 3, 3, 8, 0, tzinfo=UTC
+    )
+    assert next_time_of_day(now, "17:30", ZoneInfo("America/New_York")) == datetime(
+        2026, 3, 2, 22, 30, tzinfo=UTC
+    )
+    definition = Definition.model_validate(
+        {
+            "trigger": {"kind": "manual"},
+            "steps": [
+                {"id": "b", "kind": "branch", "condition": "orders > 1", "if_true": "long"},
+                {"id": "short", "kind": "wait", "duration": {"days": 1}, "next": "end"},
+                {"id": "long", "kind": "wait", "duration": {"days": 10}},
+                {
+                    "id": "end",
+                    "kind": "wait_for_event",
+                    "event_type": "x",
+                    "timeout": {"hours": 12},
+                },
+            ],
+        }
+    )
+    assert longest_path(definition) == timedelta(days=10, hours=12)
+    assert holdout_window(definition) == timedelta(days=10, hours=12)

@@ -144,7 +144,7 @@ def create_task(run: StepRun, step: CreateTaskStep) -> Result:
         actor_id=None,
         person_id=run.person_id,
     )
-    who = f"user {owner_id}" if owner_id else "no one (the person has no owner)"
+    who = f"user {owner_id}" if owner_id else "no one (no owner who can take tasks)"
     return _done(run, step, f"task {task.id} for {who}")
 
 
@@ -183,7 +183,7 @@ def create_tasks(runs: list[tuple[StepRun, CreateTaskStep]]) -> list[Result]:
     results = []
     for (run, step), task in zip(runs, tasks, strict=True):
         owner_id = owners.get(run.person_id)
-        who = f"user {owner_id}" if owner_id else "no one (the person has no owner)"
+        who = f"user {owner_id}" if owner_id else "no one (no owner who can take tasks)"
         results.append(_done(run, step, f"task {task.id} for {who}"))
     return results
 

@@ -32,8 +32,15 @@ from tenure.automation.definition import (
     ScheduleTrigger,
     ScoreCrossedTrigger,
 )
-from tenure.automation.enrolment import Candidate, enrol, matching
-from tenure.automation.models import ScoreMark, Workflow
+from tenure.automation.enrolment import (
+    Candidate,
+    active_enrolments,
+    end_enrolments,
+    enrol,
+    matching,
+)
+from tenure.automation.exits import UNSUBSCRIBED
+from tenure.automation.models import EnrolmentState, ScoreMark, Workflow
 from tenure.config import get_settings
 from tenure.customers.changes import PersonChange, register_listener
 from tenure.customers.models import Person
@@ -164,14 +171,41 @@ def score_crossings(session: Session, now: datetime | None = None) -> int:
     return enrolled
 
 
+def _withdrawals(session: Session, changes: Sequence[PersonChange], now: datetime) -> None:
+    """Marketing consent withdrawn by an edit: out at once of the workflows that exit on
+    unsubscribing (the runner would also stop them before their next step)."""
+    withdrawn = sorted(
+        {
+            c.person_id
+            for c in changes
+            if c.field == "consent.email.marketing" and c.after == "withdrawn"
+        }
+    )
+    if not withdrawn:
+        return
+    for version in active_versions(session):
+        if not version.definition.exit_when.unsubscribed:
+            continue
+        rows = active_enrolments(session, version.workflow_id, withdrawn)
+        end_enrolments(
+            session,
+            [r.id for r in rows],
+            state=EnrolmentState.exited,
+            reason=UNSUBSCRIBED,
+            now=now,
+        )
+
+
 def on_person_changes(session: Session, changes: Sequence[PersonChange]) -> None:
-    """The ``customers.changes`` listener: enrol on ``field_changed`` triggers."""
+    """The ``customers.changes`` listener: exits on a withdrawn marketing consent, and
+    entries on ``field_changed`` triggers."""
+    if not changes or not active_versions(session):
+        return
+    now = clock.now(session)
+    _withdrawals(session, changes, now)
     versions = [
         v for v in active_versions(session) if isinstance(v.definition.trigger, FieldChangedTrigger)
     ]
-    if not versions or not changes:
-        return
-    now = clock.now(session)
     for version in versions:
         trigger = version.definition.trigger
         assert isinstance(trigger, FieldChangedTrigger)

@@ -122,9 +122,12 @@ def create_person_tasks(
         raise NotFound("person", missing[0])
     assignees = {data.assignee_id for _, data in items if data.assignee_id is not None}
     if assignees:
-        roles = dict(
-            session.execute(select(User.id, User.role).where(User.id.in_(assignees))).tuples()
-        )
+        roles = {
+            user_id: role
+            for user_id, role in session.execute(
+                select(User.id, User.role).where(User.id.in_(assignees))
+            )
+        }
         for user_id in assignees:
             role = roles.get(user_id)
             if role is None or Role(role) in READ_ONLY_ROLES:
