@@ -1,9 +1,10 @@
 """The workflows' part of the demo workspace: three workflows and a spring of history.
 
 * **Win back at-risk customers** (published, 10 % holdout): a customer placed in the At
-  risk stage waits 3 days, gets the Win-back template, waits 14 days; if their predicted
-  value (clv) is over 100 their owner gets a task to call; everyone who finishes is tagged.
-  Its goal is an order.
+  risk stage waits 3 days, gets the Win-back template, waits 14 days; if they spent over
+  200 in the last year their owner gets a task to call (an event sum: the demo's scores
+  are computed after the contributions); everyone who finishes is tagged. Its goal is
+  an order.
 * **Welcome first-time buyers** (published): a new customer gets the Welcome template a
   day later. The CDNOW log's customers all first bought in early 1997, so nobody enters
   it in the demo's 1998: its empty counts are the truth.
@@ -69,7 +70,7 @@ def _win_back(templates: dict[str, int]) -> dict[str, Any]:
             {
                 "id": "valuable",
                 "kind": "branch",
-                "condition": "clv > 100",
+                "condition": "sum(order.amount, last 365 days) > 200",
                 "if_false": "tag",
             },
             {
