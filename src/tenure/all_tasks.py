@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tenure.automation import tasks as automation_tasks
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.jobs.enqueue import enqueue
@@ -30,8 +31,13 @@ NIGHTLY_CHAIN = (
     "segments.refresh_all",
     "retention.refresh",
     "retention.mine_nba",
+    # Workflows' score_crossed triggers: who crossed a threshold since the last refresh.
+    automation_tasks.SCORES_TASK,
 )
 NIGHTLY = "nightly"
+#: Workflows: due steps run within a minute of their time (sooner when due at once:
+#: enrolment queues the advance job itself); schedule and date triggers are checked.
+AUTOMATION_EVERY_MINUTE = "* * * * *"
 
 # Every capability's tasks module is imported above: enqueue may now refuse unknown names.
 mark_registry_complete()
@@ -44,7 +50,17 @@ def schedules(settings: Settings) -> list[Schedule]:
             task=NIGHTLY_CHAIN[0],
             cron=settings.nightly_schedule,
             then=NIGHTLY_CHAIN[1:],
-        )
+        ),
+        Schedule(
+            name="automation.advance",
+            task=automation_tasks.ADVANCE_TASK,
+            cron=AUTOMATION_EVERY_MINUTE,
+        ),
+        Schedule(
+            name="automation.triggers",
+            task=automation_tasks.TRIGGERS_TASK,
+            cron=AUTOMATION_EVERY_MINUTE,
+        ),
     ]
 
 
@@ -55,6 +71,7 @@ def registered_tasks() -> dict[str, Task]:
 __all__ = [
     "NIGHTLY",
     "NIGHTLY_CHAIN",
+    "automation_tasks",
     "enqueue_nightly",
     "lifecycle_tasks",
     "messaging_tasks",

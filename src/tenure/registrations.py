@@ -12,6 +12,10 @@ A new capability adds its ``register()`` call here.
 
 from __future__ import annotations
 
+from tenure.automation import cards as workflow_cards
+from tenure.automation import demo as workflows_demo
+from tenure.automation import reactions as automation_reactions
+from tenure.automation import triggers as automation_triggers
 from tenure.customers import demo as customers_demo
 from tenure.identity import demo as identity_demo
 from tenure.lifecycle import cards as lifecycle_cards
@@ -29,15 +33,20 @@ def register_all() -> None:
     """Register every reaction, card and demo contribution; safe to call more than once."""
     # The event pipeline, in the order the reactions run (each says its own order).
     lifecycle_reactions.register()
+    automation_reactions.register()
     webhooks_reactions.register()
+    # Person edits (customers.changes), for workflows' field_changed triggers.
+    automation_triggers.register()
     # The person page, in the order of the cards (each says its own order).
     profile_cards.register()
     scores_cards.register()
     lifecycle_cards.register()
     retention_cards.register()
     messaging_cards.register()
+    workflow_cards.register()
     # The demo workspace, in the order the contributions run (each says its own order).
     identity_demo.register()
     customers_demo.register()
     timeline_demo.register()
     templates_demo.register()
+    workflows_demo.register()

@@ -54,6 +54,9 @@ class Workflow(Base):
     # What the builder edits; publishing copies it into a new WorkflowVersion.
     draft: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     published_version_id: Mapped[int | None] = mapped_column(Id)
+    # When a schedule or date trigger last enrolled (workspace clock): the next tick
+    # enrols only for times after it.
+    last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -83,7 +86,9 @@ class Enrolment(Base):
     __table_args__ = (
         UniqueConstraint("workflow_id", "person_id", "entry_key"),
         Index("ix_workflow_enrolments_person_state", "person_id", "state"),
-        Index("ix_workflow_enrolments_workflow_state", "workflow_id", "state"),
+        # With person_id last: "is this person active in this workflow" (re-entry, per
+        # candidate at enrolment) is one index probe, not a scan of the active people.
+        Index("ix_workflow_enrolments_workflow_state", "workflow_id", "state", "person_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -128,3 +133,17 @@ class EnrolmentStep(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ran_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScoreMark(Base):
+    """Who was past a ``score_crossed`` trigger's threshold at the last scores refresh:
+    the next refresh enrols only the people who were not (they crossed since)."""
+
+    __tablename__ = "workflow_score_marks"
+
+    workflow_id: Mapped[int] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )

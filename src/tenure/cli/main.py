@@ -12,6 +12,7 @@ from tenure.cli.commands import lifecycle as lifecycle_commands
 from tenure.cli.commands import retention as retention_commands
 from tenure.cli.commands import segments as segments_commands
 from tenure.cli.commands import templates as templates_commands
+from tenure.cli.commands import workflows as workflows_commands
 from tenure.registrations import register_all
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(duplicates_commands.duplicates_app, name="duplicates")
 app.add_typer(lifecycle_commands.lifecycle_app, name="lifecycle")
 app.add_typer(segments_commands.segments_app, name="segments")
 app.add_typer(templates_commands.templates_app, name="templates")
+app.add_typer(workflows_commands.workflows_app, name="workflows")
 imports.register(app)
 retention_commands.register(app)
 jobs_commands.register(app)

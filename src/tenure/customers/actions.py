@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.customers.attributes import merge_attributes
+from tenure.customers.changes import PersonChange, field_changes, notify
 from tenure.customers.identities import NormalizedIdentity, check_identities, identity_rows
 from tenure.customers.models import (
     AttributeDefinition,
@@ -160,6 +161,7 @@ def update_person(
         session.add_all(_consent_rows(session, person.id, data.consents, actor_id))
     person.search_text = _search_text(person, person.identities)
     changes = diff_fields(before, _person_snapshot(person))
+    notify(session, field_changes(person.id, changes))
     if changes or data.consents:
         person.updated_at = utcnow()
         session.flush()
@@ -200,6 +202,8 @@ def record_consent(
     (row,) = _consent_rows(session, person_id, [consent], actor_id)
     session.add(row)
     session.flush()
+    key = f"consent.{consent.channel}.{consent.purpose}"
+    notify(session, [PersonChange(person_id, key, None, consent.status.value)])
     record_audit(
         session=session,
         actor_id=actor_id,

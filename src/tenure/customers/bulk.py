@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.customers import actions
+from tenure.customers.changes import PersonChange, notify
 from tenure.customers.models import Person
 from tenure.customers.tags import get_or_create_tags
 from tenure.db.dialect import id_in
@@ -78,6 +79,7 @@ def _audit(
         after={field: after},
     ):
         person.updated_at = utcnow()
+        notify(session, [PersonChange(person.id, field, before, after)])
         return 1
     return 0
 

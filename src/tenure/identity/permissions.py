@@ -32,6 +32,9 @@ JOB_ADMINS = frozenset({Role.admin})
 WEBHOOK_ADMINS = frozenset({Role.admin})
 #: Who may create and edit email templates (everyone may read and preview them).
 TEMPLATE_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
+#: Who may create, edit, publish, pause and archive workflows, and enrol people in them or
+#: cancel an enrolment by hand (a workflow emails and changes people without asking).
+WORKFLOW_EDITORS = frozenset({Role.admin, Role.manager, Role.marketing})
 #: Who may share a saved list view with the workspace (anyone saves views of their own).
 VIEW_SHARERS = frozenset(Role) - READ_ONLY_ROLES
 #: Who may send an email to a person (one-off, from the person page or the API).

@@ -225,6 +225,22 @@ def set_stage_override(
 ) -> None:
     """Pin ``person_id`` in ``stage`` (a stage key) until cleared; the rules skip them.
     Committed here: the override is a whole action of its own."""
+    pin_stage(
+        session=session, person_id=person_id, stage=stage, reason=reason, actor_id=actor_id, at=at
+    )
+    session.commit()
+
+
+def pin_stage(
+    *,
+    session: Session,
+    person_id: int,
+    stage: str,
+    reason: str,
+    actor_id: int | None,
+    at: datetime | None = None,
+) -> None:
+    """``set_stage_override`` in the caller's transaction (a workflow's set_stage step)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason", "say why the stage is set by hand")
@@ -267,7 +283,6 @@ def set_stage_override(
             "override": {"before": None, "after": reason},
         },
     )
-    session.commit()
 
 
 def clear_stage_override(

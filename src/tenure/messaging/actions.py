@@ -82,12 +82,16 @@ def stage_email(
     actor_id: int | None = None,
     template_version_id: int | None = None,
     campaign_key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Message:
-    """Add the message and its send job to ``session``'s transaction (not committed)."""
+    """Add the message and its send job to ``session``'s transaction (not committed).
+
+    ``idempotency_key`` (a workflow step's) makes the message's key, its send job's and
+    its Message-ID stable for that caller; by default a random one."""
     _check_content(subject, html, text, purpose)
     if session.get(Person, person_id) is None:
         raise NotFound("person", person_id)
-    key = f"email:{uuid.uuid4().hex}:{person_id}"
+    key = idempotency_key or f"email:{uuid.uuid4().hex}:{person_id}"
     now = utcnow()
     message = Message(
         person_id=person_id,

@@ -24,6 +24,8 @@ from tenure.web.api import templates as templates_api
 from tenure.web.api import users as users_api
 from tenure.web.api import views as views_api
 from tenure.web.api import webhooks as webhooks_api
+from tenure.web.api import workflow_reports as workflow_reports_api
+from tenure.web.api import workflows as workflows_api
 from tenure.web.api import workspace as workspace_api
 
 api_router = APIRouter(prefix="/api/v1")
@@ -37,8 +39,10 @@ api_router.include_router(retention_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(jobs_api.router)
 api_router.include_router(webhooks_api.router)
+api_router.include_router(workflows_api.router)
 api_router.include_router(templates_api.router)
 api_router.include_router(home_api.router)
 api_router.include_router(users_api.router)
 api_router.include_router(views_api.router)
 api_router.include_router(messages_api.router)
+api_router.include_router(workflow_reports_api.router)

@@ -25,6 +25,8 @@ from tenure.web.pages import settings as settings_pages
 from tenure.web.pages import templates as templates_pages
 from tenure.web.pages import users as users_pages
 from tenure.web.pages import webhooks as webhooks_pages
+from tenure.web.pages import workflow_steps as workflow_steps_pages
+from tenure.web.pages import workflows as workflows_pages
 
 page_routers: list[APIRouter] = [
     auth.router,
@@ -49,6 +51,8 @@ page_routers.append(home_pages.router)
 page_routers.append(settings_pages.router)
 page_routers.append(users_pages.router)
 page_routers.append(messaging_pages.router)
+page_routers.append(workflows_pages.router)
+page_routers.append(workflow_steps_pages.router)
 
 #: Pages reached from outside without a login session (the links in emails): no CSRF
 #: check, their signed token authorises them.

@@ -31,6 +31,7 @@ NAV: list[NavItem] = [
     NavItem("Segments", "/segments"),
     NavItem("Lifecycle", "/lifecycle"),
     NavItem("Templates", "/templates"),
+    NavItem("Workflows", "/workflows"),
     NavItem("Outbox", "/messages"),
     NavItem("Jobs", "/jobs", roles=JOB_ADMINS),
     NavItem("Webhooks", "/webhooks", roles=WEBHOOK_ADMINS),

@@ -35,6 +35,7 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
+        sa.Column("last_fired_at", tenure.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -136,7 +137,9 @@ def upgrade() -> None:
             "ix_workflow_enrolments_person_state", ["person_id", "state"], unique=False
         )
         batch_op.create_index(
-            "ix_workflow_enrolments_workflow_state", ["workflow_id", "state"], unique=False
+            "ix_workflow_enrolments_workflow_state",
+            ["workflow_id", "state", "person_id"],
+            unique=False,
         )
 
     op.create_table(
@@ -167,9 +170,32 @@ def upgrade() -> None:
             batch_op.f("ix_workflow_enrolment_steps_enrolment_id"), ["enrolment_id"], unique=False
         )
         batch_op.create_index("uq_workflow_enrolment_steps_key", ["idempotency_key"], unique=True)
+    op.create_table(
+        "workflow_score_marks",
+        sa.Column(
+            "workflow_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_workflow_score_marks_person_id_people"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workflow_id"],
+            ["workflows.id"],
+            name=op.f("fk_workflow_score_marks_workflow_id_workflows"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workflow_id", "person_id", name=op.f("pk_workflow_score_marks")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("workflow_score_marks")
     with op.batch_alter_table("workflow_enrolment_steps", schema=None) as batch_op:
         batch_op.drop_index("uq_workflow_enrolment_steps_key")
         batch_op.drop_index(batch_op.f("ix_workflow_enrolment_steps_enrolment_id"))
