@@ -316,7 +316,6 @@ class _Walk:
             types.add(goal.event_type)
         self.times = self._event_times(types)
         self.statuses: dict[str, dict[int, str]] = {}
-        self.consent: dict[tuple[str, str | None], bool] = {}
         self.fatigue_spent = self._fatigue_spent()
         self.sent: dict[int, list[datetime]] = defaultdict(list)
         self.actions: Counter[str] = Counter()
@@ -411,19 +410,12 @@ class _Walk:
         return {person_id: status for person_id, status in rows}
 
     def _consents(self, person_id: int, purpose: str) -> bool:
-        """Whether the outbox's consent rule lets this send go. The rule depends only on
-        the purpose and the latest status, so ``policy.consent_decision`` is asked once
-        per (purpose, status), for the first person holding it, and the answer applies
-        to everyone with the same status."""
+        """Whether the outbox's consent rule (``policy.consent_rule``) lets this send go,
+        on the latest statuses read once per purpose for everyone."""
         needed = policy.CONSENT_PURPOSE[purpose]
         if needed not in self.statuses:
             self.statuses[needed] = self._latest_consents(needed)
-        status = self.statuses[needed].get(person_id)
-        key = (purpose, status)
-        if key not in self.consent:
-            probe = Message(person_id=person_id, purpose=purpose)  # never stored
-            self.consent[key] = policy.consent_decision(self.session, probe) is None
-        return self.consent[key]
+        return policy.consent_rule(purpose, self.statuses[needed].get(person_id)) is None
 
     def _fatigued(self, person_id: int, at: datetime) -> bool:
         limit = self.settings.fatigue_max_marketing

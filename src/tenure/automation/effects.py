@@ -38,7 +38,7 @@ from tenure.automation.transitions import EXIT, Result, default_next
 from tenure.config import Settings
 from tenure.customers import actions as people_actions
 from tenure.customers import activities
-from tenure.customers.models import ConsentStatus, Person
+from tenure.customers.models import Person
 from tenure.customers.schemas import PersonUpdate, TaskCreate
 from tenure.errors import InvalidInput
 from tenure.identity.models import Role, User
@@ -47,7 +47,7 @@ from tenure.jobs import enqueue
 from tenure.lifecycle.actions import pin_stage
 from tenure.messaging.actions import stage_email
 from tenure.messaging.models import Purpose
-from tenure.messaging.policy import CONSENT_PURPOSE, consent_in_force
+from tenure.messaging.policy import CONSENT_PURPOSE, consent_in_force, consent_rule
 from tenure.messaging.templating.queries import current_version, get_template_row
 from tenure.messaging.templating.render import render_template
 from tenure.segments import membership
@@ -94,11 +94,9 @@ def send_email(run: StepRun, step: SendEmailStep) -> Result:
     marketing = Purpose.marketing.value in (template.purpose, step.purpose)
     purpose = Purpose.marketing.value if marketing else Purpose.transactional.value
     status = consent_in_force(session, run.person_id, CONSENT_PURPOSE[purpose])
-    if marketing and status != ConsentStatus.granted.value:
-        said = "withdrawn" if status else "never given"
-        return _skipped(run, step, f"no consent: email marketing consent {said}")
-    if not marketing and status == ConsentStatus.withdrawn.value:
-        return _skipped(run, step, "no consent: email service consent withdrawn")
+    refused = consent_rule(purpose, status)
+    if refused is not None:
+        return _skipped(run, step, refused.reason)
     version = current_version(session, step.template_id)
     rendered = render_template(session, version.id, run.person_id)
     try:

@@ -60,18 +60,23 @@ def consent_in_force(session: Session, person_id: int, purpose: str) -> str | No
     )
 
 
-def consent_decision(session: Session, message: Message) -> Decision:
-    if message.person_id is None:
-        return Skip("the person was deleted")
-    needed = CONSENT_PURPOSE[message.purpose]
-    status = consent_in_force(session, message.person_id, needed)
-    if message.purpose == Purpose.marketing.value:
+def consent_rule(purpose: str, status: str | None) -> Decision:
+    """The consent rule alone: marketing needs consent granted, anything else only not
+    withdrawn. ``status`` is the latest record's for the purpose's consent (None: none)."""
+    if purpose == Purpose.marketing.value:
         if status != ConsentStatus.granted.value:
             said = "withdrawn" if status else "never given"
             return Skip(f"no consent: email marketing consent {said}")
     elif status == ConsentStatus.withdrawn.value:
         return Skip("no consent: email service consent withdrawn")
     return None
+
+
+def consent_decision(session: Session, message: Message) -> Decision:
+    if message.person_id is None:
+        return Skip("the person was deleted")
+    status = consent_in_force(session, message.person_id, CONSENT_PURPOSE[message.purpose])
+    return consent_rule(message.purpose, status)
 
 
 def fatigue_decision(
