@@ -539,3 +539,15 @@ def test_wait_until_time_is_in_the_persons_zone_and_the_longest_path():
     )
     assert longest_path(definition) == timedelta(days=10, hours=12)
     assert holdout_window(definition) == timedelta(days=10, hours=12)
+    # An exit step ends the path: the wait written after it is never reached.
+    exits_early = Definition.model_validate(
+        {
+            "trigger": {"kind": "manual"},
+            "steps": [
+                {"id": "first", "kind": "wait", "duration": {"days": 2}},
+                {"id": "leave", "kind": "exit"},
+                {"id": "unreached", "kind": "wait", "duration": {"days": 30}},
+            ],
+        }
+    )
+    assert longest_path(exits_early) == timedelta(days=2)

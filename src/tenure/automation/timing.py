@@ -16,6 +16,7 @@ from tenure.automation.definition import (
     BranchStep,
     Definition,
     Duration,
+    ExitStep,
     SplitStep,
     Step,
     WaitForEventStep,
@@ -58,6 +59,8 @@ def due_at(step: Step, now: datetime, zone: ZoneInfo | None = None) -> datetime:
 
 def successors(definition: Definition, step: Step) -> set[str | None]:
     """Every step ``step`` may lead to (None: the end)."""
+    if isinstance(step, ExitStep):
+        return {None}
     default = step.next or definition.after(step.id)
     if isinstance(step, WaitForEventStep):
         return {step.on_event or default, step.on_timeout or default}
