@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 
 from tenure.config import Settings
@@ -23,9 +24,7 @@ def envelope_sender(settings: Settings) -> str:
     return parseaddr(settings.mail_from)[1]
 
 
-def compose(
-    message: Message, *, settings: Settings, links: MessageLinks, now: datetime
-) -> EmailMessage:
+def compose(message: Message, *, settings: Settings, links: MessageLinks, now: datetime) -> bytes:
     mime = EmailMessage()
     mime["From"] = settings.mail_from
     mime["To"] = Address(addr_spec=message.to_address)
@@ -54,4 +53,4 @@ def compose(
             mime.add_alternative(html, subtype="html")
     else:  # HTML only (queue_email refuses a message with neither)
         mime.set_content(html, subtype="html")
-    return mime
+    return mime.as_bytes(policy=SMTP_POLICY)
