@@ -32,6 +32,8 @@ NIGHTLY_CHAIN = (
     "retention.mine_nba",
 )
 NIGHTLY = "nightly"
+#: The daily pruning of the webhook delivery log (system time, after the nightly chain).
+WEBHOOK_LOG_PRUNING = "webhook-log-pruning"
 
 # Every capability's tasks module is imported above: enqueue may now refuse unknown names.
 mark_registry_complete()
@@ -44,7 +46,8 @@ def schedules(settings: Settings) -> list[Schedule]:
             task=NIGHTLY_CHAIN[0],
             cron=settings.nightly_schedule,
             then=NIGHTLY_CHAIN[1:],
-        )
+        ),
+        Schedule(name=WEBHOOK_LOG_PRUNING, task=webhooks_tasks.PRUNE_TASK, cron="30 4 * * *"),
     ]
 
 
@@ -55,6 +58,7 @@ def registered_tasks() -> dict[str, Task]:
 __all__ = [
     "NIGHTLY",
     "NIGHTLY_CHAIN",
+    "WEBHOOK_LOG_PRUNING",
     "enqueue_nightly",
     "lifecycle_tasks",
     "messaging_tasks",

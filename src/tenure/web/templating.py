@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from tenure.identity import permissions
+from tenure.messaging.reasons import short_reason
 from tenure.web.pages.registry import NAV
 from tenure.web.security import csrf_token
 
@@ -37,6 +38,7 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 templates.env.filters["money"] = format_money
 templates.env.filters["dt"] = format_datetime
+templates.env.filters["short_reason"] = short_reason
 templates.env.globals["nav"] = NAV
 # The role sets of identity.permissions, for ``ctx.may(roles.DUPLICATE_RESOLVERS)``.
 templates.env.globals["roles"] = permissions
