@@ -189,9 +189,9 @@ def execute(
         )
         started = time.monotonic()
         try:
-            result = _json_ready(registered.handler(context))
-            _check_timeout(job, started)
-            following = _complete(session, [(job, result)], claim_next, started)
+            result = json_ready(registered.handler(context))
+            check_timeout(job, started)
+            following = complete_and_claim(session, [(job, result)], claim_next, started)
             session.commit()
         except BaseException:
             session.rollback()
@@ -199,81 +199,14 @@ def execute(
     return Executed(result=result, next_jobs=following)
 
 
-@dataclass(frozen=True)
-class ExecutedBatch:
-    results: dict[int, dict[str, Any] | None]
-    #: Jobs whose handler outcome was an error: the caller records their failure.
-    failures: list[tuple[Claimed, BaseException]]
-    next_jobs: list[Claimed]
-
-
-def execute_batch(
-    jobs: list[Claimed],
-    *,
-    engine: Engine,
-    settings: Settings,
-    session_factory: sessionmaker[Session] | None = None,
-    claim_next: NextClaim | None = None,
-    connection: Connection | None = None,
-) -> ExecutedBatch:
-    """Run jobs of one batch task (``jobs.registry.batch_task``) together: one handler
-    call, one transaction that completes every job that succeeded, each fenced by its
-    lease, and claims the next. Jobs whose outcome is an error are returned for the
-    caller to fail (after this commit, so what the handler wrote for them, a retry's
-    reason, is kept). Raises what the handler raised, or :class:`LeaseLost` if any job of
-    the batch lost its lease: then nothing is committed.
-    """
-    registered = get_task(jobs[0].task)
-    if registered is None or registered.batch_handler is None:
-        raise LookupError(f"no batch handler registered for task {jobs[0].task!r}")
-    factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
-    bind: Engine | Connection = connection if connection is not None else immediate(engine)
-    with Session(bind=bind, expire_on_commit=False) as session:
-        contexts = [
-            JobContext(
-                job_id=job.id,
-                task=job.task,
-                payload=job.payload,
-                attempt=job.attempt,
-                idempotency_key=job.idempotency_key,
-                session=session,
-                session_factory=factory,
-                settings=settings,
-                scheduled_for=job.run_at,
-            )
-            for job in jobs
-        ]
-        started = time.monotonic()
-        try:
-            outcomes = registered.batch_handler(contexts)
-            if len(outcomes) != len(jobs):
-                raise RuntimeError(f"{jobs[0].task}: {len(outcomes)} outcomes for {len(jobs)} jobs")
-            _check_timeout(jobs[0], started)
-            done: list[tuple[Claimed, dict[str, Any] | None]] = []
-            failures: list[tuple[Claimed, BaseException]] = []
-            for job, outcome in zip(jobs, outcomes, strict=True):
-                if isinstance(outcome, BaseException):
-                    failures.append((job, outcome))
-                else:
-                    done.append((job, _json_ready(outcome)))
-            following = _complete(session, done, claim_next, started, count=len(jobs))
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    return ExecutedBatch(
-        results={job.id: result for job, result in done}, failures=failures, next_jobs=following
-    )
-
-
-def _check_timeout(job: Claimed, started: float) -> None:
+def check_timeout(job: Claimed, started: float) -> None:
     if time.monotonic() - started > job.timeout_seconds:
         # The watchdog may not have caught it (SQLite's lock held it up): a job past its
         # timeout never commits.
         raise TimeoutError(f"timed out after {job.timeout_seconds} s")
 
 
-def _complete(
+def complete_and_claim(
     session: Session,
     done: list[tuple[Claimed, dict[str, Any] | None]],
     claim_next: NextClaim | None,
@@ -313,7 +246,7 @@ def _complete(
     )
 
 
-def _json_ready(result: dict[str, Any] | None) -> dict[str, Any] | None:
+def json_ready(result: dict[str, Any] | None) -> dict[str, Any] | None:
     """The handler's summary as JSON (dates as ISO text) for the result column."""
     if result is None:
         return None

@@ -40,6 +40,7 @@ from tenure.config import Settings
 from tenure.db.session import make_session_factory
 from tenure.db.types import utcnow
 from tenure.jobs import runner
+from tenure.jobs.batches import execute_batch
 from tenure.jobs.models import PRIORITY_BULK, Job, JobSchedule, JobState
 from tenure.jobs.registry import Schedule, get_task, largest_batch
 from tenure.jobs.schedules import enqueue_due, sync_schedules
@@ -233,7 +234,7 @@ class Worker:
         registered = get_task(job.task)
         try:
             if registered is not None and registered.batch_handler is not None:
-                batch = runner.execute_batch(
+                batch = execute_batch(
                     jobs,
                     engine=self.engine,
                     settings=self.settings,

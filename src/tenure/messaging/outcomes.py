@@ -90,14 +90,17 @@ class _Batch:
             self.session.execute(update(Message), rows)
         if self.events:
             occurred, received = clock.now(self.session), utcnow()
-            events = [
-                email_event_row(
-                    message, kind, extra, occurred_at=occurred, received_at=received, once=True
-                )
-                for kind, message, extra in self.events
-                if message.person_id is not None
-            ]
-            append_email_events(self.session, events)
+            # One append per kind: reactions judge an append by its types (the stage
+            # reaction skips email_sent alone, not a batch that holds a bounce).
+            for kind in sorted({kind for kind, _, _ in self.events}):
+                events = [
+                    email_event_row(
+                        message, kind, extra, occurred_at=occurred, received_at=received, once=True
+                    )
+                    for each, message, extra in self.events
+                    if each == kind and message.person_id is not None
+                ]
+                append_email_events(self.session, events)
 
 
 def _defer(batch: _Batch, plan: Planned, message: Message, decision: Defer) -> dict[str, Any]:
