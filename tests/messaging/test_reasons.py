@@ -32,7 +32,7 @@ BOUNCE = "hard bounce, address suppressed: 550 5.1.1 <nobody@example.org>: user 
             "(attempt 1, will retry)",
             "SMTP server unreachable; will retry (attempt 1)",
         ),
-        ("gave up: 421 4.7.0 Too many connections", "Gave up: Refused by policy (421 4.7.0)"),
+        ("gave up: 421 4.7.0 Too many connections", "Gave up: Deferred by policy (421 4.7.0)"),
         # Already words: shown as they are
         (
             "no consent: email marketing consent withdrawn",

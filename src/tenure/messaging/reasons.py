@@ -62,6 +62,8 @@ def _meaning(reason: str) -> str | None:
     code, klass, subject, detail = found.groups()
     if klass:
         words = ENHANCED.get(f"{subject}.{detail}") or BASIC.get(int(code), "Refused")
+        if klass == "4" and words.startswith("Refused"):
+            words = "Deferred" + words.removeprefix("Refused")  # a 4.x.x is not final
         return f"{words} ({code} {klass}.{subject}.{detail})"
     return f"{BASIC.get(int(code), 'Refused')} ({code})"
 
