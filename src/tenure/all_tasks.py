@@ -38,6 +38,8 @@ NIGHTLY = "nightly"
 #: Workflows: due steps run within a minute of their time (sooner when due at once:
 #: enrolment queues the advance job itself); schedule and date triggers are checked.
 AUTOMATION_EVERY_MINUTE = "* * * * *"
+#: The daily pruning of the webhook delivery log (system time, after the nightly chain).
+WEBHOOK_LOG_PRUNING = "webhook-log-pruning"
 
 # Every capability's tasks module is imported above: enqueue may now refuse unknown names.
 mark_registry_complete()
@@ -61,6 +63,7 @@ def schedules(settings: Settings) -> list[Schedule]:
             task=automation_tasks.TRIGGERS_TASK,
             cron=AUTOMATION_EVERY_MINUTE,
         ),
+        Schedule(name=WEBHOOK_LOG_PRUNING, task=webhooks_tasks.PRUNE_TASK, cron="30 4 * * *"),
     ]
 
 
@@ -71,6 +74,7 @@ def registered_tasks() -> dict[str, Task]:
 __all__ = [
     "NIGHTLY",
     "NIGHTLY_CHAIN",
+    "WEBHOOK_LOG_PRUNING",
     "automation_tasks",
     "enqueue_nightly",
     "lifecycle_tasks",

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         10, gt=0, le=120, description="How long one webhook POST may take before it is retried."
     )
+    webhook_log_days: int = Field(
+        30,
+        ge=1,
+        description="Webhook deliveries and attempts older than this many days are deleted "
+        "by the daily webhooks.prune_log job.",
+    )
 
     # Messaging (email over SMTP): see README "Email".
     public_url: str = Field(

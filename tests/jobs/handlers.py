@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from tenure.jobs import JobContext, task
+from tenure.jobs.registry import Outcome, batch_task
 
 EFFECTS_DDL = (
     "CREATE TABLE job_effects (job_id BIGINT NOT NULL, attempt INTEGER NOT NULL, "
@@ -47,6 +48,30 @@ def write_effect(ctx: JobContext) -> dict[str, Any]:
     if not ctx.payload.get("sleep_first") and ctx.attempt == int(ctx.payload.get("sleep_on", 0)):
         time.sleep(float(ctx.payload.get("sleep", 60)))
     return {"attempt": ctx.attempt}
+
+
+BATCH_CALLS: list[list[int]] = []
+
+
+@batch_task("test.write_effects", batch_size=4, max_attempts=3, timeout_seconds=120)
+def write_effects(contexts: list[JobContext]) -> list[Outcome]:
+    """A batch task: one call for several jobs, a row each in their shared transaction;
+    ``fail_until`` makes that job's outcome an error (its row is written all the same)."""
+    BATCH_CALLS.append([c.job_id for c in contexts])
+    outcomes: list[Outcome] = []
+    for ctx in contexts:
+        ctx.session.execute(
+            text(
+                "INSERT INTO job_effects (job_id, attempt, idempotency_key, value) "
+                "VALUES (:job, :attempt, :key, 'batch')"
+            ),
+            {"job": ctx.job_id, "attempt": ctx.attempt, "key": ctx.idempotency_key},
+        )
+        if ctx.attempt <= int(ctx.payload.get("fail_until", 0)):
+            outcomes.append(RuntimeError(f"failing attempt {ctx.attempt} on purpose"))
+        else:
+            outcomes.append({"attempt": ctx.attempt, "batch": len(contexts)})
+    return outcomes
 
 
 STARTS_DDL = "CREATE TABLE job_starts (job_id BIGINT NOT NULL, worker VARCHAR(100))"

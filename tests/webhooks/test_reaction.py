@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tenure.jobs.models import Job
 from tenure.timeline.append import append_events
+from tenure.timeline.models import Event
 from tenure.webhooks import actions
 from tenure.webhooks.models import WebhookDelivery
 from tenure.webhooks.reactions import DELIVER_TASK
@@ -72,9 +73,15 @@ def test_deliveries_and_jobs_are_written_in_the_appending_transaction(session: S
         for chunk in range(2):
             append_events(session=session, raw_items=_orders(chunk * 10, 10), actor_id=None)
     assert sum("FROM webhook_subscriptions" in s for s in seen) == 1
-    # 20 events, 10 orders: 10 deliveries to "a" and 20 to "b", each with its job
+    # 20 events, 10 orders: 10 deliveries to "a" and 20 to "b", each with its job; "b"
+    # also gets the stage changes the events led to (appended in bulk by lifecycle)
+    stage_changes = session.scalar(
+        select(func.count()).select_from(Event).where(Event.type == "stage_changed")
+    )
+    assert stage_changes
     deliveries = session.scalars(select(WebhookDelivery)).all()
-    assert len(deliveries) == 30
+    assert len(deliveries) == 30 + stage_changes
+    assert sum(d.event_type == "stage_changed" for d in deliveries) == stage_changes
     jobs = session.scalars(select(Job).where(Job.task == DELIVER_TASK)).all()
     assert {j.id for j in jobs} == {d.job_id for d in deliveries}
     assert {j.idempotency_key for j in jobs} == {f"webhook:{d.webhook_id}" for d in deliveries}

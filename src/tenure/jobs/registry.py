@@ -40,6 +40,12 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], dict[str, Any] | None]
+#: What a batch handler says of each of its jobs, in order: a result (the job succeeded)
+#: or the exception that failed it (retried with backoff like a raising handler).
+Outcome = dict[str, Any] | None | BaseException
+#: Several jobs of one task at once, sharing ``contexts[0].session`` (one transaction
+#: completes them all): for small jobs whose per-transaction cost dominates (an email).
+BatchHandler = Callable[[list[JobContext]], list[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class Task:
     max_attempts: int = 5
     timeout_seconds: int = 600
     description: str = ""
+    batch_handler: BatchHandler | None = None
+    #: Most jobs of this task handed to ``batch_handler`` at once.
+    batch_size: int = 1
 
 
 TASKS: dict[str, Task] = {}
@@ -79,6 +88,58 @@ def task(
         return handler
 
     return register
+
+
+def batch_task(
+    name: str,
+    *,
+    batch_size: int,
+    queue: str = "default",
+    priority: int = PRIORITY_DEFAULT,
+    max_attempts: int = 5,
+    timeout_seconds: int = 600,
+) -> Callable[[BatchHandler], BatchHandler]:
+    """Register the decorated function as the batch handler of ``name``.
+
+    The worker hands it up to ``batch_size`` claimed jobs of the task at once, all with
+    the same ``session``; it returns one outcome per job, in order. What it writes
+    through that session commits with the completion of the jobs that succeeded (the
+    failed ones are retried afterwards, so their writes must be fit to commit: a retry's
+    reason, not a half-done effect). A batch must fit in one job's ``timeout_seconds``.
+    """
+
+    def register(handler: BatchHandler) -> BatchHandler:
+        TASKS[name] = Task(
+            name=name,
+            handler=_one_of(handler),
+            queue=queue,
+            priority=priority,
+            max_attempts=max_attempts,
+            timeout_seconds=timeout_seconds,
+            description=(handler.__doc__ or "").strip().split("\n")[0],
+            batch_handler=handler,
+            batch_size=batch_size,
+        )
+        return handler
+
+    return register
+
+
+def _one_of(handler: BatchHandler) -> Handler:
+    """A batch handler as a plain one, for a job run alone."""
+
+    def run_one(context: JobContext) -> dict[str, Any] | None:
+        [outcome] = handler([context])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return run_one
+
+
+def largest_batch() -> int:
+    """The largest ``batch_size`` of the registered tasks (1 with none batched)."""
+    return max((t.batch_size for t in TASKS.values()), default=1)
 
 
 def get_task(name: str) -> Task | None:

@@ -189,38 +189,9 @@ def execute(
         )
         started = time.monotonic()
         try:
-            result = _json_ready(registered.handler(context))
-            if time.monotonic() - started > job.timeout_seconds:
-                # The watchdog may not have caught it (SQLite's lock held it up): a job
-                # past its timeout never commits.
-                raise TimeoutError(f"timed out after {job.timeout_seconds} s")
-            completed = complete_row(
-                session.connection(),
-                job_id=job.id,
-                token=job.lease_token,
-                finished=utcnow(),
-                result=result,
-            )
-            if not completed:
-                raise LeaseLost(f"job {job.id} lost its lease before completing")
-            if job.then:
-                enqueue(
-                    session=session,
-                    task=job.then[0],
-                    then=job.then[1:],
-                    idempotency_key=f"then:{job.idempotency_key}:{job.then[0]}",
-                )
-            following: list[Claimed] = []
-            if claim_next is not None:
-                small = time.monotonic() - started < claim_next.batch_below_seconds
-                following = claim(
-                    session.connection(),
-                    worker=claim_next.worker,
-                    limit=claim_next.limit if small else 1,
-                    lease_seconds=claim_next.lease_seconds,
-                    queues=claim_next.queues,
-                    below_priority=claim_next.below_priority,
-                )
+            result = json_ready(registered.handler(context))
+            check_timeout(job, started)
+            following = complete_and_claim(session, [(job, result)], claim_next, started)
             session.commit()
         except BaseException:
             session.rollback()
@@ -228,7 +199,54 @@ def execute(
     return Executed(result=result, next_jobs=following)
 
 
-def _json_ready(result: dict[str, Any] | None) -> dict[str, Any] | None:
+def check_timeout(job: Claimed, started: float) -> None:
+    if time.monotonic() - started > job.timeout_seconds:
+        # The watchdog may not have caught it (SQLite's lock held it up): a job past its
+        # timeout never commits.
+        raise TimeoutError(f"timed out after {job.timeout_seconds} s")
+
+
+def complete_and_claim(
+    session: Session,
+    done: list[tuple[Claimed, dict[str, Any] | None]],
+    claim_next: NextClaim | None,
+    started: float,
+    count: int = 1,
+) -> list[Claimed]:
+    """Mark ``done`` succeeded (fenced), enqueue their ``then`` and claim what follows."""
+    finished = utcnow()
+    for job, result in done:
+        completed = complete_row(
+            session.connection(),
+            job_id=job.id,
+            token=job.lease_token,
+            finished=finished,
+            result=result,
+        )
+        if not completed:
+            raise LeaseLost(f"job {job.id} lost its lease before completing")
+        if job.then:
+            enqueue(
+                session=session,
+                task=job.then[0],
+                then=job.then[1:],
+                idempotency_key=f"then:{job.idempotency_key}:{job.then[0]}",
+            )
+    if claim_next is None:
+        return []
+    # Per job of the batch: a batch of small jobs is small.
+    small = (time.monotonic() - started) / count < claim_next.batch_below_seconds
+    return claim(
+        session.connection(),
+        worker=claim_next.worker,
+        limit=claim_next.limit if small else 1,
+        lease_seconds=claim_next.lease_seconds,
+        queues=claim_next.queues,
+        below_priority=claim_next.below_priority,
+    )
+
+
+def json_ready(result: dict[str, Any] | None) -> dict[str, Any] | None:
     """The handler's summary as JSON (dates as ISO text) for the result column."""
     if result is None:
         return None

@@ -40,8 +40,9 @@ from tenure.config import Settings
 from tenure.db.session import make_session_factory
 from tenure.db.types import utcnow
 from tenure.jobs import runner
+from tenure.jobs.batches import execute_batch
 from tenure.jobs.models import PRIORITY_BULK, Job, JobSchedule, JobState
-from tenure.jobs.registry import Schedule
+from tenure.jobs.registry import Schedule, get_task, largest_batch
 from tenure.jobs.schedules import enqueue_due, sync_schedules
 
 log = logging.getLogger("tenure.jobs")
@@ -63,6 +64,8 @@ class _Slot:
     index: int
     thread: threading.Thread | None = None
     job: runner.Claimed | None = None
+    # Run together with ``job`` by a batch task's handler (same lease, same transaction).
+    companions: list[runner.Claimed] = field(default_factory=list)
     # Claimed in the same batch as ``job``, not started yet (same lease).
     waiting: list[runner.Claimed] = field(default_factory=list)
     started: float = 0.0
@@ -150,7 +153,7 @@ class Worker:
             self.lease,
             self.queues,
             below,
-            limit=1 if kept else self.batch_size,
+            limit=1 if kept else max(self.batch_size, largest_batch()),
             batch_below_seconds=self.short_job_seconds,
         )
         self._reconnect(slot)
@@ -180,17 +183,18 @@ class Worker:
                 if not slot.waiting:  # given back meanwhile (shutdown)
                     continue
                 job = slot.waiting.pop(0)
+                companions = [] if kept else self._companions(job, slot.waiting)
                 slot.idle = False
-                slot.job, slot.started = job, time.monotonic()
+                slot.job, slot.companions, slot.started = job, companions, time.monotonic()
             # Claim the next job(s) with this completion, unless the batch has more.
             claim_next = None
             if not self.stopping.is_set() and not slot.waiting:
                 claim_next = following
-            claimed = self._run_one(slot, job, claim_next)
+            claimed = self._run_one(slot, [job, *companions], claim_next)
             with self._lock:
                 slot.waiting.extend(claimed)
                 if slot.job is job:
-                    slot.job = None
+                    slot.job, slot.companions = None, []
         with self._lock:
             unstarted, slot.waiting = slot.waiting, []
         try:
@@ -210,11 +214,38 @@ class Worker:
             log.exception("job slot %s could not connect", slot.index)
             slot.connection = None
 
+    @staticmethod
+    def _companions(job: runner.Claimed, waiting: list[runner.Claimed]) -> list[runner.Claimed]:
+        """The waiting jobs of ``job``'s task that its batch handler takes with it."""
+        registered = get_task(job.task)
+        if registered is None or registered.batch_handler is None:
+            return []
+        taken = [j for j in waiting if j.task == job.task][: registered.batch_size - 1]
+        for companion in taken:
+            waiting.remove(companion)
+        return taken
+
     def _run_one(
-        self, slot: _Slot, job: runner.Claimed, following: runner.NextClaim | None
+        self, slot: _Slot, jobs: list[runner.Claimed], following: runner.NextClaim | None
     ) -> list[runner.Claimed]:
-        """Run one job; returns the next job claimed in its completion transaction."""
+        """Run a job (or a batch task's jobs together); returns the next jobs claimed in
+        its completion transaction."""
+        job = jobs[0]
+        registered = get_task(job.task)
         try:
+            if registered is not None and registered.batch_handler is not None:
+                batch = execute_batch(
+                    jobs,
+                    engine=self.engine,
+                    settings=self.settings,
+                    session_factory=self.factory,
+                    claim_next=following,
+                    connection=slot.connection,
+                )
+                self.completed += len(batch.results)
+                for failed, error in batch.failures:
+                    self._fail(failed, error)
+                return batch.next_jobs
             executed = runner.execute(
                 job,
                 engine=self.engine,
@@ -230,13 +261,17 @@ class Worker:
         except BaseException as error:  # the job failed; the worker goes on
             # The slot's connection may be broken (a lost server): start from a new one.
             self._reconnect(slot)
-            self.failed += 1
-            log.warning("job %s (%s) failed: %s", job.id, job.task, error)
-            try:
-                runner.record_failure(self.engine, job, error)
-            except Exception:
-                log.exception("could not record the failure of job %s", job.id)
+            for failed in jobs:
+                self._fail(failed, error)
         return []
+
+    def _fail(self, job: runner.Claimed, error: BaseException) -> None:
+        self.failed += 1
+        log.warning("job %s (%s) failed: %s", job.id, job.task, error)
+        try:
+            runner.record_failure(self.engine, job, error)
+        except Exception:
+            log.exception("could not record the failure of job %s", job.id)
 
     def _check_timeouts(self) -> None:
         """Fail the jobs past their timeout and give their slot to a fresh thread."""
@@ -248,7 +283,7 @@ class Worker:
                 job = slot.job
                 if job is not None and now - slot.started > job.timeout_seconds:
                     slot.retired = True
-                    late.append(job)
+                    late += [job, *slot.companions]
                     unstarted += slot.waiting
                     slot.waiting = []
                     self._slots[index] = _Slot(index)
@@ -262,12 +297,16 @@ class Worker:
 
     def _running(self) -> list[runner.Claimed]:
         with self._lock:
-            return [s.job for s in self._slots if s.job is not None]
+            return [j for s in self._slots if s.job is not None for j in [s.job, *s.companions]]
 
     def _leased(self) -> list[runner.Claimed]:
         """Running jobs and the batched ones waiting behind them: all under lease."""
         with self._lock:
-            return [j for s in self._slots for j in ([s.job] if s.job else []) + s.waiting]
+            return [
+                j
+                for s in self._slots
+                for j in ([s.job, *s.companions] if s.job else []) + s.waiting
+            ]
 
     def _all_idle(self) -> bool:
         with self._lock:
@@ -325,7 +364,7 @@ class Worker:
         left = self._leased()
         with self._lock:
             for slot in self._slots:
-                slot.job = None
+                slot.job, slot.companions = None, []
                 slot.waiting = []
         if left:
             released = runner.release(self.engine, left)

@@ -7,13 +7,13 @@ a reply-to address is set) with ``List-Unsubscribe-Post: List-Unsubscribe=One-Cl
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from tenure.config import Settings
 from tenure.messaging.links import MessageLinks
+from tenure.messaging.mime import address_header, header, list_header, message_bytes
 from tenure.messaging.models import Message, Purpose
 from tenure.messaging.templating.context import UNSUBSCRIBE_PLACEHOLDER
 
@@ -23,24 +23,30 @@ def envelope_sender(settings: Settings) -> str:
     return parseaddr(settings.mail_from)[1]
 
 
-def compose(
-    message: Message, *, settings: Settings, links: MessageLinks, now: datetime
-) -> EmailMessage:
-    mime = EmailMessage()
-    mime["From"] = settings.mail_from
-    mime["To"] = Address(addr_spec=message.to_address)
-    mime["Subject"] = message.subject
-    mime["Date"] = format_datetime(now)
-    mime["Message-ID"] = message.message_id_header
-    if settings.mail_reply_to:
-        mime["Reply-To"] = settings.mail_reply_to
+@functools.lru_cache(maxsize=16)
+def _sender_headers(mail_from: str, reply_to: str | None) -> str:
+    """From and Reply-To: the same on every message, folded once."""
+    return address_header("From", mail_from) + (
+        address_header("Reply-To", reply_to) if reply_to else ""
+    )
+
+
+def compose(message: Message, *, settings: Settings, links: MessageLinks, now: datetime) -> bytes:
+    """The message as sent (CRLF line ends), ``mime.message_bytes``."""
+    headers = [
+        _sender_headers(settings.mail_from, settings.mail_reply_to),
+        address_header("To", message.to_address),
+        header("Subject", message.subject),
+        header("Date", format_datetime(now)),
+        header("Message-ID", message.message_id_header),
+    ]
     if message.purpose == Purpose.marketing.value:
         targets = [f"<{links.unsubscribe_url}>"]
         reply_to = parseaddr(settings.mail_reply_to or "")[1]
         if reply_to:
             targets.append(f"<mailto:{reply_to}?subject=unsubscribe>")
-        mime["List-Unsubscribe"] = ", ".join(targets)
-        mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers.append(list_header("List-Unsubscribe", targets))
+        headers.append(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     # A template's {{ unsubscribe_url }} is rendered as a placeholder: this message's link.
     text = message.text.replace(UNSUBSCRIBE_PLACEHOLDER, links.unsubscribe_url)
     body = message.html.replace(UNSUBSCRIBE_PLACEHOLDER, links.unsubscribe_url)
@@ -48,10 +54,5 @@ def compose(
         # Readers of the plain part (and clients that hide List-Unsubscribe) get the link too.
         text = f"{text.rstrip()}\n\n--\nUnsubscribe: {links.unsubscribe_url}\n"
     html = links.tracked_html(body) if body else ""
-    if text:
-        mime.set_content(text)
-        if html:
-            mime.add_alternative(html, subtype="html")
-    else:  # HTML only (queue_email refuses a message with neither)
-        mime.set_content(html, subtype="html")
-    return mime
+    # queue_email refuses a message with neither part.
+    return message_bytes("".join(headers), text, html)

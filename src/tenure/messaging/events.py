@@ -4,6 +4,7 @@ open), ``email_clicked`` (each click, with its destination) and ``email_bounced`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,44 @@ def message_path(message_id: int) -> str:
     return f"/messages/{message_id}"
 
 
+def email_event_row(
+    message: Message,
+    kind: str,
+    extra: dict[str, Any] | None,
+    *,
+    occurred_at: datetime,
+    received_at: datetime,
+    once: bool = False,
+) -> tuple[Any, ...]:
+    """The events row (``timeline.ingest.EVENT_COLUMNS`` order) of ``kind`` for ``message``'s
+    person. ``once`` makes the event idempotent on (source, message, kind)."""
+    payload = {
+        "message_id": message.id,
+        "subject": message.subject,
+        "purpose": message.purpose,
+        "url": message_path(message.id),
+        **(extra or {}),
+    }
+    return (
+        message.person_id,
+        occurred_at,
+        received_at,
+        kind,
+        CHANNEL,
+        SOURCE,
+        f"{kind}:{message.id}" if once else None,
+        None,
+        None,
+        payload,
+    )
+
+
+def append_email_events(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Append rows made by :func:`email_event_row` (a batch of sends: one append)."""
+    if rows:
+        append_rows(session=session, rows=rows, origin=ORIGIN)
+
+
 def append_email_event(
     session: Session,
     message: Message,
@@ -34,23 +73,7 @@ def append_email_event(
     note). ``once`` makes the event idempotent on (source, message, kind)."""
     if message.person_id is None:
         return
-    payload = {
-        "message_id": message.id,
-        "subject": message.subject,
-        "purpose": message.purpose,
-        "url": message_path(message.id),
-        **(extra or {}),
-    }
-    row = (
-        message.person_id,
-        clock.now(session),
-        utcnow(),
-        kind,
-        CHANNEL,
-        SOURCE,
-        f"{kind}:{message.id}" if once else None,
-        None,
-        None,
-        payload,
+    row = email_event_row(
+        message, kind, extra, occurred_at=clock.now(session), received_at=utcnow(), once=once
     )
-    append_rows(session=session, rows=[row], origin=ORIGIN)
+    append_email_events(session, [row])

@@ -10,6 +10,7 @@ no open redirect.
 
 from __future__ import annotations
 
+import functools
 import html as html_module
 import re
 from typing import Any
@@ -35,7 +36,9 @@ def signing_key(session: Session, settings: Settings) -> str:
     return settings.secret_key or ensure_secret_key(session)
 
 
+@functools.lru_cache(maxsize=32)
 def _serializer(key: str, salt: str) -> URLSafeSerializer:
+    # Built once per key and salt: a bulk send signs two or three links a message.
     return URLSafeSerializer(key, salt=salt)
 
 
@@ -67,7 +70,7 @@ class MessageLinks:
         self.base = public_url.rstrip("/")
         self.message_id = message_id
 
-    @property
+    @functools.cached_property
     def unsubscribe_url(self) -> str:
         return f"{self.base}/unsubscribe/{sign(self.key, UNSUBSCRIBE, self.message_id)}"
 

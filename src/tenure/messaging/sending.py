@@ -1,170 +1,130 @@
-"""Sending one outbox message: the job handler's work.
+"""Sending outbox messages: the job handler's work, a batch of send jobs at a time.
 
-Runs in the job's transaction (``ctx.session``): the message row marked sent and the
-``email_sent`` event commit together with the job's completion, exactly once. The SMTP
-hand-over itself is at least once: a worker killed after the server accepted the message
-but before that commit leaves the job to be retried, and the resend carries the same
-Message-ID (fixed on the row when it was queued), which the receiving side recognises.
+Three steps, so that no write transaction is open while the SMTP server talks (on SQLite
+the job's transaction holds the one write lock from its first statement):
+
+1. **read** (a read transaction of its own, no lock): the messages, then the send-time
+   checks for the whole batch (``policy.gather``: a query per check, not per message);
+2. **send**, with no transaction open: compose each message and hand it to the server
+   over the worker thread's kept connection (``messaging.smtp``);
+3. **record** (``messaging.outcomes``), in the jobs' transaction (``ctx.session``): the
+   rows marked sent, failed, suppressed or deferred and the ``email_sent`` events (one
+   append for the batch), committed together with the jobs' completion, exactly once.
+
+The SMTP hand-over itself is at least once: a worker killed after the server accepted a
+message but before that commit leaves its job to be retried, and the resend carries the
+same Message-ID (fixed on the row when it was queued), which the receiving side
+recognises.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.config import Settings
-from tenure.customers.models import Person
 from tenure.db.types import utcnow
-from tenure.jobs import PRIORITY_BULK, PRIORITY_TRANSACTIONAL, enqueue
-from tenure.messaging.bounces import condemns_address
+from tenure.identity.secret_key import ensure_secret_key, stored_secret_key
+from tenure.jobs.registry import Outcome
 from tenure.messaging.compose import compose, envelope_sender
-from tenure.messaging.events import append_email_event
-from tenure.messaging.links import MessageLinks, signing_key
-from tenure.messaging.models import Message, MessageStatus, Purpose, Suppression, SuppressionSource
-from tenure.messaging.policy import Defer, Skip, decide
-from tenure.messaging.smtp import PermanentFailure, SmtpServer, TemporaryFailure, send
+from tenure.messaging.links import MessageLinks
+from tenure.messaging.models import Message, MessageStatus
+from tenure.messaging.outcomes import SEND_TASK, Planned, job_priority, record
+from tenure.messaging.policy import decide, gather
+from tenure.messaging.smtp import (
+    PermanentFailure,
+    SmtpServer,
+    TemporaryFailure,
+    Unreachable,
+    send,
+)
 
-SEND_TASK = "messaging.send_email"
+__all__ = ["SEND_TASK", "Attempt", "job_priority", "send_messages"]
+
 #: Attempts of one send job: with the runner's backoff (5 s doubling, +-50%), a server
 #: that answers 4xx (greylisting, a full queue) is tried for about ten minutes.
 MAX_ATTEMPTS = 8
+#: Send jobs handed to one handler call: one read, one record transaction and one
+#: timeline append for the batch instead of one each per message.
+BATCH_SIZE = 16
 FINAL = (MessageStatus.sent.value, MessageStatus.failed.value, MessageStatus.suppressed.value)
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """What the handler knows of its job (``jobs.JobContext``'s fields it needs)."""
+    """What the handler knows of one job (``jobs.JobContext``'s fields it needs)."""
 
     job_id: int
     attempt: int
-    session: Session
-    settings: Settings
+    message_id: int
 
 
-def job_priority(purpose: str) -> int:
-    """Transactional mail never waits behind a bulk send (docs/jobs.md, slots)."""
-    return PRIORITY_BULK if purpose == Purpose.marketing.value else PRIORITY_TRANSACTIONAL
-
-
-def suppress_address(
-    session: Session, *, address: str, reason: str, source: str, actor_id: int | None = None
-) -> None:
-    """Add ``address`` to the suppression list; an address already there keeps its entry."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Suppression)
-        .values(
-            address=address.lower(),
-            reason=reason[:2000],
-            source=source,
-            created_at=utcnow(),
-            created_by_id=actor_id,
-        )
-        .on_conflict_do_nothing()
-    )
-
-
-def _finish(message: Message, status: str, reason: str | None, now: datetime) -> None:
-    message.status = status
-    message.reason = reason
-    message.updated_at = now
-
-
-def _defer(attempt: Attempt, message: Message, decision: Defer, now: datetime) -> dict[str, Any]:
-    """A new job at ``decision.until`` (this one completes); the message keeps its
-    Message-ID, which belongs to the message, not to a job."""
-    job_id = enqueue(
-        session=attempt.session,
-        task=SEND_TASK,
-        payload={"message_id": message.id},
-        run_at=decision.until,
-        priority=job_priority(message.purpose),
-        idempotency_key=f"{message.idempotency_key}:after:{attempt.job_id}",
-    )
-    message.job_id = job_id
-    message.run_at = decision.until
-    _finish(message, MessageStatus.deferred.value, decision.reason, now)
-    return {"status": message.status, "until": decision.until, "reason": decision.reason}
-
-
-def _record_retry(attempt: Attempt, message_id: int, reason: str) -> None:
-    """The 4xx on the row, in a transaction of its own: the job's rolls back when the
-    handler raises for the runner to retry it. The job's own session lets go first (on
-    SQLite it holds the write lock)."""
-    attempt.session.rollback()
-    attempt.session.execute(
-        update(Message)
-        .where(Message.id == message_id)
-        .values(reason=reason[:2000], attempts=attempt.attempt, updated_at=utcnow())
-    )
-    attempt.session.commit()
-
-
-def send_message(attempt: Attempt, message_id: int) -> dict[str, Any]:
-    session, settings = attempt.session, attempt.settings
-    message = session.get(Message, message_id)
-    if message is None:
-        return {"status": "gone"}
-    if message.status in FINAL or message.job_id not in (None, attempt.job_id):
-        # Already settled, or superseded by a later (deferred) job.
-        return {"status": message.status, "stale": True}
+def _read(
+    reader: Session, attempts: list[Attempt], settings: Settings
+) -> tuple[list[Planned], str | None]:
+    """The messages of ``attempts`` with what the checks decided, and the links' key."""
     now = utcnow()
-    person = session.get(Person, message.person_id) if message.person_id else None
-    decision = decide(session, message, person.attributes if person else None, settings, now)
-    if isinstance(decision, Skip):
-        _finish(message, MessageStatus.suppressed.value, decision.reason, now)
-        return {"status": message.status, "reason": decision.reason}
-    if isinstance(decision, Defer):
-        return _defer(attempt, message, decision, now)
-    links = MessageLinks(
-        key=signing_key(session, settings), public_url=settings.public_url, message_id=message.id
-    )
-    mime = compose(message, settings=settings, links=links, now=now)
-    message.attempts = attempt.attempt
-    try:
-        reply = send(
-            SmtpServer.from_settings(settings),
-            mime,
-            sender=envelope_sender(settings),
-            recipient=message.to_address,
-        )
-    except PermanentFailure as failure:
-        return _bounced(session, message, failure, now)
-    except TemporaryFailure as failure:
-        if attempt.attempt >= MAX_ATTEMPTS:
-            _finish(message, MessageStatus.failed.value, f"gave up: {failure}", now)
-            return {"status": message.status, "reason": message.reason}
-        _record_retry(attempt, message.id, f"{failure} (attempt {attempt.attempt}, will retry)")
-        raise
-    message.sent_at = now
-    message.smtp_reply = reply[:2000]
-    _finish(message, MessageStatus.sent.value, None, now)
-    append_email_event(session, message, "email_sent", once=True)
-    return {"status": message.status, "message_id": message.message_id_header}
+    ids = [a.message_id for a in attempts]
+    loaded = {m.id: m for m in reader.scalars(select(Message).where(Message.id.in_(ids)))}
+    planned: list[Planned] = []
+    live: list[Message] = []
+    for attempt in attempts:
+        message = loaded.get(attempt.message_id)
+        if message is None:
+            planned.append(Planned(attempt, None, now, result={"status": "gone"}))
+        elif message.status in FINAL or message.job_id not in (None, attempt.job_id):
+            # Already settled, or superseded by a later (deferred) job.
+            result = {"status": message.status, "stale": True}
+            planned.append(Planned(attempt, message, now, result=result))
+        else:
+            planned.append(Planned(attempt, message, now))
+            live.append(message)
+    if live:
+        facts = gather(reader, live, settings, now)
+        for plan in planned:
+            if plan.result is None and plan.message is not None:
+                plan.decision = decide(facts, plan.message, settings)
+    return planned, settings.secret_key or stored_secret_key(reader)
 
 
-def _bounced(
-    session: Session, message: Message, failure: PermanentFailure, now: datetime
-) -> dict[str, Any]:
-    reply = f"{failure.code} {failure.reply}".strip()
-    message.smtp_reply = reply[:2000]
-    if condemns_address(failure.code, failure.reply):
-        suppress_address(
-            session,
-            address=message.to_address,
-            reason=f"hard bounce: {reply}"[:2000],
-            source=SuppressionSource.bounce.value,
-        )
-        _finish(
-            message, MessageStatus.failed.value, f"hard bounce, address suppressed: {reply}", now
-        )
-        append_email_event(session, message, "email_bounced", {"smtp_reply": reply}, once=True)
-    else:
-        _finish(message, MessageStatus.failed.value, f"refused: {reply}", now)
-    return {"status": message.status, "reason": message.reason}
+def _send(plans: list[Planned], settings: Settings, key: str) -> None:
+    """Hand each message the checks let go to the server; outcomes on the plans."""
+    server = SmtpServer.from_settings(settings)
+    sender = envelope_sender(settings)
+    unreachable: Unreachable | None = None
+    for plan in plans:
+        message = plan.message
+        if plan.result is not None or plan.decision is not None or message is None:
+            continue
+        if unreachable is not None:  # the rest of the batch waits for the server too
+            plan.failure = unreachable
+            continue
+        links = MessageLinks(key=key, public_url=settings.public_url, message_id=message.id)
+        data = compose(message, settings=settings, links=links, now=plan.now)
+        try:
+            plan.reply = send(server, data, sender=sender, recipient=message.to_address)
+        except Unreachable as failure:
+            plan.failure = unreachable = failure
+        except (PermanentFailure, TemporaryFailure) as failure:
+            plan.failure = failure
+
+
+def send_messages(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    attempts: list[Attempt],
+) -> list[Outcome]:
+    """Send a batch; one outcome per attempt, in order (a result, or the temporary
+    failure the runner retries with backoff). ``session`` is the jobs' transaction."""
+    with session_factory() as reader:
+        plans, key = _read(reader, attempts, settings)
+        reader.expunge_all()  # the rows stay readable: a rollback would expire them
+        reader.rollback()  # ends the read before any SMTP talk
+    if key is None and any(p.result is None and p.decision is None for p in plans):
+        key = ensure_secret_key(session)  # first use ever: stored, and the lock let go
+        session.commit()
+    _send(plans, settings, key or "")
+    return record(session, plans, max_attempts=MAX_ATTEMPTS)

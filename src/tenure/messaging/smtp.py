@@ -17,8 +17,6 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
 
 from tenure.config import Settings
 
@@ -57,6 +55,10 @@ class PermanentFailure(Exception):
 
 class TemporaryFailure(Exception):
     """The server asked to try later (4xx), or could not be reached: retry with backoff."""
+
+
+class Unreachable(TemporaryFailure):
+    """No connection, or it broke: the next message would fare no better right now."""
 
 
 def _connect(server: SmtpServer) -> smtplib.SMTP:
@@ -148,10 +150,10 @@ def _transaction(client: smtplib.SMTP, data: bytes, sender: str, recipient: str)
     return f"{code} {_reply_text(reply)}"
 
 
-def send(server: SmtpServer, message: EmailMessage, *, sender: str, recipient: str) -> str:
-    """Hand ``message`` to the server; return its reply to DATA ("250 ... queued as X").
-    Raises PermanentFailure (5xx) or TemporaryFailure (4xx, connection problems)."""
-    data = message.as_bytes(policy=SMTP_POLICY)
+def send(server: SmtpServer, data: bytes, *, sender: str, recipient: str) -> str:
+    """Hand the message ``data`` (CRLF line ends) to the server; return its reply to
+    DATA ("250 ... queued as X"). Raises PermanentFailure (5xx) or TemporaryFailure (4xx,
+    connection problems; Unreachable for the connection)."""
     for attempt in (1, 2):
         try:
             client = _connection(server)
@@ -159,14 +161,14 @@ def send(server: SmtpServer, message: EmailMessage, *, sender: str, recipient: s
             # The server, TLS or the login: the relay's or the settings' problem, never
             # the message's, so it is retried (a wrong password shows on the outbox).
             _forget(server)
-            raise TemporaryFailure(f"could not connect or log in to the SMTP server: {error}")
+            raise Unreachable(f"could not connect or log in to the SMTP server: {error}")
         try:
             return _transaction(client, data, sender, recipient)
         except smtplib.SMTPServerDisconnected as error:
             _forget(server)
             if attempt == 1:
                 continue  # the kept connection had gone stale: one fresh try
-            raise TemporaryFailure(f"the SMTP server closed the connection: {error}")
+            raise Unreachable(f"the SMTP server closed the connection: {error}")
         except (PermanentFailure, TemporaryFailure):
             _reset(server)
             raise
@@ -175,8 +177,8 @@ def send(server: SmtpServer, message: EmailMessage, *, sender: str, recipient: s
             raise _classify(error.smtp_code, error.smtp_error)
         except (OSError, smtplib.SMTPException) as error:
             _forget(server)
-            raise TemporaryFailure(f"could not reach the SMTP server: {error}")
-    raise TemporaryFailure("the SMTP server closed the connection")
+            raise Unreachable(f"could not reach the SMTP server: {error}")
+    raise Unreachable("the SMTP server closed the connection")
 
 
 def _reset(server: SmtpServer) -> None:

@@ -22,7 +22,7 @@ from tenure.db.bulk import copy_rows, insert_rows
 from tenure.db.types import UTCDateTime, utcnow
 from tenure.timeline.ingest import EVENT_COLUMNS, ITEM_COLUMNS, store_events, store_events_json
 from tenure.timeline.models import Event, EventItem
-from tenure.timeline.pipeline import OUTSIDE, Appended, interested, run_reactions
+from tenure.timeline.pipeline import OUTSIDE, Appended, ids_wanted, interested, run_reactions
 from tenure.timeline.schemas import EventLimits, IngestResult
 
 events_table = cast(Table, Event.__table__)
@@ -106,10 +106,14 @@ def append_rows(
     if organization_id is not None:
         columns = (*EVENT_COLUMNS, "organization_id")
         rows = [(*row, organization_id) for row in rows]
-    if items is None and connection.dialect.name == "postgresql":
+    types = frozenset(row[_TYPE] for row in rows)
+    want_ids = ids_wanted(session, origin, types)
+    ids: list[int] = []
+    if items is None and not want_ids and connection.dialect.name == "postgresql":
         copy_rows(connection, "events", columns, rows, json_column=_PAYLOAD)
     else:
-        ids = insert_rows(connection, events_table, columns, rows, return_ids=items is not None)
+        returning = items is not None or want_ids
+        ids = insert_rows(connection, events_table, columns, rows, return_ids=returning)
         if items is not None:
             item_rows = [
                 (event_id, *item)
@@ -122,9 +126,10 @@ def append_rows(
         session,
         Appended(
             person_ids=tuple(people),
-            types=frozenset(row[_TYPE] for row in rows),
+            types=types,
             origin=origin,
             actor_id=actor_id,
+            event_ids=tuple(ids) if want_ids else (),
         ),
     )
     return people
@@ -144,7 +149,8 @@ def append_from_select(
 
     For events computed as a set (segment entries and exits) whose person ids never
     travel through Python; returns how many were stored. The people are read back only
-    when a registered reaction listens to ``origin``.
+    when a registered reaction listens to ``origin``, the events' ids (RETURNING) only
+    when one wants them (``pipeline.ids_wanted``).
     """
     column = next(iter(people.subquery("appended_people").c))
     rows = select(
@@ -159,14 +165,26 @@ def append_from_select(
     person_ids: list[int] = []
     if interested(origin):
         person_ids = sorted(set(connection.scalars(people)))
+    want_ids = bool(person_ids) and ids_wanted(session, origin, frozenset({type}))
     statement = insert(events_table).from_select(
         ["person_id", "occurred_at", "received_at", "type", "source", "payload"], rows
     )
-    # Without preserve_rowcount psycopg's dialect reports -1 for INSERT ... SELECT.
-    stored = int(connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
+    event_ids: list[int] = []
+    if want_ids:
+        event_ids = sorted(connection.scalars(statement.returning(events_table.c.id)))
+        stored = len(event_ids)
+    else:
+        # Without preserve_rowcount psycopg's dialect reports -1 for INSERT ... SELECT.
+        options = statement.execution_options(preserve_rowcount=True)
+        stored = int(connection.execute(options).rowcount)
     if person_ids:
         run_reactions(
             session,
-            Appended(person_ids=tuple(person_ids), types=frozenset({type}), origin=origin),
+            Appended(
+                person_ids=tuple(person_ids),
+                types=frozenset({type}),
+                origin=origin,
+                event_ids=tuple(event_ids),
+            ),
         )
     return stored

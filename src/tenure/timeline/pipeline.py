@@ -38,7 +38,9 @@ class Appended:
     """What one append stored: the people it touched, what kind of events, from where.
 
     ``origin`` is ``OUTSIDE`` or the name of the capability that appended (``lifecycle``,
-    ``segments``); ``event_ids`` is empty for bulk appends that do not read ids back.
+    ``segments``); ``event_ids`` holds the stored events' ids for appends from outside,
+    and for bulk appends when a reaction asked for them (``wants_event_ids``); else it is
+    empty (ids read back only for who needs them: COPY on PostgreSQL returns none).
     """
 
     person_ids: tuple[int, ...]
@@ -49,6 +51,9 @@ class Appended:
 
 
 Reaction = Callable[[Session, Appended], object]
+#: Whether a reaction needs the ids of events of these types appended in this session's
+#: transaction (webhooks: only when an enabled subscription wants one of the types).
+WantsIds = Callable[[Session, frozenset[str]], bool]
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class Registered:
     order: int
     react: Reaction
     ignore_origins: frozenset[str]
+    wants_event_ids: WantsIds | None = None
 
 
 _registry: dict[str, Registered] = {}
@@ -71,15 +77,22 @@ class PipelineNotConfigured(RuntimeError):
 
 
 def register_reaction(
-    name: str, react: Reaction, *, order: int, ignore_origins: Iterable[str] = ()
+    name: str,
+    react: Reaction,
+    *,
+    order: int,
+    ignore_origins: Iterable[str] = (),
+    wants_event_ids: WantsIds | None = None,
 ) -> None:
     """Run ``react(session, appended)`` after every append whose origin is not in
     ``ignore_origins`` (a reaction ignores at least the events it appends itself).
 
     Lower ``order`` runs first. Registering a name again replaces it, so start-up can run
-    more than once.
+    more than once. A reaction that reads the appended events back by id gives
+    ``wants_event_ids``: bulk appends then return the ids when it says so, and the
+    reaction also runs for events that touch no person (an organization's note).
     """
-    _registry[name] = Registered(name, order, react, frozenset(ignore_origins))
+    _registry[name] = Registered(name, order, react, frozenset(ignore_origins), wants_event_ids)
 
 
 def reactions() -> list[Registered]:
@@ -103,11 +116,23 @@ def interested(origin: str) -> list[Registered]:
     return [r for r in reactions() if origin not in r.ignore_origins]
 
 
+def ids_wanted(session: Session, origin: str, types: frozenset[str]) -> bool:
+    """Whether a reaction that would run wants the ids of these events (a bulk append
+    then reads them back)."""
+    return any(
+        r.wants_event_ids is not None and r.wants_event_ids(session, types)
+        for r in interested(origin)
+    )
+
+
 def run_reactions(session: Session, appended: Appended) -> None:
-    """Run the reactions interested in ``appended``, in order, in the caller's transaction."""
-    if not appended.person_ids:
-        return
+    """Run the reactions interested in ``appended``, in order, in the caller's transaction.
+    Events that touch no person reach only the reactions that read events by id."""
     wanted = interested(appended.origin)
+    if not appended.person_ids:
+        if not appended.event_ids:
+            return
+        wanted = [r for r in wanted if r.wants_event_ids is not None]
     if not wanted:
         return
     depth = _depth.get()

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from tenure.identity import permissions
+from tenure.messaging.reasons import short_reason
 from tenure.web.pages.registry import NAV
 from tenure.web.security import csrf_token
 
@@ -67,6 +68,7 @@ def format_day(value: date | None) -> str:
 templates.env.filters["money"] = format_money
 templates.env.filters["dt"] = format_datetime
 templates.env.filters["day"] = format_day
+templates.env.filters["short_reason"] = short_reason
 templates.env.globals["nav"] = NAV
 # The role sets of identity.permissions, for ``ctx.may(roles.DUPLICATE_RESOLVERS)``.
 templates.env.globals["roles"] = permissions

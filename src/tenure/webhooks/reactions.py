@@ -5,9 +5,10 @@ No HTTP call happens here: the job runner POSTs after the events commit, and a r
 append leaves neither deliveries nor jobs. Bulk imports append tens of thousands of
 events in chunks, so the reaction is made cheap: the enabled subscriptions are read once
 per transaction (cached on the session), and with none, nothing else runs. Events are
-read back by id, so the appends that report their ids are the ones delivered: events from
-outside (the API, JSON-lines and email imports). The bulk appends of derived events
-(stage changes, segment entries, notes) do not read ids back and are not delivered yet.
+read back by id: appends from outside report their ids, and the bulk appends of derived
+events (stage changes, segment entries, notes, sent emails) read them back when this
+reaction asks (``wants_event_ids``: an enabled subscription wants one of the types), so
+with no such subscription PostgreSQL's COPY path stays as fast as before.
 """
 
 from __future__ import annotations
@@ -149,5 +150,14 @@ def queue_deliveries(session: Session, appended: Appended) -> int:
     return len(rows)
 
 
+def subscribed_to(session: Session, types: frozenset[str]) -> bool:
+    """Whether an enabled subscription wants any of ``types`` (one read per transaction)."""
+    return any(
+        ALL_EVENTS in wanted or wanted & types for _, wanted in enabled_subscriptions(session)
+    )
+
+
 def register() -> None:
-    register_reaction("webhooks.deliveries", queue_deliveries, order=ORDER)
+    register_reaction(
+        "webhooks.deliveries", queue_deliveries, order=ORDER, wants_event_ids=subscribed_to
+    )

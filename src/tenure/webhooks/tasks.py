@@ -9,6 +9,7 @@ last one, or a permanent refusal, settles the delivery as failed and the job end
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from tenure.jobs.models import Job
 from tenure.webhooks import sending
 from tenure.webhooks.attempts import record_attempt, record_skipped
 from tenure.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from tenure.webhooks.pruning import PRUNE_TASK, prune_delivery_log
 from tenure.webhooks.reactions import DELIVER_TASK
 
 #: 16 attempts: the runner's backoff (5 s x 2^(n-1), capped at 1 h) spaces them over
@@ -97,3 +99,10 @@ def deliver_webhook_job(ctx: JobContext) -> dict[str, Any]:
         "error": attempted.error,
         "endpoint_disabled": disabled,
     }
+
+
+@task(PRUNE_TASK, max_attempts=3, timeout_seconds=3600)
+def prune_webhook_log_job(ctx: JobContext) -> dict[str, Any]:
+    """Delete webhook deliveries and attempts older than TENURE_WEBHOOK_LOG_DAYS."""
+    cutoff = utcnow() - timedelta(days=ctx.settings.webhook_log_days)
+    return {"before": cutoff, **prune_delivery_log(ctx.session_factory, cutoff=cutoff)}
