@@ -23,6 +23,7 @@ def create_db_engine(
     *,
     statement_timeout_seconds: float | None = None,
     busy_timeout_seconds: float = 30,
+    pool_size: int | None = None,
     **kwargs: Any,
 ) -> Engine:
     """Create an engine; on SQLite enable WAL, foreign keys and real transactions.
@@ -35,8 +36,15 @@ def create_db_engine(
     any statement that runs longer: a plan gone wrong on stale statistics ran for 25+
     minutes instead of 35 ms (issue 9), holding a worker and blocking autovacuum's
     ANALYZE; an error says so at once. None or 0 sets no limit.
+
+    ``pool_size`` is how many connections the pool keeps (the web app fits it to its
+    handler threads, ``web.app.pool_size``); 10 more may open in a burst. None keeps
+    SQLAlchemy's default for SQLite (5) and 10 for PostgreSQL.
     """
     url = normalize_database_url(url)
+    if pool_size is not None and make_url(url).database not in (None, "", ":memory:"):
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", 10)
     if url.startswith("sqlite"):
         kwargs.setdefault(
             "connect_args", {"check_same_thread": False, "timeout": busy_timeout_seconds}

@@ -1,10 +1,10 @@
 """FastAPI dependencies as Annotated aliases: the session, the settings and the actor.
 
-Dependencies and endpoints are ``async def`` and call the synchronous database code
-inline. Measured in the foundation issue: a sync FastAPI endpoint doing a SQLite lookup
-reached ~600 req/s at 32 connections (thread-pool contention) against ~2,600 req/s inline.
-Queries here are index lookups of a millisecond or less, so blocking the loop that long
-costs less than a thread hop.
+Endpoints are plain ``def`` functions, run on the thread pool (``web.app``), so a slow one
+never holds the event loop. The dependencies here are ``async def`` and stay on the loop:
+they are cheap (the API actor comes from an in-memory cache, ``identity.credentials``)
+and none waits for a lock: the ones that read end their read at once, and a writer's
+lock is taken at its first statement, in the handler's thread (db.session).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from tenure.config import Settings
 from tenure.db.session import end_read, take_write_lock
-from tenure.db.types import utcnow
+from tenure.identity.credentials import token_cache
 from tenure.identity.permissions import Actor, authorize_own_account, require_write
-from tenure.identity.queries import actor_for_user_id, token_actor_and_last_use
-from tenure.identity.token_use import record_token_use, use_is_due
+from tenure.identity.queries import actor_for_login
+from tenure.web.login import login_of
 from tenure.workspace.settings import currency, phone_region
 
 
@@ -79,15 +80,12 @@ async def _api_actor(request: Request, session: SessionDep) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
-    found = token_actor_and_last_use(session, token.strip())
-    # End the look-up's read transaction now: a snapshot held across the handler's
-    # ``await request.body()`` could not become a write on SQLite (db.session).
-    end_read(session)
-    if found is None:
+    # From the process's cache, checked against the credentials version; on a miss the
+    # look-up's read transaction is ended before returning: a snapshot held across the
+    # handler's ``await request.body()`` could not become a write on SQLite (db.session).
+    actor = token_cache(session).actor(session, token.strip())
+    if actor is None:
         raise NotAuthenticated("unknown or revoked API token, or a deactivated user")
-    actor, last_used_at = found
-    if actor.token_id is not None and use_is_due(last_used_at, utcnow()):
-        record_token_use(session, actor.token_id)
     return actor
 
 
@@ -112,8 +110,8 @@ ApiAccountWriter = Annotated[Actor, Depends(_api_account_writer)]
 
 
 async def _page_actor(request: Request, session: SessionDep) -> Actor:
-    user_id = request.session.get("user_id")
-    actor = actor_for_user_id(session, int(user_id)) if user_id else None
+    login = login_of(request.session)
+    actor = actor_for_login(session, *login) if login else None
     end_read(session)  # as _api_actor: no read snapshot held across the handler's awaits
     if actor is None:
         raise NotAuthenticated("log in")
@@ -159,3 +157,13 @@ async def _currency(session: SessionDep, settings: SettingsDep) -> str:
 
 #: The workspace's default currency, for handlers that hand it to sessions of their own.
 WorkspaceCurrency = Annotated[str, Depends(_currency)]
+
+
+async def _posted_form(request: Request) -> FormData:
+    # Parsed once per request (Starlette caches it; require_csrf read it first), awaited
+    # here so that the handler itself can be a plain ``def`` run on the thread pool.
+    return await request.form()
+
+
+#: The posted form of a page handler that reads fields by name (custom attributes).
+PostedForm = Annotated[FormData, Depends(_posted_form)]

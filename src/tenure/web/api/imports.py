@@ -212,7 +212,7 @@ async def import_email(
 
 
 @router.get("")
-async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
+def list_imports(session: SessionDep, actor: ApiActor) -> dict:
     return {
         "items": [
             import_records.import_dict(session, record, issue_limit=0)
@@ -222,5 +222,5 @@ async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
 
 
 @router.get("/{import_id}")
-async def get_import(import_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def get_import(import_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return import_records.import_dict(session, import_records.get_import(session, import_id))

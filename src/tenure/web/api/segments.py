@@ -93,7 +93,7 @@ def _change(change: Change) -> dict[str, Any]:
 
 
 @router.get("", response_model=SegmentList)
-async def list_segments(session: SessionDep, actor: ApiActor) -> dict:
+def list_segments(session: SessionDep, actor: ApiActor) -> dict:
     """Your segments by name, then the built-in RFM segments and value tiers."""
     actions.ensure_builtins(session)
     return {"items": [queries.segment_dict(s) for s in queries.list_segments(session)]}
@@ -139,7 +139,7 @@ async def refresh_all(
 
 
 @router.get("/{segment_id}", response_model=SegmentOut)
-async def get_segment(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def get_segment(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return queries.segment_dict(queries.get_segment(session, segment_id))
 
 
@@ -167,13 +167,13 @@ async def update_segment(
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_segment(segment_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
+def delete_segment(segment_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     actions.delete_segment(session=session, segment_id=segment_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{segment_id}/members", response_model=PageOut[MemberOut])
-async def list_members(
+def list_members(
     segment_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -186,7 +186,7 @@ async def list_members(
 
 
 @router.post("/{segment_id}/members", response_model=ChangeOut)
-async def change_members(
+def change_members(
     segment_id: RowId, body: MembersChange, session: SessionDep, actor: ApiWriter
 ) -> dict:
     """Add people to and remove people from a static list."""
@@ -201,7 +201,7 @@ async def change_members(
 
 
 @router.get("/{segment_id}/export")
-async def export_members(segment_id: RowId, request: Request, actor: ApiActor) -> StreamingResponse:
+def export_members(segment_id: RowId, request: Request, actor: ApiActor) -> StreamingResponse:
     """Members as CSV (person id, names, primary email and phone, organization, tags,
     entered_at), streamed batch by batch."""
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
@@ -231,7 +231,7 @@ async def refresh_segment(
 
 
 @router.get("/{segment_id}/snapshots")
-async def list_snapshots(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def list_snapshots(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     """Size after each refresh or list change, oldest first."""
     items = queries.snapshots(session, segment_id)
     return {"items": [SnapshotOut(**item).model_dump() for item in items]}

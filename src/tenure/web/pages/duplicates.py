@@ -39,7 +39,7 @@ def _next_pair(session: SessionDep, message: str) -> RedirectResponse:
 
 
 @router.get("/duplicates")
-async def queue_page(
+def queue_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -62,7 +62,7 @@ async def queue_page(
 
 
 @router.get("/duplicates/{candidate_id}")
-async def pair_page(
+def pair_page(
     request: Request,
     candidate_id: RowId,
     session: SessionDep,
@@ -91,7 +91,7 @@ async def pair_page(
 
 
 @router.post("/duplicates/{candidate_id}/merge")
-async def merge_pair_form(
+def merge_pair_form(
     request: Request,
     candidate_id: RowId,
     session: SessionDep,
@@ -105,7 +105,7 @@ async def merge_pair_form(
 
 
 @router.post("/duplicates/{candidate_id}/dismiss")
-async def dismiss_pair_form(
+def dismiss_pair_form(
     request: Request,
     candidate_id: RowId,
     session: SessionDep,
@@ -116,7 +116,7 @@ async def dismiss_pair_form(
 
 
 @router.post("/merges/{merge_id}/undo")
-async def undo_form(
+def undo_form(
     request: Request,
     merge_id: RowId,
     session: SessionDep,

@@ -79,7 +79,7 @@ def _slug(header: str) -> str:
 
 
 @router.get("/imports")
-async def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     return render(
         request,
         "imports/list.html",
@@ -133,7 +133,7 @@ def _source(
 
 
 @router.get("/imports/{import_id}")
-async def import_page(
+def import_page(
     request: Request, import_id: RowId, session: SessionDep, settings: SettingsDep, ctx: PageCtx
 ) -> Response:
     record = import_records.get_import(session, import_id)

@@ -73,7 +73,7 @@ def _builder(request: Request, ctx: Any, *, status_code: int = 200, **values: An
 
 
 @router.get("/segments")
-async def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     actions.ensure_builtins(session)
     segments = [queries.segment_dict(s) for s in queries.list_segments(session)]
     computing = bool(pending_tasks(session, NIGHTLY_CHAIN[:3]))
@@ -81,7 +81,7 @@ async def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> 
 
 
 @router.get("/segments/new")
-async def new_segment(request: Request, ctx: PageCtx, filter: str = "") -> Response:
+def new_segment(request: Request, ctx: PageCtx, filter: str = "") -> Response:
     require_write(ctx.actor)  # a form to save with: the "Not allowed" page says who may
     return _builder(request, ctx, filter=filter)
 
@@ -154,7 +154,7 @@ async def create_segment(
 
 
 @router.get("/segments/{segment_id}")
-async def segment_page(
+def segment_page(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -177,7 +177,7 @@ async def segment_page(
 
 
 @router.get("/segments/{segment_id}/edit")
-async def edit_segment(
+def edit_segment(
     request: Request, segment_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
     require_write(ctx.actor)
@@ -249,7 +249,7 @@ async def refresh_segment(
 
 
 @router.post("/segments/{segment_id}/delete")
-async def delete_segment(
+def delete_segment(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -260,7 +260,7 @@ async def delete_segment(
 
 
 @router.post("/segments/{segment_id}/members")
-async def change_members(
+def change_members(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -279,7 +279,7 @@ async def change_members(
 
 
 @router.get("/segments/{segment_id}/export.csv")
-async def export_members(request: Request, segment_id: RowId, ctx: PageCtx) -> StreamingResponse:
+def export_members(request: Request, segment_id: RowId, ctx: PageCtx) -> StreamingResponse:
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
     return StreamingResponse(
         chunks,
