@@ -1,10 +1,13 @@
 """FastAPI dependencies as Annotated aliases: the session, the settings and the actor.
 
 Endpoints are plain ``def`` functions, run on the thread pool (``web.app``), so a slow one
-never holds the event loop. The dependencies here are ``async def`` and stay on the loop:
-they are cheap (the API actor comes from an in-memory cache, ``identity.credentials``)
-and none waits for a lock: the ones that read end their read at once, and a writer's
-lock is taken at its first statement, in the handler's thread (db.session).
+never holds the event loop. The rule that keeps SQLite's writers from deadlocking the
+loop: **no statement of a writer's session runs on the event loop** (it could wait for
+the write lock, held by a thread whose transaction only the loop would end). So the
+``async def`` dependencies here only read as readers (the actor look-ups, before the
+writer dependencies mark the session, and the API actor is usually served from memory,
+``identity.credentials``), and every dependency that reads after them is a plain
+``def`` (``_phone_region``, ``_currency``, the pages' context).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from tenure.config import Settings
@@ -55,24 +57,21 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 T = TypeVar("T")
 
 
-async def write_in_thread(session: Session, write: Callable[[], T]) -> T:
-    """Run a long write in the thread pool and end its transaction there, whatever happens.
+def write_now(session: Session, write: Callable[[], T]) -> T:
+    """Run a write and end its transaction here, whatever happens (commit, or roll back).
 
-    On SQLite the write holds the database's write lock. Were the commit (or the rollback
-    of a failed write) left to the event loop, another request on the loop could start
-    waiting for that lock first, blocking the loop that would release it (db.session).
+    For handlers whose write leaves the request's transaction open (the read that renders
+    the answer after an action's own commit; creating a person runs the duplicate check
+    there): the handler runs on the thread pool, and its transaction (on SQLite, the
+    write lock) must end in this thread, never later on the event loop.
     """
-
-    def run() -> T:
-        try:
-            result = write()
-            session.commit()
-            return result
-        except BaseException:
-            session.rollback()
-            raise
-
-    return await run_in_threadpool(run)
+    try:
+        result = write()
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
 
 
 async def _api_actor(request: Request, session: SessionDep) -> Actor:
@@ -137,9 +136,11 @@ PageWriter = Annotated[Actor, Depends(_page_writer)]
 PageAccountWriter = Annotated[Actor, Depends(_page_account_writer)]
 
 
-async def _phone_region(session: SessionDep, settings: SettingsDep) -> str:
-    # Read before the handler's awaits and long runs in other sessions, and ended at once
-    # (as the actor look-ups): imports pass it on to sessions of their own.
+def _phone_region(session: SessionDep, settings: SettingsDep) -> str:
+    # Read before long runs in other sessions, and ended at once (as the actor look-ups):
+    # imports pass it on to sessions of their own. A plain def (run on the thread pool):
+    # on a writer's session the read begins a write transaction, which may wait for
+    # SQLite's lock, and the event loop never waits for it.
     region = phone_region(session, settings)
     end_read(session)
     return region
@@ -149,7 +150,7 @@ async def _phone_region(session: SessionDep, settings: SettingsDep) -> str:
 PhoneRegion = Annotated[str, Depends(_phone_region)]
 
 
-async def _currency(session: SessionDep, settings: SettingsDep) -> str:
+def _currency(session: SessionDep, settings: SettingsDep) -> str:  # as _phone_region
     found = currency(session, settings)
     end_read(session)
     return found
@@ -157,6 +158,15 @@ async def _currency(session: SessionDep, settings: SettingsDep) -> str:
 
 #: The workspace's default currency, for handlers that hand it to sessions of their own.
 WorkspaceCurrency = Annotated[str, Depends(_currency)]
+
+
+async def _raw_body(request: Request) -> bytes:
+    # Awaited here so that the handler can be a plain ``def`` run on the thread pool.
+    return await request.body()
+
+
+#: The request's body as bytes (the events batch, parsed by its own fast path).
+RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
 async def _posted_form(request: Request) -> FormData:

@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from tenure.db.session import end_read
 from tenure.dedup import actions, review, runs
@@ -152,9 +151,7 @@ def dismiss_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiWriter
 
 
 @router.post("/duplicates/scan")
-async def scan(
-    request: Request, body: ScanIn, session: SessionDep, actor: ApiWriter
-) -> dict[str, Any]:
+def scan(request: Request, body: ScanIn, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Detect duplicates over the whole base (seconds on a large base: run in a thread).
 
     Without ``dry_run`` the certain pairs are merged and the probable ones queued, as one
@@ -166,8 +163,7 @@ async def scan(
     # End the request session's read (the token look-up) before a long scan: an open read
     # transaction would pin SQLite's WAL snapshot for the whole run.
     end_read(session)
-    report = await run_in_threadpool(
-        actions.scan,
+    report = actions.scan(
         session_factory=request.app.state.session_factory,
         actor=actor,
         dry_run=body.dry_run,
@@ -251,14 +247,13 @@ def get_merge_run(run_id: RowId, session: SessionDep, actor: ApiActor) -> dict[s
 
 
 @router.post("/merge-runs/{run_id}/undo", response_model=MergeRunUndoOut)
-async def undo_merge_run(
+def undo_merge_run(
     request: Request, run_id: RowId, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Undo every merge of a run still in force; merges that cannot be undone are listed
     in ``skipped`` and the rest are undone all the same (one transaction, in a thread)."""
     end_read(session)  # as the scan does: no read transaction held open meanwhile
-    return await run_in_threadpool(
-        actions.undo_run,
+    return actions.undo_run(
         session_factory=request.app.state.session_factory,
         run_id=run_id,
         actor=actor,

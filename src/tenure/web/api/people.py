@@ -33,7 +33,7 @@ from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_now
 from tenure.workspace.settings import phone_region
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -100,7 +100,7 @@ def list_people(
     status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "on_duplicate=reject and probable duplicates exist."}},
 )
-async def create_person(
+def create_person(
     body: PersonCreate,
     session: SessionDep,
     actor: ApiWriter,
@@ -113,7 +113,7 @@ async def create_person(
     region = phone_region(session, settings)
     # The duplicate check fits the matcher (about a second on the demo's 24,000 people):
     # in the thread pool, so the event loop serves other requests meanwhile.
-    admission = await write_in_thread(
+    admission = write_now(
         session,
         lambda: dedup_actions.create_person(
             session=session,

@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from tenure.segments import actions, queries
 from tenure.segments.membership import Change
@@ -44,7 +43,7 @@ from tenure.web.deps import (
     SessionDep,
     SettingsDep,
     WorkspaceCurrency,
-    write_in_thread,
+    write_now,
 )
 from tenure.workspace.settings import currency
 
@@ -100,7 +99,7 @@ def list_segments(session: SessionDep, actor: ApiActor) -> dict:
 
 
 @router.post("", response_model=SegmentOut, status_code=status.HTTP_201_CREATED)
-async def create_segment(
+def create_segment(
     body: SegmentCreate, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> dict:
     """Create a dynamic segment (its members are computed at once) or a static list."""
@@ -111,29 +110,23 @@ async def create_segment(
         )
         return queries.segment_dict(segment)
 
-    return await write_in_thread(session, create)
+    return write_now(session, create)
 
 
 @router.post("/preview", response_model=PreviewOut)
-async def preview_segment(
+def preview_segment(
     body: PreviewIn, session: SessionDep, actor: ApiActor, settings: SettingsDep
 ) -> dict:
     """Count the people a filter selects now, with a sample of 20, without saving."""
-    return await run_in_threadpool(
-        queries.preview, session, filter=body.filter, currency=currency(session, settings)
-    )
+    return queries.preview(session, filter=body.filter, currency=currency(session, settings))
 
 
 @router.post("/refresh", response_model=RefreshAllOut)
-async def refresh_all(
-    request: Request, actor: ApiWriter, workspace_currency: WorkspaceCurrency
-) -> dict:
+def refresh_all(request: Request, actor: ApiWriter, workspace_currency: WorkspaceCurrency) -> dict:
     """Refresh every dynamic segment (one transaction each)."""
-    changes, failed = await run_in_threadpool(
-        lambda: actions.refresh_all_segments(
-            session_factory=request.app.state.session_factory,
-            currency=workspace_currency,
-        )
+    changes, failed = actions.refresh_all_segments(
+        session_factory=request.app.state.session_factory,
+        currency=workspace_currency,
     )
     return {"items": [_change(c) for c in changes], "failed": failed}
 
@@ -144,7 +137,7 @@ def get_segment(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict
 
 
 @router.patch("/{segment_id}", response_model=SegmentOut)
-async def update_segment(
+def update_segment(
     segment_id: RowId,
     body: SegmentUpdate,
     session: SessionDep,
@@ -163,7 +156,7 @@ async def update_segment(
         )
         return queries.segment_dict(segment)
 
-    return await write_in_thread(session, update)
+    return write_now(session, update)
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -213,7 +206,7 @@ def export_members(segment_id: RowId, request: Request, actor: ApiActor) -> Stre
 
 
 @router.post("/{segment_id}/refresh", response_model=ChangeOut)
-async def refresh_segment(
+def refresh_segment(
     segment_id: RowId, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> dict:
     """Bring a dynamic segment's members up to date; entries and exits become events."""
@@ -227,7 +220,7 @@ async def refresh_segment(
         )
         return _change(change)
 
-    return await write_in_thread(session, refresh)
+    return write_now(session, refresh)
 
 
 @router.get("/{segment_id}/snapshots")

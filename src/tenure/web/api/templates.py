@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from tenure.messaging.templating import actions, queries
 from tenure.messaging.templating.checks import used_names
@@ -89,7 +88,7 @@ def list_fields(session: SessionDep, actor: ApiActor) -> dict:
 
 
 @router.post("/preview", response_model=RenderedOut)
-async def preview(body: PreviewIn, session: SessionDep, actor: ApiActor) -> dict:
+def preview(body: PreviewIn, session: SessionDep, actor: ApiActor) -> dict:
     """Render unsaved text with a real person's data: subject, HTML (CSS inlined), text."""
 
     def render() -> dict:
@@ -99,7 +98,7 @@ async def preview(body: PreviewIn, session: SessionDep, actor: ApiActor) -> dict
         )
         return {"subject": email.subject, "html": email.html, "text": email.text}
 
-    return await run_in_threadpool(render)
+    return render()
 
 
 @router.get("/{template_id}", response_model=TemplateOut)

@@ -32,7 +32,9 @@ class PageContext:
         return may(self.actor, roles)
 
 
-async def _page_context(request: Request, session: SessionDep, actor: PageActor) -> PageContext:
+def _page_context(request: Request, session: SessionDep, actor: PageActor) -> PageContext:
+    # A plain def, run on the thread pool: on a page writer's session this read begins
+    # the write transaction, which may wait for SQLite's lock; never on the event loop.
     workspace = get_workspace(session)
     context = PageContext(
         actor=actor,

@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.queries import list_attribute_definitions
 from tenure.db.session import end_read
@@ -127,11 +126,10 @@ def undo_form(
 
 
 @router.post("/duplicates/scan/preview")
-async def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     """A dry run: what the scan would merge and queue, to confirm before anything changes."""
     end_read(session)  # as the API does: no read transaction held open during the scan
-    report = await run_in_threadpool(
-        actions.scan,
+    report = actions.scan(
         session_factory=request.app.state.session_factory,
         actor=ctx.actor,
         dry_run=True,
@@ -140,7 +138,7 @@ async def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx)
 
 
 @router.post("/duplicates/scan")
-async def scan_form(
+def scan_form(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
@@ -149,23 +147,20 @@ async def scan_form(
     if confirm != "yes":
         raise InvalidInput("confirm", "preview the scan and confirm it (confirm=yes)")
     end_read(session)  # as the API does: no read transaction held open during the scan
-    report = await run_in_threadpool(
-        actions.scan, session_factory=request.app.state.session_factory, actor=actor
-    )
+    report = actions.scan(session_factory=request.app.state.session_factory, actor=actor)
     done = f"run-{report.run_id}-{report.merged}-{report.queued}"
     return RedirectResponse(f"/duplicates?done={done}#runs", status_code=303)
 
 
 @router.post("/merge-runs/{run_id}/undo")
-async def undo_run_form(
+def undo_run_form(
     request: Request,
     run_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
     end_read(session)  # as the scan does: no read transaction held open meanwhile
-    await run_in_threadpool(
-        actions.undo_run,
+    actions.undo_run(
         session_factory=request.app.state.session_factory,
         run_id=run_id,
         actor=actor,

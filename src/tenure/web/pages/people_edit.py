@@ -19,7 +19,7 @@ from tenure.dedup import actions as dedup_actions
 from tenure.errors import Conflict, InvalidInput, PermissionDenied
 from tenure.identity.permissions import may
 from tenure.validation import RowId
-from tenure.web.deps import PageWriter, PostedForm, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import PageWriter, PostedForm, SessionDep, SettingsDep, write_now
 from tenure.web.pages.context import PageContext, PageCtx
 from tenure.web.pages.people import NOTICE, render_person
 from tenure.web.pages.person_form import (
@@ -70,20 +70,20 @@ def new_person(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
 
 
 @router.post("/people/new")
-async def create_person(
+def create_person(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
     ctx: PageCtx,
     settings: SettingsDep,
+    submitted: PostedForm,
 ) -> Response:
-    submitted = await request.form()
     form = PersonForm.from_form(submitted)
     definitions = person_attributes(session)
     create_anyway = submitted.get("create_anyway") == "1"
     try:
         data = form.to_create(definitions)
-        admission = await write_in_thread(
+        admission = write_now(
             session,
             lambda: dedup_actions.create_person(
                 session=session,

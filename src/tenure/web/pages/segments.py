@@ -15,7 +15,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.errors import InvalidInput
@@ -27,7 +26,7 @@ from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
 from tenure.validation import RowId, parse_row_id
 from tenure.web.api.segments import filter_error_body
-from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep, write_now
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
 from tenure.workspace.settings import currency
@@ -87,14 +86,12 @@ def new_segment(request: Request, ctx: PageCtx, filter: str = "") -> Response:
 
 
 @router.get("/segments/preview")
-async def preview(
+def preview(
     session: SessionDep, settings: SettingsDep, actor: PageActor, filter: str = ""
 ) -> Response:
     """The live count of the builder: JSON, or a 422 with the position of the mistake."""
     try:
-        result = await run_in_threadpool(
-            queries.preview, session, filter=filter, currency=currency(session, settings)
-        )
+        result = queries.preview(session, filter=filter, currency=currency(session, settings))
     except FilterError as error:
         return JSONResponse(filter_error_body(error), status_code=422)
     return JSONResponse(jsonable_encoder(result))
@@ -108,7 +105,7 @@ def _error(error: InvalidInput) -> dict[str, Any]:
 
 
 @router.post("/segments/new")
-async def create_segment(
+def create_segment(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -139,7 +136,7 @@ async def create_segment(
         except ValidationError as invalid:
             first = invalid.errors(include_url=False)[0]
             raise InvalidInput(str(first["loc"][0]), first["msg"])
-        segment, _ = await write_in_thread(
+        segment, _ = write_now(
             session,
             lambda: actions.create_segment(
                 session=session,
@@ -188,7 +185,7 @@ def edit_segment(
 
 
 @router.post("/segments/{segment_id}/edit")
-async def update_segment(
+def update_segment(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -210,7 +207,7 @@ async def update_segment(
         except ValidationError as invalid:
             first = invalid.errors(include_url=False)[0]
             raise InvalidInput(str(first["loc"][0]), first["msg"])
-        await write_in_thread(
+        write_now(
             session,
             lambda: actions.update_segment(
                 session=session,
@@ -229,14 +226,14 @@ async def update_segment(
 
 
 @router.post("/segments/{segment_id}/refresh")
-async def refresh_segment(
+def refresh_segment(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
 ) -> Response:
-    await write_in_thread(
+    write_now(
         session,
         lambda: actions.refresh_segment(
             session=session,

@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.queries import PeopleFilter, get_person, list_people
 from tenure.errors import InvalidInput, NotFound
@@ -156,7 +155,7 @@ def search_people(session: SessionDep, actor: PageActor, q: str = "") -> JSONRes
 
 
 @router.post("/templates/preview")
-async def preview(
+def preview(
     session: SessionDep,
     actor: PageActor,
     subject: Annotated[str, Form()] = "",
@@ -182,7 +181,7 @@ async def preview(
         return {"subject": email.subject, "html": email.html, "text": email.text}
 
     try:
-        return JSONResponse(await run_in_threadpool(run))
+        return JSONResponse(run())
     except TemplateInvalid as error:
         return JSONResponse(problems_body(error), status_code=422)
     except NotFound as error:
