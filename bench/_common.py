@@ -52,7 +52,8 @@ def served(database_url: str, *, workers: int = 1) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Importing the app takes 10-30 s on a loaded 2-core machine.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 httpx.get(base + "/login", timeout=1)

@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         2, ge=1, le=64, description="Jobs one worker (embedded or `tenure worker`) runs at once."
     )
+    web_threads: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="Threads one server process runs request handlers on (their database "
+        "work); its connection pool is sized to fit them and the embedded worker.",
+    )
     jobs_lease_seconds: int = Field(
         60,
         ge=1,

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from tenure.db.session import WRITE_LOCK_OPTION
+from tenure.db.writer_gate import WriterGate
 
 
 def normalize_database_url(url: str) -> str:
@@ -23,6 +24,7 @@ def create_db_engine(
     *,
     statement_timeout_seconds: float | None = None,
     busy_timeout_seconds: float = 30,
+    pool_size: int | None = None,
     **kwargs: Any,
 ) -> Engine:
     """Create an engine; on SQLite enable WAL, foreign keys and real transactions.
@@ -35,8 +37,15 @@ def create_db_engine(
     any statement that runs longer: a plan gone wrong on stale statistics ran for 25+
     minutes instead of 35 ms (issue 9), holding a worker and blocking autovacuum's
     ANALYZE; an error says so at once. None or 0 sets no limit.
+
+    ``pool_size`` is how many connections the pool keeps (the web app fits it to its
+    handler threads, ``web.app.pool_size``); 10 more may open in a burst. None keeps
+    SQLAlchemy's default for SQLite (5) and 10 for PostgreSQL.
     """
     url = normalize_database_url(url)
+    if pool_size is not None and make_url(url).database not in (None, "", ":memory:"):
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", 10)
     if url.startswith("sqlite"):
         kwargs.setdefault(
             "connect_args", {"check_same_thread": False, "timeout": busy_timeout_seconds}
@@ -85,10 +94,35 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA mmap_size=268435456")
         cursor.close()
 
+    gate = WriterGate()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front, where the busy timeout applies (db.session); the
         # job claimer asks for it with ``execution_options(sqlite_begin="IMMEDIATE")``.
+        # The process's writers queue for it in order first (db.writer_gate).
         options = conn.get_execution_options()
         mode = "IMMEDIATE" if options.get(WRITE_LOCK_OPTION) else options.get("sqlite_begin", "")
-        conn.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")
+        if mode not in ("IMMEDIATE", "EXCLUSIVE"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        statement = f"BEGIN {mode}"
+        gate.enter(conn.info, busy_timeout_ms / 1000, statement)
+        try:
+            conn.exec_driver_sql(statement)
+        except BaseException:
+            gate.leave(conn.info)
+            raise
+
+    # The transaction's end releases the gate; a connection going back to the pool or
+    # thrown away with its transaction still open releases it too (never held forever).
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        gate.leave(conn.info)
+
+    @event.listens_for(engine.pool, "checkin")
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_release(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        if record is not None:
+            gate.leave(record.info)

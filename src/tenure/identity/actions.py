@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
 from tenure.identity.audit import audit_changed, record_audit
+from tenure.identity.credentials import bump_credentials_version, end_other_logins
 from tenure.identity.models import ApiToken, Role, TokenScope, User
 from tenure.identity.passwords import hash_password, password_problem, verify_password
 from tenure.identity.permissions import (
@@ -138,6 +139,8 @@ def change_role(*, session: Session, user_id: int, role: str, actor: Actor | Non
     if demoted and _other_active_admins(session, user.id) == 0:
         raise InvalidInput("role", "the last active admin must stay an admin")
     before = {"role": user.role}
+    if user.role != new_role.value:
+        bump_credentials_version(session)  # cached tokens carry the role
     user.role = new_role.value
     audit_changed(
         session=session,
@@ -163,6 +166,9 @@ def set_active(*, session: Session, user_id: int, active: bool, actor: Actor | N
         if user.role == Role.admin.value and _other_active_admins(session, user.id) == 0:
             raise InvalidInput("is_active", "the last active admin cannot be deactivated")
     before = {"is_active": user.is_active}
+    if not active and user.is_active:
+        bump_credentials_version(session)  # their tokens stop working in every process
+        end_other_logins(user)  # and their logins stay ended if they are reactivated
     user.is_active = active
     audit_changed(
         session=session,
@@ -178,9 +184,13 @@ def set_active(*, session: Session, user_id: int, active: bool, actor: Actor | N
 
 def change_password(
     *, session: Session, actor: Actor, current_password: str, new_password: str
-) -> None:
+) -> User:
     """Change one's own password: the current one is required, the new one follows
-    ``identity.passwords.password_problem``."""
+    ``identity.passwords.password_problem``.
+
+    Every login session of the user ends (``identity.credentials``); the page that asked
+    stores the returned user's ``session_version`` in its cookie to stay logged in. API
+    tokens keep working: they are credentials of their own, revoked one by one."""
     actor_id = authorize_own_account(actor)
     user = _user(session, actor.user_id)
     if not user.password_hash or not verify_password(user.password_hash, current_password):
@@ -188,6 +198,7 @@ def change_password(
     if problem := password_problem(new_password):
         raise InvalidInput("new_password", problem)
     user.password_hash = hash_password(new_password)
+    end_other_logins(user)
     record_audit(
         session=session,
         actor_id=actor_id,
@@ -197,6 +208,7 @@ def change_password(
         changes={},  # never the hashes
     )
     session.commit()
+    return user
 
 
 def create_own_token(
@@ -224,6 +236,7 @@ def revoke_own_token(*, session: Session, actor: Actor, token_id: int) -> ApiTok
         raise NotFound("api token", token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()  # a system time, like the audit log's
+        bump_credentials_version(session)
         record_audit(
             session=session,
             actor_id=actor_id,

@@ -38,11 +38,14 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
 
 def token_actor_and_last_use(session: Session, token: str) -> tuple[Actor, datetime | None] | None:
     """The actor an active user's unrevoked token stands for, and when it was last used."""
-    row = (
-        session.connection()
-        .execute(_ACTOR_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
-        .first()
-    )
+    return actor_and_last_use_by_hash(session, hash_token(token))
+
+
+def actor_and_last_use_by_hash(
+    session: Session, token_hash: str
+) -> tuple[Actor, datetime | None] | None:
+    """As ``token_actor_and_last_use``, given the token's SHA-256 (the cache's key)."""
+    row = session.connection().execute(_ACTOR_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
     if row is None:
         return None
     actor = Actor(
@@ -55,9 +58,11 @@ def token_actor_and_last_use(session: Session, token: str) -> tuple[Actor, datet
     return actor, row.last_used_at
 
 
-def actor_for_user_id(session: Session, user_id: int) -> Actor | None:
+def actor_for_login(session: Session, user_id: int, session_version: int) -> Actor | None:
+    """The actor of a login session, unless the user was deactivated or changed their
+    password since it began (``users.session_version`` moved on: identity.credentials)."""
     user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.session_version != session_version:
         return None
     return Actor(user_id=user.id, email=user.email, role=Role(user.role))
 

@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.middleware.sessions import SessionMiddleware
 
 import tenure
 import tenure.all_models
@@ -28,6 +28,7 @@ from tenure.web.api import api_router
 from tenure.web.body_limits import BodyLimitMiddleware
 from tenure.web.docs import install_docs
 from tenure.web.errors import install_error_handlers
+from tenure.web.login import PageSessionMiddleware
 from tenure.web.openapi import install_openapi
 from tenure.web.options import AllowOnOptions
 from tenure.web.pages import page_routers, public_routers
@@ -49,9 +50,10 @@ def create_app(
         settings.database_url,
         statement_timeout_seconds=settings.statement_timeout_seconds,
         busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
+        pool_size=pool_size(settings),
     )
     app = FastAPI(
-        lifespan=_embedded_worker(settings, engine) if run_jobs else None,
+        lifespan=_lifespan(settings, engine, run_jobs=run_jobs),
         title="Tenure",
         version=tenure.__version__,
         description="Customer lifecycle management with a built-in CRM.",
@@ -63,7 +65,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.add_middleware(
-        SessionMiddleware,
+        PageSessionMiddleware,
         secret_key=_signing_key(settings, app.state.session_factory),
         session_cookie="tenure_session",
         max_age=settings.session_max_age_seconds,
@@ -102,15 +104,33 @@ def _signing_key(settings: Settings, factory: sessionmaker[Session]) -> str:
         return ensure_secret_key(session)
 
 
-def _embedded_worker(settings: Settings, engine: Engine) -> Any:
-    """A lifespan that runs a job worker in a thread while the server runs.
+def pool_size(settings: Settings) -> int:
+    """Connections one server process keeps: one per handler thread, two per job the
+    embedded worker runs (its claim connection and the job's session), and a few for the
+    event loop (authentication misses, page look-ups) and the worker's own loop.
 
-    Stopping the server (SIGTERM to uvicorn) stops the worker gracefully: running jobs
-    finish within the grace period or go back to the queue.
+    Sized so that the event loop never waits for a connection held by a thread.
+    """
+    return settings.web_threads + 2 * settings.worker_concurrency + 4
+
+
+def _lifespan(settings: Settings, engine: Engine, *, run_jobs: bool) -> Any:
+    """Size the thread pool that runs the handlers; with ``run_jobs``, run a job worker in
+    a thread while the server runs.
+
+    Handlers are plain ``def`` functions, which FastAPI runs on AnyIO's thread pool, so
+    a long request (a report, an export, an import, a write waiting for SQLite's lock)
+    takes one thread and the event loop keeps serving the others (docs/architecture.md,
+    "Requests and threads"). Stopping the server (SIGTERM to uvicorn) stops the worker
+    gracefully: running jobs finish within the grace period or go back to the queue.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
+        if not run_jobs:
+            yield
+            return
         worker = Worker(
             engine=engine,
             settings=settings,

@@ -1,10 +1,13 @@
 """FastAPI dependencies as Annotated aliases: the session, the settings and the actor.
 
-Dependencies and endpoints are ``async def`` and call the synchronous database code
-inline. Measured in the foundation issue: a sync FastAPI endpoint doing a SQLite lookup
-reached ~600 req/s at 32 connections (thread-pool contention) against ~2,600 req/s inline.
-Queries here are index lookups of a millisecond or less, so blocking the loop that long
-costs less than a thread hop.
+Endpoints are plain ``def`` functions, run on the thread pool (``web.app``), so a slow one
+never holds the event loop. The rule that keeps SQLite's writers from deadlocking the
+loop: **no statement of a writer's session runs on the event loop** (it could wait for
+the write lock, held by a thread whose transaction only the loop would end). So the
+``async def`` dependencies here only read as readers (the actor look-ups, before the
+writer dependencies mark the session, and the API actor is usually served from memory,
+``identity.credentials``), and every dependency that reads after them is a plain
+``def`` (``_phone_region``, ``_currency``, the pages' context).
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from tenure.config import Settings
 from tenure.db.session import end_read, take_write_lock
-from tenure.db.types import utcnow
+from tenure.identity.credentials import token_cache
 from tenure.identity.permissions import Actor, authorize_own_account, require_write
-from tenure.identity.queries import actor_for_user_id, token_actor_and_last_use
-from tenure.identity.token_use import record_token_use, use_is_due
+from tenure.identity.queries import actor_for_login
+from tenure.web.login import login_of
 from tenure.workspace.settings import currency, phone_region
 
 
@@ -54,24 +57,21 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 T = TypeVar("T")
 
 
-async def write_in_thread(session: Session, write: Callable[[], T]) -> T:
-    """Run a long write in the thread pool and end its transaction there, whatever happens.
+def write_now(session: Session, write: Callable[[], T]) -> T:
+    """Run a write and end its transaction here, whatever happens (commit, or roll back).
 
-    On SQLite the write holds the database's write lock. Were the commit (or the rollback
-    of a failed write) left to the event loop, another request on the loop could start
-    waiting for that lock first, blocking the loop that would release it (db.session).
+    For handlers whose write leaves the request's transaction open (the read that renders
+    the answer after an action's own commit; creating a person runs the duplicate check
+    there): the handler runs on the thread pool, and its transaction (on SQLite, the
+    write lock) must end in this thread, never later on the event loop.
     """
-
-    def run() -> T:
-        try:
-            result = write()
-            session.commit()
-            return result
-        except BaseException:
-            session.rollback()
-            raise
-
-    return await run_in_threadpool(run)
+    try:
+        result = write()
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
 
 
 async def _api_actor(request: Request, session: SessionDep) -> Actor:
@@ -79,15 +79,12 @@ async def _api_actor(request: Request, session: SessionDep) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
-    found = token_actor_and_last_use(session, token.strip())
-    # End the look-up's read transaction now: a snapshot held across the handler's
-    # ``await request.body()`` could not become a write on SQLite (db.session).
-    end_read(session)
-    if found is None:
+    # From the process's cache, checked against the credentials version; on a miss the
+    # look-up's read transaction is ended before returning: a snapshot held across the
+    # handler's ``await request.body()`` could not become a write on SQLite (db.session).
+    actor = token_cache(session).actor(session, token.strip())
+    if actor is None:
         raise NotAuthenticated("unknown or revoked API token, or a deactivated user")
-    actor, last_used_at = found
-    if actor.token_id is not None and use_is_due(last_used_at, utcnow()):
-        record_token_use(session, actor.token_id)
     return actor
 
 
@@ -112,8 +109,8 @@ ApiAccountWriter = Annotated[Actor, Depends(_api_account_writer)]
 
 
 async def _page_actor(request: Request, session: SessionDep) -> Actor:
-    user_id = request.session.get("user_id")
-    actor = actor_for_user_id(session, int(user_id)) if user_id else None
+    login = login_of(request.session)
+    actor = actor_for_login(session, *login) if login else None
     end_read(session)  # as _api_actor: no read snapshot held across the handler's awaits
     if actor is None:
         raise NotAuthenticated("log in")
@@ -139,9 +136,11 @@ PageWriter = Annotated[Actor, Depends(_page_writer)]
 PageAccountWriter = Annotated[Actor, Depends(_page_account_writer)]
 
 
-async def _phone_region(session: SessionDep, settings: SettingsDep) -> str:
-    # Read before the handler's awaits and long runs in other sessions, and ended at once
-    # (as the actor look-ups): imports pass it on to sessions of their own.
+def _phone_region(session: SessionDep, settings: SettingsDep) -> str:
+    # Read before long runs in other sessions, and ended at once (as the actor look-ups):
+    # imports pass it on to sessions of their own. A plain def (run on the thread pool):
+    # on a writer's session the read begins a write transaction, which may wait for
+    # SQLite's lock, and the event loop never waits for it.
     region = phone_region(session, settings)
     end_read(session)
     return region
@@ -151,7 +150,7 @@ async def _phone_region(session: SessionDep, settings: SettingsDep) -> str:
 PhoneRegion = Annotated[str, Depends(_phone_region)]
 
 
-async def _currency(session: SessionDep, settings: SettingsDep) -> str:
+def _currency(session: SessionDep, settings: SettingsDep) -> str:  # as _phone_region
     found = currency(session, settings)
     end_read(session)
     return found
@@ -159,3 +158,22 @@ async def _currency(session: SessionDep, settings: SettingsDep) -> str:
 
 #: The workspace's default currency, for handlers that hand it to sessions of their own.
 WorkspaceCurrency = Annotated[str, Depends(_currency)]
+
+
+async def _raw_body(request: Request) -> bytes:
+    # Awaited here so that the handler can be a plain ``def`` run on the thread pool.
+    return await request.body()
+
+
+#: The request's body as bytes (the events batch, parsed by its own fast path).
+RawBody = Annotated[bytes, Depends(_raw_body)]
+
+
+async def _posted_form(request: Request) -> FormData:
+    # Parsed once per request (Starlette caches it; require_csrf read it first), awaited
+    # here so that the handler itself can be a plain ``def`` run on the thread pool.
+    return await request.form()
+
+
+#: The posted form of a page handler that reads fields by name (custom attributes).
+PostedForm = Annotated[FormData, Depends(_posted_form)]

@@ -38,14 +38,14 @@ class AuditPage(BaseModel):
 
 
 @router.get("/attributes", response_model=list[AttributeDefinitionOut])
-async def list_attributes(session: SessionDep, actor: ApiActor):
+def list_attributes(session: SessionDep, actor: ApiActor):
     return queries.list_attribute_definitions(session)
 
 
 @router.post(
     "/attributes", response_model=AttributeDefinitionOut, status_code=status.HTTP_201_CREATED
 )
-async def define_attribute(body: AttributeDefinitionCreate, session: SessionDep, actor: ApiWriter):
+def define_attribute(body: AttributeDefinitionCreate, session: SessionDep, actor: ApiWriter):
     definition = actions.define_attribute(session=session, data=body, actor_id=actor.user_id)
     session.commit()
     return definition
@@ -61,7 +61,7 @@ def _audit_cursor(cursor: str | None) -> int | None:
 
 
 @router.get("/audit", response_model=AuditPage)
-async def audit_log(
+def audit_log(
     session: SessionDep,
     actor: ApiActor,
     entity_type: str | None = None,

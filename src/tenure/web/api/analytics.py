@@ -47,7 +47,7 @@ def kpis_for(session: Session, settings: Settings, period: Period) -> dict[str, 
 
 
 @router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)
-async def get_kpis(
+def get_kpis(
     session: SessionDep,
     settings: SettingsDep,
     actor: ApiActor,
@@ -69,13 +69,13 @@ async def get_kpis(
 
 
 @router.get("/models")
-async def get_models(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_models(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """The newest report of each model: parameters, fit, backtest and churn accuracy."""
     return {"items": queries.latest_reports(session)}
 
 
 @router.get("/charts")
-async def get_charts(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_charts(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Data of the analytics page's charts (CLV histogram, P(alive) grid, cohorts...)."""
     return chart_data(session)
 

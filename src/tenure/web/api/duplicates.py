@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from tenure.db.session import end_read
 from tenure.dedup import actions, review, runs
@@ -110,7 +109,7 @@ class ScanIn(BaseModel):
 
 
 @router.get("/duplicates", response_model=PageOut[CandidateOut])
-async def list_duplicates(
+def list_duplicates(
     session: SessionDep,
     actor: ApiActor,
     status: CandidateStatus = CandidateStatus.pending,
@@ -122,7 +121,7 @@ async def list_duplicates(
 
 
 @router.get("/duplicates/{candidate_id}")
-async def get_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def get_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     """Both people side by side, the evidence, and the field decisions a merge would take."""
     return review.candidate_detail(session, candidate_id)
 
@@ -132,7 +131,7 @@ async def get_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiActo
     response_model=MergeOut,
     status_code=status.HTTP_201_CREATED,
 )
-async def merge_duplicate(
+def merge_duplicate(
     candidate_id: RowId, session: SessionDep, actor: ApiWriter, body: PairMergeIn | None = None
 ) -> dict[str, Any]:
     merge = actions.merge_candidate(
@@ -145,16 +144,14 @@ async def merge_duplicate(
 
 
 @router.post("/duplicates/{candidate_id}/dismiss", response_model=CandidateOut)
-async def dismiss_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiWriter) -> dict:
+def dismiss_duplicate(candidate_id: RowId, session: SessionDep, actor: ApiWriter) -> dict:
     candidate = actions.dismiss_candidate(session=session, candidate_id=candidate_id, actor=actor)
     names = review.person_names(session, {candidate.left_id, candidate.right_id})
     return review.candidate_dict(candidate, names)
 
 
 @router.post("/duplicates/scan")
-async def scan(
-    request: Request, body: ScanIn, session: SessionDep, actor: ApiWriter
-) -> dict[str, Any]:
+def scan(request: Request, body: ScanIn, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Detect duplicates over the whole base (seconds on a large base: run in a thread).
 
     Without ``dry_run`` the certain pairs are merged and the probable ones queued, as one
@@ -166,8 +163,7 @@ async def scan(
     # End the request session's read (the token look-up) before a long scan: an open read
     # transaction would pin SQLite's WAL snapshot for the whole run.
     end_read(session)
-    report = await run_in_threadpool(
-        actions.scan,
+    report = actions.scan(
         session_factory=request.app.state.session_factory,
         actor=actor,
         dry_run=body.dry_run,
@@ -188,7 +184,7 @@ async def scan(
 @router.post(
     "/people/{person_id}/merge", response_model=MergeOut, status_code=status.HTTP_201_CREATED
 )
-async def merge_people_endpoint(
+def merge_people_endpoint(
     person_id: RowId, body: PeopleMergeIn, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Merge two people; the older one survives unless ``keep_id`` names the other."""
@@ -203,7 +199,7 @@ async def merge_people_endpoint(
 
 
 @router.get("/people/{person_id}/merged-into")
-async def merged_into(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def merged_into(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Where a merged-away person lives now (following merges of merges)."""
     if person_exists(session, person_id):
         raise NotFound("merge of person", person_id)
@@ -214,7 +210,7 @@ async def merged_into(person_id: RowId, session: SessionDep, actor: ApiActor) ->
 
 
 @router.get("/merges", response_model=PageOut[MergeOut])
-async def list_merges(
+def list_merges(
     session: SessionDep,
     actor: ApiActor,
     person_id: RowId | None = None,
@@ -226,19 +222,19 @@ async def list_merges(
 
 
 @router.get("/merges/{merge_id}", response_model=MergeOut)
-async def get_merge(merge_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_merge(merge_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     return review.merge_dict(review.get_merge(session, merge_id))
 
 
 @router.post("/merges/{merge_id}/undo", response_model=MergeOut)
-async def undo(merge_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+def undo(merge_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Restore both people as they were, with exactly what each owned."""
     merge = actions.undo(session=session, merge_id=merge_id, actor=actor)
     return review.merge_dict(merge)
 
 
 @router.get("/merge-runs", response_model=PageOut[MergeRunOut])
-async def list_merge_runs(
+def list_merge_runs(
     session: SessionDep, actor: ApiActor, cursor: CursorParam = None, limit: LimitParam = 50
 ) -> dict[str, Any]:
     items, next_cursor = runs.list_runs(session, cursor=cursor, limit=limit)
@@ -246,19 +242,18 @@ async def list_merge_runs(
 
 
 @router.get("/merge-runs/{run_id}", response_model=MergeRunOut)
-async def get_merge_run(run_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_merge_run(run_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     return runs.describe_run(session, run_id)
 
 
 @router.post("/merge-runs/{run_id}/undo", response_model=MergeRunUndoOut)
-async def undo_merge_run(
+def undo_merge_run(
     request: Request, run_id: RowId, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Undo every merge of a run still in force; merges that cannot be undone are listed
     in ``skipped`` and the rest are undone all the same (one transaction, in a thread)."""
     end_read(session)  # as the scan does: no read transaction held open meanwhile
-    return await run_in_threadpool(
-        actions.undo_run,
+    return actions.undo_run(
         session_factory=request.app.state.session_factory,
         run_id=run_id,
         actor=actor,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from tenure.timeline.actions import record_events_json
 from tenure.timeline.schemas import EventLimits, IngestResult
-from tenure.web.deps import ApiWriter, SessionDep, SettingsDep
+from tenure.web.deps import ApiWriter, RawBody, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -45,13 +45,13 @@ rejected and others stored, 422 when no item could be stored. A single object an
     description=BATCH_DOC,
     responses={207: {"model": IngestResult}, 422: {"model": IngestResult}},
 )
-async def post_events(
-    request: Request, session: SessionDep, actor: ApiWriter, settings: SettingsDep
+def post_events(
+    session: SessionDep, actor: ApiWriter, settings: SettingsDep, body: RawBody
 ) -> Response:
     # The pipeline's reactions (stages first) run in the action's transaction.
     result, single = record_events_json(
         session=session,
-        body=await request.body(),
+        body=body,
         actor=actor,
         max_batch=settings.max_event_batch,
         limits=EventLimits.from_settings(settings),

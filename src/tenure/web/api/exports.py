@@ -33,7 +33,7 @@ def _response(chunks: object, format: str, name: str) -> StreamingResponse:
 
 
 @router.get("/people")
-async def export_people_endpoint(
+def export_people_endpoint(
     request: Request,
     actor: ApiActor,
     format: ExportFormat = "csv",
@@ -58,7 +58,7 @@ async def export_people_endpoint(
 
 
 @router.get("/events")
-async def export_events_endpoint(
+def export_events_endpoint(
     request: Request,
     actor: ApiActor,
     format: ExportFormat = "csv",

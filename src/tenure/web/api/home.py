@@ -15,7 +15,7 @@ router = APIRouter(tags=["home"])
 
 
 @router.get("/home")
-async def get_home(
+def get_home(
     session: SessionDep,
     actor: ApiActor,
     scope: Annotated[
@@ -35,7 +35,7 @@ async def get_home(
 
 
 @router.get("/search")
-async def global_search(
+def global_search(
     session: SessionDep,
     actor: ApiActor,
     settings: SettingsDep,

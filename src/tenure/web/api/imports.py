@@ -15,7 +15,6 @@ import orjson
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from tenure.errors import InvalidInput
 from tenure.identity.permissions import Actor
@@ -68,7 +67,7 @@ def _mapping(raw: str | None) -> dict[str, str]:
     return value
 
 
-async def _import(
+def _import(
     request: Request,
     session: Session,
     *,
@@ -79,13 +78,12 @@ async def _import(
     dry_run: bool,
     **options: Any,
 ) -> JSONResponse:
-    content = await file.read()
+    content = file.file.read()
     # End the request session's read (the token look-up) before a long import: an open
     # read transaction would pin SQLite's WAL snapshot for the whole run.
     session.rollback()
     factory = request.app.state.session_factory
-    report = await run_in_threadpool(
-        import_upload,
+    report = import_upload(
         session_factory=factory,
         actor=actor,
         format=format,
@@ -106,7 +104,7 @@ async def _import(
 
 
 @router.post("/csv", status_code=status.HTTP_201_CREATED)
-async def import_csv(
+def import_csv(
     request: Request,
     session: SessionDep,
     actor: ApiWriter,
@@ -126,7 +124,7 @@ async def import_csv(
     dry_run: DryRunArg = False,
 ) -> JSONResponse:
     """Import people or companies from a CSV file with a column mapping."""
-    return await _import(
+    return _import(
         request,
         session,
         format="csv",
@@ -142,7 +140,7 @@ async def import_csv(
 
 
 @router.post("/vcard", status_code=status.HTTP_201_CREATED)
-async def import_vcard(
+def import_vcard(
     request: Request,
     session: SessionDep,
     actor: ApiWriter,
@@ -152,7 +150,7 @@ async def import_vcard(
     dry_run: DryRunArg = False,
 ) -> JSONResponse:
     """Import people from a vCard 3.0 or 4.0 file."""
-    return await _import(
+    return _import(
         request,
         session,
         format="vcard",
@@ -164,7 +162,7 @@ async def import_vcard(
 
 
 @router.post("/jsonl", status_code=status.HTTP_201_CREATED)
-async def import_jsonl(
+def import_jsonl(
     request: Request,
     session: SessionDep,
     actor: ApiWriter,
@@ -174,7 +172,7 @@ async def import_jsonl(
     dry_run: DryRunArg = False,
 ) -> JSONResponse:
     """Import people from JSON lines, one POST /api/v1/people body per line."""
-    return await _import(
+    return _import(
         request,
         session,
         format="jsonl",
@@ -186,7 +184,7 @@ async def import_jsonl(
 
 
 @router.post("/email", status_code=status.HTTP_201_CREATED)
-async def import_email(
+def import_email(
     request: Request,
     session: SessionDep,
     actor: ApiWriter,
@@ -199,7 +197,7 @@ async def import_email(
     dry_run: DryRunArg = False,
 ) -> JSONResponse:
     """Import an .eml message or an .mbox archive as email events."""
-    return await _import(
+    return _import(
         request,
         session,
         format="email",
@@ -212,7 +210,7 @@ async def import_email(
 
 
 @router.get("")
-async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
+def list_imports(session: SessionDep, actor: ApiActor) -> dict:
     return {
         "items": [
             import_records.import_dict(session, record, issue_limit=0)
@@ -222,5 +220,5 @@ async def list_imports(session: SessionDep, actor: ApiActor) -> dict:
 
 
 @router.get("/{import_id}")
-async def get_import(import_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def get_import(import_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return import_records.import_dict(session, import_records.get_import(session, import_id))

@@ -19,7 +19,7 @@ JobStateParam = Literal["queued", "running", "succeeded", "dead", "cancelled"]
 
 
 @router.get("/jobs/health")
-async def job_health(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def job_health(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Counts by state, queue lag (seconds the oldest due job has waited), the oldest
     waiting job, running jobs and the schedules with their last and next run."""
     require_role(actor, JOB_ADMINS)
@@ -32,7 +32,7 @@ async def job_health(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
 
 
 @router.get("/jobs")
-async def list_jobs(
+def list_jobs(
     session: SessionDep,
     actor: ApiActor,
     state: Annotated[JobStateParam | None, Query(description="Only jobs in this state.")] = None,
@@ -53,7 +53,7 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}")
-async def get_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     require_role(actor, JOB_ADMINS)
     job = queries.get_job(session, job_id)
     if job is None:
@@ -62,14 +62,14 @@ async def get_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[s
 
 
 @router.post("/jobs/{job_id}/retry")
-async def retry_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def retry_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Queue a dead or cancelled job again with fresh attempts (409 otherwise)."""
     job = actions.retry_job(session=session, job_id=job_id, actor=actor)
     return queries.job_dict(job)
 
 
 @router.post("/jobs/{job_id}/cancel")
-async def cancel_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def cancel_job(job_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Cancel a queued or running job (409 otherwise); a running job's writes roll back."""
     job = actions.cancel_job(session=session, job_id=job_id, actor=actor)
     return queries.job_dict(job)

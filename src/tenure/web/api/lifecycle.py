@@ -47,62 +47,58 @@ def _keys(session: Session) -> dict[int, str]:
 
 
 @router.get("/model", response_model=ModelOut)
-async def get_model(session: SessionDep, actor: ApiActor) -> ModelOut:
+def get_model(session: SessionDep, actor: ApiActor) -> ModelOut:
     """Stages in funnel order and rules in evaluation order (the default model on first use)."""
     actions.ensure_stage_model(session)
     return configure.model_out(session)
 
 
 @router.get("/metrics", response_model=list[MetricOut])
-async def get_metrics(actor: ApiActor) -> list[MetricOut]:
+def get_metrics(actor: ApiActor) -> list[MetricOut]:
     """Metrics a rule condition can compare (``{"metric": name, ...}``)."""
     return [MetricOut(name=k, kind=v.kind, description=v.description) for k, v in METRICS.items()]
 
 
 @router.post("/stages", response_model=StageOut, status_code=status.HTTP_201_CREATED)
-async def post_stage(data: StageIn, session: SessionDep, actor: ApiWriter) -> StageOut:
+def post_stage(data: StageIn, session: SessionDep, actor: ApiWriter) -> StageOut:
     stage = configure.create_stage(session=session, data=data, actor=actor)
     return configure.stage_out(stage)
 
 
 @router.patch("/stages/{key}", response_model=StageOut)
-async def patch_stage(
-    key: str, data: StagePatch, session: SessionDep, actor: ApiWriter
-) -> StageOut:
+def patch_stage(key: str, data: StagePatch, session: SessionDep, actor: ApiWriter) -> StageOut:
     stage = configure.update_stage(session=session, key=key, data=data, actor=actor)
     return configure.stage_out(stage)
 
 
 @router.delete("/stages/{key}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_stage(key: str, session: SessionDep, actor: ApiWriter) -> Response:
+def delete_stage(key: str, session: SessionDep, actor: ApiWriter) -> Response:
     """Delete a stage no rule, person or history refers to (409 otherwise)."""
     configure.delete_stage(session=session, key=key, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/rules", response_model=RuleOut, status_code=status.HTTP_201_CREATED)
-async def post_rule(data: RuleIn, session: SessionDep, actor: ApiWriter) -> RuleOut:
+def post_rule(data: RuleIn, session: SessionDep, actor: ApiWriter) -> RuleOut:
     """Add a rule; an invalid condition is a 422 naming the field (``condition.all.0.op``)."""
     rule = configure.create_rule(session=session, data=data, actor=actor)
     return configure.rule_out(rule, _keys(session))
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut)
-async def patch_rule(
-    rule_id: RowId, data: RulePatch, session: SessionDep, actor: ApiWriter
-) -> RuleOut:
+def patch_rule(rule_id: RowId, data: RulePatch, session: SessionDep, actor: ApiWriter) -> RuleOut:
     rule = configure.update_rule(session=session, rule_id=rule_id, data=data, actor=actor)
     return configure.rule_out(rule, _keys(session))
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_rule(rule_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
+def delete_rule(rule_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     configure.delete_rule(session=session, rule_id=rule_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/settings", response_model=ModelOut)
-async def put_settings(data: SettingsIn, session: SessionDep, actor: ApiWriter) -> ModelOut:
+def put_settings(data: SettingsIn, session: SessionDep, actor: ApiWriter) -> ModelOut:
     """``incremental``: re-evaluate the people of each ingested event batch (default on)."""
     configure.set_incremental(session=session, incremental=data.incremental, actor=actor)
     return configure.model_out(session)
@@ -124,15 +120,13 @@ def _person_out(session: Session, person_id: int) -> PersonStageOut:
 
 
 @router.get("/people/{person_id}", response_model=PersonStageOut)
-async def get_person_stage(
-    person_id: RowId, session: SessionDep, actor: ApiActor
-) -> PersonStageOut:
+def get_person_stage(person_id: RowId, session: SessionDep, actor: ApiActor) -> PersonStageOut:
     """The person's current stage, the rule that placed them, and the override if any."""
     return _person_out(session, person_id)
 
 
 @router.get("/people/{person_id}/history")
-async def get_person_history(
+def get_person_history(
     person_id: RowId, session: SessionDep, actor: ApiActor
 ) -> dict[str, list[HistoryItem]]:
     """Stage changes, newest first (each also a ``stage_changed`` event on the timeline)."""
@@ -141,7 +135,7 @@ async def get_person_history(
 
 
 @router.put("/people/{person_id}/override", response_model=PersonStageOut)
-async def put_override(
+def put_override(
     person_id: RowId, data: OverrideIn, session: SessionDep, actor: ApiWriter
 ) -> PersonStageOut:
     """Set the stage by hand, with a reason; the rules leave the person there until cleared."""
@@ -156,16 +150,14 @@ async def put_override(
 
 
 @router.delete("/people/{person_id}/override", response_model=PersonStageOut)
-async def delete_override(
-    person_id: RowId, session: SessionDep, actor: ApiWriter
-) -> PersonStageOut:
+def delete_override(person_id: RowId, session: SessionDep, actor: ApiWriter) -> PersonStageOut:
     """Clear the override; the rules place the person again at once."""
     actions.clear_stage_override(session=session, person_id=person_id, actor_id=actor.user_id)
     return _person_out(session, person_id)
 
 
 @router.post("/evaluate", response_model=EvaluationOut)
-async def post_evaluate(data: EvaluateIn, session: SessionDep, actor: ApiWriter) -> EvaluationOut:
+def post_evaluate(data: EvaluateIn, session: SessionDep, actor: ApiWriter) -> EvaluationOut:
     """Re-evaluate up to 10,000 people now; everyone: ``tenure lifecycle evaluate``."""
     result = actions.evaluate_now(
         session=session, person_ids=data.person_ids, actor=actor, as_of=data.as_of
@@ -174,7 +166,7 @@ async def post_evaluate(data: EvaluateIn, session: SessionDep, actor: ApiWriter)
 
 
 @router.get("/funnel")
-async def get_funnel(
+def get_funnel(
     session: SessionDep,
     actor: ApiActor,
     tag: TagQuery = None,
@@ -192,7 +184,7 @@ async def get_funnel(
 
 
 @router.get("/time-in-stage")
-async def get_time_in_stage(
+def get_time_in_stage(
     session: SessionDep,
     actor: ApiActor,
     stage: Annotated[
@@ -212,7 +204,7 @@ async def get_time_in_stage(
 
 
 @router.get("/journeys")
-async def get_journeys(
+def get_journeys(
     session: SessionDep,
     actor: ApiActor,
     tag: TagQuery = None,

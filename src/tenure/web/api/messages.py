@@ -23,7 +23,7 @@ def _before(cursor: str | None) -> int | None:
 
 
 @router.post("/messages", status_code=201)
-async def create_message(
+def create_message(
     body: MessageIn, session: SessionDep, settings: SettingsDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Queue an email; consent, fatigue, quiet hours and limits are checked when it is
@@ -44,7 +44,7 @@ async def create_message(
 
 
 @router.post("/templates/{template_id}/send", status_code=201)
-async def send_template(
+def send_template(
     template_id: RowId,
     body: TemplateSendIn,
     session: SessionDep,
@@ -66,7 +66,7 @@ async def send_template(
 
 
 @router.get("/messages")
-async def list_messages(
+def list_messages(
     session: SessionDep,
     actor: ApiActor,
     status: Annotated[
@@ -89,7 +89,7 @@ async def list_messages(
 
 
 @router.get("/messages/{message_id}")
-async def get_message(message_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_message(message_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     message = queries.get_message(session, message_id)
     if message is None:
         raise NotFound("message", message_id)
@@ -97,7 +97,7 @@ async def get_message(message_id: RowId, session: SessionDep, actor: ApiActor) -
 
 
 @router.get("/suppressions")
-async def list_suppressions(
+def list_suppressions(
     session: SessionDep,
     actor: ApiActor,
     q: SearchParam = None,
@@ -114,17 +114,13 @@ async def list_suppressions(
 
 
 @router.post("/suppressions", status_code=201)
-async def add_suppression(
-    body: SuppressionIn, session: SessionDep, actor: ApiWriter
-) -> dict[str, Any]:
+def add_suppression(body: SuppressionIn, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Suppress an address (admins); 409 if it is already listed."""
     row = actions.add_suppression(session, actor=actor, address=body.address, reason=body.reason)
     return queries.suppression_dict(row)
 
 
 @router.delete("/suppressions/{suppression_id}", status_code=204)
-async def remove_suppression(
-    suppression_id: RowId, session: SessionDep, actor: ApiWriter
-) -> Response:
+def remove_suppression(suppression_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     actions.remove_suppression(session, actor=actor, suppression_id=suppression_id)
     return Response(status_code=204)

@@ -65,7 +65,7 @@ class ActivityLogged(ActivityCreate):
 
 
 @router.get("", response_model=PageOut[OrganizationRollup])
-async def list_organizations(
+def list_organizations(
     session: SessionDep,
     actor: ApiActor,
     q: SearchParam = None,
@@ -83,9 +83,7 @@ async def list_organizations(
 
 
 @router.post("", response_model=OrganizationOut, status_code=status.HTTP_201_CREATED)
-async def create_organization(
-    body: OrganizationCreate, session: SessionDep, actor: ApiWriter
-) -> dict:
+def create_organization(body: OrganizationCreate, session: SessionDep, actor: ApiWriter) -> dict:
     """422 names the field (``domain`` not a domain name, ``owner_id`` no such user); 409 on
     ``domain`` when another organization has it."""
     org = org_actions.create_organization(session=session, data=body, actor=actor)
@@ -93,12 +91,12 @@ async def create_organization(
 
 
 @router.get("/{organization_id}", response_model=OrganizationRollup)
-async def get_organization(organization_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def get_organization(organization_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return views.organization_summary(session, organization_id)
 
 
 @router.patch("/{organization_id}", response_model=OrganizationOut)
-async def update_organization(
+def update_organization(
     organization_id: RowId, body: OrganizationUpdate, session: SessionDep, actor: ApiWriter
 ) -> dict:
     org = org_actions.update_organization(
@@ -108,16 +106,14 @@ async def update_organization(
 
 
 @router.delete("/{organization_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_organization(
-    organization_id: RowId, session: SessionDep, actor: ApiWriter
-) -> Response:
+def delete_organization(organization_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     """Deletes its notes, tasks and own timeline too; its people stay, without it."""
     org_actions.delete_organization(session=session, organization_id=organization_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{organization_id}/people", response_model=PageOut[PersonOut])
-async def organization_people(
+def organization_people(
     organization_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -136,7 +132,7 @@ async def organization_people(
 
 
 @router.get("/{organization_id}/timeline", response_model=OrganizationTimeline)
-async def timeline(
+def timeline(
     organization_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -154,7 +150,7 @@ async def timeline(
 @router.post(
     "/{organization_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED
 )
-async def add_note(organization_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
+def add_note(organization_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
     """The note, and a ``note_added`` event on the organization's timeline."""
     return timeline_actions.add_note(
         session=session, data=body, actor=actor, organization_id=organization_id
@@ -164,9 +160,7 @@ async def add_note(organization_id: RowId, body: NoteCreate, session: SessionDep
 @router.post(
     "/{organization_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED
 )
-async def create_task(
-    organization_id: RowId, body: TaskCreate, session: SessionDep, actor: ApiWriter
-):
+def create_task(organization_id: RowId, body: TaskCreate, session: SessionDep, actor: ApiWriter):
     """A task on the organization; the assignee finds it on their My work page."""
     return org_actions.create_organization_task(
         session=session, organization_id=organization_id, data=body, actor=actor
@@ -178,7 +172,7 @@ async def create_task(
     response_model=ActivityLogged,
     status_code=status.HTTP_201_CREATED,
 )
-async def log_activity(
+def log_activity(
     organization_id: RowId, body: ActivityCreate, session: SessionDep, actor: ApiWriter
 ):
     """Log a call, meeting or email with an organization: one event on its own timeline."""

@@ -33,7 +33,7 @@ from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_now
 from tenure.workspace.settings import phone_region
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -69,7 +69,7 @@ _DUPLICATE_DOC = (
 
 
 @router.get("", response_model=PageOut[PersonOut])
-async def list_people(
+def list_people(
     session: SessionDep,
     actor: ApiActor,
     q: SearchParam = None,
@@ -100,7 +100,7 @@ async def list_people(
     status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "on_duplicate=reject and probable duplicates exist."}},
 )
-async def create_person(
+def create_person(
     body: PersonCreate,
     session: SessionDep,
     actor: ApiWriter,
@@ -113,7 +113,7 @@ async def create_person(
     region = phone_region(session, settings)
     # The duplicate check fits the matcher (about a second on the demo's 24,000 people):
     # in the thread pool, so the event loop serves other requests meanwhile.
-    admission = await write_in_thread(
+    admission = write_now(
         session,
         lambda: dedup_actions.create_person(
             session=session,
@@ -136,7 +136,7 @@ async def create_person(
     response_model=Person360,
     responses={308: {"description": "The person was merged away: Location is the survivor."}},
 )
-async def get_person(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict | Response:
+def get_person(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict | Response:
     try:
         view = person_360(session, person_id)
     except NotFound:
@@ -148,7 +148,7 @@ async def get_person(person_id: RowId, session: SessionDep, actor: ApiActor) -> 
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
-async def update_person(
+def update_person(
     person_id: RowId,
     body: PersonUpdate,
     session: SessionDep,
@@ -166,13 +166,13 @@ async def update_person(
 
 
 @router.delete("/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_person(person_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
+def delete_person(person_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     people.delete_person(session=session, person_id=person_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{person_id}/timeline", response_model=TimelinePage)
-async def get_timeline(
+def get_timeline(
     person_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -193,7 +193,7 @@ async def get_timeline(
 
 
 @router.post("/{person_id}/consents", status_code=status.HTTP_201_CREATED)
-async def record_consent(
+def record_consent(
     person_id: RowId, body: ConsentIn, session: SessionDep, actor: ApiWriter
 ) -> dict:
     people.record_consent(session=session, person_id=person_id, consent=body, actor=actor)
@@ -201,7 +201,7 @@ async def record_consent(
 
 
 @router.get("/{person_id}/consents/history")
-async def consent_history(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def consent_history(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     queries.get_person(session, person_id)
     return {
         "items": [
@@ -219,23 +219,23 @@ async def consent_history(person_id: RowId, session: SessionDep, actor: ApiActor
 
 
 @router.post("/{person_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
-async def add_note(person_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
+def add_note(person_id: RowId, body: NoteCreate, session: SessionDep, actor: ApiWriter):
     return logged.add_note(session=session, data=body, actor=actor, person_id=person_id)
 
 
 @router.get("/{person_id}/notes", response_model=list[NoteOut])
-async def list_notes(person_id: RowId, session: SessionDep, actor: ApiActor):
+def list_notes(person_id: RowId, session: SessionDep, actor: ApiActor):
     queries.get_person(session, person_id)
     return queries.notes_for(session, person_id=person_id)
 
 
 @router.post("/{person_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
-async def create_task(person_id: RowId, body: TaskCreate, session: SessionDep, actor: ApiWriter):
+def create_task(person_id: RowId, body: TaskCreate, session: SessionDep, actor: ApiWriter):
     return people.create_task(session=session, data=body, actor=actor, person_id=person_id)
 
 
 @router.get("/{person_id}/tasks", response_model=list[TaskOut])
-async def list_tasks(person_id: RowId, session: SessionDep, actor: ApiActor):
+def list_tasks(person_id: RowId, session: SessionDep, actor: ApiActor):
     queries.get_person(session, person_id)
     return queries.tasks_for(session, person_id=person_id)
 
@@ -247,9 +247,7 @@ class ActivityLogged(ActivityCreate):
 @router.post(
     "/{person_id}/activities", response_model=ActivityLogged, status_code=status.HTTP_201_CREATED
 )
-async def log_activity(
-    person_id: RowId, body: ActivityCreate, session: SessionDep, actor: ApiWriter
-):
+def log_activity(person_id: RowId, body: ActivityCreate, session: SessionDep, actor: ApiWriter):
     """Log a call, meeting or email: a ``call``/``meeting``/``email`` event on the timeline."""
     done = logged.log_activity(session=session, data=body, actor=actor, person_id=person_id)
     return {**body.model_dump(), "person_ids": done.person_ids, "occurred_at": done.occurred_at}

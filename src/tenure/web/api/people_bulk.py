@@ -88,7 +88,7 @@ def run_bulk(session: Session, request: BulkRequest, actor: Actor) -> BulkOut:
 
 
 @router.post("/bulk", response_model=BulkOut)
-async def bulk_people(body: BulkRequest, session: SessionDep, actor: ApiWriter) -> BulkOut:
+def bulk_people(body: BulkRequest, session: SessionDep, actor: ApiWriter) -> BulkOut:
     """Assign an owner, add or remove a tag, add to a static list, or delete many people
     in one transaction (each person audited)."""
     return run_bulk(session, body, actor)

@@ -18,7 +18,7 @@ router = APIRouter(tags=["retention"])
 
 
 @router.get("/retention/at-risk")
-async def list_at_risk(
+def list_at_risk(
     session: SessionDep,
     actor: ApiActor,
     min_risk: Annotated[float, Query(ge=0, le=1, description="Only risks at or above this.")] = 0,
@@ -39,13 +39,13 @@ async def list_at_risk(
 
 
 @router.get("/people/{person_id}/risk")
-async def get_person_risk(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_person_risk(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """The customer's risk, reasons and open alert episode (risk 0 without signals)."""
     return queries.person_risk(session, person_id)
 
 
 @router.get("/people/{person_id}/next-best-action")
-async def get_next_best_action(
+def get_next_best_action(
     person_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -70,7 +70,7 @@ async def get_next_best_action(
 
 
 @router.get("/nba/rules")
-async def list_nba_rules(
+def list_nba_rules(
     session: SessionDep,
     actor: ApiActor,
     level: Literal["category", "sku"] = "category",
@@ -94,7 +94,7 @@ async def list_nba_rules(
 
 
 @router.get("/retention/alerts")
-async def list_alerts(
+def list_alerts(
     session: SessionDep,
     actor: ApiActor,
     open: bool = True,
@@ -106,13 +106,13 @@ async def list_alerts(
 
 
 @router.get("/retention/settings", response_model=RetentionConfig)
-async def get_settings(session: SessionDep, actor: ApiActor) -> RetentionConfig:
+def get_settings(session: SessionDep, actor: ApiActor) -> RetentionConfig:
     """The retention settings in force (defaults where none were set)."""
     return actions.load_config(session)
 
 
 @router.patch("/retention/settings", response_model=RetentionConfig)
-async def patch_settings(
+def patch_settings(
     patch: RetentionConfigPatch, session: SessionDep, actor: ApiWriter
 ) -> RetentionConfig:
     """Change some settings (admin or manager); the next refresh uses them. Audited."""

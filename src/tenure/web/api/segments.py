@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from tenure.segments import actions, queries
 from tenure.segments.membership import Change
@@ -44,7 +43,7 @@ from tenure.web.deps import (
     SessionDep,
     SettingsDep,
     WorkspaceCurrency,
-    write_in_thread,
+    write_now,
 )
 from tenure.workspace.settings import currency
 
@@ -93,14 +92,14 @@ def _change(change: Change) -> dict[str, Any]:
 
 
 @router.get("", response_model=SegmentList)
-async def list_segments(session: SessionDep, actor: ApiActor) -> dict:
+def list_segments(session: SessionDep, actor: ApiActor) -> dict:
     """Your segments by name, then the built-in RFM segments and value tiers."""
     actions.ensure_builtins(session)
     return {"items": [queries.segment_dict(s) for s in queries.list_segments(session)]}
 
 
 @router.post("", response_model=SegmentOut, status_code=status.HTTP_201_CREATED)
-async def create_segment(
+def create_segment(
     body: SegmentCreate, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> dict:
     """Create a dynamic segment (its members are computed at once) or a static list."""
@@ -111,40 +110,34 @@ async def create_segment(
         )
         return queries.segment_dict(segment)
 
-    return await write_in_thread(session, create)
+    return write_now(session, create)
 
 
 @router.post("/preview", response_model=PreviewOut)
-async def preview_segment(
+def preview_segment(
     body: PreviewIn, session: SessionDep, actor: ApiActor, settings: SettingsDep
 ) -> dict:
     """Count the people a filter selects now, with a sample of 20, without saving."""
-    return await run_in_threadpool(
-        queries.preview, session, filter=body.filter, currency=currency(session, settings)
-    )
+    return queries.preview(session, filter=body.filter, currency=currency(session, settings))
 
 
 @router.post("/refresh", response_model=RefreshAllOut)
-async def refresh_all(
-    request: Request, actor: ApiWriter, workspace_currency: WorkspaceCurrency
-) -> dict:
+def refresh_all(request: Request, actor: ApiWriter, workspace_currency: WorkspaceCurrency) -> dict:
     """Refresh every dynamic segment (one transaction each)."""
-    changes, failed = await run_in_threadpool(
-        lambda: actions.refresh_all_segments(
-            session_factory=request.app.state.session_factory,
-            currency=workspace_currency,
-        )
+    changes, failed = actions.refresh_all_segments(
+        session_factory=request.app.state.session_factory,
+        currency=workspace_currency,
     )
     return {"items": [_change(c) for c in changes], "failed": failed}
 
 
 @router.get("/{segment_id}", response_model=SegmentOut)
-async def get_segment(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def get_segment(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return queries.segment_dict(queries.get_segment(session, segment_id))
 
 
 @router.patch("/{segment_id}", response_model=SegmentOut)
-async def update_segment(
+def update_segment(
     segment_id: RowId,
     body: SegmentUpdate,
     session: SessionDep,
@@ -163,17 +156,17 @@ async def update_segment(
         )
         return queries.segment_dict(segment)
 
-    return await write_in_thread(session, update)
+    return write_now(session, update)
 
 
 @router.delete("/{segment_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_segment(segment_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
+def delete_segment(segment_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     actions.delete_segment(session=session, segment_id=segment_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{segment_id}/members", response_model=PageOut[MemberOut])
-async def list_members(
+def list_members(
     segment_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -186,7 +179,7 @@ async def list_members(
 
 
 @router.post("/{segment_id}/members", response_model=ChangeOut)
-async def change_members(
+def change_members(
     segment_id: RowId, body: MembersChange, session: SessionDep, actor: ApiWriter
 ) -> dict:
     """Add people to and remove people from a static list."""
@@ -201,7 +194,7 @@ async def change_members(
 
 
 @router.get("/{segment_id}/export")
-async def export_members(segment_id: RowId, request: Request, actor: ApiActor) -> StreamingResponse:
+def export_members(segment_id: RowId, request: Request, actor: ApiActor) -> StreamingResponse:
     """Members as CSV (person id, names, primary email and phone, organization, tags,
     entered_at), streamed batch by batch."""
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
@@ -213,7 +206,7 @@ async def export_members(segment_id: RowId, request: Request, actor: ApiActor) -
 
 
 @router.post("/{segment_id}/refresh", response_model=ChangeOut)
-async def refresh_segment(
+def refresh_segment(
     segment_id: RowId, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> dict:
     """Bring a dynamic segment's members up to date; entries and exits become events."""
@@ -227,11 +220,11 @@ async def refresh_segment(
         )
         return _change(change)
 
-    return await write_in_thread(session, refresh)
+    return write_now(session, refresh)
 
 
 @router.get("/{segment_id}/snapshots")
-async def list_snapshots(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def list_snapshots(segment_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     """Size after each refresh or list change, oldest first."""
     items = queries.snapshots(session, segment_id)
     return {"items": [SnapshotOut(**item).model_dump() for item in items]}

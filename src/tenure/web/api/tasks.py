@@ -32,7 +32,7 @@ class TaskList(BaseModel):
 
 
 @router.get("", response_model=TaskList)
-async def get_tasks(
+def get_tasks(
     session: SessionDep,
     actor: ApiActor,
     assignee_id: Annotated[
@@ -57,7 +57,7 @@ async def get_tasks(
 
 
 @router.patch("/{task_id}", response_model=TaskOut)
-async def update_task(task_id: RowId, body: TaskUpdate, session: SessionDep, actor: ApiActor):
+def update_task(task_id: RowId, body: TaskUpdate, session: SessionDep, actor: ApiActor):
     """Rename, reassign (assignee_id), reschedule (due_at), complete (done=true) or reopen
     (done=false); read-only roles and read-scoped tokens get 403."""
     task = activities.update_task(session=session, task_id=task_id, data=body, actor=actor)

@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from tenure.messaging.templating import actions, queries
 from tenure.messaging.templating.checks import used_names
@@ -62,14 +61,14 @@ router = APIRouter(prefix="/templates", tags=["templates"], route_class=_Templat
 
 
 @router.get("", response_model=TemplateList)
-async def list_templates(session: SessionDep, actor: ApiActor, archived: bool = False) -> dict:
+def list_templates(session: SessionDep, actor: ApiActor, archived: bool = False) -> dict:
     """Templates by name with their current version; the library is added on first use."""
     actions.ensure_library(session)
     return {"items": queries.list_templates(session, archived=archived)}
 
 
 @router.post("", response_model=TemplateOut, status_code=status.HTTP_201_CREATED)
-async def create_template(body: TemplateCreate, session: SessionDep, actor: ApiWriter) -> dict:
+def create_template(body: TemplateCreate, session: SessionDep, actor: ApiWriter) -> dict:
     template, _ = actions.create_template(
         session=session,
         actor=actor,
@@ -83,13 +82,13 @@ async def create_template(body: TemplateCreate, session: SessionDep, actor: ApiW
 
 
 @router.get("/fields", response_model=FieldList)
-async def list_fields(session: SessionDep, actor: ApiActor) -> dict:
+def list_fields(session: SessionDep, actor: ApiActor) -> dict:
     """Every variable a template may use, with its kind ("or empty": guard it with if)."""
     return {"items": describe(schema_for(session))}
 
 
 @router.post("/preview", response_model=RenderedOut)
-async def preview(body: PreviewIn, session: SessionDep, actor: ApiActor) -> dict:
+def preview(body: PreviewIn, session: SessionDep, actor: ApiActor) -> dict:
     """Render unsaved text with a real person's data: subject, HTML (CSS inlined), text."""
 
     def render() -> dict:
@@ -99,16 +98,16 @@ async def preview(body: PreviewIn, session: SessionDep, actor: ApiActor) -> dict
         )
         return {"subject": email.subject, "html": email.html, "text": email.text}
 
-    return await run_in_threadpool(render)
+    return render()
 
 
 @router.get("/{template_id}", response_model=TemplateOut)
-async def get_template(template_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def get_template(template_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return queries.get_template(session, template_id)
 
 
 @router.patch("/{template_id}", response_model=TemplateOut)
-async def update_template(
+def update_template(
     template_id: RowId, body: TemplateUpdate, session: SessionDep, actor: ApiWriter
 ) -> dict:
     """Change what is given; a subject or body that differs adds a version."""
@@ -122,7 +121,7 @@ async def update_template(
 
 
 @router.delete("/{template_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def archive_template(template_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
+def archive_template(template_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     """Archive (sent messages keep naming its versions, so nothing is deleted);
     ``PATCH {"archived": false}`` brings it back."""
     actions.update_template(session=session, actor=actor, template_id=template_id, archived=True)
@@ -130,20 +129,18 @@ async def archive_template(template_id: RowId, session: SessionDep, actor: ApiWr
 
 
 @router.get("/{template_id}/versions", response_model=VersionList)
-async def list_versions(template_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
+def list_versions(template_id: RowId, session: SessionDep, actor: ApiActor) -> dict:
     """Every version, newest first."""
     return {"items": queries.list_versions(session, template_id)}
 
 
 @router.get("/{template_id}/versions/{number}", response_model=VersionOut)
-async def get_version(
-    template_id: RowId, number: RowId, session: SessionDep, actor: ApiActor
-) -> dict:
+def get_version(template_id: RowId, number: RowId, session: SessionDep, actor: ApiActor) -> dict:
     return queries.get_version(session, template_id, number)
 
 
 @router.post("/{template_id}/versions/{number}/restore", response_model=TemplateOut)
-async def restore_version(
+def restore_version(
     template_id: RowId, number: RowId, session: SessionDep, actor: ApiWriter
 ) -> dict:
     """Make an old version current again, as a new version with its text."""

@@ -127,14 +127,14 @@ def invitation_dict(request: Request, issued: IssuedInvitation) -> dict[str, Any
 
 
 @router.get("/users", response_model=list[UserOut])
-async def users(session: SessionDep, actor: ApiActor) -> list[dict[str, Any]]:
+def users(session: SessionDep, actor: ApiActor) -> list[dict[str, Any]]:
     """Admins and managers only: every user's email, role and status."""
     require_role(actor, USER_LISTERS)
     return [user_dict(u) for u in list_users(session)]
 
 
 @router.post("/users", response_model=InvitationOut, status_code=status.HTTP_201_CREATED)
-async def invite(
+def invite(
     body: InviteIn, request: Request, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Invite a user (admins only): answers the one-time link to hand them, valid 7 days."""
@@ -145,7 +145,7 @@ async def invite(
 
 
 @router.post("/users/{user_id}/invitation", response_model=InvitationOut)
-async def reinvite(
+def reinvite(
     user_id: RowId, request: Request, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """A new one-time link for a user who has not chosen a password (older links stop)."""
@@ -153,7 +153,7 @@ async def reinvite(
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-async def change_user(
+def change_user(
     user_id: RowId, body: UserChangeIn, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Change a user's role or deactivate / reactivate them (admins only)."""
@@ -173,14 +173,14 @@ async def change_user(
 
 
 @router.get("/me", response_model=MeOut)
-async def me(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def me(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     user = session.get(User, actor.user_id)
     assert user is not None  # the token look-up found the active user
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
-async def change_password(
+def change_password(
     body: PasswordChangeIn, session: SessionDep, actor: ApiAccountWriter
 ) -> Response:
     """Change your password: the current one is required."""
@@ -194,14 +194,12 @@ async def change_password(
 
 
 @router.get("/me/tokens", response_model=list[TokenOut])
-async def my_tokens(session: SessionDep, actor: ApiActor) -> list[dict[str, Any]]:
+def my_tokens(session: SessionDep, actor: ApiActor) -> list[dict[str, Any]]:
     return [token_dict(t) for t in tokens_of(session, actor.user_id)]
 
 
 @router.post("/me/tokens", response_model=NewTokenOut, status_code=status.HTTP_201_CREATED)
-async def create_token(
-    body: TokenIn, session: SessionDep, actor: ApiAccountWriter
-) -> dict[str, Any]:
+def create_token(body: TokenIn, session: SessionDep, actor: ApiAccountWriter) -> dict[str, Any]:
     """Create an API token for yourself; the answer holds the secret, shown this once."""
     token, secret = actions.create_own_token(
         session=session, actor=actor, name=body.name, scope=body.scope
@@ -210,8 +208,6 @@ async def create_token(
 
 
 @router.delete("/me/tokens/{token_id}", response_model=TokenOut)
-async def revoke_token(
-    token_id: RowId, session: SessionDep, actor: ApiAccountWriter
-) -> dict[str, Any]:
+def revoke_token(token_id: RowId, session: SessionDep, actor: ApiAccountWriter) -> dict[str, Any]:
     """Revoke one of your tokens: requests with it are refused from now on."""
     return token_dict(actions.revoke_own_token(session=session, actor=actor, token_id=token_id))

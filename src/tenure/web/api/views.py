@@ -75,13 +75,13 @@ def _view_dict(saved: SavedView, user_id: int) -> dict[str, Any]:
 
 
 @router.get("/views", response_model=list[ViewOut])
-async def list_views(session: SessionDep, actor: ApiActor) -> list[dict[str, Any]]:
+def list_views(session: SessionDep, actor: ApiActor) -> list[dict[str, Any]]:
     """Your views of the people list and those shared with the workspace."""
     return [_view_dict(v, actor.user_id) for v in visible_views(session, actor)]
 
 
 @router.post("/views", response_model=ViewOut, status_code=status.HTTP_201_CREATED)
-async def create_view(body: ViewIn, session: SessionDep, actor: ApiAccountWriter) -> dict:
+def create_view(body: ViewIn, session: SessionDep, actor: ApiAccountWriter) -> dict:
     """Save a view (every role saves its own; sharing takes a role that writes)."""
     view = View(
         filters=PeopleFilter(
@@ -97,7 +97,7 @@ async def create_view(body: ViewIn, session: SessionDep, actor: ApiAccountWriter
 
 
 @router.patch("/views/{view_id}", response_model=ViewOut)
-async def change_view(
+def change_view(
     view_id: RowId, body: ViewChangeIn, session: SessionDep, actor: ApiAccountWriter
 ) -> dict:
     saved = actions.update_view(
@@ -113,13 +113,13 @@ async def change_view(
 
 
 @router.delete("/views/{view_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_view(view_id: RowId, session: SessionDep, actor: ApiAccountWriter) -> Response:
+def remove_view(view_id: RowId, session: SessionDep, actor: ApiAccountWriter) -> Response:
     actions.delete_view(session=session, actor=actor, view_id=view_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/views/{view_id}/export")
-async def export_saved_view(
+def export_saved_view(
     view_id: RowId,
     request: Request,
     session: SessionDep,

@@ -20,7 +20,7 @@ DeliveryStatusParam = Literal["pending", "succeeded", "failed", "skipped"]
 
 
 @router.get("/subscriptions")
-async def list_subscriptions(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def list_subscriptions(session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """Every subscription with its delivery counts by status (the secret only as a hint)."""
     require_role(actor, WEBHOOK_ADMINS)
     counts = queries.delivery_counts(session)
@@ -33,7 +33,7 @@ async def list_subscriptions(session: SessionDep, actor: ApiActor) -> dict[str, 
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
-async def create_subscription(
+def create_subscription(
     body: SubscriptionCreate, session: SessionDep, actor: ApiWriter, settings: SettingsDep
 ) -> dict[str, Any]:
     """Subscribe a URL. The answer holds the signing ``secret`` (``whsec_...``): the only
@@ -58,7 +58,7 @@ def _found(session: SessionDep, subscription_id: int) -> Any:
 
 
 @router.get("/subscriptions/{subscription_id}")
-async def get_subscription(
+def get_subscription(
     subscription_id: RowId, session: SessionDep, actor: ApiActor
 ) -> dict[str, Any]:
     require_role(actor, WEBHOOK_ADMINS)
@@ -69,7 +69,7 @@ async def get_subscription(
 
 
 @router.patch("/subscriptions/{subscription_id}")
-async def update_subscription(
+def update_subscription(
     subscription_id: RowId,
     body: SubscriptionUpdate,
     session: SessionDep,
@@ -92,16 +92,14 @@ async def update_subscription(
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_subscription(
-    subscription_id: RowId, session: SessionDep, actor: ApiWriter
-) -> Response:
+def delete_subscription(subscription_id: RowId, session: SessionDep, actor: ApiWriter) -> Response:
     """Delete a subscription and its delivery log."""
     actions.delete_subscription(session=session, subscription_id=subscription_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/subscriptions/{subscription_id}/deliveries")
-async def list_deliveries(
+def list_deliveries(
     subscription_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -128,7 +126,7 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-async def get_delivery(delivery_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_delivery(delivery_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """One delivery with the body sent and every attempt (status code, response excerpt,
     duration, error)."""
     require_role(actor, WEBHOOK_ADMINS)
@@ -139,7 +137,7 @@ async def get_delivery(delivery_id: RowId, session: SessionDep, actor: ApiActor)
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", status_code=status.HTTP_202_ACCEPTED)
-async def redeliver(delivery_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+def redeliver(delivery_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Send the delivery again (same ``webhook-id``, same body), one attempt, now; 409 when
     its endpoint is disabled."""
     delivery = actions.redeliver(session=session, delivery_id=delivery_id, actor=actor)

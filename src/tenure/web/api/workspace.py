@@ -59,14 +59,12 @@ def _workspace_dict(session: SessionDep, settings: SettingsDep) -> dict[str, Any
 
 
 @router.get("/workspace", response_model=WorkspaceOut)
-async def read_workspace(
-    session: SessionDep, settings: SettingsDep, actor: ApiActor
-) -> dict[str, Any]:
+def read_workspace(session: SessionDep, settings: SettingsDep, actor: ApiActor) -> dict[str, Any]:
     return _workspace_dict(session, settings)
 
 
 @router.patch("/workspace", response_model=WorkspaceOut)
-async def update_workspace(
+def update_workspace(
     body: WorkspaceSettingsIn, session: SessionDep, settings: SettingsDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Change the workspace's settings (admins only; audited). A bad value is a 422 naming

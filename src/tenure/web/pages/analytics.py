@@ -30,7 +30,7 @@ def _day(value: str | None, field: str) -> date | None:
 
 
 @router.get("/analytics")
-async def analytics_page(
+def analytics_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tenure.identity.queries import authenticate_password
 from tenure.web.deps import SessionDep
+from tenure.web.login import start_login
 from tenure.web.templating import render
 from tenure.workspace.queries import get_workspace
 
@@ -32,13 +33,13 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login")
-async def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
+def login_form(request: Request, session: SessionDep, next: str | None = None) -> Response:
     workspace = get_workspace(session)
     return render(request, "login.html", next=_safe_next(next), is_demo=workspace.is_demo)
 
 
 @router.post("/login")
-async def login(
+def login(
     request: Request,
     session: SessionDep,
     email: Annotated[str, Form()],
@@ -57,12 +58,11 @@ async def login(
             email=email,
             is_demo=workspace.is_demo,
         )
-    request.session.clear()  # a fresh session on login prevents session fixation
-    request.session["user_id"] = user.id
+    start_login(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

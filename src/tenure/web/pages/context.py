@@ -10,8 +10,9 @@ from fastapi import Depends, Request
 from tenure.customers.tasks import due_count
 from tenure.identity.models import Role
 from tenure.identity.permissions import Actor, may
-from tenure.identity.queries import actor_for_user_id
+from tenure.identity.queries import actor_for_login
 from tenure.web.deps import PageActor, SessionDep
+from tenure.web.login import login_of
 from tenure.workspace.queries import get_workspace
 from tenure.workspace.settings import DEFAULT_TIME_ZONE
 
@@ -34,7 +35,9 @@ class PageContext:
         return may(self.actor, roles)
 
 
-async def _page_context(request: Request, session: SessionDep, actor: PageActor) -> PageContext:
+def _page_context(request: Request, session: SessionDep, actor: PageActor) -> PageContext:
+    # A plain def, run on the thread pool: on a page writer's session this read begins
+    # the write transaction, which may wait for SQLite's lock; never on the event loop.
     workspace = get_workspace(session)
     context = PageContext(
         actor=actor,
@@ -60,12 +63,12 @@ def error_page_context(request: Request) -> PageContext | None:
     existing = getattr(request.state, "workspace", None)
     if isinstance(existing, PageContext):
         return existing
-    user_id = request.scope.get("session", {}).get("user_id")
-    if not user_id:
+    login = login_of(request.scope.get("session", {}))
+    if login is None:
         return None
     try:
         with request.app.state.session_factory() as session:
-            actor = actor_for_user_id(session, int(user_id))
+            actor = actor_for_login(session, *login)
             if actor is None:
                 return None
             workspace = get_workspace(session)

@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.queries import list_attribute_definitions
 from tenure.db.session import end_read
@@ -39,7 +38,7 @@ def _next_pair(session: SessionDep, message: str) -> RedirectResponse:
 
 
 @router.get("/duplicates")
-async def queue_page(
+def queue_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -62,7 +61,7 @@ async def queue_page(
 
 
 @router.get("/duplicates/{candidate_id}")
-async def pair_page(
+def pair_page(
     request: Request,
     candidate_id: RowId,
     session: SessionDep,
@@ -91,7 +90,7 @@ async def pair_page(
 
 
 @router.post("/duplicates/{candidate_id}/merge")
-async def merge_pair_form(
+def merge_pair_form(
     request: Request,
     candidate_id: RowId,
     session: SessionDep,
@@ -105,7 +104,7 @@ async def merge_pair_form(
 
 
 @router.post("/duplicates/{candidate_id}/dismiss")
-async def dismiss_pair_form(
+def dismiss_pair_form(
     request: Request,
     candidate_id: RowId,
     session: SessionDep,
@@ -116,7 +115,7 @@ async def dismiss_pair_form(
 
 
 @router.post("/merges/{merge_id}/undo")
-async def undo_form(
+def undo_form(
     request: Request,
     merge_id: RowId,
     session: SessionDep,
@@ -127,11 +126,10 @@ async def undo_form(
 
 
 @router.post("/duplicates/scan/preview")
-async def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     """A dry run: what the scan would merge and queue, to confirm before anything changes."""
     end_read(session)  # as the API does: no read transaction held open during the scan
-    report = await run_in_threadpool(
-        actions.scan,
+    report = actions.scan(
         session_factory=request.app.state.session_factory,
         actor=ctx.actor,
         dry_run=True,
@@ -140,7 +138,7 @@ async def scan_preview_form(request: Request, session: SessionDep, ctx: PageCtx)
 
 
 @router.post("/duplicates/scan")
-async def scan_form(
+def scan_form(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
@@ -149,23 +147,20 @@ async def scan_form(
     if confirm != "yes":
         raise InvalidInput("confirm", "preview the scan and confirm it (confirm=yes)")
     end_read(session)  # as the API does: no read transaction held open during the scan
-    report = await run_in_threadpool(
-        actions.scan, session_factory=request.app.state.session_factory, actor=actor
-    )
+    report = actions.scan(session_factory=request.app.state.session_factory, actor=actor)
     done = f"run-{report.run_id}-{report.merged}-{report.queued}"
     return RedirectResponse(f"/duplicates?done={done}#runs", status_code=303)
 
 
 @router.post("/merge-runs/{run_id}/undo")
-async def undo_run_form(
+def undo_run_form(
     request: Request,
     run_id: RowId,
     session: SessionDep,
     actor: PageWriter,
 ) -> Response:
     end_read(session)  # as the scan does: no read transaction held open meanwhile
-    await run_in_threadpool(
-        actions.undo_run,
+    actions.undo_run(
         session_factory=request.app.state.session_factory,
         run_id=run_id,
         actor=actor,

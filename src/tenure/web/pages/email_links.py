@@ -27,7 +27,7 @@ NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referre
 
 
 @router.get("/unsubscribe/{token}")
-async def unsubscribe_page(
+def unsubscribe_page(
     request: Request, token: Token, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """A page with a confirm button: a GET never unsubscribes (link scanners follow them)."""
@@ -38,7 +38,7 @@ async def unsubscribe_page(
 
 
 @router.post("/unsubscribe/{token}")
-async def unsubscribe(
+def unsubscribe(
     request: Request, token: Token, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The one-click unsubscribe (body ``List-Unsubscribe=One-Click``) and the page's
@@ -50,12 +50,12 @@ async def unsubscribe(
 
 
 @router.get("/e/o/{token}.gif")
-async def open_pixel(token: Token, session: SessionDep, settings: SettingsDep) -> Response:
+def open_pixel(token: Token, session: SessionDep, settings: SettingsDep) -> Response:
     actions.record_open(session, token=token, key=signing_key(session, settings))
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
 @router.get("/e/c/{token}")
-async def click(token: Token, session: SessionDep, settings: SettingsDep) -> Response:
+def click(token: Token, session: SessionDep, settings: SettingsDep) -> Response:
     destination = actions.record_click(session, token=token, key=signing_key(session, settings))
     return RedirectResponse(destination, status_code=302, headers=NO_STORE)

@@ -22,7 +22,7 @@ RESULTS_PER_GROUP = 25
 
 
 @router.get("/")
-async def home_page(
+def home_page(
     request: Request, session: SessionDep, ctx: PageCtx, scope: str | None = None
 ) -> Response:
     try:
@@ -40,7 +40,7 @@ async def home_page(
 
 
 @router.get("/search")
-async def search_page(
+def search_page(
     request: Request, session: SessionDep, settings: SettingsDep, ctx: PageCtx, q: str = ""
 ) -> Response:
     results = (
@@ -52,7 +52,7 @@ async def search_page(
 
 
 @router.get("/search/suggest")
-async def search_suggestions(
+def search_suggestions(
     session: SessionDep, settings: SettingsDep, actor: PageActor, q: str = ""
 ) -> Response:
     """The top bar's results as you type: GET /api/v1/search's answer, for the logged-in

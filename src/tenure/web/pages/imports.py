@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.attributes import declared_attributes
 from tenure.ingest import records as import_records
@@ -27,7 +26,7 @@ from tenure.ingest.presets import (
 )
 from tenure.ingest.uploads import format_of, upload_source
 from tenure.validation import RowId
-from tenure.web.deps import PageWriter, PhoneRegion, SessionDep, SettingsDep
+from tenure.web.deps import PageWriter, PhoneRegion, PostedForm, SessionDep, SettingsDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
 from tenure.workspace.settings import phone_region
@@ -79,7 +78,7 @@ def _slug(header: str) -> str:
 
 
 @router.get("/imports")
-async def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     return render(
         request,
         "imports/list.html",
@@ -90,7 +89,7 @@ async def imports_page(request: Request, session: SessionDep, ctx: PageCtx) -> R
 
 
 @router.post("/imports")
-async def upload(
+def upload(
     request: Request,
     settings: SettingsDep,
     region: PhoneRegion,
@@ -98,7 +97,7 @@ async def upload(
     file: Annotated[UploadFile, File()],
     preset: Annotated[str, Form()] = "",
 ) -> Response:
-    content = await file.read()
+    content = file.file.read()
     file_name = file.filename or "upload"
     record = create_upload_draft(
         session_factory=request.app.state.session_factory,
@@ -133,7 +132,7 @@ def _source(
 
 
 @router.get("/imports/{import_id}")
-async def import_page(
+def import_page(
     request: Request, import_id: RowId, session: SessionDep, settings: SettingsDep, ctx: PageCtx
 ) -> Response:
     record = import_records.get_import(session, import_id)
@@ -176,7 +175,7 @@ def _render_detail(
 
 
 @router.post("/imports/{import_id}/run")
-async def run(
+def run(
     request: Request,
     import_id: RowId,
     session: SessionDep,
@@ -184,8 +183,8 @@ async def run(
     region: PhoneRegion,
     actor: PageWriter,
     ctx: PageCtx,
+    form: PostedForm,
 ) -> Response:
-    form = await request.form()
     record = import_records.get_import(session, import_id)
     if record.status != ImportStatus.draft.value:
         return RedirectResponse(f"/imports/{import_id}", status_code=303)
@@ -209,8 +208,7 @@ async def run(
     to_declare = declare or set(record.options.get("declare", []))
     our_domains = record.options.get("our_domains")
     session.rollback()  # end this request's read before the long import (see api/imports.py)
-    report = await run_in_threadpool(
-        import_upload,
+    report = import_upload(
         session_factory=request.app.state.session_factory,
         actor=actor,
         format=format,

@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/jobs")
-async def jobs_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def jobs_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     require_role(ctx.actor, JOB_ADMINS)
     failures = [
         j
@@ -40,7 +40,7 @@ async def jobs_page(request: Request, session: SessionDep, ctx: PageCtx) -> Resp
 
 
 @router.post("/jobs/{job_id}/{change}")
-async def change_job(
+def change_job(
     request: Request,
     job_id: RowId,
     change: str,

@@ -48,7 +48,7 @@ def _page(request: Request, name: str, ctx: Any, session: Any, **context: Any) -
 
 
 @router.get("/lifecycle")
-async def funnel_page(
+def funnel_page(
     request: Request, session: SessionDep, ctx: PageCtx, tag: str | None = None
 ) -> Response:
     actions.ensure_stage_model(session)  # the default model, on a workspace's first visit
@@ -57,7 +57,7 @@ async def funnel_page(
 
 
 @router.get("/lifecycle/time-in-stage")
-async def time_in_stage_page(
+def time_in_stage_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -88,7 +88,7 @@ async def time_in_stage_page(
 
 
 @router.get("/lifecycle/journeys")
-async def journeys_page(
+def journeys_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -111,7 +111,7 @@ async def journeys_page(
 
 
 @router.get("/lifecycle/settings")
-async def settings_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def settings_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     actions.ensure_stage_model(session)
     model = configure.model_out(session)
     return _page(
@@ -150,7 +150,7 @@ def _validated(model: type[Any], **fields: Any) -> Any:
 
 
 @router.post("/lifecycle/settings/stages")
-async def add_stage(
+def add_stage(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
@@ -173,7 +173,7 @@ async def add_stage(
 
 
 @router.post("/lifecycle/settings/stages/{key}")
-async def edit_stage(
+def edit_stage(
     request: Request,
     key: str,
     session: SessionDep,
@@ -195,7 +195,7 @@ async def edit_stage(
 
 
 @router.post("/lifecycle/settings/stages/{key}/delete")
-async def remove_stage(
+def remove_stage(
     request: Request,
     key: str,
     session: SessionDep,
@@ -226,7 +226,7 @@ def _rule_fields(
 
 
 @router.post("/lifecycle/settings/rules")
-async def add_rule(
+def add_rule(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
@@ -244,7 +244,7 @@ async def add_rule(
 
 
 @router.post("/lifecycle/settings/rules/{rule_id}")
-async def edit_rule(
+def edit_rule(
     request: Request,
     rule_id: RowId,
     session: SessionDep,
@@ -263,7 +263,7 @@ async def edit_rule(
 
 
 @router.post("/lifecycle/settings/rules/{rule_id}/delete")
-async def remove_rule(
+def remove_rule(
     request: Request,
     rule_id: RowId,
     session: SessionDep,
@@ -274,7 +274,7 @@ async def remove_rule(
 
 
 @router.post("/lifecycle/settings/incremental")
-async def toggle_incremental(
+def toggle_incremental(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
@@ -285,7 +285,7 @@ async def toggle_incremental(
 
 
 @router.post("/people/{person_id}/stage/override")
-async def override_stage(
+def override_stage(
     request: Request,
     person_id: RowId,
     session: SessionDep,
@@ -300,7 +300,7 @@ async def override_stage(
 
 
 @router.post("/people/{person_id}/stage/override/clear")
-async def clear_override(
+def clear_override(
     request: Request,
     person_id: RowId,
     session: SessionDep,

@@ -24,7 +24,7 @@ PAGE = 100
 
 
 @router.get("/messages")
-async def outbox_page(
+def outbox_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -50,7 +50,7 @@ async def outbox_page(
 
 
 @router.get("/messages/{message_id}")
-async def message_page(
+def message_page(
     request: Request, message_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
     message = queries.get_message(session, message_id)
@@ -67,7 +67,7 @@ async def message_page(
 
 
 @router.get("/suppressions")
-async def suppressions_page(
+def suppressions_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -84,7 +84,7 @@ async def suppressions_page(
 
 
 @router.post("/suppressions")
-async def add_suppression(
+def add_suppression(
     session: SessionDep,
     actor: PageWriter,
     address: Annotated[str, Form(max_length=320)],
@@ -95,15 +95,13 @@ async def add_suppression(
 
 
 @router.post("/suppressions/{suppression_id}/delete")
-async def remove_suppression(
-    suppression_id: RowId, session: SessionDep, actor: PageWriter
-) -> Response:
+def remove_suppression(suppression_id: RowId, session: SessionDep, actor: PageWriter) -> Response:
     actions.remove_suppression(session, actor=actor, suppression_id=suppression_id)
     return RedirectResponse("/suppressions", status_code=303)
 
 
 @router.post("/people/{person_id}/emails")
-async def send_email(
+def send_email(
     person_id: RowId,
     session: SessionDep,
     settings: SettingsDep,

@@ -36,7 +36,7 @@ from tenure.timeline import actions as timeline_actions
 from tenure.timeline.queries import organization_timeline
 from tenure.timeline.story import TYPE_LABELS, tell
 from tenure.validation import RowId
-from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.deps import PageWriter, PostedForm, SessionDep
 from tenure.web.pages import organization_forms as forms
 from tenure.web.pages.context import PageCtx
 from tenure.web.pages.people import due_date
@@ -62,7 +62,7 @@ def _labels(definitions: list[Any]) -> dict[str, str]:
 
 
 @router.get("/organizations")
-async def organizations_list(
+def organizations_list(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -103,10 +103,9 @@ def _list_page(
 
 
 @router.post("/organizations")
-async def create_organization(
-    request: Request, session: SessionDep, ctx: PageCtx, actor: PageWriter
+def create_organization(
+    request: Request, session: SessionDep, ctx: PageCtx, actor: PageWriter, form: PostedForm
 ) -> Response:
-    form = await request.form()
     definitions = _definitions(session)
     try:
         data = OrganizationCreate(
@@ -135,7 +134,7 @@ def _typed(form: Any) -> dict[str, str]:
 
 
 @router.get("/organizations/{organization_id}")
-async def organization_page(
+def organization_page(
     request: Request,
     organization_id: RowId,
     session: SessionDep,
@@ -219,17 +218,17 @@ def _stored_values(org: dict[str, Any], definitions: list[Any]) -> dict[str, Any
     }
 
 
-async def _refused_or_redirect(
+def _refused_or_redirect(
     request: Request,
     session: Session,
     ctx: Any,
     organization_id: int,
+    form: Any,
     form_name: str,
     write: Any,
     anchor: str,
 ) -> Response:
     """Run the write built from the posted form; show the page again if it was refused."""
-    form = await request.form()
     try:
         write(form)
     except REFUSED as refused:
@@ -243,8 +242,13 @@ async def _refused_or_redirect(
 
 
 @router.post("/organizations/{organization_id}")
-async def edit_organization(
-    request: Request, organization_id: RowId, session: SessionDep, ctx: PageCtx, actor: PageWriter
+def edit_organization(
+    request: Request,
+    organization_id: RowId,
+    session: SessionDep,
+    ctx: PageCtx,
+    actor: PageWriter,
+    form: PostedForm,
 ) -> Response:
     definitions = _definitions(session)
 
@@ -260,13 +264,13 @@ async def edit_organization(
             session=session, organization_id=organization_id, data=data, actor=actor
         )
 
-    return await _refused_or_redirect(
-        request, session, ctx, organization_id, "organization", write, "top"
+    return _refused_or_redirect(
+        request, session, ctx, organization_id, form, "organization", write, "top"
     )
 
 
 @router.get("/organizations/{organization_id}/delete")
-async def confirm_delete(
+def confirm_delete(
     request: Request, organization_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
     """What deleting would take with it, and the button that does it."""
@@ -282,7 +286,7 @@ async def confirm_delete(
 
 
 @router.post("/organizations/{organization_id}/delete")
-async def delete_organization(
+def delete_organization(
     request: Request, organization_id: RowId, session: SessionDep, actor: PageWriter
 ) -> Response:
     org_actions.delete_organization(session=session, organization_id=organization_id, actor=actor)
@@ -290,8 +294,13 @@ async def delete_organization(
 
 
 @router.post("/organizations/{organization_id}/notes")
-async def add_note(
-    request: Request, organization_id: RowId, session: SessionDep, ctx: PageCtx, actor: PageWriter
+def add_note(
+    request: Request,
+    organization_id: RowId,
+    session: SessionDep,
+    ctx: PageCtx,
+    actor: PageWriter,
+    form: PostedForm,
 ) -> Response:
     def write(form: Any) -> None:
         data = NoteCreate(body=forms.text(form, "body"))
@@ -299,14 +308,19 @@ async def add_note(
             session=session, data=data, actor=actor, organization_id=organization_id
         )
 
-    return await _refused_or_redirect(
-        request, session, ctx, organization_id, "note", write, "timeline"
+    return _refused_or_redirect(
+        request, session, ctx, organization_id, form, "note", write, "timeline"
     )
 
 
 @router.post("/organizations/{organization_id}/tasks")
-async def add_task(
-    request: Request, organization_id: RowId, session: SessionDep, ctx: PageCtx, actor: PageWriter
+def add_task(
+    request: Request,
+    organization_id: RowId,
+    session: SessionDep,
+    ctx: PageCtx,
+    actor: PageWriter,
+    form: PostedForm,
 ) -> Response:
     def write(form: Any) -> None:
         data = TaskCreate(
@@ -318,14 +332,19 @@ async def add_task(
             session=session, organization_id=organization_id, data=data, actor=actor
         )
 
-    return await _refused_or_redirect(
-        request, session, ctx, organization_id, "task", write, "tasks"
+    return _refused_or_redirect(
+        request, session, ctx, organization_id, form, "task", write, "tasks"
     )
 
 
 @router.post("/organizations/{organization_id}/activities")
-async def log_activity(
-    request: Request, organization_id: RowId, session: SessionDep, ctx: PageCtx, actor: PageWriter
+def log_activity(
+    request: Request,
+    organization_id: RowId,
+    session: SessionDep,
+    ctx: PageCtx,
+    actor: PageWriter,
+    form: PostedForm,
 ) -> Response:
     def write(form: Any) -> None:
         data = ActivityCreate(
@@ -339,6 +358,6 @@ async def log_activity(
             session=session, data=data, actor=actor, organization_id=organization_id
         )
 
-    return await _refused_or_redirect(
-        request, session, ctx, organization_id, "activity", write, "timeline"
+    return _refused_or_redirect(
+        request, session, ctx, organization_id, form, "activity", write, "timeline"
     )

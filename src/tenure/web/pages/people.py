@@ -42,7 +42,7 @@ def static_lists(session: Session) -> list[Segment]:
 
 
 @router.get("/people/{person_id}")
-async def person_page(
+def person_page(
     request: Request,
     person_id: RowId,
     session: SessionDep,
@@ -113,7 +113,7 @@ def render_person(
 
 
 @router.post("/people/{person_id}/notes")
-async def add_note(
+def add_note(
     request: Request,
     person_id: RowId,
     session: SessionDep,
@@ -131,7 +131,7 @@ async def add_note(
 
 
 @router.post("/people/{person_id}/activities")
-async def log_activity(
+def log_activity(
     request: Request,
     person_id: RowId,
     session: SessionDep,
@@ -162,7 +162,7 @@ async def log_activity(
 
 
 @router.post("/people/{person_id}/tasks")
-async def add_task(
+def add_task(
     request: Request,
     person_id: RowId,
     session: SessionDep,

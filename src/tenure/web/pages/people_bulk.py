@@ -14,7 +14,7 @@ from tenure.customers import bulk, queries
 from tenure.errors import InvalidInput
 from tenure.segments.models import Segment
 from tenure.web.api.people_bulk import BulkOut, BulkRequest, run_bulk
-from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.deps import PageWriter, PostedForm, SessionDep
 from tenure.web.pages.context import PageCtx
 from tenure.web.pages.people import NOTICE
 from tenure.web.templating import render
@@ -78,10 +78,9 @@ def _notice(done: BulkOut, request: BulkRequest, names: dict[str, str]) -> str:
 
 
 @router.post("/people/bulk")
-async def bulk_people(
-    request: Request, session: SessionDep, actor: PageWriter, ctx: PageCtx
+def bulk_people(
+    request: Request, session: SessionDep, actor: PageWriter, ctx: PageCtx, form: PostedForm
 ) -> Response:
-    form = await request.form()
     back = _back(form.get("back"))
     try:
         wanted = _request(form)

@@ -19,7 +19,7 @@ from tenure.dedup import actions as dedup_actions
 from tenure.errors import Conflict, InvalidInput, PermissionDenied
 from tenure.identity.permissions import may
 from tenure.validation import RowId
-from tenure.web.deps import PageWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import PageWriter, PostedForm, SessionDep, SettingsDep, write_now
 from tenure.web.pages.context import PageContext, PageCtx
 from tenure.web.pages.people import NOTICE, render_person
 from tenure.web.pages.person_form import (
@@ -63,27 +63,27 @@ def _refusal(error: InvalidInput | Conflict) -> tuple[str, str]:
 
 
 @router.get("/people/new")
-async def new_person(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def new_person(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     if not may(ctx.actor):
         raise PermissionDenied(f"role {ctx.actor.role.value} is read-only")
     return _new_page(request, session, ctx, PersonForm())
 
 
 @router.post("/people/new")
-async def create_person(
+def create_person(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
     ctx: PageCtx,
     settings: SettingsDep,
+    submitted: PostedForm,
 ) -> Response:
-    submitted = await request.form()
     form = PersonForm.from_form(submitted)
     definitions = person_attributes(session)
     create_anyway = submitted.get("create_anyway") == "1"
     try:
         data = form.to_create(definitions)
-        admission = await write_in_thread(
+        admission = write_now(
             session,
             lambda: dedup_actions.create_person(
                 session=session,
@@ -104,18 +104,19 @@ async def create_person(
 
 
 @router.post("/people/{person_id}/edit")
-async def edit_person(
+def edit_person(
     request: Request,
     person_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     ctx: PageCtx,
     settings: SettingsDep,
+    submitted: PostedForm,
 ) -> Response:
     current = queries.get_person(session, person_id)
     # Social handles and external ids are not on the form: they stay as they are.
     others = [i for i in current["identities"] if i["kind"] not in ("email", "phone")]
-    form = PersonForm.from_form(await request.form(), others)
+    form = PersonForm.from_form(submitted, others)
     definitions = person_attributes(session)
     try:
         people.update_person(
@@ -135,7 +136,7 @@ async def edit_person(
 
 
 @router.post("/people/{person_id}/delete")
-async def delete_person(
+def delete_person(
     request: Request, person_id: RowId, session: SessionDep, actor: PageWriter
 ) -> Response:
     person = queries.get_person(session, person_id)

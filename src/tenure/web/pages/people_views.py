@@ -65,7 +65,7 @@ def view_url(path: str, view: View, view_id: int | None = None, **extra: Any) ->
 
 
 @router.get("/people")
-async def people_list(
+def people_list(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -114,7 +114,7 @@ async def people_list(
 
 
 @router.get("/people/export.{format}")
-async def export_people_view(
+def export_people_view(
     request: Request,
     format: str,
     session: SessionDep,
@@ -140,7 +140,7 @@ async def export_people_view(
 
 
 @router.post("/people/views")
-async def save_view(
+def save_view(
     session: SessionDep,
     actor: PageAccountWriter,
     name: Annotated[str, Form()],
@@ -159,6 +159,6 @@ async def save_view(
 
 
 @router.post("/people/views/{view_id}/delete")
-async def delete_view(view_id: RowId, session: SessionDep, actor: PageAccountWriter) -> Response:
+def delete_view(view_id: RowId, session: SessionDep, actor: PageAccountWriter) -> Response:
     actions.delete_view(session=session, actor=actor, view_id=view_id)
     return RedirectResponse("/people", status_code=303)

@@ -40,7 +40,7 @@ def _percent(value: str, field: str) -> float | None:
 
 
 @router.get("/at-risk")
-async def at_risk_page(
+def at_risk_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -79,7 +79,7 @@ async def at_risk_page(
 
 
 @router.post("/at-risk/settings")
-async def save_settings(
+def save_settings(
     request: Request,
     session: SessionDep,
     actor: PageWriter,

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.errors import InvalidInput
@@ -27,7 +26,7 @@ from tenure.segments.schemas import SegmentCreate, SegmentUpdate
 from tenure.segments.syntax import FilterError
 from tenure.validation import RowId, parse_row_id
 from tenure.web.api.segments import filter_error_body
-from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import PageActor, PageWriter, SessionDep, SettingsDep, write_now
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
 from tenure.workspace.settings import currency
@@ -73,7 +72,7 @@ def _builder(request: Request, ctx: Any, *, status_code: int = 200, **values: An
 
 
 @router.get("/segments")
-async def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     actions.ensure_builtins(session)
     segments = [queries.segment_dict(s) for s in queries.list_segments(session)]
     computing = bool(pending_tasks(session, NIGHTLY_CHAIN[:3]))
@@ -81,20 +80,18 @@ async def segments_list(request: Request, session: SessionDep, ctx: PageCtx) -> 
 
 
 @router.get("/segments/new")
-async def new_segment(request: Request, ctx: PageCtx, filter: str = "") -> Response:
+def new_segment(request: Request, ctx: PageCtx, filter: str = "") -> Response:
     require_write(ctx.actor)  # a form to save with: the "Not allowed" page says who may
     return _builder(request, ctx, filter=filter)
 
 
 @router.get("/segments/preview")
-async def preview(
+def preview(
     session: SessionDep, settings: SettingsDep, actor: PageActor, filter: str = ""
 ) -> Response:
     """The live count of the builder: JSON, or a 422 with the position of the mistake."""
     try:
-        result = await run_in_threadpool(
-            queries.preview, session, filter=filter, currency=currency(session, settings)
-        )
+        result = queries.preview(session, filter=filter, currency=currency(session, settings))
     except FilterError as error:
         return JSONResponse(filter_error_body(error), status_code=422)
     return JSONResponse(jsonable_encoder(result))
@@ -108,7 +105,7 @@ def _error(error: InvalidInput) -> dict[str, Any]:
 
 
 @router.post("/segments/new")
-async def create_segment(
+def create_segment(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -139,7 +136,7 @@ async def create_segment(
         except ValidationError as invalid:
             first = invalid.errors(include_url=False)[0]
             raise InvalidInput(str(first["loc"][0]), first["msg"])
-        segment, _ = await write_in_thread(
+        segment, _ = write_now(
             session,
             lambda: actions.create_segment(
                 session=session,
@@ -154,7 +151,7 @@ async def create_segment(
 
 
 @router.get("/segments/{segment_id}")
-async def segment_page(
+def segment_page(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -177,7 +174,7 @@ async def segment_page(
 
 
 @router.get("/segments/{segment_id}/edit")
-async def edit_segment(
+def edit_segment(
     request: Request, segment_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
     require_write(ctx.actor)
@@ -188,7 +185,7 @@ async def edit_segment(
 
 
 @router.post("/segments/{segment_id}/edit")
-async def update_segment(
+def update_segment(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -210,7 +207,7 @@ async def update_segment(
         except ValidationError as invalid:
             first = invalid.errors(include_url=False)[0]
             raise InvalidInput(str(first["loc"][0]), first["msg"])
-        await write_in_thread(
+        write_now(
             session,
             lambda: actions.update_segment(
                 session=session,
@@ -229,14 +226,14 @@ async def update_segment(
 
 
 @router.post("/segments/{segment_id}/refresh")
-async def refresh_segment(
+def refresh_segment(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     actor: PageWriter,
 ) -> Response:
-    await write_in_thread(
+    write_now(
         session,
         lambda: actions.refresh_segment(
             session=session,
@@ -249,7 +246,7 @@ async def refresh_segment(
 
 
 @router.post("/segments/{segment_id}/delete")
-async def delete_segment(
+def delete_segment(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -260,7 +257,7 @@ async def delete_segment(
 
 
 @router.post("/segments/{segment_id}/members")
-async def change_members(
+def change_members(
     request: Request,
     segment_id: RowId,
     session: SessionDep,
@@ -279,7 +276,7 @@ async def change_members(
 
 
 @router.get("/segments/{segment_id}/export.csv")
-async def export_members(request: Request, segment_id: RowId, ctx: PageCtx) -> StreamingResponse:
+def export_members(request: Request, segment_id: RowId, ctx: PageCtx) -> StreamingResponse:
     chunks = queries.export_members_csv(request.app.state.session_factory, segment_id)
     return StreamingResponse(
         chunks,

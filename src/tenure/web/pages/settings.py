@@ -18,6 +18,7 @@ from tenure.identity.passwords import MIN_PASSWORD_LENGTH
 from tenure.identity.permissions import USER_LISTERS, WORKSPACE_ADMINS, may, require_role
 from tenure.identity.queries import tokens_of
 from tenure.web.deps import PageAccountWriter, PageWriter, SessionDep, SettingsDep
+from tenure.web.login import keep_login
 from tenure.web.pages.context import PageContext, PageCtx
 from tenure.web.templating import render
 from tenure.workspace.actions import update_settings
@@ -37,7 +38,7 @@ def settings_tabs(ctx: PageContext) -> list[tuple[str, str]]:
 
 
 @router.get("/settings")
-async def settings_home() -> Response:
+def settings_home() -> Response:
     return RedirectResponse("/settings/profile", status_code=303)
 
 
@@ -59,14 +60,14 @@ def _profile(
 
 
 @router.get("/settings/profile")
-async def profile_page(
+def profile_page(
     request: Request, session: SessionDep, ctx: PageCtx, changed: str | None = None
 ) -> Response:
     return _profile(request, session, ctx, password_changed=changed == "password")
 
 
 @router.post("/settings/profile/password")
-async def change_password(
+def change_password(
     request: Request,
     session: SessionDep,
     actor: PageAccountWriter,
@@ -78,7 +79,7 @@ async def change_password(
     try:
         if new_password != confirm_password:
             raise InvalidInput("confirm_password", "the two new passwords differ")
-        actions.change_password(
+        user = actions.change_password(
             session=session,
             actor=actor,
             current_password=current_password,
@@ -87,11 +88,12 @@ async def change_password(
     except InvalidInput as error:
         session.rollback()
         return _profile(request, session, ctx, 422, password_error=error)
+    keep_login(request, user)  # every other login of the user has ended
     return RedirectResponse("/settings/profile?changed=password", status_code=303)
 
 
 @router.post("/settings/profile/tokens")
-async def create_token(
+def create_token(
     request: Request,
     session: SessionDep,
     actor: PageAccountWriter,
@@ -111,7 +113,7 @@ async def create_token(
 
 
 @router.post("/settings/profile/tokens/{token_id}/revoke")
-async def revoke_token(token_id: int, session: SessionDep, actor: PageAccountWriter) -> Response:
+def revoke_token(token_id: int, session: SessionDep, actor: PageAccountWriter) -> Response:
     actions.revoke_own_token(session=session, actor=actor, token_id=token_id)
     return RedirectResponse("/settings/profile#tokens", status_code=303)
 
@@ -137,7 +139,7 @@ def _workspace(
 
 
 @router.get("/settings/workspace")
-async def workspace_page(
+def workspace_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -149,7 +151,7 @@ async def workspace_page(
 
 
 @router.post("/settings/workspace")
-async def save_workspace(
+def save_workspace(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

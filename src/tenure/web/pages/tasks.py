@@ -47,7 +47,7 @@ def _back(next_url: str, fallback: str) -> str:
 
 
 @router.get("/tasks")
-async def tasks_page(
+def tasks_page(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -111,7 +111,7 @@ async def tasks_page(
     )
 
 
-async def _update(
+def _update(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
@@ -128,7 +128,7 @@ async def _update(
 
 
 @router.post("/tasks/{task_id}/done")
-async def complete_task(
+def complete_task(
     request: Request,
     task_id: RowId,
     session: SessionDep,
@@ -137,11 +137,11 @@ async def complete_task(
     next: Annotated[str, Form()] = "/tasks",
 ) -> Response:
     data = TaskUpdate(done=True)
-    return await _update(request, session, actor, task_id, csrf_token, data, next)
+    return _update(request, session, actor, task_id, csrf_token, data, next)
 
 
 @router.post("/tasks/{task_id}/reopen")
-async def reopen_task(
+def reopen_task(
     request: Request,
     task_id: RowId,
     session: SessionDep,
@@ -150,11 +150,11 @@ async def reopen_task(
     next: Annotated[str, Form()] = "/tasks",
 ) -> Response:
     data = TaskUpdate(done=False)
-    return await _update(request, session, actor, task_id, csrf_token, data, next)
+    return _update(request, session, actor, task_id, csrf_token, data, next)
 
 
 @router.post("/tasks/{task_id}/assign")
-async def reassign_task(
+def reassign_task(
     request: Request,
     task_id: RowId,
     session: SessionDep,
@@ -170,4 +170,4 @@ async def reassign_task(
     if due.strip():
         fields["due_at"] = due_date(due, time_zone(session))
     data = TaskUpdate(**fields)
-    return await _update(request, session, actor, task_id, csrf_token, data, next)
+    return _update(request, session, actor, task_id, csrf_token, data, next)

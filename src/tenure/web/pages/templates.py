@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from tenure.customers.queries import PeopleFilter, get_person, list_people
 from tenure.errors import InvalidInput, NotFound
@@ -121,7 +120,7 @@ def _validated(model: type[M], form: dict[str, str]) -> M:
 
 
 @router.get("/templates")
-async def templates_list(
+def templates_list(
     request: Request, session: SessionDep, ctx: PageCtx, archived: bool = False
 ) -> Response:
     actions.ensure_library(session)
@@ -136,14 +135,14 @@ async def templates_list(
 
 
 @router.get("/templates/new")
-async def new_template(
+def new_template(
     request: Request, session: SessionDep, ctx: PageCtx, person: str | None = None
 ) -> Response:
     return _editor(request, session, ctx, form=dict(BLANK), person=person)
 
 
 @router.get("/templates/people")
-async def search_people(session: SessionDep, actor: PageActor, q: str = "") -> JSONResponse:
+def search_people(session: SessionDep, actor: PageActor, q: str = "") -> JSONResponse:
     """People to preview with: by id, or up to 8 matching a name or email."""
     person_id = parse_row_id(q.strip().lstrip("#"))
     if person_id is not None:
@@ -156,7 +155,7 @@ async def search_people(session: SessionDep, actor: PageActor, q: str = "") -> J
 
 
 @router.post("/templates/preview")
-async def preview(
+def preview(
     session: SessionDep,
     actor: PageActor,
     subject: Annotated[str, Form()] = "",
@@ -182,7 +181,7 @@ async def preview(
         return {"subject": email.subject, "html": email.html, "text": email.text}
 
     try:
-        return JSONResponse(await run_in_threadpool(run))
+        return JSONResponse(run())
     except TemplateInvalid as error:
         return JSONResponse(problems_body(error), status_code=422)
     except NotFound as error:
@@ -193,7 +192,7 @@ async def preview(
 
 
 @router.post("/templates/new")
-async def create_template(
+def create_template(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -238,7 +237,7 @@ async def create_template(
 
 
 @router.get("/templates/{template_id}")
-async def edit_template(
+def edit_template(
     request: Request,
     template_id: RowId,
     session: SessionDep,
@@ -257,7 +256,7 @@ async def edit_template(
 
 
 @router.post("/templates/{template_id}")
-async def update_template(
+def update_template(
     request: Request,
     template_id: RowId,
     session: SessionDep,
@@ -304,7 +303,7 @@ async def update_template(
 
 
 @router.post("/templates/{template_id}/archive")
-async def archive_template(
+def archive_template(
     template_id: RowId,
     session: SessionDep,
     actor: PageWriter,
@@ -317,7 +316,7 @@ async def archive_template(
 
 
 @router.get("/templates/{template_id}/versions")
-async def versions_page(
+def versions_page(
     request: Request,
     template_id: RowId,
     session: SessionDep,
@@ -339,7 +338,7 @@ async def versions_page(
 
 
 @router.post("/templates/{template_id}/versions/{number}/restore")
-async def restore_version(
+def restore_version(
     template_id: RowId, number: RowId, session: SessionDep, actor: PageWriter
 ) -> Response:
     version = actions.restore_version(

@@ -26,6 +26,7 @@ from tenure.identity.queries import list_users, user_status
 from tenure.validation import RowId
 from tenure.web.api.users import invitation_url
 from tenure.web.deps import PageWriter, SessionDep
+from tenure.web.login import start_login
 from tenure.web.pages.context import PageContext, PageCtx
 from tenure.web.pages.settings import settings_tabs
 from tenure.web.templating import render
@@ -67,12 +68,12 @@ def _with_link(
 
 
 @router.get("/settings/users")
-async def users_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def users_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     return _users(request, session, ctx)
 
 
 @router.post("/settings/users/invite")
-async def invite(
+def invite(
     request: Request,
     session: SessionDep,
     actor: PageWriter,
@@ -91,7 +92,7 @@ async def invite(
 
 
 @router.post("/settings/users/{user_id}/invitation")
-async def reinvite(
+def reinvite(
     request: Request, user_id: RowId, session: SessionDep, actor: PageWriter, ctx: PageCtx
 ) -> Response:
     issued = renew_invitation(session=session, user_id=user_id, actor=actor)
@@ -99,7 +100,7 @@ async def reinvite(
 
 
 @router.post("/settings/users/{user_id}/role")
-async def change_role(
+def change_role(
     request: Request,
     user_id: RowId,
     session: SessionDep,
@@ -116,7 +117,7 @@ async def change_role(
 
 
 @router.post("/settings/users/{user_id}/active")
-async def set_active(
+def set_active(
     request: Request,
     user_id: RowId,
     session: SessionDep,
@@ -133,7 +134,7 @@ async def set_active(
 
 
 @router.get("/invite/{secret}")
-async def invitation_page(request: Request, secret: str, session: SessionDep) -> Response:
+def invitation_page(request: Request, secret: str, session: SessionDep) -> Response:
     try:
         _, user = open_invitation(session, secret)
     except InvalidInput as error:
@@ -144,7 +145,7 @@ async def invitation_page(request: Request, secret: str, session: SessionDep) ->
 
 
 @router.post("/invite/{secret}")
-async def accept(
+def accept(
     request: Request,
     secret: str,
     session: SessionDep,
@@ -171,6 +172,5 @@ async def accept(
             error=error,
             min_password=MIN_PASSWORD_LENGTH,
         )
-    request.session.clear()  # a fresh session on login, as /login does
-    request.session["user_id"] = user.id
+    start_login(request, user)  # a fresh session, as /login starts
     return RedirectResponse("/", status_code=303)  # Home, as after a login

@@ -48,13 +48,13 @@ def _index(
 
 
 @router.get("/webhooks")
-async def webhooks_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def webhooks_page(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     require_role(ctx.actor, WEBHOOK_ADMINS)
     return _index(request, session, ctx, form={})
 
 
 @router.post("/webhooks")
-async def create_webhook(
+def create_webhook(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -123,7 +123,7 @@ def _detail(
 
 
 @router.get("/webhooks/{subscription_id}")
-async def webhook_page(
+def webhook_page(
     request: Request,
     subscription_id: RowId,
     session: SessionDep,
@@ -137,7 +137,7 @@ async def webhook_page(
 
 
 @router.post("/webhooks/{subscription_id}")
-async def update_webhook(
+def update_webhook(
     request: Request,
     subscription_id: RowId,
     session: SessionDep,
@@ -168,7 +168,7 @@ async def update_webhook(
 
 
 @router.post("/webhooks/{subscription_id}/{change}")
-async def change_webhook(
+def change_webhook(
     subscription_id: RowId, change: str, session: SessionDep, actor: PageWriter
 ) -> Response:
     if change in ("enable", "disable"):
@@ -187,7 +187,7 @@ async def change_webhook(
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/redeliver")
-async def redeliver(delivery_id: RowId, session: SessionDep, actor: PageWriter) -> Response:
+def redeliver(delivery_id: RowId, session: SessionDep, actor: PageWriter) -> Response:
     delivery = actions.redeliver(session=session, delivery_id=delivery_id, actor=actor)
     return RedirectResponse(
         f"/webhooks/{delivery.subscription_id}#delivery-{delivery.id}", status_code=303
