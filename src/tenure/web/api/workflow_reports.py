@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from tenure.automation import drafts, overview, report
 from tenure.automation.definition import Definition
@@ -36,11 +35,10 @@ class DryRunIn(BaseModel):
     days: int = Field(default=DEFAULT_DAYS, ge=1, le=MAX_DAYS)
 
 
-async def _dry_run(
+def _dry_run(
     session: Any, settings: Any, workflow_id: int, definition: Definition, days: int
 ) -> dict[str, Any]:
-    result = await run_in_threadpool(
-        dry_run,
+    result = dry_run(
         session,
         definition,
         settings,
@@ -53,7 +51,7 @@ async def _dry_run(
 
 
 @router.get("/{workflow_id}/dry-run")
-async def dry_run_draft(
+def dry_run_draft(
     workflow_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
@@ -63,11 +61,11 @@ async def dry_run_draft(
     """Who the saved draft would have enrolled over the last ``days`` days, the emails per
     business day, and the sends consent or the fatigue budget would stop."""
     workflow = overview.get_workflow(session, workflow_id)
-    return await _dry_run(session, settings, workflow.id, drafts.check(workflow.draft), days)
+    return _dry_run(session, settings, workflow.id, drafts.check(workflow.draft), days)
 
 
 @router.post("/{workflow_id}/dry-run")
-async def dry_run_definition(
+def dry_run_definition(
     workflow_id: RowId,
     body: DryRunIn,
     session: SessionDep,
@@ -83,11 +81,11 @@ async def dry_run_definition(
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(f"definition.{where}" if where else "definition", first["msg"]) from None
-    return await _dry_run(session, settings, workflow.id, definition, body.days)
+    return _dry_run(session, settings, workflow.id, definition, body.days)
 
 
 @router.get("/{workflow_id}/report")
-async def control_report(
+def control_report(
     workflow_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -96,5 +94,5 @@ async def control_report(
     """Goal conversion of the enrolled vs the holdout within the window (default: the
     longest way through the steps), the difference with its 95 % interval (Newcombe's
     hybrid score method), and per step: people there now and visits by state."""
-    body = await run_in_threadpool(report.control_report, session, workflow_id, window=window_days)
+    body = report.control_report(session, workflow_id, window=window_days)
     return jsonable_encoder(body)

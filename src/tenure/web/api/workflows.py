@@ -20,7 +20,7 @@ from tenure.automation.checks import DefinitionInvalid
 from tenure.automation.models import EnrolmentState, WorkflowStatus
 from tenure.errors import InvalidInput
 from tenure.validation import RowId
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, write_in_thread
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, write_now
 
 
 def problems_body(error: DefinitionInvalid) -> dict[str, Any]:
@@ -73,7 +73,7 @@ class EnrolIn(_Strict):
 
 
 @router.get("")
-async def list_workflows(
+def list_workflows(
     session: SessionDep,
     actor: ApiActor,
     status_filter: Annotated[WorkflowStatus | None, Query(alias="status")] = None,
@@ -84,11 +84,9 @@ async def list_workflows(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_workflow(
-    body: WorkflowCreate, session: SessionDep, actor: ApiWriter
-) -> dict[str, Any]:
+def create_workflow(body: WorkflowCreate, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """A draft workflow; ``POST /workflows/{id}/publish`` makes it live."""
-    created = await write_in_thread(
+    created = write_now(
         session,
         lambda: actions.create_workflow(
             session,
@@ -102,18 +100,18 @@ async def create_workflow(
 
 
 @router.get("/{workflow_id}")
-async def get_workflow(workflow_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
+def get_workflow(workflow_id: RowId, session: SessionDep, actor: ApiActor) -> dict[str, Any]:
     """The draft, the published definition, the versions, people at each step."""
     return queries.workflow_detail(session, workflow_id)
 
 
 @router.patch("/{workflow_id}")
-async def update_workflow(
+def update_workflow(
     workflow_id: RowId, body: WorkflowUpdate, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Edit the draft (and name, description); published people are not affected until
     the next publish, and then only newcomers."""
-    await write_in_thread(
+    write_now(
         session,
         lambda: actions.update_draft(
             session,
@@ -128,41 +126,33 @@ async def update_workflow(
 
 
 @router.post("/{workflow_id}/publish")
-async def publish(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+def publish(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """Check the draft against the database and publish it as the next version."""
-    await write_in_thread(
-        session, lambda: actions.publish(session, actor=actor, workflow_id=workflow_id)
-    )
+    write_now(session, lambda: actions.publish(session, actor=actor, workflow_id=workflow_id))
     return queries.workflow_detail(session, workflow_id)
 
 
 @router.post("/{workflow_id}/pause")
-async def pause(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
-    await write_in_thread(
-        session, lambda: actions.pause(session, actor=actor, workflow_id=workflow_id)
-    )
+def pause(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+    write_now(session, lambda: actions.pause(session, actor=actor, workflow_id=workflow_id))
     return queries.workflow_detail(session, workflow_id)
 
 
 @router.post("/{workflow_id}/resume")
-async def resume(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
-    await write_in_thread(
-        session, lambda: actions.resume(session, actor=actor, workflow_id=workflow_id)
-    )
+def resume(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+    write_now(session, lambda: actions.resume(session, actor=actor, workflow_id=workflow_id))
     return queries.workflow_detail(session, workflow_id)
 
 
 @router.post("/{workflow_id}/archive")
-async def archive(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
+def archive(workflow_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """End it: active enrolments are cancelled with their pending steps."""
-    await write_in_thread(
-        session, lambda: actions.archive(session, actor=actor, workflow_id=workflow_id)
-    )
+    write_now(session, lambda: actions.archive(session, actor=actor, workflow_id=workflow_id))
     return queries.workflow_detail(session, workflow_id)
 
 
 @router.post("/{workflow_id}/enrolments", status_code=status.HTTP_201_CREATED)
-async def enrol(
+def enrol(
     workflow_id: RowId, body: EnrolIn, session: SessionDep, actor: ApiWriter
 ) -> dict[str, Any]:
     """Enrol a person or a segment's members by hand; ``enrolled`` says how many (the
@@ -181,11 +171,11 @@ async def enrol(
             session, actor=actor, workflow_id=workflow_id, segment_id=segment_id
         )
 
-    return {"enrolled": await write_in_thread(session, write)}
+    return {"enrolled": write_now(session, write)}
 
 
 @router.get("/{workflow_id}/enrolments")
-async def list_enrolments(
+def list_enrolments(
     workflow_id: RowId,
     session: SessionDep,
     actor: ApiActor,
@@ -209,11 +199,9 @@ async def list_enrolments(
 
 
 @router.post("/enrolments/{enrolment_id}/cancel")
-async def cancel_enrolment(
-    enrolment_id: RowId, session: SessionDep, actor: ApiWriter
-) -> dict[str, Any]:
+def cancel_enrolment(enrolment_id: RowId, session: SessionDep, actor: ApiWriter) -> dict[str, Any]:
     """End an active enrolment by hand; its pending steps are cancelled."""
-    enrolment = await write_in_thread(
+    enrolment = write_now(
         session,
         lambda: actions.cancel_enrolment(session, actor=actor, enrolment_id=enrolment_id),
     )

@@ -18,7 +18,7 @@ from tenure.automation.models import Workflow
 from tenure.errors import Conflict, InvalidInput
 from tenure.identity.permissions import require_write
 from tenure.validation import RowId
-from tenure.web.deps import PageWriter, SessionDep, write_in_thread
+from tenure.web.deps import PageWriter, PostedForm, SessionDep, write_now
 from tenure.web.pages.context import PageCtx
 from tenure.web.pages.workflows import _error, builder, choices
 from tenure.web.templating import render
@@ -78,8 +78,8 @@ def _values(step: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _save(session: Session, actor: Any, workflow_id: RowId, draft: dict) -> None:
-    await write_in_thread(
+def _save(session: Session, actor: Any, workflow_id: RowId, draft: dict) -> None:
+    write_now(
         session,
         lambda: actions.update_draft(
             session, actor=actor, workflow_id=workflow_id, definition=draft
@@ -88,7 +88,7 @@ async def _save(session: Session, actor: Any, workflow_id: RowId, draft: dict) -
 
 
 @router.get("/workflows/{workflow_id}/steps/new")
-async def new_step(
+def new_step(
     request: Request,
     workflow_id: RowId,
     session: SessionDep,
@@ -102,15 +102,20 @@ async def new_step(
 
 
 @router.post("/workflows/{workflow_id}/steps/new")
-async def add_step(
-    request: Request, workflow_id: RowId, session: SessionDep, ctx: PageCtx, actor: PageWriter
+def add_step(
+    request: Request,
+    workflow_id: RowId,
+    session: SessionDep,
+    ctx: PageCtx,
+    actor: PageWriter,
+    posted: PostedForm,
 ) -> Response:
     workflow = overview.get_workflow(session, workflow_id)
-    form = {key: str(value) for key, value in (await request.form()).items()}
+    form = {key: str(value) for key, value in posted.items()}
     kind, after = form.get("kind", ""), form.get("after") or None
     try:
         step = drafts.step_from_form(kind, drafts.new_step_id(workflow.draft), form)
-        await _save(session, actor, workflow_id, drafts.add_step(workflow.draft, step, after))
+        _save(session, actor, workflow_id, drafts.add_step(workflow.draft, step, after))
     except (InvalidInput, Conflict) as error:
         session.rollback()
         workflow = overview.get_workflow(session, workflow_id)
@@ -129,7 +134,7 @@ async def add_step(
 
 
 @router.get("/workflows/{workflow_id}/steps/{step_id}/edit")
-async def edit_step(
+def edit_step(
     request: Request, workflow_id: RowId, step_id: str, session: SessionDep, ctx: PageCtx
 ) -> Response:
     require_write(ctx.actor)
@@ -143,20 +148,21 @@ async def edit_step(
 
 
 @router.post("/workflows/{workflow_id}/steps/{step_id}/edit")
-async def save_step(
+def save_step(
     request: Request,
     workflow_id: RowId,
     step_id: str,
     session: SessionDep,
     ctx: PageCtx,
     actor: PageWriter,
+    posted: PostedForm,
 ) -> Response:
     workflow = overview.get_workflow(session, workflow_id)
-    form = {key: str(value) for key, value in (await request.form()).items()}
+    form = {key: str(value) for key, value in posted.items()}
     kind = form.get("kind", "")
     try:
         step = drafts.step_from_form(kind, step_id, form)
-        await _save(session, actor, workflow_id, drafts.replace_step(workflow.draft, step))
+        _save(session, actor, workflow_id, drafts.replace_step(workflow.draft, step))
     except (InvalidInput, Conflict) as error:
         session.rollback()
         workflow = overview.get_workflow(session, workflow_id)
@@ -174,7 +180,7 @@ async def save_step(
     return RedirectResponse(f"/workflows/{workflow_id}#steps", status_code=303)
 
 
-async def _edit_or_show(
+def _edit_or_show(
     request: Request,
     session: Session,
     ctx: Any,
@@ -184,7 +190,7 @@ async def _edit_or_show(
 ) -> Response:
     workflow = overview.get_workflow(session, workflow_id)
     try:
-        await _save(session, actor, workflow_id, edit(workflow.draft))
+        _save(session, actor, workflow_id, edit(workflow.draft))
     except (InvalidInput, Conflict) as error:
         session.rollback()
         workflow = overview.get_workflow(session, workflow_id)
@@ -193,7 +199,7 @@ async def _edit_or_show(
 
 
 @router.post("/workflows/{workflow_id}/steps/{step_id}/move")
-async def move_step(
+def move_step(
     request: Request,
     workflow_id: RowId,
     step_id: str,
@@ -203,7 +209,7 @@ async def move_step(
     direction: Annotated[str, Form()] = "down",
 ) -> Response:
     offset = -1 if direction == "up" else 1
-    return await _edit_or_show(
+    return _edit_or_show(
         request,
         session,
         ctx,
@@ -214,7 +220,7 @@ async def move_step(
 
 
 @router.post("/workflows/{workflow_id}/steps/{step_id}/remove")
-async def remove_step(
+def remove_step(
     request: Request,
     workflow_id: RowId,
     step_id: str,
@@ -222,7 +228,7 @@ async def remove_step(
     ctx: PageCtx,
     actor: PageWriter,
 ) -> Response:
-    return await _edit_or_show(
+    return _edit_or_show(
         request,
         session,
         ctx,

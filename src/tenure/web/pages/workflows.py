@@ -16,7 +16,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from tenure.automation import actions, drafts, overview, report, wording
 from tenure.automation.checks import check_definition
@@ -28,7 +27,7 @@ from tenure.lifecycle.models import LifecycleStage
 from tenure.messaging.templating.models import MessageTemplate
 from tenure.segments.models import Segment
 from tenure.validation import RowId
-from tenure.web.deps import PageWriter, SessionDep, SettingsDep, write_in_thread
+from tenure.web.deps import PageWriter, PostedForm, SessionDep, SettingsDep, write_now
 from tenure.web.pages.context import PageCtx
 from tenure.web.templating import render
 from tenure.workspace import clock
@@ -122,19 +121,19 @@ def _error(error: InvalidInput | Conflict) -> dict[str, str]:
 
 
 @router.get("/workflows")
-async def workflows_list(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
+def workflows_list(request: Request, session: SessionDep, ctx: PageCtx) -> Response:
     rows = overview.list_workflows(session, clock.now(session))
     return render(request, "workflows/list.html", ctx=ctx, workflows=rows)
 
 
 @router.get("/workflows/new")
-async def new_workflow(request: Request, ctx: PageCtx) -> Response:
+def new_workflow(request: Request, ctx: PageCtx) -> Response:
     require_write(ctx.actor)
     return render(request, "workflows/new.html", ctx=ctx, form={}, error=None)
 
 
 @router.post("/workflows/new")
-async def create_workflow(
+def create_workflow(
     request: Request,
     session: SessionDep,
     ctx: PageCtx,
@@ -143,7 +142,7 @@ async def create_workflow(
     description: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        workflow = await write_in_thread(
+        workflow = write_now(
             session,
             lambda: actions.create_workflow(
                 session, actor=actor, name=name, description=description, definition=STARTER
@@ -158,21 +157,26 @@ async def create_workflow(
 
 
 @router.get("/workflows/{workflow_id}")
-async def workflow_page(
+def workflow_page(
     request: Request, workflow_id: RowId, session: SessionDep, ctx: PageCtx
 ) -> Response:
     return builder(request, session, ctx, overview.get_workflow(session, workflow_id))
 
 
 @router.post("/workflows/{workflow_id}/settings")
-async def save_settings(
-    request: Request, workflow_id: RowId, session: SessionDep, ctx: PageCtx, actor: PageWriter
+def save_settings(
+    request: Request,
+    workflow_id: RowId,
+    session: SessionDep,
+    ctx: PageCtx,
+    actor: PageWriter,
+    posted: PostedForm,
 ) -> Response:
     workflow = overview.get_workflow(session, workflow_id)
-    form = {key: str(value) for key, value in (await request.form()).items()}
+    form = {key: str(value) for key, value in posted.items()}
     try:
         draft = drafts.settings_from_form(workflow.draft, form)
-        await write_in_thread(
+        write_now(
             session,
             lambda: actions.update_draft(
                 session,
@@ -201,7 +205,7 @@ _STATUS_ACTIONS = {
 
 
 @router.post("/workflows/{workflow_id}/{verb}")
-async def change_status(
+def change_status(
     request: Request,
     workflow_id: RowId,
     verb: str,
@@ -213,7 +217,7 @@ async def change_status(
     if act is None:
         raise InvalidInput("action", f"{verb!r} is not publish, pause, resume or archive")
     try:
-        await write_in_thread(session, lambda: act(session, actor=actor, workflow_id=workflow_id))
+        write_now(session, lambda: act(session, actor=actor, workflow_id=workflow_id))
     except (InvalidInput, Conflict) as error:
         session.rollback()
         workflow = overview.get_workflow(session, workflow_id)
@@ -222,7 +226,7 @@ async def change_status(
 
 
 @router.get("/workflows/{workflow_id}/dry-run")
-async def dry_run_page(
+def dry_run_page(
     request: Request,
     workflow_id: RowId,
     session: SessionDep,
@@ -233,8 +237,7 @@ async def dry_run_page(
     """What the draft would have done over the last ``days`` days (reads only)."""
     workflow = overview.get_workflow(session, workflow_id)
     definition = drafts.check(workflow.draft)
-    result = await run_in_threadpool(
-        dry_run,
+    result = dry_run(
         session,
         definition,
         settings,
@@ -258,7 +261,7 @@ async def dry_run_page(
 
 
 @router.get("/workflows/{workflow_id}/people")
-async def people_page(
+def people_page(
     request: Request,
     workflow_id: RowId,
     session: SessionDep,
@@ -286,13 +289,13 @@ async def people_page(
 
 
 @router.post("/workflows/enrolments/{enrolment_id}/cancel")
-async def cancel_enrolment(
+def cancel_enrolment(
     enrolment_id: RowId,
     session: SessionDep,
     actor: PageWriter,
     back: Annotated[str, Form()] = "",
 ) -> Response:
-    enrolment = await write_in_thread(
+    enrolment = write_now(
         session,
         lambda: actions.cancel_enrolment(session, actor=actor, enrolment_id=enrolment_id),
     )
@@ -302,7 +305,7 @@ async def cancel_enrolment(
 
 
 @router.get("/workflows/{workflow_id}/report")
-async def report_page(
+def report_page(
     request: Request,
     workflow_id: RowId,
     session: SessionDep,
