@@ -19,6 +19,7 @@ from tenure.messaging import tasks as messaging_tasks
 from tenure.retention import tasks as retention_tasks
 from tenure.scores import tasks as scores_tasks
 from tenure.segments import tasks as segments_tasks
+from tenure.summaries import tasks as summaries_tasks
 from tenure.webhooks import tasks as webhooks_tasks
 
 #: The nightly chain, each step its own job, each enqueued when the previous succeeded:
@@ -64,6 +65,7 @@ __all__ = [
     "schedules",
     "scores_tasks",
     "segments_tasks",
+    "summaries_tasks",
     "webhooks_tasks",
 ]
 

@@ -21,6 +21,8 @@ from tenure.messaging.templating import demo as templates_demo
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
 from tenure.scores import cards as scores_cards
+from tenure.summaries import demo as summaries_demo
+from tenure.summaries import reactions as summaries_reactions
 from tenure.timeline import demo as timeline_demo
 from tenure.webhooks import reactions as webhooks_reactions
 
@@ -29,6 +31,7 @@ def register_all() -> None:
     """Register every reaction, card and demo contribution; safe to call more than once."""
     # The event pipeline, in the order the reactions run (each says its own order).
     lifecycle_reactions.register()
+    summaries_reactions.register()
     webhooks_reactions.register()
     # The person page, in the order of the cards (each says its own order).
     profile_cards.register()
@@ -41,3 +44,4 @@ def register_all() -> None:
     customers_demo.register()
     timeline_demo.register()
     templates_demo.register()
+    summaries_demo.register()

@@ -24,6 +24,7 @@ from tenure.customers.schemas import (
     PersonCreate,
     PersonUpdate,
 )
+from tenure.customers.summaries import mark_stale
 from tenure.customers.tags import get_or_create_tags
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
@@ -107,6 +108,7 @@ def create_person(
         entity_id=person.id,
         changes=diff_fields({}, _person_snapshot(person)),
     )
+    mark_stale(session, [person.id])
     return person
 
 
@@ -176,6 +178,7 @@ def update_person(
             entity_id=person.id,
             changes=changes,
         )
+        mark_stale(session, [person.id])
     return person
 
 
@@ -213,6 +216,7 @@ def record_consent(
             }
         },
     )
+    mark_stale(session, [person_id])
     return row
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from tenure.all_tasks import run_nightly_now
+from tenure.cli.commands.summaries import rebuild_summaries
 from tenure.cli.context import cli_engine, cli_sessions, cli_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
@@ -50,6 +51,11 @@ def init(
         seed_library(session)
     if demo_if_empty and empty:
         _build_demo()
+    # The read model of people who have none yet (an upgraded database); nothing to do
+    # once built, since writers keep it current.
+    built = rebuild_summaries()
+    if built:
+        console.print(f"[green]{built:,} person summaries built[/]")
 
 
 def serve(
