@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, true
+from sqlalchemy import Table, bindparam, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,13 +41,26 @@ def _upsert(dialect: str) -> Any:
     return statement
 
 
-def mark_stale(session: Session, person_ids: Iterable[int | None]) -> None:
-    """Flag the summaries of ``person_ids`` stale in the caller's transaction."""
+_UPDATE = (
+    update(SUMMARIES)
+    .where(
+        SUMMARIES.c.person_id.in_(bindparam("ids", expanding=True)), SUMMARIES.c.stale.is_(False)
+    )
+    .values(stale=True)
+)
+
+
+def mark_stale(
+    session: Session, person_ids: Iterable[int | None], *, add_missing: bool = True
+) -> None:
+    """Flag the summaries of ``person_ids`` stale in the caller's transaction; people
+    without one get a stale row (queued for the rebuild) unless ``add_missing`` is false
+    (a merge and its undo restore rows exactly: a missing row already reads as stale)."""
     ids = sorted({pid for pid in person_ids if pid is not None})
     if not ids:
         return
     session.flush()  # people created in this unit of work must exist for the select
     connection = session.connection()
-    statement = _upsert(connection.dialect.name)
+    statement = _upsert(connection.dialect.name) if add_missing else _UPDATE
     for start in range(0, len(ids), CHUNK):
         connection.execute(statement, {"ids": ids[start : start + CHUNK]})

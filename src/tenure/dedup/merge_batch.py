@@ -274,7 +274,7 @@ def merge_clusters(
     )
     # The survivors now hold the losers' identities, tags, events...: their summaries are
     # assembled afresh (a loser's own summary row went with its other keyed rows).
-    mark_stale(session, survivors)
+    mark_stale(session, survivors, add_missing=False)
     merge_ids = record_merges(session, steps, actor_id, source, people, now, run_id)
     # Core statements bypass the ORM: objects a caller holds are read again, and the
     # deleted people leave the identity map.
