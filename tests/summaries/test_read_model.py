@@ -5,6 +5,7 @@ people list shows the same people as the source rows."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from tenure.retention.actions import refresh_retention
 from tenure.retention.models import RiskScore
 from tenure.scores.queries import person_scores
 from tenure.scores.refresh import refresh_scores
+from tenure.summaries.documents import assemble, assemble_many
 from tenure.summaries.rebuild import add_missing, rebuild_batch
 from tenure.summaries.schemas import Person360
 from tests.scores.workspace import AS_OF, generate
@@ -306,3 +308,42 @@ def test_the_people_list_reads_the_cards_and_the_source_rows_where_stale(session
         "created_at",
         "updated_at",
     }
+
+
+def test_the_batched_rebuild_assembles_what_the_one_person_assembly_does(session, client, admin):
+    """Windows per person (20 events, 20 open tasks, 5 notes) in one statement each give
+    the same documents as the per-person LIMIT statements, ties and NULL due dates too."""
+    ada = create(client, admin, first_name="Ada", identities=[{"kind": "email", "value": "a@x.io"}])
+    bob = create(client, admin, first_name="Bob", tags=["vip"])
+    nobody = create(client, admin, first_name="Cy")
+    events = [order(ada, f"a-{i}", 100 + i, "EUR" if i % 3 else "USD") for i in range(25)]
+    events += [
+        {**order(bob, f"b-{i}", 50), "type": "visit" if i % 2 else "order"} for i in range(7)
+    ]
+    events.append({**order(bob, "b-refund", 30), "type": "refund"})
+    response = client.post("/api/v1/events", json=events, headers=admin.headers)
+    assert response.status_code in (200, 201, 207), response.text
+    for i in range(22):
+        body = {
+            "title": f"task {i}",
+            **({"due_at": f"2026-04-{1 + i % 9:02d}T09:00:00Z"} if i % 4 else {}),
+        }
+        assert (
+            client.post(f"/api/v1/people/{ada}/tasks", json=body, headers=admin.headers).status_code
+            == 201
+        )
+    for i in range(7):
+        client.post(
+            f"/api/v1/people/{bob}/notes", json={"body": f"note {i}"}, headers=admin.headers
+        )
+    for status in ("granted", "withdrawn"):
+        consent = {"channel": "email", "purpose": "marketing", "status": status, "source": "form"}
+        client.post(f"/api/v1/people/{bob}/consents", json=consent, headers=admin.headers)
+
+    many = assemble_many(session, [ada, bob, nobody, 10**9])
+    assert set(many) == {ada, bob, nobody}
+    for person_id in (ada, bob, nobody):
+        assert many[person_id] == assemble(session, person_id)
+    document = json.loads(many[ada].document)
+    assert len(document["recent_events"]) == 20 and len(document["open_tasks"]) == 20
+    assert len(json.loads(many[bob].document)["notes"]) == 5

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, func, select, true, update
+from sqlalchemy import Table, bindparam, delete, exists, func, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.customers.models import Person, PersonSummary
 from tenure.db.session import unit_of_work
 from tenure.db.types import utcnow
-from tenure.summaries.documents import assemble
+from tenure.summaries.documents import assemble_many
 
 SUMMARIES = cast(Table, PersonSummary.__table__)
 #: People per transaction: short enough that writers barely wait for it.
@@ -68,13 +68,16 @@ def rebuild_batch(session: Session, *, batch: int = BATCH) -> int:
     if not ids:
         return 0
     now = utcnow()
-    rows = []
-    for person_id in ids:
-        summary = assemble(session, person_id)
-        rows.append(
-            {"pid": person_id, "card": summary.card, "document": summary.document, "at": now}
-        )
-    session.connection().execute(_STORE, rows)
+    built = assemble_many(session, ids)
+    rows = [
+        {"pid": pid, "card": summary.card, "document": summary.document, "at": now}
+        for pid, summary in built.items()
+    ]
+    if rows:
+        session.connection().execute(_STORE, rows)
+    gone = [pid for pid in ids if pid not in built]  # deleted meanwhile (no FK cascade yet)
+    if gone:
+        session.execute(delete(SUMMARIES).where(SUMMARIES.c.person_id.in_(gone)))
     return len(ids)
 
 
