@@ -22,6 +22,7 @@ The database is generated once into bench/.data/ and reused; its read model is b
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import re
@@ -30,11 +31,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -56,7 +56,7 @@ from tenure.summaries.queries import person_360_json
 from tenure.summaries.rebuild import add_missing, rebuild_stale, stale_count
 from tenure.web.app import create_app
 
-EVENT_INDEXES = ("ix_events_person_time", "ix_events_person_type_time")
+EVENT_INDEXES = ("ix_events_person_time", "ix_events_person_type_time", "ix_events_time")
 PAGES_USER, PAGES_PASSWORD = "pages@example.com", "bench-pages-password"
 SECRET = "read-bench-" + "x" * 40
 
@@ -107,6 +107,7 @@ def generate(path: Path, people: int, events: int) -> None:
             "CREATE INDEX ix_events_person_type_time ON events "
             "(person_id, type, occurred_at, amount_minor)"
         )
+        sql("CREATE INDEX ix_events_time ON events (occurred_at, id)")
         sql("ANALYZE")
     with unit_of_work(make_session_factory(engine)) as session:
         create_user(session=session, email="bench@example.com", role="admin", password=None)
@@ -146,17 +147,17 @@ class Statements:
         self.count += 1
 
 
-def timed(
-    call: Callable[[], object], count: int, statements: Statements
+async def timed(
+    call: Callable[[], Awaitable[object]], count: int, statements: Statements
 ) -> tuple[float, float, float, float]:
     """(median, p95, median CPU) in ms and statements per call, after five warm-ups."""
     for _ in range(5):
-        call()
+        await call()
     times, cpu = [], []
     before = statements.count
     for _ in range(count):
         started, started_cpu = time.perf_counter(), time.process_time()
-        response = call()
+        response = await call()
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
         status = getattr(response, "status_code", 200)
@@ -167,69 +168,88 @@ def timed(
     return statistics.median(times), p95, statistics.median(cpu), per_call
 
 
-def log_in(client: TestClient) -> None:
-    form = client.get("/login").text
+async def log_in(client: httpx.AsyncClient) -> None:
+    form = (await client.get("/login")).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert token, "no CSRF token on the login page"
-    answer = client.post(
+    answer = await client.post(
         "/login",
         data={"email": PAGES_USER, "password": PAGES_PASSWORD, "csrf_token": token[1]},
-        follow_redirects=False,
     )
     assert answer.status_code == 303, f"login failed: {answer.status_code}"
 
 
 def in_process(url: str, people: int, token: str, count: int) -> list[tuple[str, tuple]]:
-    """Server time, CPU and statements per request of the endpoints and pages, and the
-    360's own work before (per-request assembly) and after (the read model)."""
+    """Server time, CPU and statements per request of the endpoints and pages (the ASGI
+    app called in this process's event loop: no network, no thread hops), and the 360's
+    own work before (per-request assembly) and after (the read model)."""
     register_all()
     engine = create_db_engine(url)
     statements = Statements(engine)
     app = create_app(Settings(database_url=url, secret_key=SECRET), engine)
     rng = random.Random(7)
     bearer = {"Authorization": f"Bearer {token}"}
-    rows: list[tuple[str, tuple]] = []
-    with TestClient(app) as client:
-        log_in(client)
 
-        def someone() -> int:
-            return rng.randint(1, people)
+    def someone() -> int:
+        return rng.randint(1, people)
 
-        requests: list[tuple[str, int, Callable[[], object]]] = [
-            (
-                "GET /api/v1/people/{id} (360)",
-                count,
-                lambda: client.get(f"/api/v1/people/{someone()}", headers=bearer),
-            ),
-            (
-                "GET /api/v1/people?limit=50",
-                count,
-                lambda: client.get("/api/v1/people?limit=50", headers=bearer),
-            ),
-            (
-                "person page /people/{id}",
-                max(20, count // 10),
-                lambda: client.get(f"/people/{someone()}"),
-            ),
-            ("home page /", max(20, count // 10), lambda: client.get("/")),
-        ]
-        for label, n, call in requests:
-            rows.append((label, timed(call, n, statements)))
+    async def requests() -> list[tuple[str, tuple]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await log_in(client)
+            calls: list[tuple[str, int, Callable[[], Awaitable[object]]]] = [
+                (
+                    "GET /api/v1/people/{id} (360)",
+                    count,
+                    lambda: client.get(f"/api/v1/people/{someone()}", headers=bearer),
+                ),
+                (
+                    "GET /api/v1/people?limit=50",
+                    count,
+                    lambda: client.get("/api/v1/people?limit=50", headers=bearer),
+                ),
+                (
+                    "GET /api/v1/nothing (404: the framework alone)",
+                    count,
+                    lambda: _ok(client.get("/api/v1/nothing", headers=bearer)),
+                ),
+                (
+                    "person page /people/{id}",
+                    max(20, count // 10),
+                    lambda: client.get(f"/people/{someone()}"),
+                ),
+                ("home page /", max(20, count // 10), lambda: client.get("/")),
+            ]
+            return [(label, await timed(call, n, statements)) for label, n, call in calls]
+
+    rows = asyncio.run(requests())
     factory = make_session_factory(engine)
     with factory() as session:
 
-        def old() -> object:
+        async def old() -> object:
             person_id = someone()
             view = {**person_360(session, person_id), "scores": person_scores(session, person_id)}
             return OldPerson360.model_validate(view).model_dump_json()
 
-        def new() -> object:
+        async def new() -> object:
             return person_360_json(session, someone())
 
-        rows.append(("360 work before: per-request assembly", timed(old, count, statements)))
-        rows.append(("360 work now: the read model", timed(new, count, statements)))
+        async def work() -> list[tuple[str, tuple]]:
+            return [
+                ("360 work before: per-request assembly", await timed(old, count, statements)),
+                ("360 work now: the read model", await timed(new, count, statements)),
+            ]
+
+        rows += asyncio.run(work())
     engine.dispose()
     return rows
+
+
+async def _ok(response: Awaitable[httpx.Response]) -> object:
+    """A 404 answered as expected counts as a success."""
+    answer = await response
+    assert answer.status_code == 404, f"answered {answer.status_code}"
+    return None
 
 
 def token_for(url: str) -> str:
