@@ -34,7 +34,7 @@ from tenure.retention.models import RiskScore
 from tenure.scores.models import PersonScore
 from tenure.scores.queries import scores_dict
 from tenure.summaries.documents import Assembled, assemble
-from tenure.summaries.schemas import Live360, LivePerson
+from tenure.summaries.schemas import Live360, LivePerson, Person360
 
 _SCORE_COLUMNS = [c for c in PersonScore.__table__.columns if c.name != "person_id"]
 
@@ -124,9 +124,9 @@ def person_360_json(session: Session, person_id: int) -> bytes:
 
 
 def person_360(session: Session, person_id: int) -> dict[str, Any]:
-    """The 360 view as data (the person page's cards read it); raises NotFound."""
-    result: dict[str, Any] = json.loads(person_360_json(session, person_id))
-    return result
+    """The 360 view as data, datetimes and all (the person page and its cards read it);
+    raises NotFound."""
+    return Person360.model_validate_json(person_360_json(session, person_id)).model_dump()
 
 
 # The people list: keyset pages over the list's sort indexes (ix_people_created_at_id,
