@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 
 from tenure.customers import bulk
 from tenure.customers.models import PersonSummary
+from tenure.customers.queries import PeopleFilter
 from tenure.dedup.merge import merge_people, undo_merge
 from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.lifecycle.models import LifecycleStage, PersonStage
+from tenure.lists.columns import parse_columns, parse_sort
+from tenure.lists.queries import View, view_page
 from tenure.profile.queries import person_360
 from tenure.retention.actions import refresh_retention
 from tenure.retention.models import RiskScore
@@ -347,3 +350,26 @@ def test_the_batched_rebuild_assembles_what_the_one_person_assembly_does(session
     document = json.loads(many[ada].document)
     assert len(document["recent_events"]) == 20 and len(document["open_tasks"]) == 20
     assert len(json.loads(many[bob].document)["notes"]) == 5
+
+
+def test_the_list_pages_read_the_cards_as_the_source_rows_would_show_them(session, client, admin):
+    tag = "rm-list"
+    ada = create(
+        client,
+        admin,
+        first_name="Ada",
+        tags=[tag, "vip"],
+        identities=[
+            {"kind": "email", "value": "ada@x.io"},
+            {"kind": "phone", "value": "(202) 555-0172"},
+        ],
+    )
+    create(client, admin, first_name="Bob", tags=[tag])
+    view = View(filters=PeopleFilter(tag=tag), columns=parse_columns(None), sort=parse_sort("name"))
+    from_sources = view_page(session, view).rows  # no summary built yet: the source rows
+    rebuild(session)
+    from_cards = view_page(session, view).rows
+    assert from_cards == from_sources and len(from_cards) == 2
+    assert summary(session, ada).stale is False
+    client.patch(f"/api/v1/people/{ada}", json={"tags": [tag]}, headers=admin.headers)
+    assert next(r for r in view_page(session, view).rows if r["id"] == ada)["tags"] == [tag]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,12 +158,19 @@ def person_list_query() -> Select[Any]:
     )
 
 
-def person_list_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+def person_list_dicts(
+    session: Session, rows: Sequence[Any], cards: Mapping[int, Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Rows of ``person_list_query`` as the API's person objects, identities and tags loaded
-    in one query each."""
-    ids = [row.id for row in rows]
+    in one query each; ``cards`` (person id -> {"identities", "tags"}, the read model's)
+    spare loading them for those people."""
+    cards = cards or {}
+    ids = [row.id for row in rows if row.id not in cards]
     tags = _tags_by_person(session, ids)
     identities = _identities_by_person(session, ids)
+    for person_id, card in cards.items():
+        tags[person_id] = list(card["tags"])
+        identities[person_id] = list(card["identities"])
     return [
         {
             "id": row.id,
