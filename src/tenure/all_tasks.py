@@ -38,6 +38,13 @@ NIGHTLY = "nightly"
 mark_registry_complete()
 
 
+#: The read model's catch-up: summaries flagged stale by writers that queue no job (edits,
+#: the tasks retention opens) are rebuilt within minutes; a run with none stale reads one
+#: partial index and ends.
+SUMMARIES = "summaries"
+SUMMARIES_CRON = "*/5 * * * *"
+
+
 def schedules(settings: Settings) -> list[Schedule]:
     return [
         Schedule(
@@ -45,7 +52,8 @@ def schedules(settings: Settings) -> list[Schedule]:
             task=NIGHTLY_CHAIN[0],
             cron=settings.nightly_schedule,
             then=NIGHTLY_CHAIN[1:],
-        )
+        ),
+        Schedule(name=SUMMARIES, task=summaries_tasks.TASK, cron=SUMMARIES_CRON),
     ]
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from tenure.jobs import PRIORITY_BULK, JobContext, task
 from tenure.summaries.reactions import TASK
+
+__all__ = ["TASK", "rebuild_stale_job"]
 from tenure.summaries.rebuild import rebuild_stale
 
 

@@ -126,6 +126,8 @@ def _build_demo() -> None:
             f"[yellow]{worker.failed} job(s) failed; `tenure jobs list` shows why "
             "(they are retried by `tenure serve`).[/]"
         )
+    # The chain's last steps open tasks on people: their summaries, rebuilt now.
+    rebuild_summaries()
     console.print(
         f"[green]Demo workspace ready:[/] {summary.people:,} people "
         f"({summary.planted_duplicates:,} planted duplicates to find), "

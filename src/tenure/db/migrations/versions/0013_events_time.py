@@ -4,7 +4,7 @@ Without it, Home's "recent activity" (the ten newest events of the base or of a 
 sorted every event: 1.7 s at 1M events, 17 s at 10M.
 
 Revision ID: 0013_events_time
-Revises: 0012_organization_work
+Revises: 0001
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013_events_time"
-down_revision: str | None = "0012_organization_work"
+down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
