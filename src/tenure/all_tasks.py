@@ -20,6 +20,7 @@ from tenure.messaging import tasks as messaging_tasks
 from tenure.retention import tasks as retention_tasks
 from tenure.scores import tasks as scores_tasks
 from tenure.segments import tasks as segments_tasks
+from tenure.summaries import tasks as summaries_tasks
 from tenure.webhooks import tasks as webhooks_tasks
 
 #: The nightly chain, each step its own job, each enqueued when the previous succeeded:
@@ -45,6 +46,13 @@ WEBHOOK_LOG_PRUNING = "webhook-log-pruning"
 mark_registry_complete()
 
 
+#: The read model's catch-up: summaries flagged stale by writers that queue no job (edits,
+#: the tasks retention opens) are rebuilt within minutes; a run with none stale reads one
+#: partial index and ends.
+SUMMARIES = "summaries"
+SUMMARIES_CRON = "*/5 * * * *"
+
+
 def schedules(settings: Settings) -> list[Schedule]:
     return [
         Schedule(
@@ -64,6 +72,7 @@ def schedules(settings: Settings) -> list[Schedule]:
             cron=AUTOMATION_EVERY_MINUTE,
         ),
         Schedule(name=WEBHOOK_LOG_PRUNING, task=webhooks_tasks.PRUNE_TASK, cron="30 4 * * *"),
+        Schedule(name=SUMMARIES, task=summaries_tasks.TASK, cron=SUMMARIES_CRON),
     ]
 
 
@@ -85,6 +94,7 @@ __all__ = [
     "schedules",
     "scores_tasks",
     "segments_tasks",
+    "summaries_tasks",
     "webhooks_tasks",
 ]
 

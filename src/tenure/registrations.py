@@ -25,6 +25,8 @@ from tenure.messaging.templating import demo as templates_demo
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
 from tenure.scores import cards as scores_cards
+from tenure.summaries import demo as summaries_demo
+from tenure.summaries import reactions as summaries_reactions
 from tenure.timeline import demo as timeline_demo
 from tenure.webhooks import reactions as webhooks_reactions
 
@@ -34,6 +36,7 @@ def register_all() -> None:
     # The event pipeline, in the order the reactions run (each says its own order).
     lifecycle_reactions.register()
     automation_reactions.register()
+    summaries_reactions.register()
     webhooks_reactions.register()
     # Person edits (customers.changes), for workflows' field_changed triggers.
     automation_triggers.register()
@@ -50,3 +53,4 @@ def register_all() -> None:
     timeline_demo.register()
     templates_demo.register()
     workflows_demo.register()
+    summaries_demo.register()

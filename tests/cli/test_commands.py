@@ -8,7 +8,9 @@ import re
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.cli.main import app
+from tenure.customers.models import PersonSummary
 from tenure.db.engine import create_db_engine
 from tenure.identity.models import ApiToken, User
 from tenure.identity.tokens import hash_token
@@ -143,7 +145,12 @@ def test_demo_builds_the_cdnow_workspace(cli_database):
     assert fixed is not None and fixed.date().isoformat() == "1998-07-01"
     # The nightly chain ran as jobs before the command returned: every page has its data
     done = select(func.count()).select_from(Job).where(Job.state == "succeeded")
-    assert _count(cli_database, done) == 5
+    chain = done.where(Job.task.in_(NIGHTLY_CHAIN))
+    assert _count(cli_database, chain) == 5
+    # and so did the read model's rebuild: every person has a fresh summary.
+    summaries = select(func.count()).select_from(PersonSummary)
+    assert _count(cli_database, summaries.where(PersonSummary.stale.is_(False))) == 23_876
+    assert _count(cli_database, done.where(Job.task == "summaries.rebuild")) >= 1
     assert _count(cli_database, select(func.count()).select_from(RiskScore)) > 1_000
     assert _count(cli_database, select(func.count()).select_from(NbaRule)) > 10
     filled = select(func.count()).select_from(Segment).where(Segment.member_count > 0)

@@ -11,6 +11,7 @@ from tenure.cli.commands import jobs as jobs_commands
 from tenure.cli.commands import lifecycle as lifecycle_commands
 from tenure.cli.commands import retention as retention_commands
 from tenure.cli.commands import segments as segments_commands
+from tenure.cli.commands import summaries as summaries_commands
 from tenure.cli.commands import templates as templates_commands
 from tenure.cli.commands import workflows as workflows_commands
 from tenure.registrations import register_all
@@ -32,6 +33,7 @@ app.add_typer(scores.scores_app, name="scores")
 app.add_typer(duplicates_commands.duplicates_app, name="duplicates")
 app.add_typer(lifecycle_commands.lifecycle_app, name="lifecycle")
 app.add_typer(segments_commands.segments_app, name="segments")
+app.add_typer(summaries_commands.summaries_app, name="summaries")
 app.add_typer(templates_commands.templates_app, name="templates")
 app.add_typer(workflows_commands.workflows_app, name="workflows")
 imports.register(app)

@@ -25,6 +25,7 @@ from tenure.customers.schemas import (
     PersonCreate,
     PersonUpdate,
 )
+from tenure.customers.summaries import mark_stale
 from tenure.customers.tags import get_or_create_tags
 from tenure.db.types import utcnow
 from tenure.errors import Conflict, InvalidInput, NotFound
@@ -108,6 +109,7 @@ def create_person(
         entity_id=person.id,
         changes=diff_fields({}, _person_snapshot(person)),
     )
+    mark_stale(session, [person.id])
     return person
 
 
@@ -178,6 +180,7 @@ def update_person(
             entity_id=person.id,
             changes=changes,
         )
+        mark_stale(session, [person.id])
     return person
 
 
@@ -217,6 +220,7 @@ def record_consent(
             }
         },
     )
+    mark_stale(session, [person_id])
     return row
 
 

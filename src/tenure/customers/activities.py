@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tenure.customers.models import Note, Organization, Person, Task
 from tenure.customers.schemas import NoteCreate, TaskCreate, TaskUpdate
+from tenure.customers.summaries import mark_stale
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import diff_fields, record_audit
 from tenure.identity.models import Role, User
@@ -104,6 +105,7 @@ def create_task(
         entity_id=task.id,
         changes=diff_fields({}, {"person_id": person_id, **data.model_dump(mode="json")}),
     )
+    mark_stale(session, [person_id])
     return task
 
 
@@ -178,6 +180,7 @@ def complete_task(*, session: Session, task_id: int, actor_id: int | None) -> Ta
             entity_id=task.id,
             changes={"done_at": {"before": None, "after": task.done_at.isoformat()}},
         )
+        mark_stale(session, [task.person_id])
     return task
 
 
@@ -221,6 +224,7 @@ def update_task(*, session: Session, task_id: int, data: TaskUpdate, actor: Acto
             entity_id=task.id,
             changes=changes,
         )
+        mark_stale(session, [task.person_id])
     return task
 
 

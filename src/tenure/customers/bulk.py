@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tenure.customers import actions
 from tenure.customers.changes import PersonChange, notify
 from tenure.customers.models import Person
+from tenure.customers.summaries import mark_stale
 from tenure.customers.tags import get_or_create_tags
 from tenure.db.dialect import id_in
 from tenure.db.types import utcnow
@@ -117,6 +118,7 @@ def add_tag(*, session: Session, ids: Sequence[int], tag: str, actor: Actor | No
         changed += _audit(
             session, actor_id, person, "tags", before, sorted(t.name for t in person.tags)
         )
+    mark_stale(session, [p.id for p in people])
     session.commit()
     return BulkResult(len(people), changed)
 
@@ -135,6 +137,7 @@ def remove_tag(
         changed += _audit(
             session, actor_id, person, "tags", before, sorted(t.name for t in person.tags)
         )
+    mark_stale(session, [p.id for p in people])
     session.commit()
     return BulkResult(len(people), changed)
 

@@ -255,3 +255,37 @@ class Task(Base):
         imports and the system."""
         creator = self.creator
         return (creator.name or creator.email) if creator is not None else None
+
+
+class PersonSummary(Base):
+    """The read model of one person: the parts of the 360 view that take many rows to
+    assemble (identities, tags, consents, orders, the latest events, open tasks, notes),
+    stored as the JSON the API serves, read by primary key.
+
+    Writers never rebuild it: they set ``stale`` in their own transaction
+    (``customers.summaries.mark_stale``); a stale or missing row is assembled afresh on
+    read and rebuilt in the background (``tenure.summaries``). The person's own columns,
+    owner, organization, scores, stage and risk are joined live by primary key, so the
+    refreshes and renames that change them have nothing to keep current.
+    """
+
+    __tablename__ = "person_summaries"
+    __table_args__ = (
+        # The background rebuild finds the stale rows without reading the fresh ones.
+        Index(
+            "ix_person_summaries_stale",
+            "person_id",
+            postgresql_where=text("stale"),
+            sqlite_where=text("stale"),
+        ),
+    )
+
+    person_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    stale: Mapped[bool] = mapped_column(Boolean, default=True)
+    # JSON text, served as stored: {"identities": [...], "tags": [...]} (what the people
+    # list shows) and the rest of the 360's first screen; null until first built.
+    card: Mapped[str | None] = mapped_column(Text)
+    document: Mapped[str | None] = mapped_column(Text)
+    built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,12 +158,19 @@ def person_list_query() -> Select[Any]:
     )
 
 
-def person_list_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+def person_list_dicts(
+    session: Session, rows: Sequence[Any], cards: Mapping[int, Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Rows of ``person_list_query`` as the API's person objects, identities and tags loaded
-    in one query each."""
-    ids = [row.id for row in rows]
+    in one query each; ``cards`` (person id -> {"identities", "tags"}, the read model's)
+    spare loading them for those people."""
+    cards = cards or {}
+    ids = [row.id for row in rows if row.id not in cards]
     tags = _tags_by_person(session, ids)
     identities = _identities_by_person(session, ids)
+    for person_id, card in cards.items():
+        tags[person_id] = list(card["tags"])
+        identities[person_id] = list(card["identities"])
     return [
         {
             "id": row.id,
@@ -235,6 +242,26 @@ def current_consents(session: Session, person_id: int) -> list[dict[str, Any]]:
     for row in rows:
         latest[(row.channel, row.purpose)] = row._asdict()
     return [record for _, record in sorted(latest.items())]
+
+
+def current_consents_by_person(
+    session: Session, person_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """``current_consents`` of many people in one statement."""
+    latest: dict[int, dict[tuple[str, str], dict[str, Any]]] = {pid: {} for pid in person_ids}
+    if person_ids:
+        rows = session.connection().execute(_CONSENT_RECORDS_OF_PEOPLE, {"ids": list(person_ids)})
+        for row in rows:
+            record = row._asdict()
+            latest[record.pop("person_id")][(row.channel, row.purpose)] = record
+    return {pid: [r for _, r in sorted(found.items())] for pid, found in latest.items()}
+
+
+_CONSENT_RECORDS_OF_PEOPLE = (
+    select(ConsentRecord.person_id, *_CURRENT_CONSENT_RECORDS.selected_columns)
+    .where(ConsentRecord.person_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ConsentRecord.id)
+)
 
 
 def consent_history(session: Session, person_id: int) -> list[ConsentRecord]:

@@ -31,6 +31,7 @@ from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Person
+from tenure.customers.summaries import mark_stale
 from tenure.db.types import utcnow
 from tenure.dedup.merge_batch import MissingPerson, merge_clusters
 from tenure.dedup.merge_rows import (
@@ -281,6 +282,7 @@ def undo_merge(*, session: Session, merge_id: int, actor_id: int | None) -> Merg
         last = values.get("last_name", current["last_name"])
         values["search_text"] = _search_text(session, merge.survivor_id, first, last)
     session.execute(update(PEOPLE).where(PEOPLE.c.id == merge.survivor_id).values(**values))
+    mark_stale(session, [merge.survivor_id, merge.loser_id], add_missing=False)
     merge.undone_at = utcnow()
     merge.undone_by_id = actor_id
     merge.undo_notes = notes

@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Person
+from tenure.customers.summaries import mark_stale
 from tenure.db.dialect import id_in
 from tenure.db.types import utcnow
 from tenure.dedup.merge_record import record_merges
@@ -271,6 +272,9 @@ def merge_clusters(
             for pid, after in final.items()
         ],
     )
+    # The survivors now hold the losers' identities, tags, events...: their summaries are
+    # assembled afresh (a loser's own summary row went with its other keyed rows).
+    mark_stale(session, survivors, add_missing=False)
     merge_ids = record_merges(session, steps, actor_id, source, people, now, run_id)
     # Core statements bypass the ORM: objects a caller holds are read again, and the
     # deleted people leave the identity map.

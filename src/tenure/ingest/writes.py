@@ -15,6 +15,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import ConsentRecord, Identity, Person, person_tags
+from tenure.customers.summaries import mark_stale
 from tenure.customers.tags import get_or_create_tags
 from tenure.db.bulk import load_rows
 from tenure.identity.models import AuditEntry
@@ -126,6 +127,7 @@ class PersonWriter:
             )
         everyone = [*new_people, *changed]
         self._write_tags(session, everyone)
+        mark_stale(session, [s.person_id for s in everyone])
         consent_rows = [
             (s.person_id, channel, purpose, status, source, now)
             for s in everyone

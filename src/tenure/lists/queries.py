@@ -7,6 +7,7 @@ and a page never repeats or skips a row however many people share a value.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tenure.customers.models import Person
+from tenure.customers.models import Person, PersonSummary
 from tenure.customers.queries import (
     PeopleFilter,
     filter_people,
@@ -52,7 +53,13 @@ def _query(view: View) -> Select[Any]:
         for name, extra in (column.extras or {}).items():
             selected.append(extra.label(f"col_{column.key}_{name}"))
     assert view.sort.column.sort is not None  # parse_sort only hands out sortable columns
-    query = person_list_query().add_columns(*selected, view.sort.column.sort.label("sort_key"))
+    query = (
+        person_list_query()
+        .add_columns(*selected, view.sort.column.sort.label("sort_key"))
+        # Identities and tags from the read model (docs/architecture.md): by primary key.
+        .add_columns(PersonSummary.stale.label("summary_stale"), PersonSummary.card)
+        .outerjoin(PersonSummary, PersonSummary.person_id == Person.id)
+    )
     if "scores" in joins:
         query = query.outerjoin(PersonScore, PersonScore.person_id == Person.id)
     if "stage" in joins:
@@ -62,8 +69,19 @@ def _query(view: View) -> Select[Any]:
     return filter_people(query, view.filters)
 
 
+def _people(session: Session, raw: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows as person objects: identities and tags from each fresh summary's card,
+    the stale or missing ones from the source rows in one batch."""
+    cards = {
+        row.id: json.loads(row.card)
+        for row in raw
+        if row.summary_stale is False and row.card is not None
+    }
+    return person_list_dicts(session, raw, cards)
+
+
 def _rows(session: Session, view: View, raw: Sequence[Any]) -> list[dict[str, Any]]:
-    people = person_list_dicts(session, raw)
+    people = _people(session, raw)
     for person, row in zip(people, raw, strict=True):
         values = row._mapping
         for key in view.columns:

@@ -1,5 +1,6 @@
 """The customer's own cards on the person page: summary, identities, attributes,
-consents, notes and tasks (customers' and the timeline's data)."""
+consents, notes and tasks (customers' and the timeline's data; the summary and the
+consents as the read model holds them, ``PersonView.summary``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from sqlalchemy.orm import Session
 
 from tenure.customers import queries
 from tenure.profile.cards import Card, PersonView, register_card
-from tenure.timeline.queries import order_summary
 
 
 def _summary(session: Session, view: PersonView) -> dict[str, Any]:
-    orders = order_summary(session, view.person_id)
+    orders = view.summary["orders"]
     last = orders["last_order_at"]
     return {
         "orders": orders,
@@ -27,7 +27,7 @@ def _attributes(session: Session, view: PersonView) -> dict[str, Any]:
 
 
 def _consents(session: Session, view: PersonView) -> list[dict[str, Any]]:
-    return queries.current_consents(session, view.person_id)
+    return list(view.summary["consents"])
 
 
 def _notes(session: Session, view: PersonView) -> list[Any]:

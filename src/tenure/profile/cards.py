@@ -8,7 +8,7 @@ leave gaps of 10) and registered at start-up by ``tenure.registrations``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,11 +20,14 @@ from tenure.workspace import clock
 
 @dataclass(frozen=True)
 class PersonView:
-    """What every card of one page view shares: the person and the workspace's today."""
+    """What every card of one page view shares: the person, their 360 view as the read
+    model serves it (``tenure.summaries``: identities, tags, consents, orders, recent
+    events, open tasks, notes, scores, stage, risk) and the workspace's today."""
 
     person_id: int
     today: datetime
     fixed_clock: bool
+    summary: Mapping[str, Any]
 
 
 Loader = Callable[[Session, PersonView], Any]
@@ -59,10 +62,13 @@ def registered_cards() -> list[Card]:
     return sorted(_cards.values(), key=lambda c: (c.order, c.key))
 
 
-def person_view(session: Session, person_id: int) -> PersonView:
+def person_view(session: Session, person_id: int, summary: Mapping[str, Any]) -> PersonView:
     """One clock reading for the whole page: every card judges against the same today."""
     return PersonView(
-        person_id=person_id, today=clock.now(session), fixed_clock=clock.is_fixed(session)
+        person_id=person_id,
+        today=clock.now(session),
+        fixed_clock=clock.is_fixed(session),
+        summary=summary,
     )
 
 

@@ -31,8 +31,12 @@ RECENCY_BUCKETS = 18
 def person_scores(session: Session, person_id: int) -> dict[str, Any] | None:
     """The person's scores from the last refresh, or None (not refreshed, or no orders)."""
     row = session.get(PersonScore, person_id)
-    if row is None:
-        return None
+    return None if row is None else scores_dict(row)
+
+
+def scores_dict(row: Any) -> dict[str, Any]:
+    """A ``person_scores`` row (an ORM object or a selected row with its column names) as
+    the API's scores object."""
     reasons = []
     for reason in row.churn_reasons or []:
         contribution = reason.get("contribution")

@@ -9,7 +9,9 @@ import typer
 from rich.console import Console
 
 from tenure.all_tasks import run_nightly_now
+from tenure.cli.commands.summaries import rebuild_summaries
 from tenure.cli.context import cli_engine, cli_sessions, cli_settings
+from tenure.config import get_settings
 from tenure.datasets.demo import build_demo_workspace, database_is_empty
 from tenure.db.migrate import upgrade_database
 from tenure.db.session import unit_of_work
@@ -50,6 +52,11 @@ def init(
         seed_library(session)
     if demo_if_empty and empty:
         _build_demo()
+    # The read model of people who have none yet (an upgraded database); nothing to do
+    # once built, since writers keep it current.
+    built = rebuild_summaries()
+    if built:
+        console.print(f"[green]{built:,} person summaries built[/]")
 
 
 def serve(
@@ -68,14 +75,17 @@ def serve(
     """Serve the web app and the API (and, by default, run the jobs)."""
     import uvicorn
 
+    if not jobs:
+        # Read by the app's settings in each server process (tenure.web.main), so set
+        # before anything reads the settings: they are cached on first use, and read first
+        # (the key check below) they kept the embedded worker on with --no-jobs.
+        os.environ["TENURE_EMBEDDED_WORKER"] = "false"
+        get_settings.cache_clear()
     if cli_settings().secret_key_is_weak:
         console.print(
             "[bold red]WARNING: TENURE_SECRET_KEY is a placeholder or too short; anyone who "
             "guesses it can forge a login. Unset it to use the random key in the database.[/]"
         )
-    if not jobs:
-        # Read by the app's settings in each server process (tenure.web.main).
-        os.environ["TENURE_EMBEDDED_WORKER"] = "false"
 
     console.print(f"Serving Tenure on [bold]http://{host}:{port}[/]")
     uvicorn.run(
@@ -116,6 +126,8 @@ def _build_demo() -> None:
             f"[yellow]{worker.failed} job(s) failed; `tenure jobs list` shows why "
             "(they are retried by `tenure serve`).[/]"
         )
+    # The chain's last steps open tasks on people: their summaries, rebuilt now.
+    rebuild_summaries()
     console.print(
         f"[green]Demo workspace ready:[/] {summary.people:,} people "
         f"({summary.planted_duplicates:,} planted duplicates to find), "

@@ -24,10 +24,8 @@ from tenure.customers.schemas import (
 from tenure.dedup import actions as dedup_actions
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import NotFound
-from tenure.profile.queries import person_360
-from tenure.profile.schemas import PersonProfile
-from tenure.scores.queries import person_scores
-from tenure.scores.schemas import PersonScoresOut
+from tenure.summaries.queries import people_page_json, person_360_json
+from tenure.summaries.schemas import Person360
 from tenure.timeline import actions as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
@@ -37,12 +35,6 @@ from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_
 from tenure.workspace.settings import phone_region
 
 router = APIRouter(prefix="/people", tags=["people"])
-
-
-class Person360(PersonProfile):
-    """The 360 view with the person's scores."""
-
-    scores: PersonScoresOut | None = None
 
 
 PeopleSort = Literal["-created_at", "created_at", "last_name", "-last_name", "id", "-id"]
@@ -81,7 +73,7 @@ def list_people(
     sort: PeopleSort = "-created_at",
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> dict:
+) -> Response:
     filters = queries.PeopleFilter(
         q=q,
         tag=tag,
@@ -90,8 +82,9 @@ def list_people(
         created_from=created_from,
         created_to=created_to,
     )
-    page = queries.list_people(session, filters=filters, sort=sort, cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    # The read model's JSON as stored: the response model documents the shape.
+    page = people_page_json(session, filters=filters, sort=sort, cursor=cursor, limit=limit)
+    return Response(page, media_type="application/json")
 
 
 @router.post(
@@ -136,15 +129,16 @@ def create_person(
     response_model=Person360,
     responses={308: {"description": "The person was merged away: Location is the survivor."}},
 )
-def get_person(person_id: RowId, session: SessionDep, actor: ApiActor) -> dict | Response:
+def get_person(person_id: RowId, session: SessionDep, actor: ApiActor) -> Response:
     try:
-        view = person_360(session, person_id)
+        view = person_360_json(session, person_id)
     except NotFound:
         survivor_id = survivor_of_merged(session, person_id)
         if survivor_id is None:
             raise
         return RedirectResponse(f"/api/v1/people/{survivor_id}", status_code=308)
-    return {**view, "scores": person_scores(session, person_id)}
+    # The read model's JSON as stored (one statement): the response model documents it.
+    return Response(view, media_type="application/json")
 
 
 @router.patch("/{person_id}", response_model=PersonOut)

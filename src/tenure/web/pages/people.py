@@ -19,6 +19,7 @@ from tenure.identity.permissions import may
 from tenure.profile.cards import load_cards, person_view
 from tenure.segments.models import Segment, SegmentKind
 from tenure.segments.queries import list_segments
+from tenure.summaries.queries import person_360 as person_summary
 from tenure.timeline import actions as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.story import CHANNEL_LABELS, TYPE_LABELS, tell
@@ -52,14 +53,16 @@ def person_page(
     channel: str | None = None,
 ) -> Response:
     try:
-        person = queries.get_person(session, person_id)
+        summary = person_summary(session, person_id)  # the read model: one statement
     except NotFound:
         survivor_id = survivor_of_merged(session, person_id)
         if survivor_id is None:
             raise
         # 307, not 308: undoing the merge gives the id back, so browsers must not cache it.
         return RedirectResponse(f"/people/{survivor_id}", status_code=307)
-    return render_person(request, session, ctx, person, cursor=cursor, type=type, channel=channel)
+    return render_person(
+        request, session, ctx, summary, summary=summary, cursor=cursor, type=type, channel=channel
+    )
 
 
 def render_person(
@@ -74,6 +77,7 @@ def render_person(
     edit: PersonForm | None = None,
     error: FormError | None = None,
     status_code: int = 200,
+    summary: dict[str, Any] | None = None,
 ) -> Response:
     """The person page of ``person`` (``customers.queries.get_person``); ``edit`` and
     ``error`` re-open the inline edit as it was submitted."""
@@ -87,7 +91,7 @@ def render_person(
         limit=50,
     )
     # One clock reading for every card: the cards capabilities registered (tenure.profile).
-    view = person_view(session, person_id)
+    view = person_view(session, person_id, summary or person_summary(session, person_id))
     can_edit = may(ctx.actor)
     return render(
         request,
