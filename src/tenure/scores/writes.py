@@ -111,6 +111,11 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
     else:
         sql(f"CREATE TEMP TABLE {NEW} (LIKE person_scores) ON COMMIT DROP")
     _load(connection, frame, NEW)
+    # Both sides are joined on person_id: without an index the removed-rows probe is a
+    # scan of the new rows per stored row.
+    sql(f"CREATE UNIQUE INDEX ix_{NEW}_person_id ON {NEW} (person_id)")
+    if dialect == "postgresql":
+        sql(f"ANALYZE {NEW}")
     same = " IS " if dialect == "sqlite" else " IS NOT DISTINCT FROM "
     equal = " AND ".join(f"n.{c}{same}s.{c}" for c in COLUMNS if c not in META_COLUMNS)
     on_commit = "" if dialect == "sqlite" else " ON COMMIT DROP"
