@@ -294,6 +294,9 @@ def main() -> None:
         help="Chain runs: 2 adds a run on the same data (nothing to write, no one to place).",
     )
     parser.add_argument(
+        "--no-sqlite", action="store_true", help="PostgreSQL only (with its server URL set)."
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="Reuse the SQLite file of an earlier run."
     )
     args = parser.parse_args()
@@ -301,21 +304,23 @@ def main() -> None:
     started = time.perf_counter()
     data = simulate(args.people, args.orders)
     n_orders = int((data["kind"] == 0).sum())
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f"scores-{args.people}-{args.orders}.db"
-    if not (args.reuse and path.exists()):
-        load_sqlite(path, args.people, data)
-    rows = [
-        (
-            "generated (SQLite)",
-            f"{time.perf_counter() - started:.0f} s",
-            f"{args.people:,} people, {n_orders:,} orders, "
-            f"{data['person'].size - n_orders:,} visits",
-        )
-    ]
-    rows += measure(f"sqlite:///{path}", "SQLite", args.runs)
-    report("SQLite (PostgreSQL follows when configured)", rows)
-    sys.stdout.flush()
+    rows: list[tuple[str, str, str]] = []
+    if not args.no_sqlite:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path = DATA_DIR / f"scores-{args.people}-{args.orders}.db"
+        if not (args.reuse and path.exists()):
+            load_sqlite(path, args.people, data)
+        rows += [
+            (
+                "generated (SQLite)",
+                f"{time.perf_counter() - started:.0f} s",
+                f"{args.people:,} people, {n_orders:,} orders, "
+                f"{data['person'].size - n_orders:,} visits",
+            )
+        ]
+        rows += measure(f"sqlite:///{path}", "SQLite", args.runs)
+        report("SQLite (PostgreSQL follows when configured)", rows)
+        sys.stdout.flush()
 
     server = os.environ.get("TENURE_BENCH_POSTGRES_URL")
     if server:
