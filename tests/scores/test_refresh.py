@@ -152,16 +152,27 @@ def test_a_refresh_writes_only_the_rows_whose_values_changed(session, session_fa
     rows = {r.person_id: r for r in session.scalars(select(PersonScore))}
     assert first.changed_person_ids == sorted(rows) and len(rows) == first.customers
     clv_before = {pid: r.historical_clv_minor for pid, r in rows.items()}
+    # a customer the churn model scores (not lapsed already)
+    derived = next(pid for pid, r in sorted(rows.items()) if r.recency_days < 30)
     session.expire_all()
 
-    # When it is refreshed again on the same events: nothing is written
+    # When it is refreshed again on the same events, the chain's own derived events (a
+    # stage change, a segment entry) added since: nothing is written
+    add_events(
+        connection,
+        [
+            event(derived, AS_OF - timedelta(days=2), "stage_changed"),
+            event(derived, AS_OF - timedelta(days=2), "segment_entered"),
+        ],
+    )
+    session.commit()
     again = refresh_scores(session_factory=session_factory, settings=settings, as_of=AS_OF)
     assert again.customers == first.customers and again.changed_person_ids == []
     versions = set(session.scalars(select(PersonScore.model_version)))
     assert versions == {first.version} != {again.version}
 
     # When one customer is refunded long ago (money the models do not fit)
-    refunded, gone = sorted(rows)[:2]
+    refunded, gone = [pid for pid in sorted(rows) if pid != derived][:2]
     add_events(connection, [event(refunded, AS_OF - timedelta(days=400), "refund", amount=700)])
     session.commit()
     third = refresh_scores(session_factory=session_factory, settings=settings, as_of=AS_OF)
