@@ -122,3 +122,27 @@ def test_unfitted_model_and_bad_input_are_refused() -> None:
         BetaGeo().p_alive(customer.assign(T=3.0))
     with pytest.raises(ValueError, match="recency"):
         BetaGeo().fit(customer)
+
+
+def test_fit_on_unique_rows_with_counts_equals_the_fit_on_every_customer(
+    cdnow_summary: pd.DataFrame,
+) -> None:
+    # given every CDNOW customer repeated 1 to 4 times, and the unique rows with counts
+    rng = np.random.default_rng(7)
+    copies = rng.integers(1, 5, len(cdnow_summary))
+    every = cdnow_summary.loc[cdnow_summary.index.repeat(copies), ["frequency", "recency", "T"]]
+    unique = every.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
+    assert len(unique) < len(cdnow_summary) < len(every)
+    whole = BetaGeo().fit(every)
+    weighted = BetaGeo().fit(unique, weights="n")
+    np.testing.assert_allclose(
+        list(weighted.params.values()), list(whole.params.values()), rtol=1e-7
+    )
+    np.testing.assert_allclose(weighted.log_likelihood, whole.log_likelihood, rtol=1e-10)
+    np.testing.assert_allclose(
+        list(weighted.standard_errors.values()), list(whole.standard_errors.values()), rtol=1e-5
+    )
+    # and the per-customer predictions do not depend on how the fit saw them
+    np.testing.assert_allclose(
+        weighted.p_alive(every).to_numpy(), whole.p_alive(every).to_numpy(), rtol=1e-7
+    )

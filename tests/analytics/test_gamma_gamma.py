@@ -42,3 +42,36 @@ def test_needs_repeat_buyers_with_positive_spend() -> None:
         GammaGamma().fit(pd.DataFrame({"frequency": [0, 0], "monetary": [0.0, 0.0]}))
     with pytest.raises(ValueError, match="positive"):
         GammaGamma().fit(pd.DataFrame({"frequency": [1, 2], "monetary": [0.0, 3.0]}))
+
+
+def test_analytic_gradient_matches_finite_differences(cdnow_summary: pd.DataFrame) -> None:
+    from tenure.analytics.gamma_gamma import _log_density, _Spenders, _value_and_grad
+
+    repeat = cdnow_summary[cdnow_summary["frequency"] > 0]
+    x, m = (repeat[c].to_numpy(dtype=float) for c in ("frequency", "monetary"))
+    w = np.random.default_rng(3).integers(1, 4, x.size).astype(float)
+    rows = _Spenders.of(x, m, w)
+    theta = np.log([4.0, 3.0, 12.0])
+    value, gradient = _value_and_grad(theta, rows)
+    np.testing.assert_allclose(value, -w @ _log_density(theta, x, m), rtol=1e-12)
+    numeric = [
+        (_value_and_grad(theta + h, rows)[0] - _value_and_grad(theta - h, rows)[0]) / 2e-6
+        for h in np.eye(3) * 1e-6
+    ]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5)
+
+
+def test_fit_on_unique_rows_with_counts_equals_the_fit_on_every_customer(
+    cdnow_summary: pd.DataFrame,
+) -> None:
+    rng = np.random.default_rng(11)
+    copies = rng.integers(1, 5, len(cdnow_summary))
+    every = cdnow_summary.loc[cdnow_summary.index.repeat(copies), ["frequency", "monetary"]]
+    unique = every.groupby(["frequency", "monetary"]).size().rename("n").reset_index()
+    whole = GammaGamma().fit(every)
+    weighted = GammaGamma().fit(unique, weights="n")
+    np.testing.assert_allclose(
+        list(weighted.params.values()), list(whole.params.values()), rtol=1e-7
+    )
+    np.testing.assert_allclose(weighted.log_likelihood, whole.log_likelihood, rtol=1e-10)
+    assert weighted.n_customers == (unique["frequency"] > 0).sum()

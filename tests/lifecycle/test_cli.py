@@ -28,6 +28,7 @@ def test_lifecycle_evaluate_command(fresh_database_url, monkeypatch):
     try:
         first = runner.invoke(app, ["lifecycle", "evaluate", "--as-of", "2025-12-31"])
         again = runner.invoke(app, ["lifecycle", "evaluate", "--as-of", "2025-12-31"])
+        full = runner.invoke(app, ["lifecycle", "evaluate", "--as-of", "2025-12-31", "--full"])
         bad = runner.invoke(app, ["lifecycle", "evaluate", "--as-of", "someday"])
     finally:
         cli_engine().dispose()
@@ -35,9 +36,11 @@ def test_lifecycle_evaluate_command(fresh_database_url, monkeypatch):
         cli_engine.cache_clear()
 
     assert first.exit_code == 0, first.output
-    assert "3 people evaluated, 3 stage changes" in first.output
+    assert "3 people evaluated (everyone), 3 stage changes" in first.output
     assert "new_customer" in first.output
-    assert "3 people evaluated, 0 stage changes" in again.output
+    # nothing changed since, at the same time: no one to place again, unless asked
+    assert "0 people evaluated (people whose inputs changed), 0 stage" in again.output
+    assert "3 people evaluated (everyone), 0 stage changes" in full.output
     assert bad.exit_code != 0
     with unit_of_work(make_session_factory(engine)) as session:
         assert stage_of(session, buyer) == "new_customer"

@@ -141,3 +141,57 @@ def test_an_empty_workspace_refreshes_to_no_scores(session, session_factory, set
     assert result.customers == 0
     assert set(result.reports.values()) == {"skipped"}
     assert session.scalar(select(func.count()).select_from(PersonScore)) == 0
+
+
+def test_a_refresh_writes_only_the_rows_whose_values_changed(session, session_factory, settings):
+    # Given a refreshed workspace
+    connection = session.connection()
+    generate(connection)
+    session.commit()
+    first = refresh_scores(session_factory=session_factory, settings=settings, as_of=AS_OF)
+    rows = {r.person_id: r for r in session.scalars(select(PersonScore))}
+    assert first.changed_person_ids == sorted(rows) and len(rows) == first.customers
+    clv_before = {pid: r.historical_clv_minor for pid, r in rows.items()}
+    # a customer the churn model scores (not lapsed already)
+    derived = next(pid for pid, r in sorted(rows.items()) if r.recency_days < 30)
+    session.expire_all()
+
+    # When it is refreshed again on the same events, the chain's own derived events (a
+    # stage change, a segment entry) added since: nothing is written
+    add_events(
+        connection,
+        [
+            event(derived, AS_OF - timedelta(days=2), "stage_changed"),
+            event(derived, AS_OF - timedelta(days=2), "segment_entered"),
+        ],
+    )
+    session.commit()
+    again = refresh_scores(session_factory=session_factory, settings=settings, as_of=AS_OF)
+    assert again.customers == first.customers and again.changed_person_ids == []
+    versions = set(session.scalars(select(PersonScore.model_version)))
+    assert versions == {first.version} != {again.version}
+
+    # When one customer is refunded long ago (money the models do not fit)
+    refunded, gone = [pid for pid in sorted(rows) if pid != derived][:2]
+    add_events(connection, [event(refunded, AS_OF - timedelta(days=400), "refund", amount=700)])
+    session.commit()
+    third = refresh_scores(session_factory=session_factory, settings=settings, as_of=AS_OF)
+
+    # Then only that row is rewritten
+    assert third.changed_person_ids == [refunded]
+    session.expire_all()
+    mine = session.get(PersonScore, refunded)
+    assert mine is not None and mine.model_version == third.version
+    assert mine.historical_clv_minor == clv_before[refunded] - round(700 * settings.clv_margin)
+    untouched = session.get(PersonScore, gone)
+    assert untouched is not None and untouched.model_version == first.version
+
+    # When a customer loses every order, their row goes (and the refit moves the others)
+    connection = session.connection()
+    connection.execute(Event.__table__.delete().where(Event.person_id == gone))
+    session.commit()
+    fourth = refresh_scores(session_factory=session_factory, settings=settings, as_of=AS_OF)
+    assert gone in fourth.changed_person_ids
+    session.expire_all()
+    assert session.get(PersonScore, gone) is None
+    assert session.scalar(select(func.count()).select_from(PersonScore)) == len(rows) - 1

@@ -56,6 +56,7 @@ def fit_log_params(
     *,
     n_obs: float,
     grad: Callable[[FloatArray], FloatArray] | None = None,
+    value_and_grad: Callable[[FloatArray], tuple[float, FloatArray]] | None = None,
     max_iter: int = 1000,
 ) -> FitResult:
     """Minimise a negative log-likelihood over the logs of positive parameters.
@@ -75,6 +76,10 @@ def fit_log_params(
         (2-point) finite-difference gradient is used: on the Pareto/NBD CDNOW fit it needs
         120 likelihood evaluations instead of 207 for central differences, and the
         estimates agree to 3e-6 (relative).
+    value_and_grad : callable, optional
+        ``value_and_grad(log_params) -> (neg_ll, grad)`` computing both from shared terms;
+        the optimiser then calls it once per point instead of ``neg_ll`` and ``grad``
+        separately (half the likelihood evaluations). Needs ``grad`` for the Hessian.
     max_iter : int, default 1000
         Iteration limit for L-BFGS-B.
 
@@ -90,7 +95,7 @@ def fit_log_params(
         # very bad so that the line search backtracks instead of aborting.
         return float(value) if np.isfinite(value) else 1e300
 
-    jac: Callable[[FloatArray], FloatArray] | str
+    jac: Callable[[FloatArray], FloatArray] | str | bool
     if grad is None:
         jac = "2-point"
     else:
@@ -101,10 +106,24 @@ def fit_log_params(
 
         jac = jac_fn
 
+    fun: Callable[[FloatArray], float] | Callable[[FloatArray], tuple[float, FloatArray]]
+    fun = objective
+    if value_and_grad is not None:
+        both = value_and_grad
+
+        def objective_and_jac(theta: FloatArray) -> tuple[float, FloatArray]:
+            value, gradient = both(theta)
+            value *= scale
+            if not np.isfinite(value):
+                return 1e300, np.zeros_like(theta)
+            return float(value), np.asarray(gradient, dtype=float) * scale
+
+        fun, jac = objective_and_jac, True
+
     start = np.log(np.clip(np.asarray(x0, dtype=float), 1e-6, 1e6))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     result = minimize(
-        objective,
+        fun,
         start,
         method="L-BFGS-B",
         jac=jac,

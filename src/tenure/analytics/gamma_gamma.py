@@ -13,10 +13,12 @@ customers with at least one repeat transaction, using the mean value ``monetary`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
-from scipy.special import gammaln
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import digamma, gammaln
 
 from tenure.analytics._inputs import FloatArray, resolve_weights, summary_columns
 from tenure.analytics._model import FittedModel
@@ -38,6 +40,67 @@ def _log_density(theta: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
         + px * np.log(x)
         - (px + q) * np.log(g + m * x)
     )
+
+
+@dataclass(frozen=True)
+class _Spenders:
+    """The fit's rows with what does not depend on the parameters computed once, and
+    the repeat counts' distinct values (a few dozen), on which ``gammaln`` and
+    ``digamma`` are evaluated and gathered."""
+
+    w: FloatArray
+    total_w: float
+    x_values: FloatArray
+    x_at: NDArray[np.intp]
+    w_by_x: FloatArray
+    spend: FloatArray  # m * x
+    w_x_log_mx: float  # sum of w x (log m + log x), the p-derivative's data term
+    w_log_m: float
+    w_x_log_x: float
+
+    @classmethod
+    def of(cls, x: FloatArray, m: FloatArray, w: FloatArray) -> _Spenders:
+        x_values, x_at = np.unique(x, return_inverse=True)
+        log_m, log_x = np.log(m), np.log(x)
+        return cls(
+            w=w,
+            total_w=float(w.sum()),
+            x_values=x_values,
+            x_at=x_at,
+            w_by_x=np.bincount(x_at, weights=w, minlength=x_values.size).astype(float),
+            spend=m * x,
+            w_x_log_mx=float((w * x) @ (log_m + log_x)),
+            w_log_m=float(w @ log_m),
+            w_x_log_x=float((w * x) @ log_x),
+        )
+
+
+def _value_and_grad(theta: FloatArray, rows: _Spenders) -> tuple[float, FloatArray]:
+    """Negative (weighted) log-likelihood of :func:`_log_density` and its gradient in
+    log-parameters."""
+    p, q, g = np.exp(theta)
+    xv, w = rows.x_values, rows.w
+    pxv = p * xv
+    log_g_mx = np.log(g + rows.spend)
+    px_q = (pxv + q)[rows.x_at]
+    w_by_x = rows.w_by_x
+    ll = (
+        w_by_x @ (gammaln(pxv + q) - gammaln(pxv))
+        + rows.total_w * (q * np.log(g) - gammaln(q))
+        + p * rows.w_x_log_mx
+        - rows.w_log_m
+        - (w * px_q) @ log_g_mx
+    )
+    psi_sum, psi_px = digamma(pxv + q), digamma(pxv)
+    d_p = (
+        (w_by_x * xv) @ (psi_sum - psi_px)
+        + rows.w_x_log_mx
+        - (w * rows.x_values[rows.x_at]) @ log_g_mx
+    )
+    d_q = w_by_x @ psi_sum + rows.total_w * (np.log(g) - digamma(q)) - w @ log_g_mx
+    d_g = rows.total_w * q / g - (w * px_q) @ (1.0 / (g + rows.spend))
+    grads = np.array([d_p, d_q, d_g])
+    return -float(ll), -grads * np.exp(theta)
 
 
 class GammaGamma(FittedModel):
@@ -98,10 +161,13 @@ class GammaGamma(FittedModel):
         ws = np.ones(xs.size) if w is None else w[use]
         if initial is None:
             initial = {"p": 1.0, "q": 1.0, "gamma": float(np.average(ms, weights=ws))}
+        rows = _Spenders.of(xs, ms, ws)
         result = fit_log_params(
-            lambda th: -float(ws @ _log_density(th, xs, ms)),
+            lambda th: _value_and_grad(th, rows)[0],
             [initial[k] for k in PARAM_NAMES],
             n_obs=ws.sum(),
+            grad=lambda th: _value_and_grad(th, rows)[1],
+            value_and_grad=lambda th: _value_and_grad(th, rows),
         )
         self._store(result)
         self.n_customers = int(use.sum())

@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenure.customers.models import Person
 from tenure.db.session import unit_of_work
 from tenure.db.statistics import analyze_stale_tables
+from tenure.db.types import utcnow
 from tenure.errors import InvalidInput, NotFound
 from tenure.identity.audit import record_audit
 from tenure.identity.permissions import Actor, authorize
+from tenure.lifecycle import placement
 from tenure.lifecycle.defaults import ensure_default_model
 from tenure.lifecycle.models import (
     SOURCE_OVERRIDE,
@@ -57,14 +59,21 @@ EVALUATION_TABLES = (
 
 @dataclass
 class EvaluationResult:
+    """What an evaluation did. ``changed_person_ids``: the people whose stage changed (the
+    hook point for what follows a placement); ``full``: a batch placed everyone rather
+    than the people whose inputs changed (``tenure.lifecycle.placement``)."""
+
     as_of: datetime
     people: int = 0
     changes: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
+    changed_person_ids: list[int] = field(default_factory=list)
+    full: bool = True
 
     def add(self, other: EvaluationResult) -> None:
         self.people += other.people
         self.changes += other.changes
+        self.changed_person_ids.extend(other.changed_person_ids)
         for key, count in other.by_stage.items():
             self.by_stage[key] = self.by_stage.get(key, 0) + count
 
@@ -132,30 +141,87 @@ def evaluate_all_stages(
     chunk_size: int = BATCH_CHUNK,
     progress: Callable[[int, int], object] | None = None,
     actor_id: int | None = None,
+    full: bool = True,
 ) -> EvaluationResult:
-    """Re-evaluate every person, e.g. after a scores refresh; commits chunk by chunk.
+    """Re-evaluate everyone, or (``full=False``) the people whose inputs changed since
+    the last batch placement (:mod:`tenure.lifecycle.placement` says when that is
+    everyone anyway); commits chunk by chunk.
 
-    People are walked in id ranges of ``chunk_size``; each range is one evaluation
-    statement and one transaction, so a crash keeps the finished ranges and a re-run
-    writes only what is still different. ``progress(done, total)`` counts people.
+    Everyone is walked in id ranges of ``chunk_size``, the changed people in lists of it;
+    each chunk is one evaluation statement and one transaction, so a crash keeps the
+    finished chunks and a re-run writes only what is still different. ``progress(done,
+    total)`` counts people.
     """
+    started_at = utcnow()
     # A plan made on missing statistics ran 25+ minutes instead of 35 ms (db.statistics).
     analyze_stale_tables(session_factory, EVALUATION_TABLES)
     with unit_of_work(session_factory) as session:
         as_of = _check_as_of(as_of) or clock.now(session)
-        stage_model(session)  # creates the default model on first use, before the chunks
+        model = stage_model(session)  # creates the default model on first use
+        key = placement.rules_key(model)
+        marks = placement.read_marks(session.connection())
         low, high, total = session.execute(
             select(func.min(Person.id), func.max(Person.id), func.count(Person.id))
         ).one()
-    result = EvaluationResult(as_of=as_of)
-    if total == 0:
-        return result
+        listed = None if full else placement.people_to_place(session, as_of=as_of, key=key)
+    if listed is not None and len(listed) > max(total // 2, chunk_size):
+        listed = None  # most people, in many chunks: walking the id ranges is cheaper
+    result = EvaluationResult(as_of=as_of, full=listed is None)
+    if listed is None and total:
+        _evaluate_ranges(session_factory, result, low, high, total, chunk_size, progress)
+    elif listed:
+        for start in range(0, len(listed), chunk_size):
+            ids = listed[start : start + chunk_size]
+            with unit_of_work(session_factory) as session:
+                lock_evaluation(session)
+                model = stage_model(session)
+                chunk = _evaluate(session, model, people_listed(ids), as_of, people=len(ids))
+            result.add(chunk)
+            if progress:
+                progress(result.people, len(listed))
+    with unit_of_work(session_factory) as session:
+        placement.record_placement(
+            session,
+            as_of=as_of,
+            full=result.full,
+            key=key,
+            marks=marks,
+            people=result.people,
+            changes=result.changes,
+            started_at=started_at,
+            finished_at=utcnow(),
+        )
+        record_audit(
+            session=session,
+            actor_id=actor_id,
+            action="evaluate",
+            entity_type="lifecycle",
+            entity_id="all" if result.full else "changed",
+            changes={
+                "as_of": {"before": None, "after": as_of.isoformat()},
+                "people": {"before": None, "after": result.people},
+                "changes": {"before": None, "after": result.changes},
+            },
+        )
+    return result
+
+
+def _evaluate_ranges(
+    session_factory: sessionmaker[Session],
+    result: EvaluationResult,
+    low: int,
+    high: int,
+    total: int,
+    chunk_size: int,
+    progress: Callable[[int, int], object] | None,
+) -> None:
     start = low
     while start <= high:
         end = start + chunk_size
         with unit_of_work(session_factory) as session:
             lock_evaluation(session)
-            chunk = _evaluate(session, stage_model(session), people_in_range(start, end), as_of)
+            scope = people_in_range(start, end)
+            chunk = _evaluate(session, stage_model(session), scope, result.as_of)
             chunk.people = int(
                 session.scalar(
                     select(func.count(Person.id)).where(Person.id >= start, Person.id < end)
@@ -166,20 +232,6 @@ def evaluate_all_stages(
         if progress:
             progress(result.people, total)
         start = end
-    with unit_of_work(session_factory) as session:
-        record_audit(
-            session=session,
-            actor_id=actor_id,
-            action="evaluate",
-            entity_type="lifecycle",
-            entity_id="all",
-            changes={
-                "as_of": {"before": None, "after": as_of.isoformat()},
-                "people": {"before": None, "after": result.people},
-                "changes": {"before": None, "after": result.changes},
-            },
-        )
-    return result
 
 
 def _check_as_of(as_of: datetime | None) -> datetime | None:
@@ -206,7 +258,12 @@ def _evaluate(
         for row in rows
     ]
     record_changes(session, model, changes, at=as_of)
-    result = EvaluationResult(as_of=as_of, people=people, changes=len(changes))
+    result = EvaluationResult(
+        as_of=as_of,
+        people=people,
+        changes=len(changes),
+        changed_person_ids=[c.person_id for c in changes],
+    )
     by_id = model.by_id
     for change in changes:
         key = by_id[change.to_stage_id].key
@@ -320,4 +377,5 @@ def describe(result: EvaluationResult) -> dict[str, Any]:
         "people": result.people,
         "changes": result.changes,
         "by_stage": result.by_stage,
+        "full": result.full,
     }

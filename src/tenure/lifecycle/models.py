@@ -132,3 +132,29 @@ class StageHistory(Base):
     )
     reason: Mapped[str] = mapped_column(Text, default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class StagePlacement(Base):
+    """One batch placement of everyone (``full``) or of the people whose inputs changed,
+    with the marks it read before it started: the next incremental placement re-places
+    the people past them (``tenure.lifecycle.placement``).
+
+    ``scores_fitted_at``: the newest ``person_scores.fitted_at`` (a row's ``fitted_at``
+    is the refresh that last changed its values); ``event_id``: the newest event;
+    ``people_updated_at``: the newest ``people.updated_at`` (edits, tags, attributes).
+    ``rules_key`` fingerprints the enabled rules: other rules place everyone again.
+    """
+
+    __tablename__ = "stage_placements"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    full: Mapped[bool] = mapped_column(Boolean)
+    rules_key: Mapped[str] = mapped_column(String(64))
+    scores_fitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    event_id: Mapped[int | None] = mapped_column(Id, nullable=True)
+    people_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    people: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -34,6 +34,11 @@ from tenure.timeline.models import Event
 
 ORDER = "order"
 REFUND = "refund"
+#: Events the nightly chain derives from the scores (lifecycle's stage changes, segment
+#: entries and exits): not the customer's behaviour. Counted as churn features they fed
+#: each refresh's outputs back into the next one, so a chain run on unchanged data still
+#: changed the scores of everyone whose stage or segments had just moved.
+DERIVED_TYPES = ("stage_changed", "segment_entered", "segment_exited")
 #: Engagement and per-type counts look back this many days from the cutoff / as_of.
 ENGAGEMENT_WINDOW_DAYS = 90
 #: Per-type count features are kept for the most common event types only.
@@ -190,7 +195,7 @@ def _other_aggregates(
             func.count(case((before_cut, 1))).label("n_upto_cut"),
             func.count().label("n_total"),
         )
-        .where(Event.type != ORDER, Event.occurred_at <= moments.as_of)
+        .where(Event.type.not_in((ORDER, *DERIVED_TYPES)), Event.occurred_at <= moments.as_of)
         .group_by(Event.person_id, Event.type)
         .subquery("o")
     )

@@ -2,8 +2,10 @@
 
 Steps: one aggregate query (:mod:`tenure.scores.features`), BG/NBD for purchases and
 Gamma-Gamma for spend (P(alive), expected purchases in 90 days, 12-month discounted CLV),
-RFM scores and segments, the backtest, the churn model; then ``person_scores`` is replaced
-and the reports appended in one transaction. Nothing is written when a step fails.
+RFM scores and segments, the backtest, the churn model; then the rows of ``person_scores``
+whose values changed are replaced and the reports appended, in one transaction. Nothing
+is written when a step fails. The result names the people whose scores changed
+(``changed_person_ids``): the hook point for what follows a refresh.
 Stages are re-placed by the next job of the nightly chain (``tenure.all_tasks``), not
 from here: scores know nothing of lifecycle.
 """
@@ -65,11 +67,16 @@ Progress = Callable[[str], None]
 
 @dataclass
 class RefreshResult:
-    """What a refresh did: customers scored, versions, reports and step timings (s)."""
+    """What a refresh did: customers scored, versions, reports and step timings (s).
+
+    ``changed_person_ids``: the people whose score row was added, changed or removed
+    (sorted); the others' rows were left as they were.
+    """
 
     as_of: datetime
     version: str
     customers: int
+    changed_person_ids: list[int] = field(default_factory=list)
     reports: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -144,7 +151,7 @@ def refresh_scores(
 
     with step(STEPS[5]), unit_of_work(session_factory) as session:
         connection = session.connection()
-        write_scores(
+        changed = write_scores(
             connection,
             summary=summary,
             scores=scores,
@@ -163,12 +170,14 @@ def refresh_scores(
             # JSON has no NaN: a singular Hessian's standard errors become null.
             clean = {k: churn.json_ready(v) for k, v in report.items()}
             session.add(ModelReport(version=version, as_of=as_of, fitted_at=fitted_at, **clean))
-    # Every score row was just replaced: the lifecycle statement next plans on them.
-    analyze_after_load(session_factory, ("person_scores", "model_reports"))
+    if len(changed) > len(summary) // 10:
+        # Many score rows were replaced: the lifecycle statement next plans on them.
+        analyze_after_load(session_factory, ("person_scores", "model_reports"))
     return RefreshResult(
         as_of=as_of,
         version=version,
         customers=len(summary),
+        changed_person_ids=changed,
         reports={r["model"]: r["status"] for r in reports},
         timings=step.timings,
     )

@@ -15,7 +15,12 @@ def refresh_scores_job(ctx: JobContext) -> dict[str, Any]:
     """Recompute every customer's scores and the model reports.
 
     Commits in transactions of its own (at least once): a repeat recomputes the same
-    scores and replaces them.
+    scores and writes only the rows that differ.
     """
     result = refresh_scores(settings=ctx.settings, session_factory=ctx.session_factory)
-    return {"customers": result.customers, "version": result.version, "reports": result.reports}
+    return {
+        "customers": result.customers,
+        "changed": len(result.changed_person_ids),
+        "version": result.version,
+        "reports": result.reports,
+    }

@@ -25,8 +25,17 @@ def evaluate(
     chunk: Annotated[
         int, typer.Option("--chunk", min=100, help="People per transaction.")
     ] = 50_000,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Place everyone, not only the people whose inputs changed since the "
+            "last placement at the same time.",
+        ),
+    ] = False,
 ) -> None:
-    """Apply the stage rules to everyone (run after `tenure scores refresh`)."""
+    """Apply the stage rules to the people whose inputs changed since the last run (to
+    everyone with --full, or when the time or the rules changed)."""
     with progress_bar(console) as progress:
         task = progress.add_task("Evaluating stages", total=None)
 
@@ -34,7 +43,11 @@ def evaluate(
             progress.update(task, completed=done, total=total)
 
         result = evaluate_all_stages(
-            session_factory=cli_sessions(), as_of=as_of, chunk_size=chunk, progress=on_progress
+            session_factory=cli_sessions(),
+            as_of=as_of,
+            chunk_size=chunk,
+            progress=on_progress,
+            full=full,
         )
     table = Table(title=f"Stage changes as of {result.as_of:%Y-%m-%d %H:%M} UTC")
     table.add_column("new stage")
@@ -43,6 +56,7 @@ def evaluate(
         table.add_row(key, f"{count:,}")
     if result.by_stage:
         console.print(table)
+    scope = "everyone" if result.full else "people whose inputs changed"
     console.print(
-        f"[green]{result.people:,} people evaluated, {result.changes:,} stage changes.[/]"
+        f"[green]{result.people:,} people evaluated ({scope}), {result.changes:,} stage changes.[/]"
     )

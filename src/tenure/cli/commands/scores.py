@@ -45,7 +45,7 @@ def refresh(
     # Lifecycle rules read P(alive), churn and CLV: re-place everyone on the new scores
     # (the nightly chain does the same as its next job).
     with console.status("Re-placing lifecycle stages"):
-        evaluate_all_stages(session_factory=cli_sessions(), as_of=result.as_of)
+        evaluate_all_stages(session_factory=cli_sessions(), as_of=result.as_of, full=False)
     table = Table(title=f"Scores as of {result.as_of:%Y-%m-%d %H:%M} UTC")
     table.add_column("model")
     table.add_column("status")
