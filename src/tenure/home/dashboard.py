@@ -22,7 +22,7 @@ from tenure.home import kpis
 from tenure.identity.permissions import BOOK_OVERSEERS, Actor
 from tenure.retention import queries as retention
 from tenure.retention.actions import load_config
-from tenure.timeline.models import Event, EventItem
+from tenure.timeline.models import DERIVED_TYPES, Event, EventItem
 from tenure.timeline.story import tell
 from tenure.workspace import clock
 from tenure.workspace.settings import time_zone
@@ -30,10 +30,6 @@ from tenure.workspace.settings import time_zone
 AT_RISK_SHOWN = 8
 ACTIVITY_SHOWN = 10
 TASKS_SHOWN = 10
-#: Events the system derives in bulk (every refresh enters thousands of people into
-#: segments and re-places stages, all dated "now"): they would bury what customers did
-#: and what the team logged, and the person page's timeline still shows them.
-DERIVED_TYPES = ("segment_entered", "segment_exited", "stage_changed")
 
 
 class Scope(enum.StrEnum):

@@ -25,11 +25,9 @@ from sqlalchemy.orm import Session
 from tenure.customers import queries
 from tenure.customers.models import Person, Task
 from tenure.identity.models import User
-from tenure.timeline.models import Event
+from tenure.timeline.models import DERIVED_TYPES, Event
 from tenure.workspace import clock
 
-#: Events Tenure writes about what it concluded, not something anyone did.
-DERIVED_TYPES = ("stage_changed", "segment_entered", "segment_exited")
 RECENT_REVENUE_DAYS = 30
 MAX_PEOPLE_SHOWN = 500
 OPEN_TASKS_SHOWN = 100

@@ -30,15 +30,10 @@ from sqlalchemy.orm import aliased
 from tenure.customers.models import AttributeDefinition, AttributeType, Person
 from tenure.db.dialect import Days
 from tenure.scores.sql import day_number, midnight_after
-from tenure.timeline.models import Event
+from tenure.timeline.models import DERIVED_TYPES, Event
 
 ORDER = "order"
 REFUND = "refund"
-#: Events the nightly chain derives from the scores (lifecycle's stage changes, segment
-#: entries and exits): not the customer's behaviour. Counted as churn features they fed
-#: each refresh's outputs back into the next one, so a chain run on unchanged data still
-#: changed the scores of everyone whose stage or segments had just moved.
-DERIVED_TYPES = ("stage_changed", "segment_entered", "segment_exited")
 #: Engagement and per-type counts look back this many days from the cutoff / as_of.
 ENGAGEMENT_WINDOW_DAYS = 90
 #: Per-type count features are kept for the most common event types only.

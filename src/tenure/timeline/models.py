@@ -17,6 +17,10 @@ from tenure.db.base import Base
 from tenure.db.types import Id, JsonDoc, UTCDateTime, utcnow
 
 MONEY_EVENT_TYPES = frozenset({"order", "refund"})
+#: Events Tenure writes about what it concluded (lifecycle's stage changes, segment entries
+#: and exits), not something the customer or the team did: activity lists leave them out,
+#: and churn features must (counted, each refresh fed its outputs back into the next).
+DERIVED_TYPES = ("stage_changed", "segment_entered", "segment_exited")
 
 
 class Event(Base):

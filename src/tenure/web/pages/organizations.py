@@ -33,6 +33,7 @@ from tenure.identity.permissions import may
 from tenure.lifecycle.queries import stage_names
 from tenure.profile import organizations as views
 from tenure.timeline import actions as timeline_actions
+from tenure.timeline.models import DERIVED_TYPES
 from tenure.timeline.queries import organization_timeline
 from tenure.timeline.story import TYPE_LABELS, tell
 from tenure.validation import RowId
@@ -176,7 +177,7 @@ def _detail_page(
         types=[event_type] if event_type else [],
         # Tenure's own conclusions (a stage change or segment entry per member) would bury
         # what people did: shown when picked in the filter.
-        leave_out=() if event_type else views.DERIVED_TYPES,
+        leave_out=() if event_type else DERIVED_TYPES,
         cursor=cursor,
         limit=TIMELINE_PAGE,
     )
