@@ -14,6 +14,7 @@ from tenure.customers.models import Person
 from tenure.identity.actions import create_user
 from tenure.messaging.templating.library import seed_library
 from tenure.profile.cards import person_view
+from tenure.summaries.queries import person_360
 from tenure.timeline.append import append_events
 from tenure.workspace.clock import fix_now
 from tenure.workspace.queries import ensure_workspace
@@ -73,7 +74,7 @@ def _world(session) -> tuple[int, int]:
 
 def test_the_card_says_where_the_person_is_and_what_comes_next(session) -> None:
     _, ada = _world(session)
-    card = workflows_card(session, person_view(session, ada))
+    card = workflows_card(session, person_view(session, ada, person_360(session, ada)))
     [entry] = card["active"]
     assert entry["workflow_name"] == "Thank you"
     assert entry["current_step"] == "1. Wait 2 days"
@@ -106,7 +107,7 @@ def test_person_page_cancel_for_editors_only(client, session) -> None:
         select(EnrolmentStep.state).where(EnrolmentStep.enrolment_id == enrolment_id)
     ).all()
     assert states == ["cancelled"]
-    card = workflows_card(session, person_view(session, ada))
+    card = workflows_card(session, person_view(session, ada, person_360(session, ada)))
     assert card["active"] == [] and card["ended"][0]["state"] == "cancelled"
 
 
