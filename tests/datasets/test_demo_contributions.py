@@ -110,7 +110,8 @@ def test_the_registered_contributions_fill_the_demo(fresh_database_url) -> None:
     assert len(logged) == organizations
     assert all(1 <= count <= 3 and latest < today for _, count, latest in logged)
     assert staff[0] == "admin@demo.tenure.dev" and len(staff) == 6
-    assert tags == {"vip", "newsletter", "b2b", "gift-buyer"}
+    # win-back-sent: the demo's "Win back at-risk customers" workflow tags whom it wrote to.
+    assert tags == {"vip", "newsletter", "b2b", "gift-buyer", "win-back-sent"}
     assert service == people  # every person may be emailed about their orders
     assert 0 < owned < people
     assert carried and carried <= declared  # the person form shows every attribute

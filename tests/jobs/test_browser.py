@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from tenure.all_tasks import NIGHTLY_CHAIN
 from tenure.config import Settings
 from tenure.customers.models import Person
 from tenure.datasets.demo import ADMIN_EMAIL, DEMO_PASSWORD, build_demo_workspace
@@ -88,10 +89,13 @@ def test_a_new_demo_fills_itself_in_and_the_jobs_page_is_for_admins(backend, req
         page.get_by_role("link", name="Jobs").click()
         expect(page).to_have_url(base + "/jobs")
         recent = page.locator("#recent tbody tr")
-        expect(recent).to_have_count(5)
-        expect(recent.filter(has_text="succeeded")).to_have_count(5)
+        # The chain's last task runs only once every task before it succeeded (the demo's
+        # workflow emails and the read model's rebuild fill the rest of the recent list).
+        last = recent.filter(has_text=NIGHTLY_CHAIN[-1])
+        expect(last).to_have_count(1)
+        expect(last).to_contain_text("succeeded")
         expect(page.locator("#schedules")).to_contain_text("scores.refresh → lifecycle")
-        expect(page.locator("#queue-health")).to_contain_text("succeeded 5")
+        expect(page.locator("#queue-health")).to_contain_text("succeeded")
 
         # An analyst neither sees the item nor opens the page
         page.context.clear_cookies()
