@@ -49,7 +49,9 @@ class DemoScanQuality:
 def demo_truth(session: Session) -> pd.Series:
     """Person id -> CDNOW customer id, for every person that has one."""
     key = Person.attributes[TRUTH_ATTRIBUTE].as_string()
-    rows = session.execute(select(Person.id, key).where(key.is_not(None))).all()
+    # In id order: a planted duplicate (created after its customer) is the one
+    # ``duplicated()`` marks, whatever order the database keeps updated rows in.
+    rows = session.execute(select(Person.id, key).where(key.is_not(None)).order_by(Person.id)).all()
     return pd.Series(
         [int(value) for _, value in rows], index=[pid for pid, _ in rows], dtype=np.int64
     )
