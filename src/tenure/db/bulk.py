@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import FromClause
 
 
@@ -153,18 +154,28 @@ def load_rows(
     listed = ", ".join(quote(name) for name in columns)
     statement = f"COPY {quote(table.name)} ({listed}) FROM STDIN"
     raw: Any = connection.connection.driver_connection
+    try:
+        _copy(raw, statement, rows, json_columns)
+    except connection.dialect.loaded_dbapi.IntegrityError as error:
+        # COPY goes to the driver itself, under SQLAlchemy: raise what an INSERT raises,
+        # so callers that settle a race on a unique key (two imports creating the same
+        # identity: ingest.runner retries the chunk) still recognise it.
+        raise IntegrityError(statement, None, error) from error
+    return ids
+
+
+def _copy(raw: Any, statement: str, rows: Sequence[Sequence[Any]], json_columns: list[int]) -> None:
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         if not json_columns:
             for row in rows:
                 copy.write_row(row)
-            return ids
+            return
         for row in rows:
             values = list(row)
             for index in json_columns:
                 if values[index] is not None:
                     values[index] = orjson.dumps(values[index]).decode()
             copy.write_row(values)
-    return ids
 
 
 def release_page_cache(connection: Connection) -> None:
