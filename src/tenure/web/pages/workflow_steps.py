@@ -7,6 +7,7 @@ edited draft is checked whole (jumps only forward, at least one step) before the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -110,15 +111,41 @@ def add_step(
     actor: PageWriter,
     posted: PostedForm,
 ) -> Response:
+    after = str(posted.get("after") or "") or None
+    return _submit_step(
+        request,
+        session,
+        ctx,
+        actor,
+        workflow_id,
+        posted,
+        after=after,
+        place=lambda draft, step: drafts.add_step(draft, step, after),
+    )
+
+
+def _submit_step(
+    request: Request,
+    session: Session,
+    ctx: Any,
+    actor: Any,
+    workflow_id: RowId,
+    posted: Any,
+    *,
+    place: Callable[[dict, dict], dict],
+    step_id: str | None = None,
+    after: str | None = None,
+) -> Response:
+    """Save a step's form into the draft (a new step when ``step_id`` is None), or show
+    the form again with what was typed and the refusal."""
     workflow = overview.get_workflow(session, workflow_id)
     form = {key: str(value) for key, value in posted.items()}
-    kind, after = form.get("kind", ""), form.get("after") or None
+    kind = form.get("kind", "")
     try:
-        step = drafts.step_from_form(kind, drafts.new_step_id(workflow.draft), form)
-        _save(session, actor, workflow_id, drafts.add_step(workflow.draft, step, after))
+        step = drafts.step_from_form(kind, step_id or drafts.new_step_id(workflow.draft), form)
+        _save(session, actor, workflow_id, place(workflow.draft, step))
     except (InvalidInput, Conflict) as error:
-        session.rollback()
-        workflow = overview.get_workflow(session, workflow_id)
+        workflow = overview.get_workflow(session, workflow_id)  # write_now rolled back
         return _form_page(
             request,
             session,
@@ -126,6 +153,7 @@ def add_step(
             workflow,
             kind=kind if kind in drafts.STEP_KINDS else "wait",
             values=form,
+            step_id=step_id,
             after=after,
             error=_error(error),
             status_code=422,
@@ -157,27 +185,16 @@ def save_step(
     actor: PageWriter,
     posted: PostedForm,
 ) -> Response:
-    workflow = overview.get_workflow(session, workflow_id)
-    form = {key: str(value) for key, value in posted.items()}
-    kind = form.get("kind", "")
-    try:
-        step = drafts.step_from_form(kind, step_id, form)
-        _save(session, actor, workflow_id, drafts.replace_step(workflow.draft, step))
-    except (InvalidInput, Conflict) as error:
-        session.rollback()
-        workflow = overview.get_workflow(session, workflow_id)
-        return _form_page(
-            request,
-            session,
-            ctx,
-            workflow,
-            kind=kind if kind in drafts.STEP_KINDS else "wait",
-            values=form,
-            step_id=step_id,
-            error=_error(error),
-            status_code=422,
-        )
-    return RedirectResponse(f"/workflows/{workflow_id}#steps", status_code=303)
+    return _submit_step(
+        request,
+        session,
+        ctx,
+        actor,
+        workflow_id,
+        posted,
+        step_id=step_id,
+        place=drafts.replace_step,
+    )
 
 
 def _edit_or_show(
@@ -192,8 +209,7 @@ def _edit_or_show(
     try:
         _save(session, actor, workflow_id, edit(workflow.draft))
     except (InvalidInput, Conflict) as error:
-        session.rollback()
-        workflow = overview.get_workflow(session, workflow_id)
+        workflow = overview.get_workflow(session, workflow_id)  # write_now rolled back
         return builder(request, session, ctx, workflow, error=_error(error), status_code=422)
     return RedirectResponse(f"/workflows/{workflow_id}#steps", status_code=303)
 

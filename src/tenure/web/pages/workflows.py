@@ -188,8 +188,7 @@ def save_settings(
             ),
         )
     except (InvalidInput, Conflict) as error:
-        session.rollback()
-        workflow = overview.get_workflow(session, workflow_id)
+        workflow = overview.get_workflow(session, workflow_id)  # write_now rolled back
         return builder(
             request, session, ctx, workflow, error=_error(error), form=form, status_code=422
         )
@@ -219,8 +218,7 @@ def change_status(
     try:
         write_now(session, lambda: act(session, actor=actor, workflow_id=workflow_id))
     except (InvalidInput, Conflict) as error:
-        session.rollback()
-        workflow = overview.get_workflow(session, workflow_id)
+        workflow = overview.get_workflow(session, workflow_id)  # write_now rolled back
         return builder(request, session, ctx, workflow, error=_error(error), status_code=422)
     return RedirectResponse(f"/workflows/{workflow_id}", status_code=303)
 
