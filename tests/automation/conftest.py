@@ -12,9 +12,9 @@ from tenure.automation import actions
 from tenure.automation.models import Enrolment, EnrolmentStep
 from tenure.automation.runner import Advanced, advance
 from tenure.config import Settings
-from tenure.customers.models import ConsentRecord, Identity, Person
 from tenure.timeline.append import append_events
 from tenure.workspace import clock
+from tests.messaging.conftest import add_person
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -28,32 +28,16 @@ def at(session: Session, moment: datetime) -> None:
 def person(
     session: Session, email: str, *, first_name: str = "Ada", marketing: str | None = "granted"
 ) -> int:
-    row = Person(first_name=first_name, last_name="Lovelace", attributes={})
-    session.add(row)
-    session.flush()
-    session.add(
-        Identity(
-            person_id=row.id,
-            kind="email",
-            namespace="",
-            value=email,
-            original=email,
-            is_primary=True,
-        )
+    """A person with a primary email (and marketing consent recorded before T0), committed."""
+    person_id = add_person(
+        session,
+        email,
+        first_name=first_name,
+        marketing=marketing,
+        consented_at=T0 - timedelta(days=30),
     )
-    if marketing is not None:
-        session.add(
-            ConsentRecord(
-                person_id=row.id,
-                channel="email",
-                purpose="marketing",
-                status=marketing,
-                source="test",
-                recorded_at=T0 - timedelta(days=30),
-            )
-        )
     session.commit()
-    return row.id
+    return person_id
 
 
 def order(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -67,6 +67,7 @@ def add_person(
     first_name: str = "Ada",
     marketing: str | None = "granted",
     attributes: dict | None = None,
+    consented_at: datetime | None = None,
 ) -> int:
     person = Person(first_name=first_name, last_name="Lovelace", attributes=attributes or {})
     session.add(person)
@@ -89,7 +90,7 @@ def add_person(
                 purpose="marketing",
                 status=marketing,
                 source="test",
-                recorded_at=utcnow() - timedelta(days=1),
+                recorded_at=consented_at or utcnow() - timedelta(days=1),
             )
         )
     session.flush()
