@@ -172,29 +172,32 @@ def person_list_dicts(
         tags[person_id] = list(card["tags"])
         identities[person_id] = list(card["identities"])
     return [
-        {
-            "id": row.id,
-            "first_name": row.first_name,
-            "last_name": row.last_name,
-            "job_title": row.job_title,
-            "organization": (
-                {"id": row.organization_id, "name": row.organization_name}
-                if row.organization_id
-                else None
-            ),
-            "owner": (
-                {"id": row.owner_id, "email": row.owner_email, "name": row.owner_name}
-                if row.owner_id
-                else None
-            ),
-            "identities": identities[row.id],
-            "tags": tags[row.id],
-            "attributes": row.attributes or {},
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
+        {**person_row_fields(row), "identities": identities[row.id], "tags": tags[row.id]}
         for row in rows
     ]
+
+
+def person_row_fields(row: Any) -> dict[str, Any]:
+    """A person's own fields, owner and organization from a row of ``person_list_query``."""
+    return {
+        "id": row.id,
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "job_title": row.job_title,
+        "organization": (
+            {"id": row.organization_id, "name": row.organization_name}
+            if row.organization_id
+            else None
+        ),
+        "owner": (
+            {"id": row.owner_id, "email": row.owner_email, "name": row.owner_name}
+            if row.owner_id
+            else None
+        ),
+        "attributes": row.attributes or {},
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
 
 
 _PERSON_BY_ID = person_list_query().where(Person.id == bindparam("person_id"))

@@ -25,6 +25,7 @@ from tenure.customers.queries import (
     filter_people,
     person_list_dicts,
     person_list_query,
+    person_row_fields,
 )
 from tenure.customers.schemas import PersonOut
 from tenure.db.paging import apply_keyset, encode_cursor
@@ -64,28 +65,6 @@ _PERSON_360 = (
 )
 
 
-def _live_person(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "job_title": row.job_title,
-        "organization": (
-            {"id": row.organization_id, "name": row.organization_name}
-            if row.organization_id
-            else None
-        ),
-        "owner": (
-            {"id": row.owner_id, "email": row.owner_email, "name": row.owner_name}
-            if row.owner_id
-            else None
-        ),
-        "attributes": row.attributes or {},
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
-
-
 def _prefixed(row: Any, prefix: str) -> dict[str, Any]:
     return {k.removeprefix(prefix): v for k, v in row._mapping.items() if k.startswith(prefix)}
 
@@ -95,7 +74,7 @@ def _live_360(row: Any) -> dict[str, Any]:
     stage = _prefixed(row, "stage_")
     risk = _prefixed(row, "risk_")
     return {
-        **_live_person(row),
+        **person_row_fields(row),
         "scores": scores_dict(SimpleNamespace(**score)) if score["as_of"] else None,
         "stage": stage if stage["key"] else None,
         "risk": risk if risk["as_of"] else None,
@@ -163,7 +142,7 @@ def _items(session: Session, rows: Sequence[Any]) -> list[str]:
     }
     return [
         rebuilt.get(row.id)
-        or _splice(LivePerson.model_validate(_live_person(row)).model_dump_json(), row.card)
+        or _splice(LivePerson.model_validate(person_row_fields(row)).model_dump_json(), row.card)
         for row in rows
     ]
 
