@@ -24,7 +24,7 @@ from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
 from tenure.jobs.worker import Worker, start_in_thread
 from tenure.registrations import register_all
-from tenure.web.api import api_router
+from tenure.web.api import API_PREFIX, api_routers
 from tenure.web.body_limits import BodyLimitMiddleware
 from tenure.web.docs import install_docs
 from tenure.web.errors import install_error_handlers
@@ -76,7 +76,10 @@ def create_app(
     app.add_middleware(AllowOnOptions)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     install_error_handlers(app)
-    app.include_router(api_router, dependencies=[Depends(refuse_nul_parameters)])
+    for router in api_routers:
+        app.include_router(
+            router, prefix=API_PREFIX, dependencies=[Depends(refuse_nul_parameters)]
+        )
     for router in page_routers:
         app.include_router(
             router, dependencies=[Depends(require_csrf), Depends(refuse_nul_parameters)]
