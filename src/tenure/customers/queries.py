@@ -146,6 +146,7 @@ _PERSON_COLUMNS = (
     User.email.label("owner_email"),
     User.name.label("owner_name"),
 )
+_PERSON_COLUMN_COUNT = len(_PERSON_COLUMNS)
 
 
 def person_list_query() -> Select[Any]:
@@ -178,25 +179,35 @@ def person_list_dicts(
 
 
 def person_row_fields(row: Any) -> dict[str, Any]:
-    """A person's own fields, owner and organization from a row of ``person_list_query``."""
+    """A person's own fields, owner and organization from a row of ``person_list_query``
+    (its columns first, in ``_PERSON_COLUMNS``' order: read by position, which costs a
+    fraction of reading a row's attributes by name, 50 times a list page)."""
+    (
+        person_id,
+        first_name,
+        last_name,
+        job_title,
+        attributes,
+        created_at,
+        updated_at,
+        organization_id,
+        organization_name,
+        owner_id,
+        owner_email,
+        owner_name,
+    ) = row[:_PERSON_COLUMN_COUNT]
     return {
-        "id": row.id,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "job_title": row.job_title,
+        "id": person_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "job_title": job_title,
         "organization": (
-            {"id": row.organization_id, "name": row.organization_name}
-            if row.organization_id
-            else None
+            {"id": organization_id, "name": organization_name} if organization_id else None
         ),
-        "owner": (
-            {"id": row.owner_id, "email": row.owner_email, "name": row.owner_name}
-            if row.owner_id
-            else None
-        ),
-        "attributes": row.attributes or {},
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
+        "owner": ({"id": owner_id, "email": owner_email, "name": owner_name} if owner_id else None),
+        "attributes": attributes or {},
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
 
 

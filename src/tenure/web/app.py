@@ -77,9 +77,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     install_error_handlers(app)
     for router in api_routers:
-        app.include_router(
-            router, prefix=API_PREFIX, dependencies=[Depends(refuse_nul_parameters)]
-        )
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(refuse_nul_parameters)])
     for router in page_routers:
         app.include_router(
             router, dependencies=[Depends(require_csrf), Depends(refuse_nul_parameters)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -31,7 +32,7 @@ from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
 from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
-from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, write_now
+from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, key_read, write_now
 from tenure.workspace.settings import phone_region
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -61,9 +62,8 @@ _DUPLICATE_DOC = (
 
 
 @router.get("", response_model=PageOut[PersonOut])
-def list_people(
-    session: SessionDep,
-    actor: ApiActor,
+async def list_people(
+    request: Request,
     q: SearchParam = None,
     tag: str | None = None,
     owner_id: RowId | None = None,
@@ -82,9 +82,16 @@ def list_people(
         created_from=created_from,
         created_to=created_to,
     )
-    # The read model's JSON as stored: the response model documents the shape.
-    page = people_page_json(session, filters=filters, sort=sort, cursor=cursor, limit=limit)
-    return Response(page, media_type="application/json")
+
+    def page() -> bytes:
+        with key_read(request) as (session, _):
+            return people_page_json(session, filters=filters, sort=sort, cursor=cursor, limit=limit)
+
+    # The read model's JSON as stored: the response model documents the shape. A page of
+    # the whole list is a keyset read over a sort index, served on the event loop
+    # (web.deps.key_read); a filtered one may scan, so it runs on the thread pool.
+    body = page() if filters == queries.PeopleFilter() else await run_in_threadpool(page)
+    return Response(body, media_type="application/json")
 
 
 @router.post(
@@ -129,14 +136,16 @@ def create_person(
     response_model=Person360,
     responses={308: {"description": "The person was merged away: Location is the survivor."}},
 )
-def get_person(person_id: RowId, session: SessionDep, actor: ApiActor) -> Response:
-    try:
-        view = person_360_json(session, person_id)
-    except NotFound:
-        survivor_id = survivor_of_merged(session, person_id)
-        if survivor_id is None:
-            raise
-        return RedirectResponse(f"/api/v1/people/{survivor_id}", status_code=308)
+async def get_person(person_id: RowId, request: Request) -> Response:
+    # On the event loop: one read by primary key (web.deps.key_read).
+    with key_read(request) as (session, _):
+        try:
+            view = person_360_json(session, person_id)
+        except NotFound:
+            survivor_id = survivor_of_merged(session, person_id)
+            if survivor_id is None:
+                raise
+            return RedirectResponse(f"/api/v1/people/{survivor_id}", status_code=308)
     # The read model's JSON as stored (one statement): the response model documents it.
     return Response(view, media_type="application/json")
 
