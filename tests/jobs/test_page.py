@@ -52,6 +52,8 @@ def test_the_recent_list_folds_the_frequent_schedules_away(client, session):  # 
     assert page.status_code == 200
     assert _recent(page.text) == [failed_tick, nightly]
     assert "Succeeded runs of tick-test" in page.text
+    # A schedule's tasks link to their recent jobs
+    assert f'href="/jobs?task={TASK}#recent-jobs"' in page.text
 
     # Asked for, every run shows, 30 at a time, and the older ones are a link away
     every = client.get("/jobs?frequent=true")
