@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.db.session import unit_of_work
@@ -61,7 +61,7 @@ def chain_parent_keys(session: Session) -> list[str]:
     return keys
 
 
-def _prunable(settled_before: datetime, dead_before: datetime) -> object:
+def _prunable(settled_before: datetime, dead_before: datetime) -> ColumnElement[bool]:
     finished = func.coalesce(Job.finished_at, Job.created_at)
     # ``state || ''`` keeps the planners off ix_jobs_claim: through it, every chunk would
     # read and sort all the settled jobs (measured on SQLite); walking the primary key up
@@ -74,13 +74,17 @@ def _prunable(settled_before: datetime, dead_before: datetime) -> object:
 
 
 def _next_chunk(
-    session: Session, after: int, condition: object, kept_keys: Sequence[str], chunk: int
+    session: Session,
+    after: int,
+    condition: ColumnElement[bool],
+    kept_keys: Sequence[str],
+    chunk: int,
 ) -> list[int]:
     query = (
         select(Job.id)
         .where(
             Job.id > after,
-            condition,  # type: ignore[arg-type]
+            condition,
             Job.id.not_in(
                 select(JobSchedule.last_job_id).where(JobSchedule.last_job_id.is_not(None))
             ),
@@ -116,8 +120,9 @@ def prune_jobs(
             # The condition again: a dead job an admin retried meanwhile is queued now.
             rows = session.execute(
                 delete(Job)
-                .where(Job.id.in_(ids), condition)  # type: ignore[arg-type]
+                .where(Job.id.in_(ids), condition)
                 .returning(Job.state)
+                .execution_options(synchronize_session=False)
             ).all()
             for (state,) in rows:
                 deleted[state] = deleted.get(state, 0) + 1
