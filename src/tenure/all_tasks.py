@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tenure.automation import tasks as automation_tasks
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
+from tenure.jobs import tasks as jobs_tasks
 from tenure.jobs.enqueue import enqueue
 from tenure.jobs.registry import TASKS, Schedule, Task, mark_registry_complete
 from tenure.jobs.worker import Worker
@@ -38,9 +39,14 @@ NIGHTLY_CHAIN = (
 NIGHTLY = "nightly"
 #: Workflows: due steps run within a minute of their time (sooner when due at once:
 #: enrolment queues the advance job itself); schedule and date triggers are checked.
+#: Each tick asks first (``wanted``): with no step due, or no workflow with such a
+#: trigger, it enqueues no job, so a workspace without workflows adds no row a minute.
 AUTOMATION_EVERY_MINUTE = "* * * * *"
 #: The daily pruning of the webhook delivery log (system time, after the nightly chain).
 WEBHOOK_LOG_PRUNING = "webhook-log-pruning"
+#: The daily pruning of settled jobs (system time, after the nightly chain and the
+#: webhook log's pruning).
+JOB_PRUNING = "job-pruning"
 
 # Every capability's tasks module is imported above: enqueue may now refuse unknown names.
 mark_registry_complete()
@@ -65,13 +71,16 @@ def schedules(settings: Settings) -> list[Schedule]:
             name="automation.advance",
             task=automation_tasks.ADVANCE_TASK,
             cron=AUTOMATION_EVERY_MINUTE,
+            wanted=automation_tasks.advance_wanted,
         ),
         Schedule(
             name="automation.triggers",
             task=automation_tasks.TRIGGERS_TASK,
             cron=AUTOMATION_EVERY_MINUTE,
+            wanted=automation_tasks.triggers_wanted,
         ),
         Schedule(name=WEBHOOK_LOG_PRUNING, task=webhooks_tasks.PRUNE_TASK, cron="30 4 * * *"),
+        Schedule(name=JOB_PRUNING, task=jobs_tasks.PRUNE_TASK, cron="45 4 * * *"),
         Schedule(name=SUMMARIES, task=summaries_tasks.TASK, cron=SUMMARIES_CRON),
     ]
 
@@ -81,11 +90,13 @@ def registered_tasks() -> dict[str, Task]:
 
 
 __all__ = [
+    "JOB_PRUNING",
     "NIGHTLY",
     "NIGHTLY_CHAIN",
     "WEBHOOK_LOG_PRUNING",
     "automation_tasks",
     "enqueue_nightly",
+    "jobs_tasks",
     "lifecycle_tasks",
     "messaging_tasks",
     "registered_tasks",

@@ -119,6 +119,18 @@ class Settings(BaseSettings):
         description="Cron expression (UTC) of the nightly chain: scores, stages, segments, "
         "retention, next-best-action rules.",
     )
+    job_log_days: int = Field(
+        14,
+        ge=1,
+        description="Succeeded and cancelled jobs finished more than this many days ago are "
+        "deleted by the daily jobs.prune job.",
+    )
+    job_dead_days: int = Field(
+        90,
+        ge=1,
+        description="Dead jobs (out of attempts, never retried) finished more than this many "
+        "days ago are deleted by the daily jobs.prune job: failures are kept longer.",
+    )
 
     webhook_allow_private_addresses: bool = Field(
         False,

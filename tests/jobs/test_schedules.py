@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
@@ -55,3 +55,41 @@ def test_cron_expressions_are_checked() -> None:
         check_cron("every night")
     with pytest.raises(ValueError, match="not a cron expression"):
         Settings(nightly_schedule="at three")
+
+
+def _effects(session: Session) -> bool:
+    """A ``wanted`` check: there is work when the test table has a row."""
+    return session.execute(text("SELECT 1 FROM job_effects LIMIT 1")).first() is not None
+
+
+def _broken(session: Session) -> bool:
+    session.execute(text("SELECT * FROM no_such_table"))
+    return False
+
+
+def test_a_schedule_whose_wanted_check_says_no_enqueues_nothing(job_engine: Engine) -> None:
+    polling = Schedule("poll-test", "test.write_effect", "* * * * *", wanted=_effects)
+    broken = Schedule("broken-test", "test.write_effect", "* * * * *", wanted=_broken)
+    with Session(job_engine) as session:
+        sync_schedules(session, [polling, broken])
+        session.commit()
+    # Nothing to do: no job, and the schedule waits for its next minute
+    (enqueued,) = enqueue_due(job_engine, schedules=[polling, broken])
+    with Session(job_engine) as session:
+        assert session.scalars(select(Job.schedule)).all() == ["broken-test"]
+        skipped = session.get(JobSchedule, "poll-test")
+        assert skipped is not None and skipped.last_job_id is None
+        assert skipped.next_run_at > datetime.now(UTC)
+    # Work appears: the next tick enqueues the job
+    with job_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO job_effects (job_id, attempt, idempotency_key, value) "
+                "VALUES (0, 0, 'k', 'v')"
+            )
+        )
+        connection.execute(update(JobSchedule).values(next_run_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    assert len(enqueue_due(job_engine, schedules=[polling, broken])) == 2
+    with Session(job_engine) as session:
+        assert sorted(session.scalars(select(Job.schedule))) == ["broken-test", "poll-test"]
+        assert enqueued in session.scalars(select(Job.id))

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.automation.active import cached_definition
@@ -69,9 +69,9 @@ class Advanced:
         self.by_state[state] = self.by_state.get(state, 0) + 1
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
-    """Lock up to ``limit`` due pending rows of active workflows (oldest due first)."""
-    query = (
+def _due(now: datetime) -> Select[int]:
+    """The due pending rows of active workflows, oldest due first."""
+    return (
         select(EnrolmentStep.id)
         .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
         .join(Workflow, Workflow.id == Enrolment.workflow_id)
@@ -81,8 +81,17 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
             Workflow.status == WorkflowStatus.active.value,
         )
         .order_by(EnrolmentStep.due_at, EnrolmentStep.id)
-        .limit(limit)
     )
+
+
+def any_due(session: Session, now: datetime) -> bool:
+    """Whether a step of an active workflow is due: what a run would find, read only."""
+    return session.scalar(_due(now).limit(1)) is not None
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
+    """Lock up to ``limit`` due pending rows of active workflows (oldest due first)."""
+    query = _due(now).limit(limit)
     if session.connection().dialect.name == "postgresql":
         query = query.with_for_update(of=EnrolmentStep, skip_locked=True)
     return list(session.scalars(query))

@@ -11,15 +11,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tenure.automation.active import active_versions
+from tenure.automation.definition import DateAttributeTrigger, ScheduleTrigger
 from tenure.automation.effects import WEBHOOK_TASK
 from tenure.automation.enrolment import ADVANCE_TASK, enqueue_advance
-from tenure.automation.runner import advance
+from tenure.automation.runner import advance, any_due
 from tenure.automation.triggers import fire_dates, fire_schedules, score_crossings
 from tenure.config import Settings
 from tenure.db.session import unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
 from tenure.jobs import JobContext, task
 from tenure.webhooks import sending
+from tenure.workspace import clock
 
 TRIGGERS_TASK = "automation.triggers"
 SCORES_TASK = "automation.score_crossings"
@@ -30,6 +33,21 @@ ADVANCE_BUDGET_SECONDS = 240.0
 
 class WebhookCallFailed(RuntimeError):
     """A retryable answer: the job runner tries again after its backoff."""
+
+
+def advance_wanted(session: Session) -> bool:
+    """Whether the per-minute advance schedule has work: a step of an active workflow is
+    due (workspace clock). Otherwise the tick enqueues no job at all (docs/jobs.md)."""
+    return any_due(session, clock.now(session))
+
+
+def triggers_wanted(session: Session) -> bool:
+    """Whether the per-minute triggers schedule has work: an active workflow has a
+    schedule or a date-attribute trigger (one cached read of the active workflows)."""
+    return any(
+        isinstance(version.definition.trigger, ScheduleTrigger | DateAttributeTrigger)
+        for version in active_versions(session)
+    )
 
 
 @task(ADVANCE_TASK, max_attempts=10, timeout_seconds=900)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +11,12 @@ from sqlalchemy.orm import Session
 
 from tenure.db.types import utcnow
 from tenure.jobs.models import Job, JobSchedule, JobState
+from tenure.jobs.schedules import next_run
 
 STATES = tuple(s.value for s in JobState)
 PENDING = (JobState.queued.value, JobState.running.value)
+#: A schedule that runs more often than this (seconds) is "frequent": see below.
+FREQUENT_SECONDS = 3600
 
 
 def job_dict(job: Job) -> dict[str, Any]:
@@ -47,7 +50,10 @@ def list_jobs(
     task: str | None = None,
     limit: int = 50,
     before_id: int | None = None,
+    fold_schedules: Collection[str] = (),
 ) -> list[Job]:
+    """Jobs, newest first; ``fold_schedules`` leaves out the succeeded runs of those
+    schedules (their failures, and the jobs they are running, still show)."""
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if state:
         query = query.where(Job.state == state)
@@ -55,7 +61,35 @@ def list_jobs(
         query = query.where(Job.task == task)
     if before_id is not None:
         query = query.where(Job.id < before_id)
+    if fold_schedules:
+        query = query.where(
+            or_(
+                Job.schedule.is_(None),
+                Job.schedule.not_in(list(fold_schedules)),
+                Job.state != JobState.succeeded.value,
+            )
+        )
     return list(session.scalars(query))
+
+
+def frequent_schedules(session: Session, *, now: datetime | None = None) -> list[str]:
+    """The schedules that run more often than hourly (the per-minute workflow ticks, the
+    read model's catch-up): their runs would fill any list of recent jobs, so the jobs
+    page folds their successes away unless asked."""
+    now = now or utcnow()
+    names = []
+    for name, cron in session.execute(
+        select(JobSchedule.name, JobSchedule.cron).order_by(JobSchedule.name)
+    ):
+        first = next_run(cron, now)
+        if (next_run(cron, first) - first).total_seconds() < FREQUENT_SECONDS:
+            names.append(name)
+    return names
+
+
+def task_names(session: Session) -> list[str]:
+    """The tasks that have jobs (a filter's choices; read from ix_jobs_task_state)."""
+    return list(session.scalars(select(Job.task).distinct().order_by(Job.task)))
 
 
 def get_job(session: Session, job_id: int) -> Job | None:

@@ -162,14 +162,24 @@ def is_registry_complete() -> bool:
     return _registry_complete
 
 
+#: Asked when a schedule is due, in the transaction that would enqueue its job.
+Wanted = Callable[[Session], bool]
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """A cron schedule declared in code; workers copy it to ``job_schedules``."""
+    """A cron schedule declared in code; workers copy it to ``job_schedules``.
+
+    ``wanted``, when given, says whether the job has anything to do at this time (a
+    read, cheap and without writes): when it answers False the tick enqueues nothing,
+    leaving no job row, and the schedule waits for its next time. For schedules that
+    poll often for work that is usually absent (the per-minute workflow ticks)."""
 
     name: str
     task: str
     cron: str
     then: tuple[str, ...] = ()
+    wanted: Wanted | None = None
 
 
 SCHEDULES: dict[str, Schedule] = {}

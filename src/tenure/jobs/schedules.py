@@ -67,9 +67,28 @@ def sync_schedules(session: Session, schedules: Iterable[Schedule]) -> None:
     session.flush()
 
 
-def enqueue_due(engine: Engine, *, now: datetime | None = None) -> list[int]:
-    """Enqueue a job for every enabled schedule whose time has come; returns job ids."""
+def _wanted(session: Session, schedule: Schedule) -> bool:
+    """The schedule's ``wanted`` answer; True when it has none, or when it failed (the
+    job runs as if there were no check, rather than the schedule stopping unseen)."""
+    if schedule.wanted is None:
+        return True
+    try:
+        with session.begin_nested():
+            return schedule.wanted(session)
+    except Exception:
+        log.exception("schedule %s: its wanted check failed; enqueued anyway", schedule.name)
+        return True
+
+
+def enqueue_due(
+    engine: Engine, *, now: datetime | None = None, schedules: Iterable[Schedule] = ()
+) -> list[int]:
+    """Enqueue a job for every enabled schedule whose time has come; returns job ids.
+
+    ``schedules`` are the declarations in code: one with a ``wanted`` check that answers
+    False is moved to its next time with no job enqueued."""
     now = now or utcnow()
+    declared = {s.name: s for s in schedules}
     created: list[int] = []
     with Session(bind=immediate(engine), expire_on_commit=False) as session:
         due = session.scalars(
@@ -82,6 +101,11 @@ def enqueue_due(engine: Engine, *, now: datetime | None = None) -> list[int]:
                 # A schedule left in the database by a task since removed: skip it to
                 # its next time rather than fail every other schedule's enqueue.
                 log.warning("schedule %s names no registered task", schedule.name)
+                schedule.next_run_at = next_run(schedule.cron, now)
+                continue
+            code = declared.get(schedule.name)
+            if code is not None and not _wanted(session, code):
+                # Nothing to do now: no job row (last_run_at still names the last job).
                 schedule.next_run_at = next_run(schedule.cron, now)
                 continue
             job_id = enqueue(

@@ -93,6 +93,8 @@ class Worker:
         self.lease = self.lease_seconds or self.settings.jobs_lease_seconds
         self.poll = self.poll_seconds or self.settings.jobs_poll_seconds
         self.factory = self.session_factory or make_session_factory(self.engine)
+        # Read at every tick (their ``wanted`` checks), not only synced at the start.
+        self.schedules = tuple(self.schedules)
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._slots: list[_Slot] = []
@@ -134,7 +136,7 @@ class Worker:
         if self._has_expired():
             runner.reap_expired(self.engine)
         if self._has_due_schedule():
-            enqueue_due(self.engine)
+            enqueue_due(self.engine, schedules=self.schedules)
 
     # Slots ----------------------------------------------------------------------------
 
