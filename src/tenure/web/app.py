@@ -20,6 +20,7 @@ import tenure.all_models
 from tenure.all_tasks import schedules
 from tenure.config import MIN_SECRET_LENGTH, Settings, get_settings
 from tenure.db.engine import create_db_engine
+from tenure.db.loop_reader import LoopReader
 from tenure.db.session import make_session_factory, unit_of_work
 from tenure.identity.secret_key import ensure_secret_key
 from tenure.jobs.worker import Worker, start_in_thread
@@ -64,6 +65,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.loop_reader = LoopReader(engine, app.state.session_factory)
     app.add_middleware(
         PageSessionMiddleware,
         secret_key=_signing_key(settings, app.state.session_factory),
@@ -123,27 +125,39 @@ def _lifespan(settings: Settings, engine: Engine, *, run_jobs: bool) -> Any:
     a long request (a report, an export, an import, a write waiting for SQLite's lock)
     takes one thread and the event loop keeps serving the others (docs/architecture.md,
     "Requests and threads"). Stopping the server (SIGTERM to uvicorn) stops the worker
-    gracefully: running jobs finish within the grace period or go back to the queue.
+    gracefully: running jobs finish within the grace period or go back to the queue. The
+    event loop's own reads by key share one connection while the app runs
+    (``db.loop_reader``).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
-        if not run_jobs:
-            yield
-            return
-        worker = Worker(
-            engine=engine,
-            settings=settings,
-            concurrency=settings.worker_concurrency,
-            schedules=schedules(settings),
-        )
-        thread = start_in_thread(worker)
-        app.state.worker = worker
+        app.state.loop_reader.open()
         try:
-            yield
+            if not run_jobs:
+                yield
+                return
+            async with _embedded_worker(app, settings, engine):
+                yield
         finally:
-            worker.stop()
-            await asyncio.to_thread(thread.join, worker.grace_seconds + 5)
+            app.state.loop_reader.close()
 
     return lifespan
+
+
+@asynccontextmanager
+async def _embedded_worker(app: FastAPI, settings: Settings, engine: Engine) -> AsyncIterator[None]:
+    worker = Worker(
+        engine=engine,
+        settings=settings,
+        concurrency=settings.worker_concurrency,
+        schedules=schedules(settings),
+    )
+    thread = start_in_thread(worker)
+    app.state.worker = worker
+    try:
+        yield
+    finally:
+        worker.stop()
+        await asyncio.to_thread(thread.join, worker.grace_seconds + 5)

@@ -102,14 +102,13 @@ def key_read(request: Request) -> Iterator[tuple[Session, Actor]]:
     answered 683 req/s as a ``def`` and 2,085 as an ``async def`` (bench/read.py's load,
     one process). The reader never waits for SQLite's write lock (WAL), the pool keeps
     connections for the loop (``web.app.pool_size``), and PostgreSQL's statement timeout
-    bounds a read; a handler whose read may scan runs it with ``run_in_threadpool``.
-    Without FastAPI's dependency injection: its per-request cost was another ~0.14 ms.
+    bounds a read; a handler whose read may scan runs it with ``run_in_threadpool`` (and
+    gets a session of its own there). Without FastAPI's dependency injection: its
+    per-request cost was another ~0.14 ms. The loop's reads share one connection
+    (``db.loop_reader``).
     """
-    session: Session = request.app.state.session_factory()
-    try:
+    with request.app.state.loop_reader.session(request.app.state.session_factory) as session:
         yield session, _bearer_actor(request, session)
-    finally:
-        session.close()
 
 
 async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)], session: SessionDep) -> Actor:
