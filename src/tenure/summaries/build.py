@@ -16,8 +16,10 @@ on both backends), at a fraction of the cost:
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from types import SimpleNamespace
@@ -122,7 +124,18 @@ def _statements(dialect: str) -> SimpleNamespace:
         .where(ids_parameter(dialect, Event.person_id, "ids"), Event.type.in_(("order", "refund")))
         .group_by(Event.person_id, Event.type, Event.currency)
     )
-    events = _ranked(
+    # The window ranks ids on ix_events_person_time alone and the rows are read by
+    # primary key for the kept ranks only: ranking whole rows sorted their payloads too
+    # (25 % slower on SQLite). No ORDER BY: the rows are sorted here (``_events``).
+    rank = func.row_number().over(
+        partition_by=Event.person_id, order_by=(Event.occurred_at.desc(), Event.id.desc())
+    )
+    ranked = (
+        select(Event.id.label("event_id"), rank.label("rank"))
+        .where(ids_parameter(dialect, Event.person_id, "ids"))
+        .subquery()
+    )
+    events = (
         select(
             Event.id,
             Event.person_id,
@@ -135,10 +148,10 @@ def _statements(dialect: str) -> SimpleNamespace:
             Event.amount_minor,
             Event.currency,
             coerce(Event.payload, String()).label("payload"),
-        ).where(ids_parameter(dialect, Event.person_id, "ids")),
-        partition=Event.person_id,
-        order_by=(Event.occurred_at.desc(), Event.id.desc()),
-        limit=RECENT_EVENTS_IN_360,
+            ranked.c.rank,
+        )
+        .join(ranked, ranked.c.event_id == Event.id)
+        .where(ranked.c.rank <= RECENT_EVENTS_IN_360)
     )
     items = (
         select(
@@ -249,16 +262,20 @@ def _orders(batch: _Batch) -> dict[int, dict[str, Any]]:
     return {pid: fold_order_totals(rows) for pid, rows in totals.items()}
 
 
+def _by_person_and_rank(row: Any) -> tuple[int, int]:
+    return row[1], row[11]
+
+
 def _events(batch: _Batch) -> dict[int, list[dict[str, Any]]]:
     """The latest events per person (``timeline.queries.person_timeline``'s first page)."""
-    rows = batch.rows("events").all()
+    rows = sorted(batch.rows("events"), key=_by_person_and_rank)
     priced = [row[0] for row in rows if row[8] is not None]
     items: dict[int, list[dict[str, Any]]] = {}
     if priced:
         for row in batch.rows("items", priced):
             items.setdefault(row[0], []).append(_item(row))
     found: dict[int, list[dict[str, Any]]] = {pid: [] for pid in batch.ids}
-    for id_, pid, org, kind, at, channel, source, client_id, amount, currency, payload in rows:
+    for id_, pid, org, kind, at, channel, source, client_id, amount, currency, payload, _ in rows:
         found[pid].append(
             {
                 "id": id_,
@@ -278,11 +295,30 @@ def _events(batch: _Batch) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: a batch makes ~100,000 short-lived dicts and
+    tuples, none in a cycle, and the collections they set off were a quarter of the
+    build's Python time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_many(session: Session, person_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     """Card and document JSON (``schemas.SummaryCard``, ``schemas.SummaryDocument``) of
     each of ``person_ids`` that exists, in one statement per part."""
     if not person_ids:
         return {}
+    with _no_collection():
+        return _build(session, person_ids)
+
+
+def _build(session: Session, person_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     batch = _Batch(session, person_ids)
     batch.ids = list(batch.rows("people").scalars())
     if not batch.ids:
