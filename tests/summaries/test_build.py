@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from sqlalchemy import select, text
+
 from tenure.summaries.build import build_many
 from tenure.summaries.documents import assemble
+from tenure.summaries.rebuild import STALE, SUMMARIES
 from tests.summaries.test_read_model import create, rebuild, summary
 
 
@@ -139,3 +143,16 @@ def test_the_rebuild_stores_what_the_per_person_assembly_gives(session, client, 
         expected = assemble(session, person_id)
         assert row is not None and row.stale is False
         assert (row.card, row.document) == (expected.card, expected.document)
+
+
+def test_the_rebuild_finds_stale_rows_through_the_partial_index(session):
+    """``WHERE stale`` as the index declares it: SQLite skips a partial index for
+    ``stale = 1`` and each batch then read every summary already built."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans by statistics; the term matters to SQLite only")
+    statement = (
+        select(SUMMARIES.c.person_id).where(STALE).order_by(SUMMARIES.c.person_id).limit(500)
+    )
+    compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    assert any("ix_person_summaries_stale" in row[-1] for row in plan), plan
