@@ -11,17 +11,20 @@ from tenure.customers.models import Note, Task
 from tenure.customers.queries import current_consents, get_person
 from tenure.timeline.queries import RECENT_EVENTS_IN_360, order_summary, person_timeline
 
+#: Open tasks and notes on the 360's first screen (``summaries.build`` ranks as many).
+OPEN_TASKS_IN_360, NOTES_IN_360 = 20, 5
+
 _OPEN_TASKS = (
     select(Task.id, Task.title, Task.due_at, Task.assignee_id)
     .where(Task.person_id == bindparam("person_id"), Task.done_at.is_(None))
     .order_by(Task.due_at, Task.id)
-    .limit(20)
+    .limit(OPEN_TASKS_IN_360)
 )
 _RECENT_NOTES = (
     select(Note.id, Note.body, Note.author_id, Note.created_at)
     .where(Note.person_id == bindparam("person_id"))
     .order_by(Note.created_at.desc(), Note.id.desc())
-    .limit(5)
+    .limit(NOTES_IN_360)
 )
 
 

@@ -32,11 +32,9 @@ from sqlalchemy.orm import Session
 
 from tenure.customers.models import ConsentRecord, Identity, Note, Person, Tag, Task, person_tags
 from tenure.db.dialect import ids_parameter, ids_value
+from tenure.profile.queries import NOTES_IN_360, OPEN_TASKS_IN_360
 from tenure.timeline.models import Event, EventItem
 from tenure.timeline.queries import RECENT_EVENTS_IN_360, fold_order_totals
-
-#: Open tasks and notes on the 360's first screen (``profile.queries.person_360``).
-OPEN_TASKS, RECENT_NOTES = 20, 5
 
 
 def _raw(column: Any) -> ColumnElement[Any]:
@@ -170,7 +168,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         ),
         partition=Task.person_id,
         order_by=(Task.due_at, Task.id),
-        limit=OPEN_TASKS,
+        limit=OPEN_TASKS_IN_360,
     )
     notes = _ranked(
         select(Note.person_id, Note.id, Note.body, Note.author_id, _raw(Note.created_at)).where(
@@ -178,7 +176,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         ),
         partition=Note.person_id,
         order_by=(Note.created_at.desc(), Note.id.desc()),
-        limit=RECENT_NOTES,
+        limit=NOTES_IN_360,
     )
     return SimpleNamespace(
         people=people,
