@@ -8,6 +8,7 @@ from tenure.automation import models as automation_models
 from tenure.customers import models as customers_models
 from tenure.db.base import Base
 from tenure.dedup import models as dedup_models
+from tenure.home import models as home_models
 from tenure.identity import models as identity_models
 from tenure.ingest import models as ingest_models
 from tenure.jobs import models as jobs_models
@@ -28,6 +29,7 @@ __all__ = [
     "automation_models",
     "customers_models",
     "dedup_models",
+    "home_models",
     "identity_models",
     "ingest_models",
     "jobs_models",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tenure.automation import tasks as automation_tasks
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
+from tenure.home import tasks as home_tasks
 from tenure.jobs import tasks as jobs_tasks
 from tenure.jobs.enqueue import enqueue
 from tenure.jobs.registry import TASKS, Schedule, Task, mark_registry_complete
@@ -58,6 +59,10 @@ mark_registry_complete()
 SUMMARIES = "summaries"
 SUMMARIES_CRON = "*/5 * * * *"
 
+#: Home's key figures, stored per book (a visit reads them by key instead of adding up
+#: the workspace); the page shows when they were computed.
+HOME_FIGURES = "home-figures"
+
 
 def schedules(settings: Settings) -> list[Schedule]:
     return [
@@ -82,6 +87,7 @@ def schedules(settings: Settings) -> list[Schedule]:
         Schedule(name=WEBHOOK_LOG_PRUNING, task=webhooks_tasks.PRUNE_TASK, cron="30 4 * * *"),
         Schedule(name=JOB_PRUNING, task=jobs_tasks.PRUNE_TASK, cron="45 4 * * *"),
         Schedule(name=SUMMARIES, task=summaries_tasks.TASK, cron=SUMMARIES_CRON),
+        Schedule(name=HOME_FIGURES, task=home_tasks.TASK, cron=home_tasks.CRON),
     ]
 
 
@@ -90,12 +96,14 @@ def registered_tasks() -> dict[str, Task]:
 
 
 __all__ = [
+    "HOME_FIGURES",
     "JOB_PRUNING",
     "NIGHTLY",
     "NIGHTLY_CHAIN",
     "WEBHOOK_LOG_PRUNING",
     "automation_tasks",
     "enqueue_nightly",
+    "home_tasks",
     "jobs_tasks",
     "lifecycle_tasks",
     "messaging_tasks",

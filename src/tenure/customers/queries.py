@@ -258,26 +258,6 @@ def current_consents(session: Session, person_id: int) -> list[dict[str, Any]]:
     return [record for _, record in sorted(latest.items())]
 
 
-def current_consents_by_person(
-    session: Session, person_ids: Sequence[int]
-) -> dict[int, list[dict[str, Any]]]:
-    """``current_consents`` of many people in one statement."""
-    latest: dict[int, dict[tuple[str, str], dict[str, Any]]] = {pid: {} for pid in person_ids}
-    if person_ids:
-        rows = session.connection().execute(_CONSENT_RECORDS_OF_PEOPLE, {"ids": list(person_ids)})
-        for row in rows:
-            record = row._asdict()
-            latest[record.pop("person_id")][(row.channel, row.purpose)] = record
-    return {pid: [r for _, r in sorted(found.items())] for pid, found in latest.items()}
-
-
-_CONSENT_RECORDS_OF_PEOPLE = (
-    select(ConsentRecord.person_id, *_CURRENT_CONSENT_RECORDS.selected_columns)
-    .where(ConsentRecord.person_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ConsentRecord.id)
-)
-
-
 def consent_history(session: Session, person_id: int) -> list[ConsentRecord]:
     return list(
         session.scalars(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Person, Task
 from tenure.customers.tasks import DayBounds, DueBucket, TaskStatus, list_tasks
 from tenure.errors import PermissionDenied
-from tenure.home import kpis
+from tenure.home import figures
 from tenure.identity.permissions import BOOK_OVERSEERS, Actor
 from tenure.retention import queries as retention
 from tenure.retention.actions import load_config
@@ -170,12 +170,16 @@ def _items_of(session: Session, event_ids: list[int]) -> dict[int, list[dict[str
 
 
 def home(session: Session, actor: Actor, scope: Scope) -> dict[str, Any]:
-    """Everything Home shows for ``actor`` in ``scope``."""
+    """Everything Home shows for ``actor`` in ``scope``: the day's tasks, the customers at
+    risk and the activity live; the key figures as last stored (``kpis.as_of``: when the
+    ``home.figures`` job computed them), or added up live before it first ran."""
     now = clock.now(session)
     owner_id = actor.user_id if scope == Scope.mine else None
     threshold = load_config(session).risk_threshold
-    customers = kpis.customers_owned(session, owner_id)
     refreshed = retention.last_refresh(session)
+    key_figures = figures.stored(session, owner_id) or figures.live(
+        session, owner_id, now, threshold
+    )
     return {
         "today": now,
         "scope": scope.value,
@@ -187,10 +191,5 @@ def home(session: Session, actor: Actor, scope: Scope) -> dict[str, Any]:
             "items": at_risk(session, owner_id, threshold),
         },
         "activity": recent_activity(session, owner_id, now),
-        "kpis": {
-            "customers": customers,
-            "revenue": kpis.revenue(session, owner_id, now),
-            "predicted_clv_12m": kpis.predicted_clv(session, owner_id),
-            "churn": kpis.churn_risk(session, owner_id, customers=customers, threshold=threshold),
-        },
+        "kpis": key_figures,
     }

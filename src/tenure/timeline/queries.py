@@ -145,10 +145,10 @@ def _page(
 def order_summary(session: Session, person_id: int) -> dict[str, Any]:
     """Order count, first and last order, and net revenue per currency (orders - refunds)."""
     rows = session.connection().execute(_ORDER_TOTALS, {"person_id": person_id}).all()
-    return _fold_order_totals(rows)
+    return fold_order_totals(rows)
 
 
-def _fold_order_totals(rows: Sequence[Any]) -> dict[str, Any]:
+def fold_order_totals(rows: Sequence[Any]) -> dict[str, Any]:
     order_count = 0
     first = last = None
     revenue: dict[str | None, int] = {}
@@ -168,35 +168,6 @@ def _fold_order_totals(rows: Sequence[Any]) -> dict[str, Any]:
         "first_order_at": first,
         "last_order_at": last,
     }
-
-
-def order_summaries(session: Session, person_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """``order_summary`` of many people in one statement (the read model's rebuild)."""
-    rows: dict[int, list[Any]] = {pid: [] for pid in person_ids}
-    if person_ids:
-        found: Any = session.connection().execute(
-            _ORDER_TOTALS_OF_PEOPLE, {"ids": list(person_ids)}
-        )
-        for person_id, *totals in found:
-            rows[person_id].append(totals)
-    return {pid: _fold_order_totals(totals) for pid, totals in rows.items()}
-
-
-def recent_events_by_person(
-    session: Session, person_ids: Sequence[int]
-) -> dict[int, list[dict[str, Any]]]:
-    """Each person's newest ``RECENT_EVENTS_IN_360`` events (the 360's first screen), for
-    many people in one statement: a window ranks each person's events."""
-    found: dict[int, list[Any]] = {pid: [] for pid in person_ids}
-    if person_ids:
-        rows = session.connection().execute(_RECENT_EVENTS_OF_PEOPLE, {"ids": list(person_ids)})
-        for row in rows:
-            found[row.person_id].append(row)
-    events = _event_dicts(session, [e for rows in found.values() for e in rows])
-    by_person: dict[int, list[dict[str, Any]]] = {pid: [] for pid in person_ids}
-    for event in events:
-        by_person[event["person_id"]].append(event)
-    return by_person
 
 
 _PERSON_EXISTS = select(Person.id).where(Person.id == bindparam("person_id"))
@@ -228,35 +199,4 @@ _ORDER_TOTALS = (
     )
     .where(Event.person_id == bindparam("person_id"), Event.type.in_(("order", "refund")))
     .group_by(Event.type, Event.currency)
-)
-_ORDER_TOTALS_OF_PEOPLE = (
-    select(
-        Event.person_id,
-        Event.type,
-        Event.currency,
-        func.count(),
-        func.sum(Event.amount_minor),
-        func.min(Event.occurred_at),
-        func.max(Event.occurred_at),
-    )
-    .where(
-        Event.person_id.in_(bindparam("ids", expanding=True)),
-        Event.type.in_(("order", "refund")),
-    )
-    .group_by(Event.person_id, Event.type, Event.currency)
-)
-_RANKED_EVENTS = (
-    select(
-        *_EVENT_COLUMNS,
-        func.row_number()
-        .over(partition_by=Event.person_id, order_by=(Event.occurred_at.desc(), Event.id.desc()))
-        .label("rank"),
-    )
-    .where(Event.person_id.in_(bindparam("ids", expanding=True)))
-    .subquery()
-)
-_RECENT_EVENTS_OF_PEOPLE = (
-    select(*(_RANKED_EVENTS.c[c.key] for c in _EVENT_COLUMNS))
-    .where(_RANKED_EVENTS.c.rank <= RECENT_EVENTS_IN_360)
-    .order_by(_RANKED_EVENTS.c.person_id, _RANKED_EVENTS.c.rank)
 )
