@@ -86,7 +86,12 @@ def schedules(settings: Settings) -> list[Schedule]:
         ),
         Schedule(name=WEBHOOK_LOG_PRUNING, task=webhooks_tasks.PRUNE_TASK, cron="30 4 * * *"),
         Schedule(name=JOB_PRUNING, task=jobs_tasks.PRUNE_TASK, cron="45 4 * * *"),
-        Schedule(name=SUMMARIES, task=summaries_tasks.TASK, cron=SUMMARIES_CRON),
+        Schedule(
+            name=SUMMARIES,
+            task=summaries_tasks.TASK,
+            cron=SUMMARIES_CRON,
+            wanted=summaries_tasks.any_stale,
+        ),
         Schedule(name=HOME_FIGURES, task=home_tasks.TASK, cron=home_tasks.CRON),
     ]
 

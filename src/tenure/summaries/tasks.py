@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from tenure.jobs import PRIORITY_BULK, JobContext, task
 from tenure.summaries.reactions import TASK
+from tenure.summaries.rebuild import STALE, SUMMARIES, rebuild_stale
 
-__all__ = ["TASK", "rebuild_stale_job"]
-from tenure.summaries.rebuild import rebuild_stale
+__all__ = ["TASK", "any_stale", "rebuild_stale_job"]
+
+
+def any_stale(session: Session) -> bool:
+    """Whether the catch-up schedule has work (one probe of the stale-rows index):
+    otherwise its tick enqueues no job (docs/jobs.md)."""
+    probe = select(SUMMARIES.c.person_id).where(STALE).limit(1)
+    return session.scalar(probe) is not None
 
 
 @task(TASK, priority=PRIORITY_BULK, max_attempts=3, timeout_seconds=3600)
