@@ -22,6 +22,7 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
+from tenure.db.search import SEARCH_MAX_CHARS
 from tenure.dedup import actions as dedup_actions
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import NotFound
@@ -31,7 +32,8 @@ from tenure.timeline import actions as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
-from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.web.api.query_models import openapi_parameters, parse_query
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, key_read, write_now
 from tenure.workspace.settings import phone_region
 
@@ -61,27 +63,43 @@ _DUPLICATE_DOC = (
 )
 
 
-@router.get("", response_model=PageOut[PersonOut])
-async def list_people(
-    request: Request,
-    q: SearchParam = None,
-    tag: str | None = None,
-    owner_id: RowId | None = None,
-    organization_id: RowId | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    sort: PeopleSort = "-created_at",
-    cursor: CursorParam = None,
-    limit: LimitParam = 50,
-) -> Response:
-    filters = queries.PeopleFilter(
-        q=q,
-        tag=tag,
-        owner_id=owner_id,
-        organization_id=organization_id,
-        created_from=created_from,
-        created_to=created_to,
+class PeopleListQuery(BaseModel):
+    """``GET /people``'s query parameters (``web.api.query_models``)."""
+
+    q: str | None = Field(
+        default=None,
+        max_length=SEARCH_MAX_CHARS,
+        description=f"Substring to look for (at most {SEARCH_MAX_CHARS} characters; "
+        "% and _ match themselves).",
     )
+    tag: str | None = None
+    owner_id: RowId | None = None
+    organization_id: RowId | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    sort: PeopleSort = "-created_at"
+    cursor: str | None = Field(
+        default=None, description="`next_cursor` of the previous page; omit for the first."
+    )
+    limit: int = Field(default=50, ge=1, le=500, description="Items per page (1-500).")
+
+
+@router.get(
+    "",
+    response_model=PageOut[PersonOut],
+    openapi_extra={"parameters": openapi_parameters(PeopleListQuery)},
+)
+async def list_people(request: Request) -> Response:
+    params = parse_query(PeopleListQuery, request)
+    filters = queries.PeopleFilter(
+        q=params.q,
+        tag=params.tag,
+        owner_id=params.owner_id,
+        organization_id=params.organization_id,
+        created_from=params.created_from,
+        created_to=params.created_to,
+    )
+    sort, cursor, limit = params.sort, params.cursor, params.limit
 
     def page() -> bytes:
         with key_read(request) as (session, _):
