@@ -105,17 +105,19 @@ _TAGS_OF_PEOPLE = (
     .where(person_tags.c.person_id.in_(bindparam("ids", expanding=True)))
     .order_by(Tag.name)
 )
+#: A person's identities as lists and the read model show them (person id first).
+IDENTITY_COLUMNS = (
+    Identity.person_id,
+    Identity.id,
+    Identity.kind,
+    Identity.namespace,
+    Identity.value,
+    Identity.original,
+    Identity.label,
+    Identity.is_primary,
+)
 _IDENTITIES_OF_PEOPLE = (
-    select(
-        Identity.person_id,
-        Identity.id,
-        Identity.kind,
-        Identity.namespace,
-        Identity.value,
-        Identity.original,
-        Identity.label,
-        Identity.is_primary,
-    )
+    select(*IDENTITY_COLUMNS)
     .where(Identity.person_id.in_(bindparam("ids", expanding=True)))
     .order_by(Identity.kind, Identity.is_primary.desc(), Identity.id)
 )

@@ -31,10 +31,11 @@ from sqlalchemy import type_coerce as coerce
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import ConsentRecord, Identity, Note, Person, Tag, Task, person_tags
+from tenure.customers.queries import IDENTITY_COLUMNS
 from tenure.db.dialect import ids_parameter, ids_value
 from tenure.profile.queries import NOTES_IN_360, OPEN_TASKS_IN_360
 from tenure.timeline.models import Event, EventItem
-from tenure.timeline.queries import RECENT_EVENTS_IN_360, fold_order_totals
+from tenure.timeline.queries import EVENT_ITEM_COLUMNS, RECENT_EVENTS_IN_360, fold_order_totals
 
 
 def _raw(column: Any) -> ColumnElement[Any]:
@@ -78,16 +79,7 @@ def _statements(dialect: str) -> SimpleNamespace:
     PostgreSQL), where an expanding IN list cost more to render than to run."""
     people = select(Person.id).where(ids_parameter(dialect, Person.id, "ids"))
     identities = (
-        select(
-            Identity.person_id,
-            Identity.id,
-            Identity.kind,
-            Identity.namespace,
-            Identity.value,
-            Identity.original,
-            Identity.label,
-            Identity.is_primary,
-        )
+        select(*IDENTITY_COLUMNS)
         .where(ids_parameter(dialect, Identity.person_id, "ids"))
         .order_by(Identity.kind, Identity.is_primary.desc(), Identity.id)
     )
@@ -152,13 +144,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         .where(ranked.c.rank <= RECENT_EVENTS_IN_360)
     )
     items = (
-        select(
-            EventItem.event_id,
-            EventItem.sku,
-            EventItem.category,
-            EventItem.quantity,
-            EventItem.unit_price_minor,
-        )
+        select(*EVENT_ITEM_COLUMNS)
         .where(ids_parameter(dialect, EventItem.event_id, "ids"))
         .order_by(EventItem.id)
     )

@@ -171,14 +171,16 @@ def fold_order_totals(rows: Sequence[Any]) -> dict[str, Any]:
 
 
 _PERSON_EXISTS = select(Person.id).where(Person.id == bindparam("person_id"))
+#: An event's line items as the timeline and the read model show them (event id first).
+EVENT_ITEM_COLUMNS = (
+    EventItem.event_id,
+    EventItem.sku,
+    EventItem.category,
+    EventItem.quantity,
+    EventItem.unit_price_minor,
+)
 _ITEMS_OF_EVENTS = (
-    select(
-        EventItem.event_id,
-        EventItem.sku,
-        EventItem.category,
-        EventItem.quantity,
-        EventItem.unit_price_minor,
-    )
+    select(*EVENT_ITEM_COLUMNS)
     .where(EventItem.event_id.in_(bindparam("ids", expanding=True)))
     .order_by(EventItem.id)
 )
