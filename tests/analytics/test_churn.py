@@ -115,10 +115,11 @@ def test_tree_contributions_equal_a_prediction_per_feature() -> None:
     rows.iloc[2, rows.columns.get_loc("usage")] = spec.reference["usage"]
 
     # When contributions are computed from the trees that split on each feature
-    fast = tree_contributions(trees, rows)
+    fast, p_fast = tree_contributions(trees, rows)
 
     # Then they are those of predicting once per feature with the feature at its reference
     p = trees.predict_proba(rows)[:, 1]
+    np.testing.assert_array_equal(p_fast, p)
     for name in spec.columns:
         changed = rows.copy()
         changed[name] = spec.reference[name]
@@ -127,6 +128,16 @@ def test_tree_contributions_equal_a_prediction_per_feature() -> None:
         )
     assert (fast.abs().to_numpy() > 0).any()
     assert fast.loc[rows.index[2], "usage"] == 0.0
+
+
+def test_predict_and_explain_is_predict_proba_and_explain() -> None:
+    features, churned = _synthetic(1200, 8)
+    rows = features.iloc[:200]
+    for candidate in ("logistic", "gradient_boosting", "blend"):
+        model = ChurnModel(candidates=(candidate,)).fit(features, churned)
+        proba, reasons = model.predict_and_explain(rows, top=2)
+        pd.testing.assert_series_equal(proba, model.predict_proba(rows))
+        pd.testing.assert_frame_equal(reasons, model.explain(rows, top=2))
 
 
 def test_bad_input_is_refused(telco_model: ChurnModel) -> None:
