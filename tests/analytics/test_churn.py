@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import rankdata
 
 from tenure.analytics import ChurnModel
-from tenure.analytics.churn import one_standard_error_choice
+from tenure.analytics.churn import one_standard_error_choice, tree_contributions
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +100,44 @@ def test_mixed_types_missing_values_and_unseen_levels() -> None:
     proba = model.predict_proba(new)
     assert np.isfinite(proba).all()
     assert "empty" not in set(model.explain(new, top=2)["feature"])
+
+
+def test_tree_contributions_equal_a_prediction_per_feature() -> None:
+    # Given boosted trees fitted on mixed types, and rows with missing values, an unseen
+    # level and values equal to the reference
+    features, churned = _synthetic(1500, 5)
+    model = ChurnModel(candidates=("gradient_boosting",)).fit(features, churned)
+    trees, spec = model.trees_, model.spec_
+    assert trees is not None
+    rows = spec.prepare(features.iloc[:300])
+    rows.iloc[0, rows.columns.get_loc("plan")] = "enterprise"
+    rows.iloc[1, rows.columns.get_loc("usage")] = np.nan
+    rows.iloc[2, rows.columns.get_loc("usage")] = spec.reference["usage"]
+
+    # When contributions are computed from the trees that split on each feature
+    fast, p_fast = tree_contributions(trees, rows)
+
+    # Then they are those of predicting once per feature with the feature at its reference
+    p = trees.predict_proba(rows)[:, 1]
+    np.testing.assert_array_equal(p_fast, p)
+    for name in spec.columns:
+        changed = rows.copy()
+        changed[name] = spec.reference[name]
+        np.testing.assert_allclose(
+            fast[name], p - trees.predict_proba(changed)[:, 1], atol=1e-12, err_msg=name
+        )
+    assert (fast.abs().to_numpy() > 0).any()
+    assert fast.loc[rows.index[2], "usage"] == 0.0
+
+
+def test_predict_and_explain_is_predict_proba_and_explain() -> None:
+    features, churned = _synthetic(1200, 8)
+    rows = features.iloc[:200]
+    for candidate in ("logistic", "gradient_boosting", "blend"):
+        model = ChurnModel(candidates=(candidate,)).fit(features, churned)
+        proba, reasons = model.predict_and_explain(rows, top=2)
+        pd.testing.assert_series_equal(proba, model.predict_proba(rows))
+        pd.testing.assert_frame_equal(reasons, model.explain(rows, top=2))
 
 
 def test_bad_input_is_refused(telco_model: ChurnModel) -> None:

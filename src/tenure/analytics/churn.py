@@ -20,6 +20,7 @@ the lower cross-validated Brier score). Averaging calibrated fold copies, as
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -327,18 +328,34 @@ class ChurnModel:
             ``value``, ``contribution`` (probability points), ``direction``
             ("raises risk" / "lowers risk"); ``top`` rows per input row.
         """
+        return self.predict_and_explain(features, top)[1]
+
+    def predict_and_explain(
+        self, features: pd.DataFrame, top: int = 3
+    ) -> tuple[pd.Series, pd.DataFrame]:
+        """:meth:`predict_proba` and :meth:`explain` of the same rows, the models
+        evaluated once for both (the same values as calling the two)."""
         self._check_fitted()
         x = self.spec_.prepare(features)
-        parts = []
+        parts, scores = [], []
         with threadpool_limits(limits=self.n_threads):
             if self.logistic_ is not None:
-                parts.append(self._logistic_contributions(x))
+                contributions, p = self._logistic_contributions(x)
+                parts.append(contributions)
+                scores.append(p)
             if self.trees_ is not None:
-                parts.append(self._tree_contributions(x))
+                threads = self.n_threads or os.cpu_count() or 1
+                contributions, p = tree_contributions(self.trees_, x, n_threads=threads)
+                parts.append(contributions)
+                scores.append(p)
+            proba = self.calibrator_.predict(np.asarray(sum(scores[1:], scores[0]) / len(scores)))
         contrib = sum(parts[1:], parts[0]) / len(parts)
-        return _top_reasons(contrib, features[self.spec_.columns], top)
+        return (
+            pd.Series(proba, index=features.index, name="churn_probability"),
+            _top_reasons(contrib, features[self.spec_.columns], top),
+        )
 
-    def _logistic_contributions(self, x: pd.DataFrame) -> pd.DataFrame:
+    def _logistic_contributions(self, x: pd.DataFrame) -> tuple[pd.DataFrame, NDArray[np.float64]]:
         assert self.logistic_ is not None
         columns = self.logistic_.named_steps["columns"]
         z = self.logistic_.named_steps["scale"].transform(columns.transform(x))
@@ -350,17 +367,65 @@ class ChurnModel:
             sl = columns.output_indices_[f"c{i}"]
             term = z[:, sl] @ coef[sl]
             out[name] = p - expit(logit(np.clip(p, 1e-15, 1 - 1e-15)) - term)
-        return pd.DataFrame(out, index=x.index)
+        return pd.DataFrame(out, index=x.index), p
 
-    def _tree_contributions(self, x: pd.DataFrame) -> pd.DataFrame:
-        assert self.trees_ is not None
-        p = self.trees_.predict_proba(x)[:, 1]
-        out = {}
-        for name in self.spec_.columns:
-            changed = x.copy()
-            changed[name] = self.spec_.reference[name]
-            out[name] = p - self.trees_.predict_proba(changed)[:, 1]
-        return pd.DataFrame(out, index=x.index)
+
+def tree_contributions(
+    trees: TreeInput, x: pd.DataFrame, *, n_threads: int = 1
+) -> tuple[pd.DataFrame, NDArray[np.float64]]:
+    """``p - p'`` per feature, ``p'`` the probability with the feature at its reference,
+    and ``p`` (``trees.predict_proba(x)[:, 1]``: the leaves are summed in its order).
+
+    The same as predicting once per feature on a copy of ``x`` with that feature set to
+    its reference, at a fraction of the cost: the raw score is the sum of the trees'
+    leaf values, so setting feature ``j`` changes only the terms of the trees that split
+    on ``j``, and only for the rows whose value differs from the reference. Those trees
+    are re-evaluated on those rows; every other term is reused. (Predicting per feature
+    cost as many full passes over every tree as there are features: 1.8 s of a 100k
+    customer refresh, growing with the customers.)
+    """
+    spec, model = trees.spec, trees.model_
+    columns = spec.columns
+    inputs = model._preprocess_X(spec.for_trees(x), reset=False)
+    reference = pd.DataFrame({name: [spec.reference[name]] for name in columns})
+    reference_row = model._preprocess_X(spec.for_trees(reference), reset=False)[0]
+    bitsets, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
+
+    def leaves(predictor: Any, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(predictor.predict(rows, bitsets, f_idx_map, n_threads))
+
+    predictors = [iteration[0] for iteration in model._predictors]
+    per_tree = [leaves(predictor, inputs) for predictor in predictors]
+    raw = np.full(len(x), model._baseline_prediction.ravel()[0])
+    for leaf_values in per_tree:
+        raw += leaf_values
+    p = expit(raw)
+    # The model's preprocessing puts the categorical columns first (input column k of
+    # the trees is feature ``order[k]``).
+    categorical = getattr(model, "is_categorical_", None)
+    if categorical is None:
+        categorical = np.zeros(len(columns), dtype=bool)
+    order = np.r_[np.flatnonzero(categorical), np.flatnonzero(~categorical)]
+    out = {}
+    for j, name in ((k, columns[i]) for k, i in enumerate(order)):
+        users = [
+            t
+            for t, predictor in enumerate(predictors)
+            if j in predictor.nodes["feature_idx"][~predictor.nodes["is_leaf"].astype(bool)]
+        ]
+        value, ref = inputs[:, j], reference_row[j]
+        differs = ~((value == ref) | (np.isnan(value) & np.isnan(ref)))
+        contribution = np.zeros(len(x))
+        if users and differs.any():
+            rows = inputs[differs]
+            changed = rows.copy()
+            changed[:, j] = ref
+            delta = np.zeros(len(rows))
+            for t in users:
+                delta += per_tree[t][differs] - leaves(predictors[t], changed)
+            contribution[differs] = p[differs] - expit(raw[differs] - delta)
+        out[name] = contribution
+    return pd.DataFrame(out, index=x.index)[columns], p
 
 
 def _top_reasons(contrib: pd.DataFrame, values: pd.DataFrame, top: int) -> pd.DataFrame:

@@ -173,8 +173,8 @@ def fit_and_predict(
             current[column] = pd.to_numeric(current[column]).fillna(0.0)
     churned_now = already_churned(aggregates, current, churn_event_type)
     scored = current.drop(index=churned_now)
-    probability = model.predict_proba(scored)
-    reasons = reasons_json(model.explain(scored, top=TOP_REASONS), TOP_REASONS)
+    probability, explained = model.predict_and_explain(scored, top=TOP_REASONS)
+    reasons = reasons_json(explained, TOP_REASONS)
     if len(churned_now):
         probability = pd.concat([probability, pd.Series(1.0, index=churned_now)])
         why = churn_event_type or f"no order in {aggregates.moments.horizon_days} days"

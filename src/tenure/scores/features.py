@@ -11,10 +11,18 @@ one timeline:
 the cutoff is also the end of the BG/NBD backtest's calibration period, its horizon the
 holdout period.
 
-Purchases are merged per calendar day (``COUNT(DISTINCT day)``); the total of a customer's
-first purchase day, which the mean repeat-day value needs, comes from a correlated
-subquery that range-seeks the same index. Grouping by (person, day) first instead took 5x
-the plain per-person ``GROUP BY`` on SQLite (2M orders), which sorts the person-days.
+Purchases are merged per calendar day (``COUNT(DISTINCT day)``). Measured on SQLite
+(CPU time, 100k customers / 930k orders, against the plain per-person ``GROUP BY``):
+every aggregate evaluated per row costs 0.15-0.25x of that scan, even under ``FILTER``,
+so the statement keeps few of them. The figures at the cutoff come from those after it
+(``FILTER`` on the few rows after the cutoff) rather than from a second ``COUNT(DISTINCT)``
+and ``CASE`` over every row; the total of a repeat buyer's first purchase day, which the
+mean repeat-day value needs, and the last order before the cutoff of those who bought
+after it come from range seeks on the same index. Alternatives measured and rejected:
+grouping by (person, day) first (SQLite sorts the person-days: 4x; PostgreSQL an
+incremental sort: 2.1x against 1.65x for this statement), a ``lag()`` window (about
+4x on both) and one pass for orders and other events together (each row then
+pays for every aggregate: slower than the two statements on both backends).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.customers.models import AttributeDefinition, AttributeType, Person
 from tenure.db.dialect import Days
@@ -103,21 +112,27 @@ def aggregate_events(
         events in a feature window, refunds, and the churn event type.
     """
     days = Days(connection.dialect.name)
-    orders = _order_aggregates(connection, days, moments)
-    others = _other_aggregates(connection, days, moments, churn_event_type)
+    up_to = _up_to(connection, moments.as_of)
+    orders = _order_aggregates(connection, days, moments, up_to)
+    others = _other_aggregates(connection, days, moments, up_to, churn_event_type)
     return Aggregates(orders=orders, others=others, moments=moments)
 
 
-def _order_aggregates(connection: Connection, days: Days, moments: Moments) -> pd.DataFrame:
+def _order_aggregates(
+    connection: Connection, days: Days, moments: Moments, up_to: list[ColumnElement[bool]]
+) -> pd.DataFrame:
     """Per customer: purchase days, first/last day, revenue, as of ``as_of`` and the cutoff.
 
-    ``WHERE type = 'order' GROUP BY person_id`` walks the covering index in its order, so
-    nothing is sorted. Day boundaries are UTC midnights compared with the raw column:
-    SQLite evaluates a function per row and per use, so plain comparisons leave only the
-    two distinct-day counts to compute ``substr()``.
+    One ``WHERE type = 'order' GROUP BY person_id`` over the covering index, in its
+    order, so nothing is sorted. The cutoff is a UTC midnight, so no purchase day
+    straddles it: the figures at the cutoff are those as of ``as_of`` minus those after
+    the cutoff, whose aggregates run (``FILTER``) on the few rows after it only. Day
+    boundaries are UTC midnights compared with the raw column: SQLite evaluates a
+    function per row and per use.
     """
     day = days.of(Event.occurred_at)
-    before_cut = Event.occurred_at < midnight_after(moments.cutoff_day)
+    cut = midnight_after(moments.cutoff_day)
+    after_cut = Event.occurred_at >= cut
     inner = (
         select(
             Event.person_id,
@@ -125,26 +140,31 @@ def _order_aggregates(connection: Connection, days: Days, moments: Moments) -> p
             func.min(Event.occurred_at).label("first_at"),
             func.max(Event.occurred_at).label("last_at"),
             func.sum(Event.amount_minor).label("revenue"),
-            func.count(case((before_cut, day)).distinct()).label("n_days_cut"),
-            func.max(case((before_cut, Event.occurred_at))).label("last_cut_at"),
-            func.sum(case((before_cut, Event.amount_minor))).label("revenue_cut"),
+            func.count(day.distinct()).filter(after_cut).label("n_days_after"),
+            func.sum(Event.amount_minor).filter(after_cut).label("revenue_after"),
         )
-        .where(Event.type == ORDER, Event.occurred_at <= moments.as_of)
+        .where(Event.type == ORDER, *up_to)
         .group_by(Event.person_id)
         .subquery("a")
     )
-    first = aliased(Event, name="e")
-    # A range seek on (person_id, type, occurred_at): comparing the day of each of the
-    # customer's orders instead made this subquery cost as much as the whole scan.
+    e = aliased(Event, name="e")
+    # Range seeks on (person_id, type, occurred_at), for the customers who need them: a
+    # repeat buyer's first day (its total gives the mean repeat-day value), and the last
+    # order before the cutoff of those who bought after it (the others' is their last).
     first_day_total = (
-        select(func.sum(first.amount_minor))
+        select(func.sum(e.amount_minor))
         .where(
-            first.person_id == inner.c.person_id,
-            first.type == ORDER,
-            first.occurred_at >= days.start(inner.c.first_at),
-            first.occurred_at < days.next_start(inner.c.first_at),
-            first.occurred_at <= moments.as_of,
+            e.person_id == inner.c.person_id,
+            e.type == ORDER,
+            e.occurred_at >= inner.c.first_at,
+            e.occurred_at < days.next_start(inner.c.first_at),
+            e.occurred_at <= moments.as_of,
         )
+        .scalar_subquery()
+    )
+    last_before_cut = (
+        select(func.max(e.occurred_at))
+        .where(e.person_id == inner.c.person_id, e.type == ORDER, e.occurred_at < cut)
         .scalar_subquery()
     )
     rows = connection.execute(
@@ -154,23 +174,51 @@ def _order_aggregates(connection: Connection, days: Days, moments: Moments) -> p
             days.number(inner.c.first_at),
             days.number(inner.c.last_at),
             inner.c.revenue,
-            inner.c.n_days_cut,
-            days.number(inner.c.last_cut_at),
-            inner.c.revenue_cut,
-            # Only repeat buyers need their first day's total (for the mean repeat value).
+            inner.c.n_days_after,
+            days.number(case((inner.c.n_days_after > 0, last_before_cut), else_=inner.c.last_at)),
+            inner.c.revenue_after,
             case((inner.c.n_days > 1, first_day_total)),
         )
     ).all()
     frame = pd.DataFrame.from_records(
-        rows, columns=["person_id", *ORDER_COLUMNS], coerce_float=True
+        rows,
+        columns=[
+            "person_id",
+            "n_days",
+            "first_day",
+            "last_day",
+            "revenue",
+            "n_days_after",
+            "last_day_cut",
+            "revenue_after",
+            "first_day_total",
+        ],
+        coerce_float=True,
     ).set_index("person_id")
     for column in ("first_day", "last_day", "last_day_cut"):
         frame[column] = days.decode(frame[column])
-    return frame.astype(float)
+    frame = frame.astype(float)
+    frame["n_days_cut"] = frame["n_days"] - frame.pop("n_days_after")
+    frame["revenue_cut"] = frame["revenue"] - frame.pop("revenue_after").fillna(0.0)
+    return frame[list(ORDER_COLUMNS)]
+
+
+def _up_to(connection: Connection, as_of: datetime) -> list[ColumnElement[bool]]:
+    """``occurred_at <= as_of``, or nothing when no event is later (a nightly refresh
+    scores as of now): the comparison costs a sixth of the scan on SQLite, and the
+    latest event is one seek on ``ix_events_time``."""
+    latest = connection.scalar(select(func.max(Event.occurred_at)))
+    if latest is not None and latest <= as_of:
+        return []
+    return [Event.occurred_at <= as_of]
 
 
 def _other_aggregates(
-    connection: Connection, days: Days, moments: Moments, churn_event_type: str | None
+    connection: Connection,
+    days: Days,
+    moments: Moments,
+    up_to: list[ColumnElement[bool]],
+    churn_event_type: str | None,
 ) -> pd.DataFrame:
     """Per (customer, non-order type): counts in the feature windows, around the cutoff."""
     before_cut = Event.occurred_at < midnight_after(moments.cutoff_day)
@@ -185,12 +233,12 @@ def _other_aggregates(
             Event.type,
             func.sum(Event.amount_minor).label("amount"),
             func.max(Event.occurred_at).label("last_at"),
-            func.count(case((in_cut_window, 1))).label("n_win_cut"),
-            func.count(case((in_now_window, 1))).label("n_win_asof"),
-            func.count(case((before_cut, 1))).label("n_upto_cut"),
+            func.count().filter(in_cut_window).label("n_win_cut"),
+            func.count().filter(in_now_window).label("n_win_asof"),
+            func.count().filter(before_cut).label("n_upto_cut"),
             func.count().label("n_total"),
         )
-        .where(Event.type.not_in((ORDER, *DERIVED_TYPES)), Event.occurred_at <= moments.as_of)
+        .where(Event.type.not_in((ORDER, *DERIVED_TYPES)), *up_to)
         .group_by(Event.person_id, Event.type)
         .subquery("o")
     )
