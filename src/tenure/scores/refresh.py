@@ -130,7 +130,8 @@ def refresh_scores(
             backtest_report = run_backtest(connection, aggregates)
 
     fitted_at = utcnow()
-    version = f"{ALGORITHM_VERSION}.{fitted_at:%Y%m%dT%H%M%SZ}"
+    # To the microsecond: two refreshes within a second (a test, a rerun) are two versions.
+    version = f"{ALGORITHM_VERSION}.{fitted_at:%Y%m%dT%H%M%S.%fZ}"
     summary = rfm_as_of(aggregates.orders, "asof", moments.as_of_day)
     scores = pd.DataFrame(index=summary.index)
     reports: list[dict[str, Any]] = []
