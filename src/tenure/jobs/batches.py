@@ -17,13 +17,14 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.config import Settings
-from tenure.jobs.registry import JobContext, get_task
+from tenure.jobs.registry import get_task
 from tenure.jobs.runner import (
     Claimed,
     NextClaim,
     check_timeout,
     complete_and_claim,
     immediate,
+    job_context,
     json_ready,
 )
 
@@ -58,20 +59,7 @@ def execute_batch(
     factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
     bind: Engine | Connection = connection if connection is not None else immediate(engine)
     with Session(bind=bind, expire_on_commit=False) as session:
-        contexts = [
-            JobContext(
-                job_id=job.id,
-                task=job.task,
-                payload=job.payload,
-                attempt=job.attempt,
-                idempotency_key=job.idempotency_key,
-                session=session,
-                session_factory=factory,
-                settings=settings,
-                scheduled_for=job.run_at,
-            )
-            for job in jobs
-        ]
+        contexts = [job_context(job, session, factory, settings) for job in jobs]
         started = time.monotonic()
         try:
             outcomes = registered.batch_handler(contexts)

@@ -151,6 +151,23 @@ def _fenced(job: Claimed) -> Any:
     )
 
 
+def job_context(
+    job: Claimed, session: Session, factory: sessionmaker[Session], settings: Settings
+) -> JobContext:
+    """What the handler of ``job`` gets: its claimed row, the job's session and the rest."""
+    return JobContext(
+        job_id=job.id,
+        task=job.task,
+        payload=job.payload,
+        attempt=job.attempt,
+        idempotency_key=job.idempotency_key,
+        session=session,
+        session_factory=factory,
+        settings=settings,
+        scheduled_for=job.run_at,
+    )
+
+
 def execute(
     job: Claimed,
     *,
@@ -176,17 +193,7 @@ def execute(
     factory = session_factory or sessionmaker(bind=engine, expire_on_commit=False)
     bind: Engine | Connection = connection if connection is not None else immediate(engine)
     with Session(bind=bind, expire_on_commit=False) as session:
-        context = JobContext(
-            job_id=job.id,
-            task=job.task,
-            payload=job.payload,
-            attempt=job.attempt,
-            idempotency_key=job.idempotency_key,
-            session=session,
-            session_factory=factory,
-            settings=settings,
-            scheduled_for=job.run_at,
-        )
+        context = job_context(job, session, factory, settings)
         started = time.monotonic()
         try:
             result = json_ready(registered.handler(context))
