@@ -208,18 +208,24 @@ class OrganizationRef(BaseModel):
     name: str
 
 
-class PersonOut(BaseModel):
+class PersonFields(BaseModel):
+    """A person's own columns, owner and organization: what the read model joins live (a
+    rename of the owner or organization changes no summary)."""
+
     id: int
     first_name: str
     last_name: str
     job_title: str | None
     organization: OrganizationRef | None
     owner: UserRef | None
-    identities: list[IdentityOut]
-    tags: list[str]
     attributes: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+class PersonOut(PersonFields):
+    identities: list[IdentityOut]
+    tags: list[str]
 
 
 class OrganizationOut(BaseModel):

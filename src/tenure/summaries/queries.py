@@ -145,7 +145,7 @@ def _items(session: Session, rows: Sequence[Any]) -> list[str]:
 
 
 def _live_person_json(row: Any) -> str:
-    """``LivePerson``'s JSON, written by orjson from the typed row: pydantic's encoding
+    """``PersonFields``' JSON, written by orjson from the typed row: pydantic's encoding
     (UTC as ``Z``; tests/summaries compare the two), at a fifth of validating each row."""
     return orjson.dumps(person_row_fields(row), option=orjson.OPT_UTC_Z).decode()
 

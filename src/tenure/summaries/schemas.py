@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tenure.customers.schemas import ConsentOut, IdentityOut, OrganizationRef, UserRef
+from tenure.customers.schemas import ConsentOut, IdentityOut, PersonFields
 from tenure.profile.schemas import PersonProfile
 from tenure.scores.schemas import PersonScoresOut
 from tenure.timeline.schemas import EventOut, OpenTask, OrderSummary, RecentNote
@@ -53,22 +53,7 @@ class SummaryDocument(BaseModel):
     notes: list[RecentNote]
 
 
-class LivePerson(BaseModel):
-    """Joined live: the person's own columns, owner and organization (a rename of either
-    changes no summary)."""
-
-    id: int
-    first_name: str
-    last_name: str
-    job_title: str | None
-    organization: OrganizationRef | None
-    owner: UserRef | None
-    attributes: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
-class Live360(LivePerson):
+class Live360(PersonFields):
     """Joined live by primary key: what the refreshes write."""
 
     scores: PersonScoresOut | None
