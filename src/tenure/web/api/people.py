@@ -22,7 +22,6 @@ from tenure.customers.schemas import (
     TaskCreate,
     TaskOut,
 )
-from tenure.db.search import SEARCH_MAX_CHARS
 from tenure.dedup import actions as dedup_actions
 from tenure.dedup.merge import survivor_of_merged
 from tenure.errors import NotFound
@@ -32,7 +31,7 @@ from tenure.timeline import actions as logged
 from tenure.timeline.queries import person_timeline
 from tenure.timeline.schemas import TimelinePage
 from tenure.validation import RowId
-from tenure.web.api.paging import CursorParam, LimitParam, PageOut
+from tenure.web.api.paging import CursorParam, LimitParam, PageOut, SearchParam
 from tenure.web.api.query_models import openapi_parameters, parse_query
 from tenure.web.deps import ApiActor, ApiWriter, SessionDep, SettingsDep, key_read, write_now
 from tenure.workspace.settings import phone_region
@@ -66,22 +65,15 @@ _DUPLICATE_DOC = (
 class PeopleListQuery(BaseModel):
     """``GET /people``'s query parameters (``web.api.query_models``)."""
 
-    q: str | None = Field(
-        default=None,
-        max_length=SEARCH_MAX_CHARS,
-        description=f"Substring to look for (at most {SEARCH_MAX_CHARS} characters; "
-        "% and _ match themselves).",
-    )
+    q: SearchParam = None
     tag: str | None = None
     owner_id: RowId | None = None
     organization_id: RowId | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
     sort: PeopleSort = "-created_at"
-    cursor: str | None = Field(
-        default=None, description="`next_cursor` of the previous page; omit for the first."
-    )
-    limit: int = Field(default=50, ge=1, le=500, description="Items per page (1-500).")
+    cursor: CursorParam = None
+    limit: LimitParam = 50
 
 
 @router.get(
