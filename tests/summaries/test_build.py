@@ -117,9 +117,9 @@ def test_the_batched_build_writes_the_per_person_assembly_byte_for_byte(session,
     assert set(built) == set(people)  # an unknown person is left out
     for person_id in people:
         expected = assemble(session, person_id)
-        assert built[person_id] == (expected.card, expected.document)
+        assert built[person_id] == expected
     ada, bob, _ = people
-    card, document = (json.loads(text) for text in built[ada])
+    card, document = json.loads(built[ada].card), json.loads(built[ada].document)
     assert card["tags"] == sorted(["vip", "zeta", "Ärger"]) and len(card["identities"]) == 3
     order = next(e for e in document["recent_events"] if e["client_event_id"] == "a-order")
     assert order["occurred_at"] == "2026-03-01T09:00:00.123456Z"
@@ -131,7 +131,7 @@ def test_the_batched_build_writes_the_per_person_assembly_byte_for_byte(session,
     }
     assert [c["status"] for c in document["consents"]] == ["granted"]
     assert len(document["open_tasks"]) == 3
-    bob_document = json.loads(built[bob][1])
+    bob_document = json.loads(built[bob].document)
     assert len(bob_document["recent_events"]) == 20 and len(bob_document["notes"]) == 5
 
 

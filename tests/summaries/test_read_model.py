@@ -6,13 +6,14 @@ people list shows the same people as the source rows."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tenure.customers import bulk
-from tenure.customers.models import PersonSummary
+from tenure.customers.models import Person, PersonSummary
 from tenure.customers.queries import PeopleFilter
 from tenure.dedup.merge import merge_people, undo_merge
 from tenure.lifecycle.actions import evaluate_all_stages
@@ -24,7 +25,8 @@ from tenure.retention.actions import refresh_retention
 from tenure.retention.models import RiskScore
 from tenure.scores.queries import person_scores
 from tenure.scores.refresh import refresh_scores
-from tenure.summaries.documents import assemble, assemble_many
+from tenure.summaries.build import build_many
+from tenure.summaries.documents import assemble
 from tenure.summaries.rebuild import add_missing, rebuild_batch
 from tenure.summaries.schemas import Person360
 from tests.scores.workspace import AS_OF, generate
@@ -313,6 +315,38 @@ def test_the_people_list_reads_the_cards_and_the_source_rows_where_stale(session
     }
 
 
+def test_a_card_built_from_an_older_row_of_the_person_is_never_served(session, client, admin):
+    """The card stores the person's own columns; it is served only while its stamp is the
+    person's ``updated_at``, even when a write forgot to mark the summary stale."""
+    ada = create(client, admin, first_name="Ada", last_name="Lovelace")
+    rebuild(session)
+    stored = summary(session, ada)
+    assert stored is not None and stored.source_updated_at is not None
+    assert json.loads(stored.card)["first_name"] == "Ada"
+    # What is served is the stored card: a marker written into it shows.
+    people = PersonSummary.__table__
+    marked = stored.card.replace('"first_name":"Ada"', '"first_name":"Ada (card)"')
+    session.execute(people.update().where(people.c.person_id == ada).values(card=marked))
+    session.commit()
+
+    def names() -> tuple[str, str]:
+        page = client.get("/api/v1/people?limit=5", headers=admin.headers).json()
+        listed = next(p for p in page["items"] if p["id"] == ada)["first_name"]
+        return listed, served(client, admin, ada)["first_name"]
+
+    assert names() == ("Ada (card)", "Ada (card)")
+    # A write to the person's row that does not mark the summary stale.
+    later = stored.source_updated_at + timedelta(seconds=1)
+    session.execute(
+        update(Person).where(Person.id == ada).values(first_name="Augusta", updated_at=later)
+    )
+    session.commit()
+    assert summary(session, ada).stale is False
+    assert names() == ("Augusta", "Augusta")
+    rebuild(session)  # the catch-up only rebuilds what is marked stale: nothing here
+    assert names() == ("Augusta", "Augusta")
+
+
 def test_the_batched_rebuild_assembles_what_the_one_person_assembly_does(session, client, admin):
     """Windows per person (20 events, 20 open tasks, 5 notes) in one statement each give
     the same documents as the per-person LIMIT statements, ties and NULL due dates too."""
@@ -343,7 +377,7 @@ def test_the_batched_rebuild_assembles_what_the_one_person_assembly_does(session
         consent = {"channel": "email", "purpose": "marketing", "status": status, "source": "form"}
         client.post(f"/api/v1/people/{bob}/consents", json=consent, headers=admin.headers)
 
-    many = assemble_many(session, [ada, bob, nobody, 10**9])
+    many = build_many(session, [ada, bob, nobody, 10**9])
     assert set(many) == {ada, bob, nobody}
     for person_id in (ada, bob, nobody):
         assert many[person_id] == assemble(session, person_id)

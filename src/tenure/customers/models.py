@@ -259,13 +259,15 @@ class Task(Base):
 
 class PersonSummary(Base):
     """The read model of one person: the parts of the 360 view that take many rows to
-    assemble (identities, tags, consents, orders, the latest events, open tasks, notes),
-    stored as the JSON the API serves, read by primary key.
+    assemble (identities, tags, consents, orders, the latest events, open tasks, notes)
+    and the person's own columns, stored as the JSON the API serves, read by primary key.
 
     Writers never rebuild it: they set ``stale`` in their own transaction
     (``customers.summaries.mark_stale``); a stale or missing row is assembled afresh on
-    read and rebuilt in the background (``tenure.summaries``). The person's own columns,
-    owner, organization, scores, stage and risk are joined live by primary key, so the
+    read and rebuilt in the background (``tenure.summaries``). A summary also counts as
+    stale when ``source_updated_at`` is not the person's ``updated_at``, so a write to
+    the person's columns that forgot to mark it is still never served outdated. Owner,
+    organization, scores, stage and risk are joined live by primary key, so the
     refreshes and renames that change them have nothing to keep current.
     """
 
@@ -284,8 +286,10 @@ class PersonSummary(Base):
         Id, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
     stale: Mapped[bool] = mapped_column(Boolean, default=True)
-    # JSON text, served as stored: {"identities": [...], "tags": [...]} (what the people
-    # list shows) and the rest of the 360's first screen; null until first built.
+    # JSON text, served as stored: the person's own columns, identities and tags (what the
+    # people list shows) and the rest of the 360's first screen; null until first built.
     card: Mapped[str | None] = mapped_column(Text)
     document: Mapped[str | None] = mapped_column(Text)
     built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The person's updated_at the card was built from.
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -134,7 +134,7 @@ _CURRENT_CONSENT_RECORDS = (
 )
 
 
-_PERSON_COLUMNS = (
+_OWN_COLUMNS = (
     Person.id,
     Person.first_name,
     Person.last_name,
@@ -142,23 +142,34 @@ _PERSON_COLUMNS = (
     Person.attributes,
     Person.created_at,
     Person.updated_at,
+)
+_REF_COLUMNS = (
     Person.organization_id,
     Organization.name.label("organization_name"),
     Person.owner_id,
     User.email.label("owner_email"),
     User.name.label("owner_name"),
 )
-_PERSON_COLUMN_COUNT = len(_PERSON_COLUMNS)
+
+
+def _with_refs(*columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .outerjoin(Organization, Organization.id == Person.organization_id)
+        .outerjoin(User, User.id == Person.owner_id)
+    )
 
 
 def person_list_query() -> Select[Any]:
     """The columns a person list shows (organization and owner joined), as a Core select that
     other capabilities narrow (segment members, previews) before ``person_list_dicts``."""
-    return (
-        select(*_PERSON_COLUMNS)
-        .outerjoin(Organization, Organization.id == Person.organization_id)
-        .outerjoin(User, User.id == Person.owner_id)
-    )
+    return _with_refs(*_OWN_COLUMNS, *_REF_COLUMNS)
+
+
+def person_refs_query() -> Select[Any]:
+    """A person's id, owner and organization (``person_refs`` reads them): what the read
+    model joins live beside its stored card."""
+    return _with_refs(Person.id, *_REF_COLUMNS)
 
 
 def person_list_dicts(
@@ -180,33 +191,33 @@ def person_list_dicts(
     ]
 
 
-def person_row_fields(row: Any) -> dict[str, Any]:
-    """A person's own fields, owner and organization from a row of ``person_list_query``
-    (its columns first, in ``_PERSON_COLUMNS``' order: read by position, which costs a
-    fraction of reading a row's attributes by name, 50 times a list page)."""
-    (
-        person_id,
-        first_name,
-        last_name,
-        job_title,
-        attributes,
-        created_at,
-        updated_at,
-        organization_id,
-        organization_name,
-        owner_id,
-        owner_email,
-        owner_name,
-    ) = row[:_PERSON_COLUMN_COUNT]
+def person_refs(row: Any, start: int = 1) -> dict[str, Any]:
+    """``PersonRefs`` from the ``_REF_COLUMNS`` of ``row`` at position ``start`` (read by
+    position, a fraction of the cost of reading a row's attributes by name, 50 times a
+    list page)."""
+    organization_id, organization_name, owner_id, owner_email, owner_name = row[
+        start : start + len(_REF_COLUMNS)
+    ]
     return {
-        "id": person_id,
-        "first_name": first_name,
-        "last_name": last_name,
-        "job_title": job_title,
         "organization": (
             {"id": organization_id, "name": organization_name} if organization_id else None
         ),
         "owner": ({"id": owner_id, "email": owner_email, "name": owner_name} if owner_id else None),
+    }
+
+
+def person_row_fields(row: Any) -> dict[str, Any]:
+    """A person's own fields, owner and organization (``PersonFields``) from a row of
+    ``person_list_query`` (its columns first)."""
+    person_id, first_name, last_name, job_title, attributes, created_at, updated_at = row[
+        : len(_OWN_COLUMNS)
+    ]
+    return {
+        **person_refs(row, len(_OWN_COLUMNS)),
+        "id": person_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "job_title": job_title,
         "attributes": attributes or {},
         "created_at": created_at,
         "updated_at": updated_at,

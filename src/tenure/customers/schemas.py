@@ -208,19 +208,28 @@ class OrganizationRef(BaseModel):
     name: str
 
 
-class PersonFields(BaseModel):
-    """A person's own columns, owner and organization: what the read model joins live (a
-    rename of the owner or organization changes no summary)."""
+class PersonColumns(BaseModel):
+    """A person's own columns (the read model stores them in its card)."""
 
     id: int
     first_name: str
     last_name: str
     job_title: str | None
-    organization: OrganizationRef | None
-    owner: UserRef | None
     attributes: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+class PersonRefs(BaseModel):
+    """A person's owner and organization: what the read model joins live (a rename of the
+    owner or organization changes no summary)."""
+
+    organization: OrganizationRef | None
+    owner: UserRef | None
+
+
+class PersonFields(PersonColumns, PersonRefs):
+    """A person's own columns, owner and organization."""
 
 
 class PersonOut(PersonFields):

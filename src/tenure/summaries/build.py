@@ -20,6 +20,7 @@ import gc
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from types import SimpleNamespace
@@ -77,7 +78,15 @@ def _statements(dialect: str) -> SimpleNamespace:
     """The build's statements for ``dialect``, built once: each takes the batch's ids as
     one parameter (``db.dialect.ids_parameter``: a JSON array on SQLite, an array on
     PostgreSQL), where an expanding IN list cost more to render than to run."""
-    people = select(Person.id).where(ids_parameter(dialect, Person.id, "ids"))
+    people = select(
+        Person.id,
+        Person.first_name,
+        Person.last_name,
+        Person.job_title,
+        coerce(Person.attributes, String()).label("attributes"),
+        _raw(Person.created_at),
+        _raw(Person.updated_at),
+    ).where(ids_parameter(dialect, Person.id, "ids"))
     identities = (
         select(*IDENTITY_COLUMNS)
         .where(ids_parameter(dialect, Identity.person_id, "ids"))
@@ -293,31 +302,77 @@ def _no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def build_many(session: Session, person_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """Card and document JSON (``schemas.SummaryCard``, ``schemas.SummaryDocument``) of
-    each of ``person_ids`` that exists, in one statement per part."""
+@dataclass(frozen=True)
+class Built:
+    """A summary's JSON text, as stored and served, and the person's ``updated_at`` its
+    card was built from (``PersonSummary.source_updated_at``)."""
+
+    card: str
+    document: str
+    source_updated_at: datetime
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """A person's own columns (``PersonColumns``) from a row of the ``people`` statement."""
+    id_, first_name, last_name, job_title, attributes, created_at, updated_at = row
+    return {
+        "id": id_,
+        "first_name": first_name,
+        "last_name": last_name,
+        "job_title": job_title,
+        "attributes": _document(attributes) or {},
+        "created_at": utc(created_at),
+        "updated_at": utc(updated_at),
+    }
+
+
+def _cards(batch: _Batch) -> dict[int, dict[str, Any]]:
+    """Each existing person's card (``schemas.SummaryCard``) as a dict in field order;
+    narrows ``batch.ids`` to the people that exist."""
+    cards = {row[0]: _columns(row) for row in batch.rows("people")}
+    batch.ids = list(cards)
+    if cards:
+        identities = batch.grouped("identities", _identity)
+        tags = batch.grouped("tags", lambda row: row[1])
+        for pid, card in cards.items():
+            card["identities"] = identities[pid]
+            card["tags"] = tags[pid]
+    return cards
+
+
+def build_cards(session: Session, person_ids: Sequence[int]) -> dict[int, str]:
+    """The card JSON (``schemas.SummaryCard``) of each of ``person_ids`` that exists: what
+    a page of the people list needs for its stale rows."""
+    if not person_ids:
+        return {}
+    with _no_collection():
+        cards = _cards(_Batch(session, person_ids))
+    return {pid: to_json(card).decode() for pid, card in cards.items()}
+
+
+def build_many(session: Session, person_ids: Sequence[int]) -> dict[int, Built]:
+    """Card and document (``schemas.SummaryCard``, ``schemas.SummaryDocument``) of each of
+    ``person_ids`` that exists, in one statement per part."""
     if not person_ids:
         return {}
     with _no_collection():
         return _build(session, person_ids)
 
 
-def _build(session: Session, person_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+def _build(session: Session, person_ids: Sequence[int]) -> dict[int, Built]:
     batch = _Batch(session, person_ids)
-    batch.ids = list(batch.rows("people").scalars())
-    if not batch.ids:
+    cards = _cards(batch)
+    if not cards:
         return {}
-    identities = batch.grouped("identities", _identity)
-    tags = batch.grouped("tags", lambda row: row[1])
     consents = _consents(batch)
     orders = _orders(batch)
     events = _events(batch)
     tasks = batch.grouped("tasks", _task)
     notes = batch.grouped("notes", _note)
     return {
-        pid: (
-            to_json({"identities": identities[pid], "tags": tags[pid]}).decode(),
-            to_json(
+        pid: Built(
+            card=to_json(card).decode(),
+            document=to_json(
                 {
                     "consents": consents[pid],
                     "orders": orders[pid],
@@ -326,6 +381,7 @@ def _build(session: Session, person_ids: Sequence[int]) -> dict[int, tuple[str, 
                     "notes": notes[pid],
                 }
             ).decode(),
+            source_updated_at=card["updated_at"],
         )
-        for pid in batch.ids
+        for pid, card in cards.items()
     }

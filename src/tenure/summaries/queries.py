@@ -1,11 +1,12 @@
 """Reading the read model: the 360 view and pages of the people list, as JSON bytes.
 
-One statement reads a person: their row, owner and organization, their stored summary,
-and their scores, stage and risk, each joined by primary key, so the cost does not grow
-with the number of people or events. The stored JSON is served as it is: the live part
-is serialized by pydantic (the same shapes, the same encoding as the response models)
-and spliced with the stored text. A stale or missing summary is assembled afresh from
-the source rows (``documents.assemble``), so no read ever shows one a write has outdated.
+One statement reads a person: their owner and organization, their stored summary, and
+their scores, stage and risk, each joined by primary key, so the cost does not grow with
+the number of people or events. The stored JSON is served as it is: the live part is
+serialized by pydantic or orjson (the same shapes, the same encoding as the response
+models) and spliced with the stored text. A stale or missing summary, or one built from
+an older version of the person's row, is assembled afresh from the source rows, so no
+read ever shows one a write has outdated.
 """
 
 from __future__ import annotations
@@ -16,46 +17,50 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Select, and_, bindparam
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Person, PersonSummary
-from tenure.customers.queries import (
-    PEOPLE_SORTS,
-    PeopleFilter,
-    filter_people,
-    person_list_dicts,
-    person_list_query,
-    person_row_fields,
-)
-from tenure.customers.schemas import PersonOut
+from tenure.customers.queries import PEOPLE_SORTS, PeopleFilter, filter_people, person_refs_query
+from tenure.customers.queries import person_refs as refs_of
 from tenure.db.paging import apply_keyset, encode_cursor
 from tenure.errors import NotFound
 from tenure.lifecycle.models import LifecycleStage, PersonStage
 from tenure.retention.models import RiskScore
 from tenure.scores.models import PersonScore
 from tenure.scores.queries import scores_dict
-from tenure.summaries.documents import Assembled, assemble
+from tenure.summaries.build import build_cards
+from tenure.summaries.documents import assemble
 from tenure.summaries.schemas import Live360, Person360
 
+#: Whether the stored summary may be served: not marked stale by a writer, and built
+#: from the person's row as it is now (a write to the person's columns that did not mark
+#: it stale still changed ``updated_at``).
+_SERVABLE = and_(
+    PersonSummary.stale.is_(False), PersonSummary.source_updated_at == Person.updated_at
+).label("servable")
+
 _SCORE_COLUMNS = [c for c in PersonScore.__table__.columns if c.name != "person_id"]
+_STAGE_COLUMNS = {
+    "key": LifecycleStage.key,
+    "name": LifecycleStage.name,
+    "entered_at": PersonStage.entered_at,
+    "overridden": PersonStage.overridden,
+}
+_RISK_COLUMNS = {
+    name: getattr(RiskScore, name)
+    for name in ("risk", "as_of", "value_at_risk_minor", "currency", "reasons")
+}
 
 _PERSON_360 = (
-    person_list_query()
+    person_refs_query()
     .add_columns(
-        PersonSummary.stale,
+        _SERVABLE,
         PersonSummary.card,
         PersonSummary.document,
-        *(c.label(f"score_{c.name}") for c in _SCORE_COLUMNS),
-        LifecycleStage.key.label("stage_key"),
-        LifecycleStage.name.label("stage_name"),
-        PersonStage.entered_at.label("stage_entered_at"),
-        PersonStage.overridden.label("stage_overridden"),
-        RiskScore.risk.label("risk_risk"),
-        RiskScore.as_of.label("risk_as_of"),
-        RiskScore.value_at_risk_minor.label("risk_value_at_risk_minor"),
-        RiskScore.currency.label("risk_currency"),
-        RiskScore.reasons.label("risk_reasons"),
+        *_SCORE_COLUMNS,
+        *_STAGE_COLUMNS.values(),
+        *_RISK_COLUMNS.values(),
     )
     .outerjoin(PersonSummary, PersonSummary.person_id == Person.id)
     .outerjoin(PersonScore, PersonScore.person_id == Person.id)
@@ -64,18 +69,28 @@ _PERSON_360 = (
     .outerjoin(RiskScore, RiskScore.person_id == Person.id)
     .where(Person.id == bindparam("person_id"))
 )
+# A row of _PERSON_360, read by position (by name cost a tenth of the request): id, the
+# PersonRefs columns, servable, card, document, then the scores, stage and risk columns.
+_SCORES_AT = len(person_refs_query().selected_columns) + 3
+_STAGE_AT = _SCORES_AT + len(_SCORE_COLUMNS)
+_RISK_AT = _STAGE_AT + len(_STAGE_COLUMNS)
 
 
-def _prefixed(row: Any, prefix: str) -> dict[str, Any]:
-    return {k.removeprefix(prefix): v for k, v in row._mapping.items() if k.startswith(prefix)}
+_SCORE_NAMES = [c.name for c in _SCORE_COLUMNS]
+_STAGE_NAMES = list(_STAGE_COLUMNS)
+_RISK_NAMES = list(_RISK_COLUMNS)
+
+
+def _part(row: Any, start: int, names: Sequence[str]) -> dict[str, Any]:
+    return dict(zip(names, row[start : start + len(names)], strict=True))
 
 
 def _live_360(row: Any) -> dict[str, Any]:
-    score = _prefixed(row, "score_")
-    stage = _prefixed(row, "stage_")
-    risk = _prefixed(row, "risk_")
+    score = _part(row, _SCORES_AT, _SCORE_NAMES)
+    stage = _part(row, _STAGE_AT, _STAGE_NAMES)
+    risk = _part(row, _RISK_AT, _RISK_NAMES)
     return {
-        **person_row_fields(row),
+        **refs_of(row),
         "scores": scores_dict(SimpleNamespace(**score)) if score["as_of"] else None,
         "stage": stage if stage["key"] else None,
         "risk": risk if risk["as_of"] else None,
@@ -87,10 +102,12 @@ def _splice(live: str, *stored: str) -> str:
     return live[:-1] + "".join("," + part[1:-1] for part in stored) + "}"
 
 
-def _summary(session: Session, row: Any) -> Assembled:
-    if row.stale is False and row.card is not None and row.document is not None:
-        return Assembled(card=row.card, document=row.document)
-    return assemble(session, row.id)
+def _summary(session: Session, row: Any) -> tuple[str, str]:
+    """The person's card and document JSON: as stored while servable, else afresh."""
+    if row.servable and row.card is not None and row.document is not None:
+        return row.card, row.document
+    built = assemble(session, row.id)
+    return built.card, built.document
 
 
 def person_360_json(session: Session, person_id: int) -> bytes:
@@ -98,9 +115,9 @@ def person_360_json(session: Session, person_id: int) -> bytes:
     row = session.connection().execute(_PERSON_360, {"person_id": person_id}).first()
     if row is None:
         raise NotFound("person", person_id)
-    summary = _summary(session, row)
+    card, document = _summary(session, row)
     live = Live360.model_validate(_live_360(row)).model_dump_json()
-    return _splice(live, summary.card, summary.document).encode()
+    return _splice(live, card, document).encode()
 
 
 def person_360(session: Session, person_id: int) -> dict[str, Any]:
@@ -110,13 +127,15 @@ def person_360(session: Session, person_id: int) -> dict[str, Any]:
 
 
 # The people list: keyset pages over the list's sort indexes (ix_people_created_at_id,
-# ix_people_last_name_id, the primary key), each row's card joined by primary key.
+# ix_people_last_name_id, the primary key), each row's card joined by primary key. A
+# row: id, the ``PersonRefs`` columns, the sort key, servable, card.
+_LIST_SORT, _LIST_SERVABLE, _LIST_CARD = 6, 7, 8
 
 
-def _list_query() -> Select[Any]:
+def _list_query(sort_column: Any) -> Select[Any]:
     return (
-        person_list_query()
-        .add_columns(PersonSummary.stale, PersonSummary.card)
+        person_refs_query()
+        .add_columns(sort_column.label("sort_key"), _SERVABLE, PersonSummary.card)
         .outerjoin(PersonSummary, PersonSummary.person_id == Person.id)
     )
 
@@ -124,7 +143,7 @@ def _list_query() -> Select[Any]:
 def _first_page(sort: str) -> Select[Any]:
     column = PEOPLE_SORTS[sort.lstrip("-")]
     order = (column.desc(), Person.id.desc()) if sort.startswith("-") else (column, Person.id)
-    return _list_query().order_by(*order).limit(bindparam("limit"))
+    return _list_query(column).order_by(*order).limit(bindparam("limit"))
 
 
 #: The unfiltered first page of each sort, built once (a select built per call cost more
@@ -132,22 +151,22 @@ def _first_page(sort: str) -> Select[Any]:
 _FIRST_PAGES = {sort: _first_page(sort) for key in PEOPLE_SORTS for sort in (key, f"-{key}")}
 
 
+def _servable_card(row: Any) -> str | None:
+    return row[_LIST_CARD] if row[_LIST_SERVABLE] else None
+
+
 def _items(session: Session, rows: Sequence[Any]) -> list[str]:
-    """Each row as a person object (``PersonOut``): the live columns and the stored card;
-    rows whose card is stale are loaded from the source rows, all in one batch."""
-    rebuilt = {
-        person["id"]: PersonOut.model_validate(person).model_dump_json()
-        for person in person_list_dicts(
-            session, [r for r in rows if r.stale is not False or r.card is None]
-        )
-    }
-    return [rebuilt.get(row.id) or _splice(_live_person_json(row), row.card) for row in rows]
-
-
-def _live_person_json(row: Any) -> str:
-    """``PersonFields``' JSON, written by orjson from the typed row: pydantic's encoding
-    (UTC as ``Z``; tests/summaries compare the two), at a fifth of validating each row."""
-    return orjson.dumps(person_row_fields(row), option=orjson.OPT_UTC_Z).decode()
+    """Each row as a person object (``PersonOut``): the live owner and organization and
+    the stored card; the cards of rows not servable are built from the source rows, all
+    in one batch (a person deleted meanwhile is left out)."""
+    built = build_cards(session, [row[0] for row in rows if _servable_card(row) is None])
+    items = []
+    for row in rows:
+        card = _servable_card(row) or built.get(row[0])
+        if card is not None:
+            live = orjson.dumps(refs_of(row)).decode()
+            items.append(_splice(live, card))
+    return items
 
 
 def people_page_json(
@@ -163,9 +182,10 @@ def people_page_json(
         query = _FIRST_PAGES[sort]
         rows = session.connection().execute(query, {"limit": limit + 1}).all()
     else:
+        sort_column = PEOPLE_SORTS[sort.lstrip("-")]
         query = apply_keyset(
-            filter_people(_list_query(), filters),
-            sort_column=PEOPLE_SORTS[sort.lstrip("-")],
+            filter_people(_list_query(sort_column), filters),
+            sort_column=sort_column,
             id_column=Person.id,
             descending=sort.startswith("-"),
             cursor=cursor,
@@ -175,6 +195,6 @@ def people_page_json(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(getattr(rows[-1], sort.lstrip("-")), rows[-1].id)
+        next_cursor = encode_cursor(rows[-1][_LIST_SORT], rows[-1][0])
     items = ",".join(_items(session, rows))
     return f'{{"items":[{items}],"next_cursor":{json.dumps(next_cursor)}}}'.encode()

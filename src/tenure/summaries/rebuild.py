@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenure.customers.models import Person, PersonSummary
 from tenure.db.session import unit_of_work
 from tenure.db.types import utcnow
-from tenure.summaries.documents import assemble_many
+from tenure.summaries.build import build_many
 
 SUMMARIES = cast(Table, PersonSummary.__table__)
 #: ``WHERE stale`` exactly as the partial index ``ix_person_summaries_stale`` is declared:
@@ -45,6 +45,7 @@ _STORE = (
         stale=False,
         card=bindparam("card"),
         document=bindparam("document"),
+        source_updated_at=bindparam("source"),
         built_at=bindparam("at"),
     )
 )
@@ -83,9 +84,15 @@ def rebuild_batch(session: Session, *, batch: int = BATCH) -> int:
     if not ids:
         return 0
     now = utcnow()
-    built = assemble_many(session, ids)
+    built = build_many(session, ids)
     rows = [
-        {"pid": pid, "card": summary.card, "document": summary.document, "at": now}
+        {
+            "pid": pid,
+            "card": summary.card,
+            "document": summary.document,
+            "source": summary.source_updated_at,
+            "at": now,
+        }
         for pid, summary in built.items()
     ]
     if rows:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tenure.customers.schemas import ConsentOut, IdentityOut, PersonFields
+from tenure.customers.schemas import ConsentOut, IdentityOut, PersonColumns, PersonRefs
 from tenure.profile.schemas import PersonProfile
 from tenure.scores.schemas import PersonScoresOut
 from tenure.timeline.schemas import EventOut, OpenTask, OrderSummary, RecentNote
@@ -36,8 +36,9 @@ class Person360(PersonProfile):
     risk: RiskOut | None = None
 
 
-class SummaryCard(BaseModel):
-    """Stored: what a people list shows beside the person's own columns."""
+class SummaryCard(PersonColumns):
+    """Stored: what a people list shows but the owner and organization: the person's own
+    columns (as of ``PersonSummary.source_updated_at``), identities and tags."""
 
     identities: list[IdentityOut]
     tags: list[str]
@@ -53,8 +54,8 @@ class SummaryDocument(BaseModel):
     notes: list[RecentNote]
 
 
-class Live360(PersonFields):
-    """Joined live by primary key: what the refreshes write."""
+class Live360(PersonRefs):
+    """Joined live by primary key: owner and organization, and what the refreshes write."""
 
     scores: PersonScoresOut | None
     stage: StageOut | None
