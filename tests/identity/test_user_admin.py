@@ -244,3 +244,44 @@ def test_the_profile_page_creates_shows_once_and_revokes_a_token(
     assert (
         client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     )
+
+
+def _notice(html: str) -> str | None:
+    match = re.search(r'<p class="notice" role="status" id="notice">([^<]*)</p>', html)
+    return match.group(1) if match else None
+
+
+def test_the_users_page_says_what_a_role_change_or_deactivation_did(client, admin, api_user):
+    rep = api_user("sales")
+    assert _login(client, admin.email, "correct horse 1").status_code == 303
+    page = client.get("/settings/users")
+    assert _notice(page.text) is None
+    assert 'href="/settings/users" class="active" aria-current="page"' in page.text
+    token = _csrf(page.text)
+
+    changed = client.post(
+        f"/settings/users/{rep.id}/role", data={"csrf_token": token, "role": "manager"}
+    )
+    assert changed.status_code == 200 and changed.url.path == "/settings/users"
+    assert _notice(changed.text) == f"{rep.email} now has the manager role."
+    assert _notice(client.get("/settings/users").text) is None  # said once
+
+    off = client.post(f"/settings/users/{rep.id}/active", data={"csrf_token": token, "active": "0"})
+    assert _notice(off.text) == (
+        f"Deactivated {rep.email}: they cannot log in and their API tokens stop working."
+    )
+    on = client.post(f"/settings/users/{rep.id}/active", data={"csrf_token": token, "active": "1"})
+    assert _notice(on.text) == f"Reactivated {rep.email}."
+
+    # A refused change says why, and no notice claims it happened.
+    refused = client.post(
+        f"/settings/users/{admin.id}/role", data={"csrf_token": token, "role": "sales"}
+    )
+    assert refused.status_code == 422 and _notice(refused.text) is None
+    # The invitation's answer keeps the Users tab current.
+    invited = client.post(
+        "/settings/users/invite",
+        data={"csrf_token": token, "email": "tab@example.com", "role": "sales"},
+    )
+    assert invited.status_code == 201
+    assert 'href="/settings/users" class="active" aria-current="page"' in invited.text
