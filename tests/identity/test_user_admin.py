@@ -285,3 +285,32 @@ def test_the_users_page_says_what_a_role_change_or_deactivation_did(client, admi
     )
     assert invited.status_code == 201
     assert 'href="/settings/users" class="active" aria-current="page"' in invited.text
+
+
+def test_a_read_only_role_creates_read_tokens_only(client, api_user, session):
+    """A write token of the analyst would be refused at every write: refused at creation,
+    and the profile page offers no write scope."""
+    analyst = api_user("analyst")
+    refused = client.post(
+        "/api/v1/me/tokens", json={"name": "notebook", "scope": "write"}, headers=analyst.headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "scope"
+    assert "read-only" in str(refused.json()["errors"][0])
+    read = client.post(
+        "/api/v1/me/tokens", json={"name": "notebook", "scope": "read"}, headers=analyst.headers
+    )
+    assert read.status_code == 201, read.text
+    scopes = session.scalars(
+        select(ApiToken.scope).where(ApiToken.user_id == analyst.id, ApiToken.name == "notebook")
+    ).all()
+    assert scopes == ["read"]
+
+    assert _login(client, analyst.email, "correct horse 1").status_code == 303
+    page = client.get("/settings/profile")
+    assert '<option value="read">' in page.text and '<option value="write">' not in page.text
+    assert "Your role reads only" in page.text
+    # A writer's page offers both.
+    rep = api_user("sales")
+    assert _login(client, rep.email, "correct horse 1").status_code == 303
+    assert '<option value="write">' in client.get("/settings/profile").text
