@@ -25,6 +25,7 @@ from tenure.messaging.templating import demo as templates_demo
 from tenure.profile import builtin as profile_cards
 from tenure.retention import cards as retention_cards
 from tenure.scores import cards as scores_cards
+from tenure.segments import demo as segments_demo
 from tenure.summaries import demo as summaries_demo
 from tenure.summaries import reactions as summaries_reactions
 from tenure.timeline import demo as timeline_demo
@@ -52,5 +53,6 @@ def register_all() -> None:
     customers_demo.register()
     timeline_demo.register()
     templates_demo.register()
+    segments_demo.register()
     workflows_demo.register()
     summaries_demo.register()

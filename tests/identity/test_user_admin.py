@@ -244,3 +244,73 @@ def test_the_profile_page_creates_shows_once_and_revokes_a_token(
     assert (
         client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     )
+
+
+def _notice(html: str) -> str | None:
+    match = re.search(r'<p class="notice" role="status" id="notice">([^<]*)</p>', html)
+    return match.group(1) if match else None
+
+
+def test_the_users_page_says_what_a_role_change_or_deactivation_did(client, admin, api_user):
+    rep = api_user("sales")
+    assert _login(client, admin.email, "correct horse 1").status_code == 303
+    page = client.get("/settings/users")
+    assert _notice(page.text) is None
+    assert 'href="/settings/users" class="active" aria-current="page"' in page.text
+    token = _csrf(page.text)
+
+    changed = client.post(
+        f"/settings/users/{rep.id}/role", data={"csrf_token": token, "role": "manager"}
+    )
+    assert changed.status_code == 200 and changed.url.path == "/settings/users"
+    assert _notice(changed.text) == f"{rep.email} now has the manager role."
+    assert _notice(client.get("/settings/users").text) is None  # said once
+
+    off = client.post(f"/settings/users/{rep.id}/active", data={"csrf_token": token, "active": "0"})
+    assert _notice(off.text) == (
+        f"Deactivated {rep.email}: they cannot log in and their API tokens stop working."
+    )
+    on = client.post(f"/settings/users/{rep.id}/active", data={"csrf_token": token, "active": "1"})
+    assert _notice(on.text) == f"Reactivated {rep.email}."
+
+    # A refused change says why, and no notice claims it happened.
+    refused = client.post(
+        f"/settings/users/{admin.id}/role", data={"csrf_token": token, "role": "sales"}
+    )
+    assert refused.status_code == 422 and _notice(refused.text) is None
+    # The invitation's answer keeps the Users tab current.
+    invited = client.post(
+        "/settings/users/invite",
+        data={"csrf_token": token, "email": "tab@example.com", "role": "sales"},
+    )
+    assert invited.status_code == 201
+    assert 'href="/settings/users" class="active" aria-current="page"' in invited.text
+
+
+def test_a_read_only_role_creates_read_tokens_only(client, api_user, session):
+    """A write token of the analyst would be refused at every write: refused at creation,
+    and the profile page offers no write scope."""
+    analyst = api_user("analyst")
+    refused = client.post(
+        "/api/v1/me/tokens", json={"name": "notebook", "scope": "write"}, headers=analyst.headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "scope"
+    assert "read-only" in str(refused.json()["errors"][0])
+    read = client.post(
+        "/api/v1/me/tokens", json={"name": "notebook", "scope": "read"}, headers=analyst.headers
+    )
+    assert read.status_code == 201, read.text
+    scopes = session.scalars(
+        select(ApiToken.scope).where(ApiToken.user_id == analyst.id, ApiToken.name == "notebook")
+    ).all()
+    assert scopes == ["read"]
+
+    assert _login(client, analyst.email, "correct horse 1").status_code == 303
+    page = client.get("/settings/profile")
+    assert '<option value="read">' in page.text and '<option value="write">' not in page.text
+    assert "Your role reads only" in page.text
+    # A writer's page offers both.
+    rep = api_user("sales")
+    assert _login(client, rep.email, "correct horse 1").status_code == 303
+    assert '<option value="write">' in client.get("/settings/profile").text

@@ -109,6 +109,13 @@ def test_valid_filters(text, check):
         ("count(order, last 0 days) > 1", 18, "from 1 to 100000"),
         ("clv > 5 or", 10, "found end of input"),
         ("tag = vip", 6, "text values are quoted"),
+        # A word of the language where a value belongs is a missing value, not bare text.
+        (
+            "tag = and clv > 5",
+            6,
+            "true or false), found 'and'",
+        ),
+        ("tag = or", 6, 'expected a value ("text"'),
         ('"abc', 0, "unterminated string"),
         ("a = 2024-02-30", 4, "not a valid date"),
         ("clv 5", 4, "clv needs a comparison"),

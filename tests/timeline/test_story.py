@@ -40,3 +40,31 @@ def test_logged_call_says_direction_outcome_and_duration():
         ["connected", "1 h 15 min"],
         "n",
     )
+
+
+def test_survey_answers_say_the_survey_the_score_and_the_comment():
+    nps = tell(_event("survey_answered", {"survey": "nps", "score": 4, "comment": "Late again"}))
+    assert (nps.headline, nps.details, nps.quote) == (
+        "NPS answer: 4 of 10",
+        ["detractor"],
+        "“Late again”",
+    )
+    assert tell(_event("survey_answered", {"survey": "nps", "score": 9})).details == ["promoter"]
+    csat = tell(_event("survey_answered", {"survey": "CSAT", "score": 5}))
+    assert (csat.headline, csat.details, csat.quote) == ("CSAT answer: 5 of 5", [], None)
+    assert tell(_event("survey_answered", {"survey": "ces", "score": 6})).headline == (
+        "CES answer: 6 of 7"
+    )
+    # Another survey, or a score that is no number, still reads sensibly.
+    assert tell(_event("survey_answered", {"survey": "onboarding", "score": 3})).headline == (
+        "ONBOARDING answer: 3"
+    )
+    assert tell(_event("survey_answered", {"survey": "nps", "score": "high"})).headline == (
+        "NPS answer"
+    )
+
+
+def test_a_converted_referral_names_who_came():
+    line = tell(_event("referral_converted", {"referred_name": "Ada Lovelace"}))
+    assert (line.headline, line.details) == ("Referral converted", ["brought Ada Lovelace"])
+    assert tell(_event("referral_converted")).details == []

@@ -142,3 +142,39 @@ def test_save_a_view_and_export_it(database, tmp_path):
         ).to_have_count(0)
         assert errors == []
         browser.close()
+
+
+def test_one_menu_open_at_a_time(database):
+    """Views and Columns lie over the list: opening one closes the other; a click outside
+    or Escape closes it (the read-only analyst's page has the menus too)."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    with running_server(database) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        _log_in(page, base, "sales")
+        page.goto(base + "/people")
+        views, columns = page.locator("#views-menu"), page.locator("#columns-menu")
+
+        page.locator("#views-menu summary").click()
+        expect(views).to_have_attribute("open", "")
+        page.locator("#columns-menu summary").click()
+        expect(columns).to_have_attribute("open", "")
+        expect(views).not_to_have_attribute("open", "")
+
+        # Inside the open menu a click keeps it open; outside closes it.
+        page.locator("#columns-menu input[value=phone]").check()
+        expect(columns).to_have_attribute("open", "")
+        page.locator("h1").click()
+        expect(columns).not_to_have_attribute("open", "")
+
+        page.locator("#views-menu summary").click()
+        expect(views).to_have_attribute("open", "")
+        page.keyboard.press("Escape")
+        expect(views).not_to_have_attribute("open", "")
+        expect(page.locator("#views-menu summary")).to_be_focused()
+        assert errors == []
+        browser.close()

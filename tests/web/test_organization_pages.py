@@ -132,3 +132,16 @@ def test_analyst_sees_no_control_and_cannot_post(client, session):
         )
         assert response.status_code == 403, path
     assert session.get(Organization, taken_id).name == "Taken"
+
+
+def test_the_task_form_offers_only_users_who_can_do_tasks(client, session):
+    """The analyst owns nothing to do: offered as an assignee, choosing them was refused."""
+    users, org_id = _world(session)
+    session.commit()
+    _log_in(client, "admin@example.com")
+    page = client.get(f"/organizations/{org_id}")
+    assert page.status_code == 200
+    picker = re.search(r'<select name="assignee_id"[^>]*>(.*?)</select>', page.text, re.DOTALL)
+    assert picker
+    offered = {int(v) for v in re.findall(r'<option value="(\d+)"', picker.group(1))}
+    assert offered == {users["admin"], users["sales"]}

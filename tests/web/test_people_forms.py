@@ -327,3 +327,44 @@ def test_bulk_bar_adds_to_a_static_list(client, session):
         select(SegmentMember.person_id).where(SegmentMember.segment_id == segment.id)
     ).all()
     assert sorted(members) == ids
+
+
+def _notice(html: str) -> str | None:
+    match = re.search(r'<p class="notice" role="status" id="notice">([^<]*)</p>', html)
+    return match.group(1) if match else None
+
+
+def test_creating_and_saving_a_person_says_so_once(client, session):
+    _staff(session)
+    token = _log_in(client, "admin@example.com")
+    created = client.post(
+        "/people/new",
+        data={"csrf_token": token, "first_name": "Lise", "last_name": "Meitner"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    person = session.scalars(select(Person).where(Person.last_name == "Meitner")).one()
+    page = client.get(created.headers["location"])
+    assert _notice(page.text) == "Created Lise Meitner."
+    # Said once: a reload shows the page without it.
+    assert _notice(client.get(f"/people/{person.id}").text) is None
+
+    saved = client.post(
+        f"/people/{person.id}/edit",
+        data={
+            "csrf_token": token,
+            "first_name": "Lise",
+            "last_name": "Meitner",
+            "job_title": "Physicist",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    page = client.get(saved.headers["location"])
+    assert _notice(page.text) == "Changes saved." and "Physicist" in page.text
+    # A refused edit says what is wrong, not that it was saved.
+    refused = client.post(
+        f"/people/{person.id}/edit",
+        data={"csrf_token": token, "first_name": "Lise", "last_name": "Meitner", "email": "nope"},
+    )
+    assert refused.status_code == 422 and _notice(refused.text) is None

@@ -109,3 +109,26 @@ def test_the_read_only_import_draft_shows_its_mapping(walk):
     assert "Custom field with a long heading number 26" in page
     assert "<select" not in page.split('id="mapping"')[1].split("</table>")[0]
     assert "Run import" not in page
+
+
+HREF = re.compile(r'<a\b[^>]*href="(/[^"#]*)')
+
+
+def test_an_analyst_is_never_linked_to_a_page_they_may_not_open(walk):
+    """A link a role cannot follow is a dead end ("Not allowed"): every link on every page
+    the analyst opens leads somewhere they may look (one link of each shape is followed)."""
+    client, world = walk
+    _log_in(client, "analyst")
+    shapes: dict[str, tuple[str, str]] = {}
+    for path in world.pages(Role.analyst):
+        for href in HREF.findall(client.get(path).text):
+            if "export" in href or href.startswith("/logout"):
+                continue
+            shapes.setdefault(re.sub(r"\d+", "N", href.split("?")[0]), (href, path))
+    refused = {
+        href: source
+        for href, source in shapes.values()
+        if client.get(href.replace("&amp;", "&")).status_code in (401, 403)
+    }
+    assert len(shapes) > 20
+    assert refused == {}

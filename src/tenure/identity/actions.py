@@ -16,6 +16,7 @@ from tenure.identity.credentials import bump_credentials_version, end_other_logi
 from tenure.identity.models import ApiToken, Role, TokenScope, User
 from tenure.identity.passwords import hash_password, password_problem, verify_password
 from tenure.identity.permissions import (
+    READ_ONLY_ROLES,
     USER_ADMINS,
     Actor,
     authorize,
@@ -221,6 +222,11 @@ def create_own_token(
         raise InvalidInput("name", "name the token (where it is used)")
     if len(name) > 200:
         raise InvalidInput("name", "must have at most 200 characters")
+    if actor.role in READ_ONLY_ROLES and scope in (TokenScope.write, TokenScope.write.value):
+        # Such a token would be refused at every write: say so now, not at its first use.
+        raise InvalidInput(
+            "scope", f"role {actor.role.value} is read-only: its tokens can only read"
+        )
     token, secret = create_api_token(
         session=session, email=actor.email, scope=scope, name=name, actor_id=actor_id
     )

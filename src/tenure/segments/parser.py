@@ -94,6 +94,8 @@ UNITS = {
 }
 COMPARE_OPS = ("=", "!=", "<>", "<", "<=", ">", ">=")
 PREDICATES = ("=", "!=", "<", "<=", ">", ">=", "~", "in", "not in", "within")
+#: The logical words of the filter language: never a value left unquoted.
+FILTER_WORDS = ("and", "or", "not", "in")
 LITERAL_HINT = 'a value ("text", a number, a date like 2024-01-31, true or false)'
 
 
@@ -376,6 +378,8 @@ class _Parser:
         if self.at_keyword("true", "false"):
             self.advance()
             return Boolean(token.text.lower() == "true", token.pos)
-        if token.kind == "name":
+        # A bare word is text without its quotes ("tag = vip"), unless it is a word of the
+        # language: "tag = and ..." lacks its value; "quote it" would read as nonsense.
+        if token.kind == "name" and not self.at_keyword(*FILTER_WORDS):
             raise self.fail("text values are quoted", [f'"{token.text}"'])
         raise self.fail("", [LITERAL_HINT])

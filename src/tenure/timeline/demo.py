@@ -27,6 +27,7 @@ from tenure.customers.schemas import (
 from tenure.identity.models import Role, User
 from tenure.identity.permissions import Actor
 from tenure.timeline.activities import add_note, log_activity
+from tenure.timeline.demo_feedback import add_demo_feedback
 from tenure.workspace.demo import DemoContext, register_demo_contribution
 
 LOOKBACK_DAYS = 45
@@ -99,3 +100,5 @@ def add_demo_account_work(context: DemoContext) -> None:
 
 def register() -> None:
     register_demo_contribution("timeline.account_work", add_demo_account_work, order=50)
+    # After the account work, before the templates and workflows (60, 70).
+    register_demo_contribution("timeline.feedback", add_demo_feedback, order=55)

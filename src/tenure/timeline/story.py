@@ -31,6 +31,8 @@ TYPE_LABELS: dict[str, str] = {
     "chat": "Chats",
     "ticket_opened": "Tickets",
     "survey_answered": "Surveys",
+    "complaint": "Complaints",
+    "referral_converted": "Referrals",
 }
 CHANNEL_LABELS: dict[str, str] = {
     "web": "Web",
@@ -105,6 +107,34 @@ def _segment(event: dict[str, Any], verb: str) -> Line:
     return Line(f"{verb} segment {name}")
 
 
+#: Survey answers in words: the survey's name and the top of its scale.
+_SURVEYS = {"nps": ("NPS", 10), "csat": ("CSAT", 5), "ces": ("CES", 7)}
+
+
+def _nps_category(score: int) -> str:
+    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+
+
+def _survey(payload: dict[str, Any]) -> Line:
+    """ "NPS answer: 9 of 10", "promoter", with the comment quoted."""
+    survey = str(payload.get("survey") or "").lower()
+    name, top = _SURVEYS.get(survey, (survey.upper() or "Survey", None))
+    score = payload.get("score")
+    headline = f"{name} answer"
+    details = []
+    if isinstance(score, int) and not isinstance(score, bool):
+        headline += f": {score} of {top}" if top else f": {score}"
+        if survey == "nps":
+            details.append(_nps_category(score))
+    comment = payload.get("comment")
+    return Line(headline, details, f"“{comment}”" if comment else None)
+
+
+def _referral(payload: dict[str, Any]) -> Line:
+    name = payload.get("referred_name")
+    return Line("Referral converted", [f"brought {name}"] if name else [])
+
+
 def tell(event: dict[str, Any]) -> Line:
     """The words for one event of ``timeline.queries.person_timeline``."""
     kind = event["type"]
@@ -119,6 +149,10 @@ def tell(event: dict[str, Any]) -> Line:
         return _segment({**event, "payload": payload}, "Left")
     if kind == "note_added":
         return Line("Note added", [], payload.get("body"))
+    if kind == "survey_answered":
+        return _survey(payload)
+    if kind == "referral_converted":
+        return _referral(payload)
     headline = kind.replace("_", " ").capitalize()
     details = grouped_items(event.get("items") or [])
     if kind == "email_clicked" and payload.get("link"):

@@ -65,7 +65,17 @@ def format_day(value: date | None) -> str:
     return f"{value.day} {value.strftime('%b %Y')}"
 
 
+def days_before_today(days: int | None) -> str:
+    """``days_before_today``: "today", "1 day before today", "12 days before today"."""
+    if days is None:
+        return ""
+    if days == 0:
+        return "today"
+    return f"{days:,} day{'' if days == 1 else 's'} before today"
+
+
 templates.env.filters["money"] = format_money
+templates.env.filters["days_before_today"] = days_before_today
 templates.env.filters["dt"] = format_datetime
 templates.env.filters["day"] = format_day
 templates.env.filters["short_reason"] = short_reason

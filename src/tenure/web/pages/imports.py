@@ -59,9 +59,19 @@ def _targets(session: Any, record: Any, headers: list[str]) -> list[tuple[str, s
         options += [("email", LABELS["email"]), ("phone", LABELS["phone"])]
     namespace = PRESETS[record.preset].namespace if record.preset in PRESETS else "import"
     options.append((f"external:{namespace}", f"Identity: {namespace} record id"))
-    options += [(b, f"Attribute: {b.replace('_', ' ')}") for b in builtins]
     declared = declared_attributes(session, entity)
-    options += [(f"attribute:{k}", f"Attribute: {d.label}") for k, d in sorted(declared.items())]
+    # A built-in target (country, city...) writes the attribute of the same key, normalized
+    # (a country to its ISO code): one entry, under the workspace's label when it declared
+    # the key, rather than "Attribute: country" beside "Attribute: Country".
+    options += [
+        (b, f"Attribute: {declared[b].label if b in declared else b.replace('_', ' ')}")
+        for b in builtins
+    ]
+    options += [
+        (f"attribute:{k}", f"Attribute: {d.label}")
+        for k, d in sorted(declared.items())
+        if k not in builtins
+    ]
     for header in headers:
         key = _slug(header)
         if key and key not in declared and key not in builtins:

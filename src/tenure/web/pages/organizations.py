@@ -198,6 +198,8 @@ def _detail_page(
         notes=queries.notes_for(session, organization_id=organization_id),
         tasks=with_creators(session, views.open_tasks(session, organization_id)),
         owners=owners,
+        # Read-only roles cannot do tasks: offering them only earned a refusal.
+        assignees=queries.list_assignees(session),
         definitions=definitions,
         edit_values=(values or {}) if refused_edit else _stored_values(org, definitions),
         max_people=views.MAX_PEOPLE_SHOWN,

@@ -35,6 +35,9 @@ router = APIRouter(include_in_schema=False)
 
 #: The session key of the one-line notice the list shows after a write ("Deleted 2 people").
 NOTICE = "people_notice"
+#: The session key of the person page's one-line notice after a write on the whole person
+#: ("Created Ada Lovelace."): the page looks the same before and after a save otherwise.
+PERSON_NOTICE = "person_notice"
 
 
 def static_lists(session: Session) -> list[Segment]:
@@ -111,6 +114,7 @@ def render_person(
         can_edit=can_edit,
         form=edit or PersonForm.from_person(person),
         error=error,
+        notice=request.session.pop(PERSON_NOTICE, None),
         **(form_choices(session) if can_edit else {}),
         assignees=queries.list_assignees(session),
     )

@@ -21,7 +21,7 @@ from tenure.identity.permissions import may
 from tenure.validation import RowId
 from tenure.web.deps import PageWriter, PostedForm, SessionDep, SettingsDep, write_now
 from tenure.web.pages.context import PageContext, PageCtx
-from tenure.web.pages.people import NOTICE, render_person
+from tenure.web.pages.people import NOTICE, PERSON_NOTICE, render_person
 from tenure.web.pages.person_form import (
     FormError,
     PersonForm,
@@ -100,6 +100,7 @@ def create_person(
         return _new_page(
             request, session, ctx, form, duplicates=admission.possible_duplicates, status_code=409
         )
+    request.session[PERSON_NOTICE] = f"Created {_name(admission.person)}."
     return RedirectResponse(f"/people/{admission.person.id}", status_code=303)
 
 
@@ -132,7 +133,12 @@ def edit_person(
         return render_person(
             request, session, ctx, current, edit=form, error=error, status_code=422
         )
+    request.session[PERSON_NOTICE] = "Changes saved."
     return RedirectResponse(f"/people/{person_id}", status_code=303)
+
+
+def _name(person: Any) -> str:
+    return f"{person.first_name or ''} {person.last_name or ''}".strip() or f"person {person.id}"
 
 
 @router.post("/people/{person_id}/delete")

@@ -32,6 +32,9 @@ from tenure.web.pages.settings import settings_tabs
 from tenure.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+#: The session key of the one-line notice after a role change or a (de)activation: the
+#: page reloads with the select already showing the new role, which says nothing.
+NOTICE = "users_notice"
 
 
 def _users(
@@ -48,6 +51,7 @@ def _users(
         roles=[r.value for r in Role],
         can_admin=may(ctx.actor, USER_ADMINS),
         invitation_days=INVITATION_DAYS,
+        notice=request.session.pop(NOTICE, None),
         **extra,
     )
 
@@ -109,10 +113,11 @@ def change_role(
     role: Annotated[str, Form()],
 ) -> Response:
     try:
-        actions.change_role(session=session, user_id=user_id, role=role, actor=actor)
+        user = actions.change_role(session=session, user_id=user_id, role=role, actor=actor)
     except InvalidInput as error:
         session.rollback()
         return _users(request, session, ctx, 422, row_error=error, row_user_id=user_id)
+    request.session[NOTICE] = f"{_who(user)} now has the {user.role} role."
     return RedirectResponse("/settings/users", status_code=303)
 
 
@@ -126,11 +131,22 @@ def set_active(
     active: Annotated[str, Form()],
 ) -> Response:
     try:
-        actions.set_active(session=session, user_id=user_id, active=active == "1", actor=actor)
+        user = actions.set_active(
+            session=session, user_id=user_id, active=active == "1", actor=actor
+        )
     except InvalidInput as error:
         session.rollback()
         return _users(request, session, ctx, 422, row_error=error, row_user_id=user_id)
+    request.session[NOTICE] = (
+        f"Reactivated {_who(user)}."
+        if user.is_active
+        else f"Deactivated {_who(user)}: they cannot log in and their API tokens stop working."
+    )
     return RedirectResponse("/settings/users", status_code=303)
+
+
+def _who(user: Any) -> str:
+    return str(user.name or user.email)
 
 
 @router.get("/invite/{secret}")
