@@ -22,6 +22,8 @@ $(VENV)/.dev: pyproject.toml
 
 dev-venv: $(VENV)/.dev
 
+# The demo's workflows email its (invented) customers: captured, never handed to a server.
+run: export TENURE_EMAIL_DELIVERY ?= capture
 run: venv
 	$(BIN)/tenure init --demo-if-empty
 	$(BIN)/tenure serve --host 127.0.0.1 --port 8000

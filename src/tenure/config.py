@@ -159,6 +159,12 @@ class Settings(BaseSettings):
         description="Address people reach Tenure at; the base of unsubscribe, open and click "
         "links in emails.",
     )
+    email_delivery: Literal["smtp", "capture"] = Field(
+        "smtp",
+        description="`smtp` hands each email to the SMTP server; `capture` composes it and "
+        "records it as sent without handing it to any server (a demo or a trial: no one "
+        "is emailed; `make run` sets it).",
+    )
     smtp_host: str = Field("localhost", description="SMTP server that relays Tenure's email.")
     smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
     smtp_tls: Literal["starttls", "tls", "none"] = Field(

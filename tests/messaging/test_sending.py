@@ -12,6 +12,7 @@ from tenure.db.session import make_session_factory, unit_of_work
 from tenure.jobs.models import PRIORITY_BULK, PRIORITY_TRANSACTIONAL, Job
 from tenure.messaging.actions import queue_email
 from tenure.messaging.models import Message, Suppression
+from tenure.messaging.sending import CAPTURED
 from tenure.timeline.models import Event
 from tests.messaging.conftest import PUBLIC_URL, Runner, add_person, mail_settings
 
@@ -43,6 +44,30 @@ def _message(engine, message_id) -> Message:
 def _person(engine, email, **kw) -> int:
     with unit_of_work(make_session_factory(engine)) as session:
         return add_person(session, email, **kw)
+
+
+def test_captured_email_is_recorded_as_sent_and_handed_to_no_server(mail_engine, smtp):
+    """``TENURE_EMAIL_DELIVERY=capture`` (``make run``'s demo): the checks and composing run
+    as ever, the server running on the configured port receives nothing."""
+    collector, port = smtp
+    url = str(mail_engine.url.render_as_string(hide_password=False))
+    settings = mail_settings(url, port, email_delivery="capture")
+    person = _person(mail_engine, "ada@example.org")
+    withdrawn = _person(mail_engine, "bob@example.org", marketing="withdrawn")
+    sent_id = _queue(mail_engine, settings, person)
+    skipped_id = _queue(mail_engine, settings, withdrawn, purpose="marketing", subject="Sale")
+
+    Runner(mail_engine, settings).run()
+
+    assert collector.received == []
+    row = _message(mail_engine, sent_id)
+    assert (row.status, row.smtp_reply) == ("sent", CAPTURED)
+    assert _message(mail_engine, skipped_id).status == "suppressed"
+    with mail_engine.connect() as connection:
+        events = connection.execute(
+            select(Event.type, Event.person_id).where(Event.source == "messaging")
+        ).all()
+    assert [tuple(e) for e in events] == [("email_sent", person)]
 
 
 def test_a_transactional_email_arrives_once_with_its_stable_message_id(mail_engine, smtp):

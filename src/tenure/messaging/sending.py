@@ -89,8 +89,13 @@ def _read(
     return planned, settings.secret_key or stored_secret_key(reader)
 
 
+#: The server reply recorded for a message composed but handed to no server.
+CAPTURED = "captured, not delivered: TENURE_EMAIL_DELIVERY=capture"
+
+
 def _send(plans: list[Planned], settings: Settings, key: str) -> None:
     """Hand each message the checks let go to the server; outcomes on the plans."""
+    capture = settings.email_delivery == "capture"
     server = SmtpServer.from_settings(settings)
     sender = envelope_sender(settings)
     unreachable: Unreachable | None = None
@@ -103,6 +108,9 @@ def _send(plans: list[Planned], settings: Settings, key: str) -> None:
             continue
         links = MessageLinks(key=key, public_url=settings.public_url, message_id=message.id)
         data = compose(message, settings=settings, links=links, now=plan.now)
+        if capture:
+            plan.reply = CAPTURED
+            continue
         try:
             plan.reply = send(server, data, sender=sender, recipient=message.to_address)
         except Unreachable as failure:
