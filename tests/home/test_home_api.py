@@ -200,15 +200,20 @@ def test_an_admin_may_look_at_their_own_empty_book(client, book):
     assert data["at_risk"]["items"] == [] and data["activity"] == []
 
 
-def test_only_admins_and_managers_see_everyone(client, book, api_user):
+def test_only_admins_managers_and_analysts_see_everyone(client, book, api_user):
     response = client.get("/api/v1/home", headers=book["ann"].headers, params={"scope": "everyone"})
     assert response.status_code == 403
     manager = api_user("manager")
     assert _home(client, manager)["scope"] == "everyone"
     # Looking is a read: a manager's read-scoped token sees the workspace too.
     assert _home(client, api_user("manager", scope="read"))["scope"] == "everyone"
+    # The read-only analyst owns no book: their Home is the whole workspace.
     analyst = api_user("analyst", scope="read")
-    assert _home(client, analyst)["kpis"]["customers"] == 0
+    assert _home(client, analyst)["scope"] == "everyone"
+    assert (
+        _home(client, analyst)["kpis"]["customers"] == _home(client, manager)["kpis"]["customers"]
+    )
+    assert _home(client, analyst)["kpis"]["customers"] > 0
 
 
 def test_a_bad_scope_is_refused_naming_the_field(client, book):

@@ -1,9 +1,9 @@
 """Home: the logged-in user's day and book on one page (and ``GET /api/v1/home``).
 
-A user's **book** is the people they own (``people.owner_id``). Admins and managers
-(``BOOK_OVERSEERS``) may look at the whole workspace instead ("Everyone", their default);
-everyone else sees their own book. Every figure is aggregated in SQL and judged against the
-workspace clock, read once per request.
+A user's **book** is the people they own (``people.owner_id``). Admins, managers and
+analysts (``BOOK_OVERSEERS``) may look at the whole workspace instead ("Everyone", their
+default); everyone else sees their own book. Every figure is aggregated in SQL and judged
+against the workspace clock, read once per request.
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ def oversees_books(actor: Actor) -> bool:
 
 
 def resolve_scope(actor: Actor, requested: Scope | None) -> Scope:
-    """The scope ``actor`` gets: Everyone by default for admins and managers, else Mine."""
+    """The scope ``actor`` gets: Everyone by default for ``BOOK_OVERSEERS``, else Mine."""
     oversees = oversees_books(actor)
     if requested is None:
         return Scope.everyone if oversees else Scope.mine
     if requested == Scope.everyone and not oversees:
-        raise PermissionDenied("only admins and managers see the whole workspace on Home")
+        raise PermissionDenied("only admins, managers and analysts see the whole workspace on Home")
     return requested
 
 

@@ -43,8 +43,10 @@ MESSAGE_SENDERS = frozenset(Role) - READ_ONLY_ROLES
 SUPPRESSION_ADMINS = frozenset({Role.admin})
 #: Who sees everyone's tasks on My work (others see the tasks assigned to them).
 TASK_OVERSEERS = frozenset({Role.admin, Role.manager})
-#: Who sees the whole workspace on Home ("Everyone"); others see their own book.
-BOOK_OVERSEERS = frozenset({Role.admin, Role.manager})
+#: Who sees the whole workspace on Home ("Everyone"); others see their own book. The
+#: read-only analyst too: they own no book (their Home was empty for good), and their work
+#: is the whole base, which the analytics and at-risk pages already show them.
+BOOK_OVERSEERS = frozenset({Role.admin, Role.manager, Role.analyst})
 
 
 @dataclass(frozen=True)
