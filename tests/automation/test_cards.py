@@ -18,22 +18,10 @@ from tenure.summaries.queries import person_360
 from tenure.timeline.append import append_events
 from tenure.workspace.clock import fix_now
 from tenure.workspace.queries import ensure_workspace
+from tests.pages import csrf_token, log_in
 
 TODAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PASSWORD = "pass-word-123"
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def _log_in(client, role: str) -> None:
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login", data={"email": f"{role}@example.com", "password": PASSWORD, "csrf_token": token}
-    )
 
 
 def _world(session) -> tuple[int, int]:
@@ -85,18 +73,18 @@ def test_the_card_says_where_the_person_is_and_what_comes_next(session) -> None:
 
 def test_person_page_cancel_for_editors_only(client, session) -> None:
     _, ada = _world(session)
-    _log_in(client, "analyst")
+    log_in(client, "analyst@example.com", PASSWORD)
     page = client.get(f"/people/{ada}").text
     assert "1. Wait 2 days" in page and "/cancel" not in page
 
     client.cookies.clear()
-    _log_in(client, "marketing")
+    log_in(client, "marketing@example.com", PASSWORD)
     page = client.get(f"/people/{ada}").text
     enrolment_id = session.scalar(select(Enrolment.id).where(Enrolment.person_id == ada))
     assert f"/workflows/enrolments/{enrolment_id}/cancel" in page
     answer = client.post(
         f"/workflows/enrolments/{enrolment_id}/cancel",
-        data={"csrf_token": _csrf(page), "back": f"/people/{ada}"},
+        data={"csrf_token": csrf_token(page), "back": f"/people/{ada}"},
         follow_redirects=False,
     )
     assert answer.status_code == 303 and answer.headers["location"] == f"/people/{ada}"
@@ -113,7 +101,7 @@ def test_person_page_cancel_for_editors_only(client, session) -> None:
 
 def test_pages_as_admin_and_analyst(client, session) -> None:
     workflow_id, _ = _world(session)
-    _log_in(client, "analyst")
+    log_in(client, "analyst@example.com", PASSWORD)
     for path in (
         "/workflows",
         f"/workflows/{workflow_id}",
@@ -131,7 +119,7 @@ def test_pages_as_admin_and_analyst(client, session) -> None:
     assert "Thank you" in listing and "New workflow" not in listing
 
     client.cookies.clear()
-    _log_in(client, "admin")
+    log_in(client, "admin@example.com", PASSWORD)
     builder = client.get(f"/workflows/{workflow_id}").text
     assert 'id="settings-form"' in builder and "Pause" in builder
     people = client.get(f"/workflows/{workflow_id}/people").text
@@ -140,8 +128,8 @@ def test_pages_as_admin_and_analyst(client, session) -> None:
 
 def test_step_edits_through_the_pages(client, session) -> None:
     workflow_id, _ = _world(session)
-    _log_in(client, "admin")
-    token = _csrf(client.get(f"/workflows/{workflow_id}").text)
+    log_in(client, "admin@example.com", PASSWORD)
+    token = csrf_token(client.get(f"/workflows/{workflow_id}").text)
     add = client.post(
         f"/workflows/{workflow_id}/steps/new",
         data={

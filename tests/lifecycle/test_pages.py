@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
-from tenure.identity.actions import create_user
 from tenure.lifecycle.actions import evaluate_people
 from tenure.lifecycle.queries import stage_model
+from tests.pages import csrf_token, log_in_as
 
 from .helpers import AS_OF, days_ago, event, order, person, store
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def _login(client, session, role: str) -> None:
-    create_user(session=session, email=f"{role}@example.com", role=role, password="pass-word-1")
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": f"{role}@example.com", "password": "pass-word-1", "csrf_token": token},
-    )
 
 
 def test_pages_render_funnel_time_in_stage_and_journeys(client, session):
     people = [person(session, f"p{i}") for i in range(3)]
     store(session, [order(people[0], days_ago(30)), event(people[1], "visit", days_ago(20))])
     evaluate_people(session=session, person_ids=people, as_of=AS_OF)
-    _login(client, session, "analyst")
+    log_in_as(client, session, "analyst")
 
     funnel = client.get("/lifecycle")
     assert funnel.status_code == 200
@@ -46,10 +28,10 @@ def test_pages_render_funnel_time_in_stage_and_journeys(client, session):
 
 
 def test_settings_page_edits_a_rule_and_reports_bad_json(client, session):
-    _login(client, session, "marketing")
+    log_in_as(client, session, "marketing")
     page = client.get("/lifecycle/settings")
     assert page.status_code == 200 and "Add rule" in page.text
-    token = _csrf(page.text)
+    token = csrf_token(page.text)
     rule = stage_model(session).rules[0]
     form = {
         "csrf_token": token,

@@ -6,21 +6,10 @@ import re
 from datetime import UTC, datetime
 
 from tenure.customers.models import Person
-from tenure.identity.actions import create_user
 from tenure.profile import cards
 from tenure.profile.cards import Card, PersonView, register_card, registered_cards
 from tenure.workspace.clock import fix_now
-
-
-def _login(client, session) -> None:
-    create_user(session=session, email="rep@example.com", role="sales", password="rep-pass-1")
-    session.commit()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    client.post(
-        "/login",
-        data={"email": "rep@example.com", "password": "rep-pass-1", "csrf_token": token[1]},
-    )
+from tests.pages import log_in_as
 
 
 def _section_ids(html: str) -> list[str]:
@@ -32,7 +21,7 @@ def test_every_registered_card_is_drawn_in_order(client, session):
     ada = Person(first_name="Ada", search_text="ada")
     session.add(ada)
     session.flush()
-    _login(client, session)
+    log_in_as(client, session, "sales", email="rep@example.com", password="rep-pass-1")
     html = client.get(f"/people/{ada.id}").text
     assert _section_ids(html) == [card.key for card in registered_cards()]
     assert _section_ids(html)[:5] == ["summary", "scores", "stage", "risk", "next-best-action"]
@@ -53,7 +42,7 @@ def test_a_new_capability_adds_a_card_without_touching_the_page(client, session)
     try:
         # A capability's card, drawn with an existing template under its own key.
         register_card(Card("loyalty", "Loyalty", 15, "people/cards/attributes.html", load))
-        _login(client, session)
+        log_in_as(client, session, "sales", email="rep@example.com", password="rep-pass-1")
         html = client.get(f"/people/{ada.id}").text
     finally:
         cards._cards.clear()

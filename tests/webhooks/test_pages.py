@@ -8,32 +8,16 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenure.identity.actions import create_user
 from tenure.timeline.append import append_events
 from tenure.webhooks.models import WebhookDelivery, WebhookSubscription
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def _login(client, session: Session, role: str) -> None:
-    create_user(session=session, email=f"{role}@example.com", role=role, password="pass-word-1")
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": f"{role}@example.com", "password": "pass-word-1", "csrf_token": token},
-    )
+from tests.pages import csrf_token, log_in_as
 
 
 def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(client, session: Session):
-    _login(client, session, "admin")
+    log_in_as(client, session, "admin")
     page = client.get("/webhooks")
     assert page.status_code == 200 and 'href="/webhooks"' in page.text
-    token = _csrf(page.text)
+    token = csrf_token(page.text)
     # A bad URL is refused on the form, naming the field, keeping what was typed
     refused = client.post(
         "/webhooks",
@@ -65,8 +49,8 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(client, session: Ses
 
 
 def test_deliveries_redeliver_and_the_disabled_notice(client, session: Session):
-    _login(client, session, "admin")
-    token = _csrf(client.get("/webhooks").text)
+    log_in_as(client, session, "admin")
+    token = csrf_token(client.get("/webhooks").text)
     client.post(
         "/webhooks",
         data={"csrf_token": token, "url": "http://127.0.0.1:9/h", "event_types": "visit"},
@@ -118,7 +102,7 @@ def test_deliveries_redeliver_and_the_disabled_notice(client, session: Session):
 
 
 def test_other_roles_neither_see_the_nav_item_nor_the_page(client, session: Session):
-    _login(client, session, "analyst")
+    log_in_as(client, session, "analyst")
     people = client.get("/people")
     assert 'href="/webhooks"' not in people.text
     assert client.get("/webhooks").status_code == 403

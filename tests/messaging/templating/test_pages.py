@@ -3,35 +3,17 @@ and keeps the text; the preview answers JSON; read-only roles see no form to sav
 
 from __future__ import annotations
 
-import re
-
-from tenure.identity.actions import create_user
 from tenure.messaging.templating import queries
+from tests.pages import csrf_token, log_in_as
 
 from .customers import grace_with_history
 
 PASSWORD = "pass-word-123"
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def _log_in(client, session, role: str) -> None:
-    create_user(session=session, email=f"{role}@example.com", role=role, password=PASSWORD)
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": f"{role}@example.com", "password": PASSWORD, "csrf_token": token},
-    )
-
-
 def test_create_refused_then_saved_then_previewed(client, session):
-    _log_in(client, session, "marketing")
-    token = _csrf(client.get("/templates/new").text)
+    log_in_as(client, session, "marketing", password=PASSWORD)
+    token = csrf_token(client.get("/templates/new").text)
     form = {
         "csrf_token": token,
         "name": "Hello",
@@ -79,7 +61,7 @@ def test_create_refused_then_saved_then_previewed(client, session):
 
 
 def test_an_analyst_reads_but_cannot_save(client, session):
-    _log_in(client, session, "analyst")
+    log_in_as(client, session, "analyst", password=PASSWORD)
     listing = client.get("/templates")
     assert listing.status_code == 200 and "Welcome" in listing.text
     assert "New template" not in listing.text
@@ -89,7 +71,7 @@ def test_an_analyst_reads_but_cannot_save(client, session):
     refused = client.post(
         f"/templates/{template_id}",
         data={
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_token(page.text),
             "name": "x",
             "purpose": "marketing",
             "subject": "s",
