@@ -26,22 +26,26 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def log_in(client: TestClient, email: str, password: str, *, expect: int | None = 303) -> Response:
+def log_in(
+    client: TestClient,
+    email: str,
+    password: str,
+    *,
+    expect: int | None = 303,
+    next_path: str | None = None,
+) -> Response:
     """Log `client` in through the login form and return the unfollowed answer.
 
-    The answer is a 303 to the home page when the credentials are accepted; pass
-    `expect=None` to check a refused login yourself. The session cookie stays on
-    `client` for the requests that follow.
+    The answer is a 303 to the home page when the credentials are accepted; pass the
+    status a test expects instead (a refused login is a 400), or `expect=None` to check
+    it yourself. `next_path` fills the form's hidden "next" field (where to land after
+    logging in). The session cookie stays on `client` for the requests that follow.
     """
-    response = client.post(
-        "/login",
-        data={
-            "email": email,
-            "password": password,
-            "csrf_token": csrf_token(client.get("/login").text),
-        },
-        follow_redirects=False,
-    )
+    form = {"email": email, "password": password}
+    if next_path is not None:
+        form["next"] = next_path
+    form["csrf_token"] = csrf_token(client.get("/login").text)
+    response = client.post("/login", data=form, follow_redirects=False)
     if expect is not None:
         assert response.status_code == expect, response.text[:500]
     return response

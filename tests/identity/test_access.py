@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from tenure.identity.models import ApiToken, User
 from tenure.identity.tokens import hash_token
+from tests.pages import csrf_token
 
 
 def test_requests_without_a_valid_token_are_401(client):
@@ -71,20 +70,14 @@ def test_audit_log_is_for_admins(client, admin, api_user):
     assert client.get("/api/v1/audit", headers=manager.headers).status_code == 403
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "form has no CSRF token"
-    return match.group(1)
-
-
-def test_web_login_uses_a_session_and_csrf(client, session):
+def test_web_login_uses_a_session_andcsrf_token(client, session):
     from tenure.identity.actions import create_user
 
     create_user(session=session, email="web@example.com", role="sales", password="s3cret-pass")
     session.commit()
 
     assert client.get("/people", follow_redirects=False).status_code == 303
-    token = _csrf(client.get("/login").text)
+    token = csrf_token(client.get("/login").text)
 
     no_csrf = client.post(
         "/login", data={"email": "web@example.com", "password": "s3cret-pass", "csrf_token": "x"}
@@ -109,7 +102,7 @@ def test_web_login_uses_a_session_and_csrf(client, session):
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert client.get("/people").status_code == 200
 
-    logout_token = _csrf(client.get("/people").text)
+    logout_token = csrf_token(client.get("/people").text)
     client.post("/logout", data={"csrf_token": logout_token})
     assert client.get("/people", follow_redirects=False).status_code == 303
 

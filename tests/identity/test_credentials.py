@@ -3,7 +3,6 @@ login sessions ended by a password change; no cookie sessions on /api."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,21 +18,7 @@ from tenure.identity.credentials import credentials_version, token_cache
 from tenure.identity.models import ApiToken
 from tenure.web.app import create_app
 from tests.conftest import TEST_SECRET
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-def _login(client: TestClient, email: str, password: str) -> None:
-    response = client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": _csrf(client.get("/login").text)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
+from tests.pages import csrf_token, log_in
 
 
 @contextmanager
@@ -135,11 +120,11 @@ def test_a_revocation_in_one_process_reaches_another_at_its_next_recheck(two_pro
 def test_a_password_change_ends_the_other_logins_not_this_one_nor_the_tokens(app, api_user):
     rep = api_user("support")
     with TestClient(app) as here, TestClient(app) as elsewhere:
-        _login(here, rep.email, "correct horse 1")
-        _login(elsewhere, rep.email, "correct horse 1")
+        log_in(here, rep.email, "correct horse 1")
+        log_in(elsewhere, rep.email, "correct horse 1")
         assert elsewhere.get("/settings/profile").status_code == 200
         form = {
-            "csrf_token": _csrf(here.get("/settings/profile").text),
+            "csrf_token": csrf_token(here.get("/settings/profile").text),
             "current_password": "correct horse 1",
             "new_password": "a-new-secret-2",
             "confirm_password": "a-new-secret-2",
@@ -164,7 +149,7 @@ def test_a_password_change_ends_the_other_logins_not_this_one_nor_the_tokens(app
 
 def test_the_api_runs_without_cookie_sessions(client, api_user):
     rep = api_user("sales")
-    _login(client, rep.email, "correct horse 1")
+    log_in(client, rep.email, "correct horse 1")
     # A page answers with the (re-signed) session cookie...
     assert "tenure_session" in client.get("/settings/profile").headers.get("set-cookie", "")
     # ...the API, with the same cookie sent along, neither reads nor writes it.

@@ -24,6 +24,7 @@ from tenure.identity.actions import create_user
 from tenure.identity.models import InstanceSecret
 from tenure.identity.secret_key import SESSION_KEY_NAME
 from tenure.web.app import create_app
+from tests.pages import log_in
 
 
 def _forged_cookie(key: str, user_id: int) -> str:
@@ -96,13 +97,7 @@ def test_two_app_instances_on_one_database_share_the_key(fresh_database_url):
         TestClient(first, follow_redirects=False) as one,
         TestClient(second, follow_redirects=False) as two,
     ):
-        login_page = one.get("/login")
-        csrf = login_page.text.split('name="csrf_token" value="')[1].split('"')[0]
-        logged_in = one.post(
-            "/login",
-            data={"email": "boss@example.com", "password": "x" * 12, "csrf_token": csrf},
-        )
-        assert logged_in.status_code == 303, logged_in.text
+        log_in(one, "boss@example.com", "x" * 12)
         two.cookies.set("tenure_session", one.cookies["tenure_session"])
         assert two.get("/people").status_code == 200
     first.state.engine.dispose()

@@ -11,21 +11,7 @@ from sqlalchemy.orm import Session
 
 from tenure.db.types import utcnow
 from tenure.identity.models import ApiToken, AuditEntry, Invitation, User
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-def _login(client, email: str, password: str):
-    token = _csrf(client.get("/login").text)
-    return client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
+from tests.pages import csrf_token, log_in
 
 
 def _invite(client, admin, email="new.hire@example.com", role="sales") -> dict:
@@ -43,7 +29,7 @@ def _accept(client, url: str, password: str = "first-password-1"):
     page = client.get("/" + path)
     if page.status_code != 200:
         return page
-    form = {"csrf_token": _csrf(page.text), "password": password, "confirm_password": password}
+    form = {"csrf_token": csrf_token(page.text), "password": password, "confirm_password": password}
     return client.post("/" + path, data=form, follow_redirects=False)
 
 
@@ -64,8 +50,8 @@ def test_an_invitation_link_sets_a_password_logs_in_and_works_once(client, admin
     again = _accept(client, body["invitation_url"], "second-password-2")
     assert again.status_code == 410
     assert "used already or has expired" in again.text
-    assert _login(client, "new.hire@example.com", "second-password-2").status_code == 400
-    assert _login(client, "new.hire@example.com", "first-password-1").status_code == 303
+    log_in(client, "new.hire@example.com", "second-password-2", expect=400)
+    log_in(client, "new.hire@example.com", "first-password-1")
     users = client.get("/api/v1/users", headers=admin.headers).json()
     assert {u["email"]: u["status"] for u in users}["new.hire@example.com"] == "active"
 
@@ -115,7 +101,7 @@ def test_deactivation_blocks_login_and_tokens_until_reactivated(client, admin, a
     off = client.patch(f"/api/v1/users/{rep.id}", json={"is_active": False}, headers=admin.headers)
     assert off.status_code == 200 and off.json()["status"] == "deactivated"
     assert client.get("/api/v1/me", headers=rep.headers).status_code == 401
-    assert _login(client, rep.email, "correct horse 1").status_code == 400
+    log_in(client, rep.email, "correct horse 1", expect=400)
 
     on = client.patch(f"/api/v1/users/{rep.id}", json={"is_active": True}, headers=admin.headers)
     assert on.json()["status"] == "active"
@@ -124,7 +110,7 @@ def test_deactivation_blocks_login_and_tokens_until_reactivated(client, admin, a
 
 def test_a_deactivated_user_logged_in_is_logged_out(client, admin, api_user):
     rep = api_user("sales")
-    assert _login(client, rep.email, "correct horse 1").status_code == 303
+    log_in(client, rep.email, "correct horse 1")
     assert client.get("/settings/profile").status_code == 200
     client.patch(f"/api/v1/users/{rep.id}", json={"is_active": False}, headers=admin.headers)
     assert client.get("/settings/profile", follow_redirects=False).status_code == 303
@@ -183,8 +169,8 @@ def test_a_password_change_needs_the_current_password(client, api_user):
         headers=analyst.headers,
     )
     assert done.status_code == 204
-    assert _login(client, analyst.email, "correct horse 1").status_code == 400
-    assert _login(client, analyst.email, "new-secret-9").status_code == 303
+    log_in(client, analyst.email, "correct horse 1", expect=400)
+    log_in(client, analyst.email, "new-secret-9")
 
 
 def test_a_read_token_cannot_change_its_account(client, api_user):
@@ -225,11 +211,11 @@ def test_the_profile_page_creates_shows_once_and_revokes_a_token(
     client, api_user, session: Session
 ):
     analyst = api_user("analyst")
-    _login(client, analyst.email, "correct horse 1")
+    log_in(client, analyst.email, "correct horse 1")
     page = client.get("/settings/profile")
     created = client.post(
         "/settings/profile/tokens",
-        data={"csrf_token": _csrf(page.text), "name": "my notebook", "scope": "read"},
+        data={"csrf_token": csrf_token(page.text), "name": "my notebook", "scope": "read"},
     )
     assert created.status_code == 201
     secret = re.search(r'id="new-token-value" value="(tnr_[^"]+)"', created.text).group(1)
@@ -239,7 +225,7 @@ def test_the_profile_page_creates_shows_once_and_revokes_a_token(
     token = session.scalars(select(ApiToken).where(ApiToken.name == "my notebook")).one()
     assert secret not in client.get("/settings/profile").text
     client.post(
-        f"/settings/profile/tokens/{token.id}/revoke", data={"csrf_token": _csrf(page.text)}
+        f"/settings/profile/tokens/{token.id}/revoke", data={"csrf_token": csrf_token(page.text)}
     )
     assert (
         client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
@@ -253,11 +239,11 @@ def _notice(html: str) -> str | None:
 
 def test_the_users_page_says_what_a_role_change_or_deactivation_did(client, admin, api_user):
     rep = api_user("sales")
-    assert _login(client, admin.email, "correct horse 1").status_code == 303
+    log_in(client, admin.email, "correct horse 1")
     page = client.get("/settings/users")
     assert _notice(page.text) is None
     assert 'href="/settings/users" class="active" aria-current="page"' in page.text
-    token = _csrf(page.text)
+    token = csrf_token(page.text)
 
     changed = client.post(
         f"/settings/users/{rep.id}/role", data={"csrf_token": token, "role": "manager"}
@@ -306,11 +292,11 @@ def test_a_read_only_role_creates_read_tokens_only(client, api_user, session):
     ).all()
     assert scopes == ["read"]
 
-    assert _login(client, analyst.email, "correct horse 1").status_code == 303
+    log_in(client, analyst.email, "correct horse 1")
     page = client.get("/settings/profile")
     assert '<option value="read">' in page.text and '<option value="write">' not in page.text
     assert "Your role reads only" in page.text
     # A writer's page offers both.
     rep = api_user("sales")
-    assert _login(client, rep.email, "correct horse 1").status_code == 303
+    log_in(client, rep.email, "correct horse 1")
     assert '<option value="write">' in client.get("/settings/profile").text

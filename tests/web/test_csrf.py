@@ -7,15 +7,9 @@ import re
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
-from tenure.identity.actions import create_user
 from tenure.lifecycle.models import LifecycleStage
 from tenure.web.pages import page_routers
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "form has no CSRF token"
-    return match.group(1)
+from tests.pages import csrf_token, log_in_as
 
 
 def test_every_unsafe_page_route_refuses_a_request_without_the_token(client):
@@ -34,12 +28,7 @@ def test_every_unsafe_page_route_refuses_a_request_without_the_token(client):
 
 
 def test_a_form_without_the_token_changes_nothing(client, session):
-    create_user(session=session, email="ed@example.com", role="admin", password="ed-pass-123")
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login", data={"email": "ed@example.com", "password": "ed-pass-123", "csrf_token": token}
-    )
+    log_in_as(client, session, "admin", email="ed@example.com", password="ed-pass-123")
     form = {"key": "vip", "name": "VIP", "in_funnel": "on"}
 
     missing = client.post("/lifecycle/settings/stages", data=form, follow_redirects=False)
@@ -50,7 +39,7 @@ def test_a_form_without_the_token_changes_nothing(client, session):
     vip = select(LifecycleStage).where(LifecycleStage.key == "vip")
     assert session.scalars(vip).first() is None
 
-    token = _csrf(client.get("/lifecycle/settings").text)
+    token = csrf_token(client.get("/lifecycle/settings").text)
     ok = client.post(
         "/lifecycle/settings/stages", data={**form, "csrf_token": token}, follow_redirects=False
     )

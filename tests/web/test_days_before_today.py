@@ -11,6 +11,7 @@ from tenure.identity.actions import create_user
 from tenure.timeline.append import append_events
 from tenure.web.templating import days_before_today
 from tenure.workspace.clock import fix_now
+from tests.pages import log_in
 
 
 def test_the_filter_counts_in_words() -> None:
@@ -44,12 +45,7 @@ def test_a_customer_who_ordered_yesterday(client, session) -> None:
     )
     fix_now(session, datetime(1998, 7, 1, 12, tzinfo=UTC))
     session.commit()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    client.post(
-        "/login",
-        data={"email": "rep@example.com", "password": "pass-word-123", "csrf_token": token[1]},
-    )
+    log_in(client, "rep@example.com", "pass-word-123")
     page = client.get(f"/people/{person.id}")
     assert page.status_code == 200
     days = re.search(r'id="days-since-last-order">([^<]*)<', page.text)

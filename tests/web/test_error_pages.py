@@ -12,22 +12,9 @@ from sqlalchemy import select
 from tenure.identity.actions import create_user
 from tenure.lifecycle.models import LifecycleStage
 from tenure.web.errors import field_in_words
+from tests.pages import csrf_token, log_in
 
 PASSWORD = "pass-word-123"
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def _log_in(client, email: str, next_path: str | None = None):
-    token = _csrf(client.get("/login").text)
-    form = {"email": email, "password": PASSWORD, "csrf_token": token}
-    if next_path is not None:
-        form["next"] = next_path
-    return client.post("/login", data=form, follow_redirects=False)
 
 
 @pytest.fixture
@@ -43,7 +30,7 @@ def users(session):
 
 
 def test_unknown_page_is_an_html_404_with_the_navigation(client, users):
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", PASSWORD)
     page = client.get("/no-such-page")
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
@@ -68,15 +55,15 @@ def test_api_errors_stay_json(client, admin):
 
 
 def test_wrong_method_on_a_page_is_an_html_405(client, users):
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", PASSWORD)
     page = client.put("/people")
     assert page.status_code == 405
     assert "Not possible here" in page.text and "text/html" in page.headers["content-type"]
 
 
 def test_not_allowed_page_names_the_roles_needed(client, users):
-    _log_in(client, "analyst@example.com")
-    token = _csrf(client.get("/lifecycle").text)
+    log_in(client, "analyst@example.com", PASSWORD)
+    token = csrf_token(client.get("/lifecycle").text)
     page = client.post(
         "/lifecycle/settings/stages", data={"csrf_token": token, "key": "x", "name": "X"}
     )
@@ -90,8 +77,8 @@ def test_not_allowed_page_names_the_roles_needed(client, users):
 
 
 def test_page_form_missing_a_field_names_it_in_words(client, session, users):
-    _log_in(client, "admin@example.com")
-    token = _csrf(client.get("/lifecycle/settings").text)
+    log_in(client, "admin@example.com", PASSWORD)
+    token = csrf_token(client.get("/lifecycle/settings").text)
     page = client.post("/lifecycle/settings/stages", data={"csrf_token": token, "key": "vip"})
     assert page.status_code == 422
     assert page.headers["content-type"].startswith("text/html")
@@ -118,7 +105,7 @@ def test_server_error_is_a_page_in_the_layout(app, users):
         raise RuntimeError("boom")
 
     with TestClient(app, raise_server_exceptions=False) as client:
-        _log_in(client, "admin@example.com")
+        log_in(client, "admin@example.com", PASSWORD)
         page = client.get("/boom-for-test")
         assert page.status_code == 500
         assert "Something went wrong" in page.text and "boom" not in page.text
@@ -134,18 +121,20 @@ def test_login_goes_back_to_the_page_asked_with_its_query(client, users):
     assert parse_qs(urlsplit(location).query)["next"] == ["/people?q=ida&tag=vip"]
     form = client.get(location).text
     assert 'value="/people?q=ida&amp;tag=vip"' in form
-    done = _log_in(client, "admin@example.com", next_path="/people?q=ida&tag=vip")
+    done = log_in(
+        client, "admin@example.com", PASSWORD, next_path="/people?q=ida&tag=vip", expect=None
+    )
     assert done.status_code == 303 and done.headers["location"] == "/people?q=ida&tag=vip"
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https://evil.example"])
 def test_login_refuses_to_send_anyone_off_site(client, users, target):
-    done = _log_in(client, "admin@example.com", next_path=target)
+    done = log_in(client, "admin@example.com", PASSWORD, next_path=target)
     assert done.headers["location"] == "/"  # Home
 
 
 def test_a_mistyped_record_address_is_page_not_found(client, users):
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", PASSWORD)
     for path in ("/people/abc", "/organizations/abc", "/segments/abc"):
         page = client.get(path)
         assert page.status_code == 404, path

@@ -4,14 +4,12 @@ answered 422 on one and stored the text on the other."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
 from tenure.customers.models import Organization, Person
-from tenure.identity.actions import create_user
 from tenure.segments.models import Segment
+from tests.pages import csrf_token, log_in_as
 
 NUL = "a\x00b"
 REASON = "must not contain NUL (\\u0000) characters"
@@ -143,25 +141,15 @@ def test_a_people_json_line_with_a_nul_is_refused_on_its_line(client, admin, ses
 
 
 def test_a_nul_in_a_page_query_or_form_is_a_clear_422(client, session):
-    create_user(session=session, email="m@example.com", role="manager", password="pass-word-1")
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    login = {"email": "m@example.com", "password": "pass-word-1", "csrf_token": token}
-    assert client.post("/login", data=login, follow_redirects=False).status_code == 303
+    log_in_as(client, session, "manager", email="m@example.com")
 
     search = client.get("/people?q=a%00b")
     assert search.status_code == 422 and "NUL" in search.text
 
-    form_token = _csrf(client.get("/segments/new").text)
+    form_token = csrf_token(client.get("/segments/new").text)
     before = _counts(session)
     created = client.post(
         "/segments/new", data={"csrf_token": form_token, "name": NUL, "filter": "stage = 'lead'"}
     )
     assert created.status_code == 422 and "NUL" in created.text
     assert _counts(session) == before
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)

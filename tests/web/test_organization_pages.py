@@ -13,17 +13,7 @@ from tenure.customers.organizations import create_organization
 from tenure.customers.schemas import AttributeDefinitionCreate, OrganizationCreate
 from tenure.identity.actions import create_user
 from tenure.timeline.models import Event
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def _log_in(client, email: str) -> None:
-    token = _csrf(client.get("/login").text)
-    client.post("/login", data={"email": email, "password": "pass-word-123", "csrf_token": token})
+from tests.pages import csrf_token, log_in
 
 
 def _world(session) -> tuple[dict, int]:
@@ -48,8 +38,8 @@ def _world(session) -> tuple[dict, int]:
 
 def test_create_with_a_typed_attribute_and_a_refused_one(client, session):
     _world(session)
-    _log_in(client, "admin@example.com")
-    token = _csrf(client.get("/organizations").text)
+    log_in(client, "admin@example.com", "pass-word-123")
+    token = csrf_token(client.get("/organizations").text)
     form = {"csrf_token": token, "name": "Initech", "domain": "", "tags": "b2b, b2b, vip"}
 
     refused = client.post("/organizations", data={**form, "attr.seats": "forty"})
@@ -71,13 +61,13 @@ def test_create_with_a_typed_attribute_and_a_refused_one(client, session):
 
 def test_refused_forms_on_the_page_name_the_field_in_words(client, session):
     _, taken_id = _world(session)
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", "pass-word-123")
     org_id = client.post(
         "/organizations",
-        data={"csrf_token": _csrf(client.get("/organizations").text), "name": "Globex"},
+        data={"csrf_token": csrf_token(client.get("/organizations").text), "name": "Globex"},
         follow_redirects=False,
     ).headers["location"]
-    token = _csrf(client.get(org_id).text)
+    token = csrf_token(client.get(org_id).text)
     cases = [
         ("", {"name": "Globex", "domain": "TAKEN.example"}, "Domain: organization"),
         ("", {"name": " "}, "Name: is required"),
@@ -111,7 +101,7 @@ def test_refused_forms_on_the_page_name_the_field_in_words(client, session):
 
 def test_analyst_sees_no_control_and_cannot_post(client, session):
     _, taken_id = _world(session)
-    _log_in(client, "analyst@example.com")
+    log_in(client, "analyst@example.com", "pass-word-123")
     page = client.get(f"/organizations/{taken_id}")
     assert page.status_code == 200
     main = page.text.split("<main", 1)[1].split("</main>", 1)[0]
@@ -119,7 +109,7 @@ def test_analyst_sees_no_control_and_cannot_post(client, session):
     assert 'id="edit-organization"' not in page.text
     assert 'id="log-activity"' not in page.text
     assert 'id="new-organization"' not in client.get("/organizations").text
-    token = _csrf(page.text)
+    token = csrf_token(page.text)
     for path, fields in [
         ("", {"name": "Mine now"}),
         ("/notes", {"body": "hi"}),
@@ -138,7 +128,7 @@ def test_the_task_form_offers_only_users_who_can_do_tasks(client, session):
     """The analyst owns nothing to do: offered as an assignee, choosing them was refused."""
     users, org_id = _world(session)
     session.commit()
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", "pass-word-123")
     page = client.get(f"/organizations/{org_id}")
     assert page.status_code == 200
     picker = re.search(r'<select name="assignee_id"[^>]*>(.*?)</select>', page.text, re.DOTALL)

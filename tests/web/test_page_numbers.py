@@ -3,30 +3,19 @@ field, never a 500 (``int("²")`` raised although ``"²".isdigit()``), and nothi
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tenure.identity.actions import create_user
 from tenure.lifecycle.queries import stage_model
 from tenure.retention.actions import load_config
+from tests.pages import csrf_token, log_in_as
 
 NOT_NUMBERS = ["²", "abc", "-1", "1.5", "99999999999999999999", "\u0661"]  # Arabic-Indic one
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
 @pytest.fixture
 def token(client, session) -> str:
-    create_user(session=session, email="boss@example.com", role="admin", password="pass-word-1")
-    session.commit()
-    login = {"email": "boss@example.com", "password": "pass-word-1"}
-    client.post("/login", data={**login, "csrf_token": _csrf(client.get("/login").text)})
-    return _csrf(client.get("/lifecycle/settings").text)
+    log_in_as(client, session, "admin", email="boss@example.com")
+    return csrf_token(client.get("/lifecycle/settings").text)
 
 
 def _stages(session) -> list[tuple[str, str, int]]:

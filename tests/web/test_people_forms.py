@@ -17,20 +17,14 @@ from tenure.identity.models import AuditEntry
 from tenure.segments.models import Segment, SegmentMember
 from tests.dedup.test_dedup_scan import write_base
 from tests.dedup.test_door import _twin_of
+from tests.pages import csrf_token, log_in
 
 PASSWORD = "pass-word-123"
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
 def _log_in(client, email: str) -> str:
-    token = _csrf(client.get("/login").text)
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    return _csrf(client.get("/people").text)
+    log_in(client, email, PASSWORD)
+    return csrf_token(client.get("/people").text)
 
 
 def _staff(session) -> dict[str, int]:

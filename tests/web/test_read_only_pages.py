@@ -17,6 +17,7 @@ from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.identity.models import Role
 from tenure.web.app import create_app
+from tests.pages import log_in
 from tests.web.world import PASSWORD, World, build_world
 
 # Forms a read-only user keeps: logging out, the search box in the top bar, and their own
@@ -47,10 +48,7 @@ def walk(fresh_database_url: str) -> Iterator[tuple[TestClient, World]]:
 
 def _log_in(client: TestClient, role: str) -> None:
     client.cookies.clear()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    form = {"email": f"{role}@example.com", "password": PASSWORD, "csrf_token": token.group(1)}
-    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    log_in(client, f"{role}@example.com", PASSWORD)
 
 
 def _write_controls(html: str) -> list[str]:

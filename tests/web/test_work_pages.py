@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from tenure.customers.actions import create_person
@@ -12,17 +10,7 @@ from tenure.customers.models import Task
 from tenure.customers.schemas import PersonCreate, TaskCreate
 from tenure.identity.actions import create_user
 from tenure.timeline.models import Event
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def _log_in(client, email: str) -> None:
-    token = _csrf(client.get("/login").text)
-    client.post("/login", data={"email": email, "password": "pass-word-123", "csrf_token": token})
+from tests.pages import csrf_token, log_in
 
 
 def _world(session):
@@ -47,8 +35,8 @@ def _world(session):
 
 def test_activity_form_logs_an_event_and_names_a_bad_field(client, session):
     _, person_id, _ = _world(session)
-    _log_in(client, "admin@example.com")
-    token = _csrf(client.get(f"/people/{person_id}").text)
+    log_in(client, "admin@example.com", "pass-word-123")
+    token = csrf_token(client.get(f"/people/{person_id}").text)
     form = {"csrf_token": token, "kind": "meeting", "outcome": "Signed", "direction": "inbound"}
 
     bad = client.post(
@@ -73,8 +61,8 @@ def test_activity_form_logs_an_event_and_names_a_bad_field(client, session):
 
 def test_my_work_refuses_analysts_and_other_peoples_lists(client, session):
     users, _, task_id = _world(session)
-    _log_in(client, "analyst@example.com")
-    token = _csrf(client.get("/tasks").text)
+    log_in(client, "analyst@example.com", "pass-word-123")
+    token = csrf_token(client.get("/tasks").text)
     refused = client.post(f"/tasks/{task_id}/done", data={"csrf_token": token})
     assert refused.status_code == 403
     assert session.get(Task, task_id).done_at is None
@@ -82,10 +70,10 @@ def test_my_work_refuses_analysts_and_other_peoples_lists(client, session):
     assert client.get("/tasks?assignee=all").status_code == 403
 
     client.post("/logout", data={"csrf_token": token})
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", "pass-word-123")
     assert "Call Ida" in client.get(f"/tasks?assignee={users['sales'].id}").text
     assert "Call Ida" not in client.get("/tasks").text  # mine by default
-    token = _csrf(client.get("/tasks").text)
+    token = csrf_token(client.get("/tasks").text)
     moved = client.post(
         f"/tasks/{task_id}/assign",
         data={"csrf_token": token, "assignee_id": str(users["admin"].id), "due": "2026-04-01"},
@@ -125,7 +113,7 @@ def test_everyones_tasks_show_a_page_per_bucket_with_the_real_counts(client, ses
             person_id=person_id,
         )
     session.commit()
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", "pass-word-123")
 
     everyone = client.get("/tasks?assignee=all").text
     overdue = everyone.split('id="bucket-overdue"')[1].split("</section>")[0]
@@ -150,7 +138,7 @@ def test_an_unassigned_task_is_not_preset_to_the_first_user(client, session):
         session=session, data=TaskCreate(title="Nobody's yet"), actor_id=None, person_id=person_id
     )
     session.commit()
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", "pass-word-123")
     page = client.get("/tasks?assignee=none").text
     picker = page.split('name="assignee_id"')[1].split("</select>")[0]
     assert '<option value="" selected>Unassigned: pick someone</option>' in picker

@@ -19,6 +19,7 @@ from tenure.customers.schemas import PersonCreate, TaskCreate
 from tenure.identity.actions import create_user
 from tenure.workspace.clock import fix_now
 from tenure.workspace.queries import ensure_workspace
+from tests.pages import csrf_token, log_in
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 2026-03-09 20:00 in Los Angeles
 ZONE = "America/Los_Angeles"
@@ -31,12 +32,6 @@ TASKS = {
     # 2026-03-10 01:00 local: tomorrow there, today in UTC.
     "Tomorrow there, today in UTC": (datetime(2026, 3, 10, 8, 0, tzinfo=UTC), "upcoming"),
 }
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def _world(session, zone: str = ZONE) -> tuple[int, int, dict[str, int]]:
@@ -62,11 +57,7 @@ def _world(session, zone: str = ZONE) -> tuple[int, int, dict[str, int]]:
 
 
 def _log_in(client) -> None:
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": "rep@example.com", "password": "pass-word-123", "csrf_token": token},
-    )
+    log_in(client, "rep@example.com", "pass-word-123")
 
 
 def _bucket_of_titles(html: str) -> dict[str, str]:
@@ -133,7 +124,7 @@ def test_in_utc_the_same_tasks_fall_in_other_buckets(client, session):
 def test_a_due_date_typed_in_a_form_is_that_day_in_the_workspace_zone(client, session):
     _, person_id, _ = _world(session)
     _log_in(client)
-    token = _csrf(client.get(f"/people/{person_id}").text)
+    token = csrf_token(client.get(f"/people/{person_id}").text)
     client.post(
         f"/people/{person_id}/tasks",
         data={"csrf_token": token, "title": "Typed due", "due": "2026-03-09"},
