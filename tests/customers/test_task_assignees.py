@@ -14,6 +14,7 @@ from tenure.customers.schemas import PersonCreate, TaskCreate
 from tenure.errors import InvalidInput
 from tenure.identity.actions import create_user
 from tests.conftest import make_api_user
+from tests.pages import log_in
 
 PASSWORD = "pass-word-123"
 
@@ -84,10 +85,7 @@ def test_the_assignee_pickers_leave_analysts_out(client, session, office):
         person_id=person_id,
     )
     session.commit()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post(
-        "/login", data={"email": "admin@example.com", "password": PASSWORD, "csrf_token": token}
-    )
+    log_in(client, "admin@example.com", PASSWORD)
     person_page = client.get(f"/people/{person_id}").text
     picker = re.search(r'<select name="assignee_id".*?</select>', person_page, re.S).group(0)
     assert f'value="{users["sales"].id}"' in picker

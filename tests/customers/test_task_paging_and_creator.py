@@ -17,6 +17,7 @@ from tenure.db.paging import encode_cursor
 from tenure.identity.actions import create_user
 from tenure.identity.models import User
 from tenure.workspace.clock import fix_now
+from tests.pages import csrf_token, log_in
 
 NOW = datetime(1998, 7, 1, tzinfo=UTC)
 
@@ -167,12 +168,6 @@ def test_the_api_names_the_creator_of_a_task(client, admin, api_user, session):
     assert moved.json()["created_by"] == "Ana Sales"
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
 def test_pages_show_who_created_each_task_and_when(client, session):
     fix_now(session, NOW)
     ana = create_user(
@@ -184,12 +179,8 @@ def test_pages_show_who_created_each_task_and_when(client, session):
     )
     person_id = _person(session)
     session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": "ana@example.com", "password": "pass-word-123", "csrf_token": token},
-    )
-    token = _csrf(client.get(f"/people/{person_id}").text)
+    log_in(client, "ana@example.com", "pass-word-123")
+    token = csrf_token(client.get(f"/people/{person_id}").text)
     added = client.post(
         f"/people/{person_id}/tasks",
         data={"csrf_token": token, "title": "Send the catalogue", "assignee_id": str(ana.id)},
@@ -205,7 +196,7 @@ def test_pages_show_who_created_each_task_and_when(client, session):
     org_id = create_organization(
         session=session, data=OrganizationCreate(name="Acme"), actor=None
     ).id
-    token = _csrf(client.get(f"/organizations/{org_id}").text)
+    token = csrf_token(client.get(f"/organizations/{org_id}").text)
     client.post(
         f"/organizations/{org_id}/tasks",
         data={"csrf_token": token, "title": "Renew the account", "assignee_id": str(ana.id)},
@@ -232,11 +223,7 @@ def test_my_works_bucket_pages_on_instead_of_stopping_at_500(client, session):
         for n in range(503)
     )
     session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": "rep@example.com", "password": "pass-word-123", "csrf_token": token},
-    )
+    log_in(client, "rep@example.com", "pass-word-123")
     first = client.get("/tasks", params={"bucket": "overdue"}).text
     titles = re.findall(r'class="task-title">([^<]+)<', first)
     assert len(titles) == 500 and titles[0] == "late 000" and titles[-1] == "late 499"

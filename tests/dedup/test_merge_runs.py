@@ -6,7 +6,6 @@ people rows, the merge rows and the audit log the test produced.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -21,9 +20,9 @@ from tenure.customers.models import Person
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory
 from tenure.dedup.models import Merge, MergeRun
-from tenure.identity.actions import create_user
 from tenure.identity.models import AuditEntry
 from tests.dedup.test_dedup_scan import write_base
+from tests.pages import csrf_token, log_in_as
 
 runner = CliRunner()
 
@@ -160,12 +159,6 @@ def test_cli_undo_run_restores_every_person(database: str) -> None:
     engine.dispose()
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
 def _person(client, admin, first: str, last: str) -> int:
     response = client.post(
         "/api/v1/people", json={"first_name": first, "last_name": last}, headers=admin.headers
@@ -206,26 +199,15 @@ def test_a_merged_away_id_redirects_to_the_survivor_through_chains(
     assert client.get("/api/v1/people/99999999", headers=admin.headers).status_code == 404
 
     # And the person page redirects the same way
-    create_user(session=session, email="viewer@example.com", role="analyst", password="pass-word-1")
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": "viewer@example.com", "password": "pass-word-1", "csrf_token": token},
-    )
+    log_in_as(client, session, "analyst", email="viewer@example.com")
     page = client.get(f"/people/{b}", follow_redirects=False)
     assert page.status_code == 307 and page.headers["location"] == f"/people/{c}"
     assert client.get(f"/people/{d}").status_code == 404
 
 
 def test_the_scan_form_runs_only_when_confirmed(client, session: Session) -> None:
-    create_user(session=session, email="ops@example.com", role="admin", password="pass-word-1")
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login", data={"email": "ops@example.com", "password": "pass-word-1", "csrf_token": token}
-    )
-    token = _csrf(client.get("/duplicates").text)
+    log_in_as(client, session, "admin", email="ops@example.com")
+    token = csrf_token(client.get("/duplicates").text)
 
     unconfirmed = client.post("/duplicates/scan", data={"csrf_token": token})
 

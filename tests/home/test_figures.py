@@ -4,8 +4,6 @@ the job runs again; before it first runs, Home adds them up live."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from tenure.all_tasks import schedules
@@ -13,9 +11,9 @@ from tenure.customers.models import Person
 from tenure.home.figures import refresh
 from tenure.home.models import HomeFigures
 from tenure.home.tasks import TASK
-from tenure.identity.actions import create_user
 from tenure.jobs.registry import TASKS
 from tests.home.test_home_api import DAY, NOW, _event, _home, _person, book
+from tests.pages import log_in_as
 
 __all__ = ["book"]  # the fixture, shared with the API's tests
 
@@ -92,15 +90,7 @@ def test_the_job_is_registered_and_scheduled(settings):
 
 
 def test_the_page_says_when_its_figures_were_computed(session, client, book):
-    create_user(session=session, email="home@example.com", role="admin", password="pw-home-123")
-    session.commit()
-    form = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    client.post(
-        "/login",
-        data={"email": "home@example.com", "password": "pw-home-123", "csrf_token": token[1]},
-    )
+    log_in_as(client, session, "admin", email="home@example.com", password="pw-home-123")
     assert 'id="kpis-as-of"' not in client.get("/").text  # live until the job runs
     _run_the_job(session)
     page = client.get("/").text

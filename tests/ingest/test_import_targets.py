@@ -8,15 +8,10 @@ import re
 from tenure.customers.actions import define_attribute
 from tenure.customers.schemas import AttributeDefinitionCreate
 from tenure.identity.actions import create_user
+from tests.pages import csrf_token, log_in
 
 PASSWORD = "pass-word-123"
 CSV = b"Email,Country,Plan\nada@example.com,France,pro\n"
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
 
 
 def _options(html: str, header: str) -> list[tuple[str, str, bool]]:
@@ -44,11 +39,8 @@ def test_a_declared_builtin_attribute_is_one_target_under_its_label(client, sess
         actor_id=None,
     )
     session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login", data={"email": "ops@example.com", "password": PASSWORD, "csrf_token": token}
-    )
-    token = _csrf(client.get("/imports").text)
+    log_in(client, "ops@example.com", PASSWORD)
+    token = csrf_token(client.get("/imports").text)
 
     uploaded = client.post(
         "/imports",

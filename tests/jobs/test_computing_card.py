@@ -9,8 +9,8 @@ from tenure.all_tasks import enqueue_nightly
 from tenure.identity.actions import create_user
 from tenure.jobs.models import Job
 from tenure.jobs.queries import pending_toward
+from tests.pages import log_in
 from tests.retention.history import person
-from tests.retention.test_person_cards import _login
 
 
 def _card(client, person_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -22,7 +22,7 @@ def test_the_next_best_action_card_says_computing_while_the_chain_is_pending(ses
     create_user(session=session, email="sue@example.com", role="support", password="sue-pass-1")
     customer = person(session, "Carla Cards")
     session.commit()
-    _login(client, "sue@example.com", "sue-pass-1")
+    log_in(client, "sue@example.com", "sue-pass-1")
     # Given no rules mined and nothing queued: the card says how to get them
     assert "No rules mined yet" in _card(client, customer)
 

@@ -12,17 +12,9 @@ from tenure.jobs import enqueue
 from tenure.jobs.models import Job
 from tenure.jobs.registry import Schedule
 from tenure.jobs.schedules import sync_schedules
+from tests.pages import log_in
 
 TASK = "test.write_effect"
-
-
-def _log_in(client, email: str) -> None:  # type: ignore[no-untyped-def]
-    page = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    client.post(
-        "/login", data={"email": email, "password": "pass-word-123", "csrf_token": token[1]}
-    )
 
 
 def _recent(html: str) -> list[int]:
@@ -45,7 +37,7 @@ def test_the_recent_list_folds_the_frequent_schedules_away(client, session):  # 
     session.execute(update(Job).values(state="succeeded"))
     session.execute(update(Job).where(Job.id == failed_tick).values(state="dead", error="Boom"))
     session.commit()
-    _log_in(client, "admin@example.com")
+    log_in(client, "admin@example.com", "pass-word-123")
 
     # The ticks' 40 successes would push the nightly job out of 30 rows: folded away
     page = client.get("/jobs")

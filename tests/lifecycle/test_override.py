@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from tenure.identity.actions import create_user
 from tenure.identity.models import AuditEntry
 from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.lifecycle.models import StageHistory
+from tests.pages import csrf_token, log_in
 
 from .helpers import order, person, stage_of
 
@@ -105,21 +105,11 @@ def test_override_errors_name_the_field(client, admin, session):
     assert client.delete(url, headers=admin.headers).status_code == 404
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
 def test_person_page_shows_stage_history_and_takes_an_override(client, session):
     create_user(session=session, email="rep@example.com", role="sales", password="rep-pass-1")
     buyer = person(session, "Paged")
     session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login",
-        data={"email": "rep@example.com", "password": "rep-pass-1", "csrf_token": token},
-    )
+    log_in(client, "rep@example.com", "rep-pass-1")
 
     page = client.get(f"/people/{buyer}")
     assert page.status_code == 200 and 'id="stage"' in page.text
@@ -130,7 +120,7 @@ def test_person_page_shows_stage_history_and_takes_an_override(client, session):
         data={
             "stage": "advocate",
             "reason": "Spoke at our conference",
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_token(page.text),
         },
         follow_redirects=False,
     )
@@ -140,7 +130,7 @@ def test_person_page_shows_stage_history_and_takes_an_override(client, session):
     assert "Spoke at our conference" in page.text
     assert "Clear override" in page.text
 
-    client.post(f"/people/{buyer}/stage/override/clear", data={"csrf_token": _csrf(page.text)})
+    client.post(f"/people/{buyer}/stage/override/clear", data={"csrf_token": csrf_token(page.text)})
     assert stage_of(session, buyer) == "prospect"
     page = client.get(f"/people/{buyer}")
     assert page.text.count("<time datetime=") >= 2  # two changes in the history list

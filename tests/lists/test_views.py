@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.queries import PeopleFilter
 from tenure.lists.columns import parse_columns, parse_sort
 from tenure.lists.queries import View, view_page
+from tests.pages import csrf_token, log_in
 
 ORDERS = {"Ann": 3, "Bob": 1, "Cy": 3, "Di": 0, "=HYPERLINK(1)": 2}
 
@@ -189,22 +190,9 @@ def test_the_export_has_the_view_columns_in_its_order(client, admin, people):
     assert cells[1 + expected.index("=HYPERLINK(1)")][0].startswith("'=")  # no formula
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
 def test_the_page_sorts_saves_opens_and_exports_the_view(client, session, people, api_user):
     rep = api_user("sales")
-    client.post(
-        "/login",
-        data={
-            "email": rep.email,
-            "password": "correct horse 1",
-            "csrf_token": _csrf(client.get("/login").text),
-        },
-    )
+    log_in(client, rep.email, "correct horse 1")
     url = f"/people?tag={people['tag']}&columns=name,orders&sort=-orders"
     page = client.get(url)
     assert page.status_code == 200
@@ -215,7 +203,7 @@ def test_the_page_sorts_saves_opens_and_exports_the_view(client, session, people
     saved = client.post(
         "/people/views",
         data={
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_token(page.text),
             "name": "Busy buyers",
             "tag": people["tag"],
             "columns": "name,orders",

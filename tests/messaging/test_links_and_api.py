@@ -18,6 +18,7 @@ from tenure.web.app import create_app
 from tests.conftest import TEST_SECRET, make_api_user
 from tests.messaging.conftest import Runner, add_person, mail_settings
 from tests.messaging.test_sending import HTML
+from tests.pages import csrf_token, log_in
 
 
 def _path(url: str) -> str:
@@ -218,17 +219,6 @@ def test_suppressions_crud_is_for_admins(session, client, api_user):
     assert session.scalars(select(Suppression.address)).all() == []
 
 
-def _login(client: TestClient, email: str) -> None:
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    answer = client.post(
-        "/login",
-        data={"email": email, "password": "correct horse 1", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-
-
 def test_pages_show_the_outbox_to_the_analyst_and_the_controls_to_writers(session, client):
     analyst = make_api_user(session, "analyst")
     admin = make_api_user(session, "admin")
@@ -243,7 +233,7 @@ def test_pages_show_the_outbox_to_the_analyst_and_the_controls_to_writers(sessio
         text="Hi",
         purpose="transactional",
     )
-    _login(client, analyst.email)
+    log_in(client, analyst.email, "correct horse 1")
     outbox = client.get("/messages")
     assert outbox.status_code == 200 and "Hello &lt;b&gt;" in outbox.text
     assert client.get("/messages?status=queued").status_code == 200
@@ -257,10 +247,10 @@ def test_pages_show_the_outbox_to_the_analyst_and_the_controls_to_writers(sessio
     client.post("/logout", data={"csrf_token": "x"})
 
     client.cookies.clear()
-    _login(client, admin.email)
+    log_in(client, admin.email, "correct horse 1")
     person_page = client.get(f"/people/{person}")
     assert 'id="send-email"' in person_page.text
-    token = person_page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    token = csrf_token(person_page.text)
     sent = client.post(
         f"/people/{person}/emails",
         data={

@@ -21,14 +21,9 @@ from tenure.web.app import create_app
 from tenure.workspace import clock
 from tests.messaging.conftest import PUBLIC_URL, Runner, mail_settings
 from tests.messaging.templating.customers import grace_with_history
+from tests.pages import csrf_token, log_in
 
 PASSWORD = "mail-password-1"
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def test_a_template_from_the_person_page_arrives_with_name_and_last_order(mail_engine, smtp):
@@ -52,12 +47,10 @@ def test_a_template_from_the_person_page_arrives_with_name_and_last_order(mail_e
         templates = dict(session.execute(select(MessageTemplate.name, MessageTemplate.id)).all())
 
     with TestClient(create_app(settings, mail_engine)) as client:
-        token = _csrf(client.get("/login").text)
-        login = {"email": "sam@example.com", "password": PASSWORD, "csrf_token": token}
-        client.post("/login", data=login)
+        log_in(client, "sam@example.com", PASSWORD)
         page = client.get(f"/people/{grace}").text
         assert "Order follow-up (transactional)" in page  # the template form offers them
-        token = _csrf(page)
+        token = csrf_token(page)
 
         def send(name: str) -> int:
             sent = client.post(

@@ -7,19 +7,9 @@ from datetime import timedelta
 
 from tenure.identity.actions import create_user
 from tenure.retention.actions import record_nba_rules, refresh_retention
+from tests.pages import log_in
 
 from .history import AS_OF, add_event, person, score
-
-
-def _login(client, email: str, password: str) -> None:
-    page = client.get("/login")
-    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    response = client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
 
 
 def test_person_page_shows_risk_and_next_best_action(session, client):
@@ -38,7 +28,7 @@ def test_person_page_shows_risk_and_next_best_action(session, client):
     refresh_retention(session=session, as_of=AS_OF)
     record_nba_rules(session=session, as_of=AS_OF, window_days=90, min_support=3)
     session.commit()
-    _login(client, "sue@example.com", "sue-pass-1")
+    log_in(client, "sue@example.com", "sue-pass-1")
 
     # When their page is opened
     html = client.get(f"/people/{customer}").text

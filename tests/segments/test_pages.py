@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tenure.identity.actions import create_user
+from tests.pages import csrf_token, log_in_as
 
 from .conftest import World, build_world
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "form has no CSRF token"
-    return match.group(1)
 
 
 @pytest.fixture
 def logged_in(client, session) -> World:
     world = build_world(session)
-    create_user(session=session, email="mk@example.com", role="marketing", password="mk-pass-123")
-    session.commit()
-    token = _csrf(client.get("/login").text)
-    client.post(
-        "/login", data={"email": "mk@example.com", "password": "mk-pass-123", "csrf_token": token}
-    )
+    log_in_as(client, session, "marketing", email="mk@example.com", password="mk-pass-123")
     return world
 
 
@@ -36,7 +23,7 @@ def test_build_a_segment_from_the_pages(client, logged_in):
 
     builder = client.get("/segments/new")
     assert builder.status_code == 200 and 'id="live-count"' in builder.text
-    token = _csrf(builder.text)
+    token = csrf_token(builder.text)
 
     # The live count endpoint answers JSON, and a 422 with the position
     assert client.get("/segments/preview", params={"filter": 'tag = "vip"'}).json()["count"] == 2
@@ -85,7 +72,7 @@ def test_build_a_segment_from_the_pages(client, logged_in):
 
 
 def test_static_list_pages(client, logged_in):
-    token = _csrf(client.get("/segments/new").text)
+    token = csrf_token(client.get("/segments/new").text)
     ids = logged_in.ids
     created = client.post(
         "/segments/new",
