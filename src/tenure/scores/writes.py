@@ -162,12 +162,12 @@ def _load_empty(connection: Connection, frame: pd.DataFrame) -> None:
     instead of seeing the empty table); it happens on a workspace's first refresh only.
     """
     sql = connection.exec_driver_sql
+    constraints: list[tuple[str, str]] = []
     if connection.dialect.name == "sqlite":
         indexes = sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
             "AND tbl_name = 'person_scores' AND sql IS NOT NULL"
         ).all()
-        constraints = []
     else:
         indexes = sql(
             "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
@@ -175,10 +175,11 @@ def _load_empty(connection: Connection, frame: pd.DataFrame) -> None:
             "WHERE i.indrelid = 'person_scores'::regclass AND NOT i.indisprimary "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
         ).all()
-        constraints = sql(
+        foreign_keys = sql(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE conrelid = 'person_scores'::regclass AND contype = 'f'"
-        ).all()
+        )
+        constraints = [(name, definition) for name, definition in foreign_keys]
     for name, _definition in constraints:
         sql(f'ALTER TABLE person_scores DROP CONSTRAINT "{name}"')
     for name, _definition in indexes:
