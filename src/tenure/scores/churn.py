@@ -239,35 +239,32 @@ def _label(feature: str) -> str:
 def reasons_json(explained: pd.DataFrame, top: int) -> pd.Series:
     """Each person's reasons as a JSON array of ``{feature, value, contribution}``.
 
-    Built with vectorised string operations: a Python dict per reason took 5.5 us, which
-    is 16 s for a million customers. Labels and the direction (the sign of the
+    Built as text, one f-string per reason: a Python dict per reason took 5.5 us, which
+    is 16 s for a million customers (and numpy string concatenation, column by column,
+    1.3 s for 500,000 customers against 0.6 s). Labels and the direction (the sign of the
     contribution) are added when the scores are read.
     """
     persons = explained["row"].to_numpy()[::top]
     names = {f: orjson.dumps(f).decode() for f in explained["feature"].unique()}
-    joined: np.ndarray | None = None
-    for rank in range(top):
-        rows = explained.iloc[rank::top]
-        feature = rows["feature"].map(names).to_numpy(dtype=object)
-        contribution = np.round(rows["contribution"].to_numpy(dtype=float), 4)
-        part = (
-            '{"feature":'
-            + feature
-            + ',"value":'
-            + _json_values(rows["value"])
-            + ',"contribution":'
-            + contribution.astype(str).astype(object)
-            + "}"
-        )
-        joined = part if joined is None else joined + "," + part
-    assert joined is not None
-    return pd.Series("[" + joined + "]", index=pd.Index(persons, name="person_id"))
+    features = explained["feature"].map(names).tolist()
+    values = _json_values(explained["value"]).tolist()
+    contributions = np.round(explained["contribution"].to_numpy(dtype=float), 4).tolist()
+    items = [
+        f'{{"feature":{f},"value":{v},"contribution":{c!r}}}'
+        for f, v, c in zip(features, values, contributions, strict=True)
+    ]
+    # Each person's ``top`` reasons are consecutive rows of ``explained``.
+    ranks = [items[rank::top] for rank in range(top)]
+    text = [f"[{reasons}]" for reasons in map(",".join, zip(*ranks, strict=True))]
+    return pd.Series(text, index=pd.Index(persons, name="person_id"), dtype=object)
 
 
 def _json_values(values: pd.Series) -> np.ndarray:
     """JSON text of feature values: numbers rounded to 4 decimals, text quoted, NaN null."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    out = np.round(numbers, 4).astype(str).astype(object)
+    # repr of a Python float: the shortest text that reads back, as numpy's astype(str)
+    # writes it, at a third of the cost.
+    out = np.array([repr(v) for v in np.round(numbers, 4).tolist()], dtype=object)
     out[~np.isfinite(numbers)] = "null"
     text = values.notna().to_numpy() & np.isnan(numbers)
     if text.any():
