@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         "(e.g. `cancellation`); unset means churn by inactivity.",
     )
     churn_training_rows: int = Field(
-        20_000,
+        4_000,
         ge=100,
         description="The churn model is selected, cross-validated and calibrated on at most "
         "this many customers (a stratified, seeded sample of those active at the cutoff), "

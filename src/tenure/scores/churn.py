@@ -161,7 +161,7 @@ def fit_and_predict(
     *,
     churn_event_type: str | None,
     attributes: pd.DataFrame,
-    training_rows: int = 20_000,
+    training_rows: int = 4_000,
 ) -> ChurnOutcome:
     """Train on the cutoff, predict as of ``as_of``; skip with a reason on thin data.
 
