@@ -19,7 +19,12 @@ event indexes built afterwards. Then, in the same run and on the same data:
   and the stage placement places no one (incremental).
 
 Prints the GROUP BY, each step and the chain's total, the ratio of the scores refresh to
-the GROUP BY (target: within 3x) and the refresh's own steps. PostgreSQL runs too when
+the GROUP BY (target: within 3x) and the refresh's own steps.
+
+``--churn-bound 4000,20000,0`` measures instead, on the SQLite workspace, what bounding
+the churn model's training sample costs (``TENURE_CHURN_TRAINING_ROWS``): per bound, the
+cross-validated AUC on the sample, the AUC on the active customers left out of it and
+the fit's time (0: every row). PostgreSQL runs too when
 TENURE_BENCH_POSTGRES_URL is set (a throwaway database is created on that server and
 dropped afterwards).
 """
