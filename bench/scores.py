@@ -19,7 +19,12 @@ event indexes built afterwards. Then, in the same run and on the same data:
   and the stage placement places no one (incremental).
 
 Prints the GROUP BY, each step and the chain's total, the ratio of the scores refresh to
-the GROUP BY (target: within 3x) and the refresh's own steps. PostgreSQL runs too when
+the GROUP BY (target: within 3x) and the refresh's own steps.
+
+``--churn-bound 4000,20000,0`` measures instead, on the SQLite workspace, what bounding
+the churn model's training sample costs (``TENURE_CHURN_TRAINING_ROWS``): per bound, the
+cross-validated AUC on the sample, the AUC on the active customers left out of it and
+the fit's time (0: every row). PostgreSQL runs too when
 TENURE_BENCH_POSTGRES_URL is set (a throwaway database is created on that server and
 dropped afterwards).
 """
@@ -37,12 +42,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA_DIR, report
 
+from tenure.analytics import ChurnModel
 from tenure.config import Settings
 from tenure.db.engine import create_db_engine, normalize_database_url
 from tenure.db.migrate import upgrade_database
@@ -51,6 +58,8 @@ from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.lifecycle.defaults import ensure_default_model
 from tenure.registrations import register_all
 from tenure.retention.actions import refresh_retention
+from tenure.scores.churn import features_at, labels_at_cutoff, training_sample
+from tenure.scores.features import Moments, aggregate_events
 from tenure.scores.refresh import refresh_scores
 from tenure.segments.actions import refresh_all_segments
 from tenure.segments.builtins import ensure_builtin_segments
@@ -282,6 +291,40 @@ def _chain(factory, settings: Settings) -> tuple[dict[str, tuple[float, str]], o
     return steps, result
 
 
+def churn_bound(url: str, sizes: list[int]) -> list[tuple[str, str, str]]:
+    """What bounding the churn model's training sample costs: for each bound, the
+    procedure's cross-validated AUC on its sample, its AUC on the active customers left
+    out of the sample (never seen), and the fit's time (0 stands for every row)."""
+    engine = create_db_engine(url)
+    horizon = Settings(database_url=url).churn_inactivity_days
+    with engine.connect() as connection:
+        moments = Moments.build(AS_OF, horizon_days=horizon)
+        aggregates = aggregate_events(connection, moments, churn_event_type=None)
+    engine.dispose()
+    features = features_at(aggregates, "cut", churn_event_type=None, attributes=pd.DataFrame())
+    population, churned = labels_at_cutoff(aggregates, features, churn_event_type=None)
+    features = features.loc[population]
+    out = []
+    for size in sizes:
+        pick = training_sample(churned, size or len(churned))
+        started = time.perf_counter()
+        model = ChurnModel().fit(features.iloc[pick], churned.iloc[pick].to_numpy())
+        seconds = time.perf_counter() - started
+        rest = np.setdiff1d(np.arange(len(churned)), pick)
+        unseen = "-"
+        if len(rest) and 0 < churned.iloc[rest].sum() < len(rest):
+            proba = model.predict_proba(features.iloc[rest])
+            unseen = f"{roc_auc_score(churned.iloc[rest], proba):.4f} on {len(rest):,} unseen"
+        out.append(
+            (
+                f"churn model on {len(pick):,} of {len(churned):,} active customers",
+                f"CV AUC {model.report['calibrated_cv_roc_auc']:.4f}",
+                f"{unseen}; {model.chosen}/{model.calibration}; fit {seconds:.1f} s",
+            )
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=1_000_000)
@@ -298,6 +341,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--reuse", action="store_true", help="Reuse the SQLite file of an earlier run."
+    )
+    parser.add_argument(
+        "--churn-bound",
+        metavar="ROWS",
+        help="Only measure what bounding the churn model's training costs, on the SQLite "
+        "workspace: comma-separated training sizes, 0 for every row (e.g. 4000,20000,0).",
     )
     args = parser.parse_args()
 
@@ -318,6 +367,10 @@ def main() -> None:
                 f"{data['person'].size - n_orders:,} visits",
             )
         ]
+        if args.churn_bound:
+            sizes = [int(size) for size in args.churn_bound.split(",")]
+            report("Churn model training bound", churn_bound(f"sqlite:///{path}", sizes))
+            return
         rows += measure(f"sqlite:///{path}", "SQLite", args.runs)
         report("SQLite (PostgreSQL follows when configured)", rows)
         sys.stdout.flush()

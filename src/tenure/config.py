@@ -90,6 +90,13 @@ class Settings(BaseSettings):
         description="Event type that marks a churn where the business has one "
         "(e.g. `cancellation`); unset means churn by inactivity.",
     )
+    churn_training_rows: int = Field(
+        4_000,
+        ge=100,
+        description="The churn model is selected, cross-validated and calibrated on at most "
+        "this many customers (a stratified, seeded sample of those active at the cutoff), "
+        "then applies to every customer.",
+    )
     embedded_worker: bool = Field(
         True,
         description="`tenure serve` runs a job worker in its own process (set false when "

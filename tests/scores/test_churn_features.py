@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
-from tenure.scores.churn import features_at, labels_at_cutoff
+from tenure.scores.churn import (
+    MIN_CLASS_ROWS,
+    features_at,
+    fit_and_predict,
+    labels_at_cutoff,
+    training_sample,
+)
 from tenure.scores.features import Moments, aggregate_events
 from tenure.scores.sql import from_day_number
 
@@ -72,3 +79,44 @@ def test_features_now_are_the_same_computation_at_as_of(session):
     assert now.loc[person, "engagement_90d"] == 1  # the visit; the ticket is older
     assert cut.loc[person, "engagement_90d"] == 1  # the ticket, 30 days before the cutoff
     assert cut.loc[person, "monetary"] == 30.0  # one repeat day of $30 by the cutoff
+
+
+def test_the_training_sample_is_bounded_stratified_and_repeatable():
+    # Given 10,000 outcomes, 7% churners
+    churned = pd.Series(np.arange(10_000) % 100 < 7, index=np.arange(10_000) * 3)
+
+    # When 1,000 rows are sampled, twice
+    pick = training_sample(churned, 1_000)
+
+    # Then each class keeps its share, in the original order, the same each time
+    assert len(pick) == len(set(pick)) == 1_000
+    assert int(churned.iloc[pick].sum()) == 70
+    assert list(pick) == sorted(pick)
+    assert list(training_sample(churned, 1_000)) == list(pick)
+    # and a population within the bound is taken whole
+    assert list(training_sample(churned, 10_000)) == list(range(10_000))
+    # and a rare class keeps at least MIN_CLASS_ROWS rows where it has them
+    rare = pd.Series(np.arange(10_000) < 12)
+    assert int(rare.iloc[training_sample(rare, 500)].sum()) == MIN_CLASS_ROWS
+
+
+def test_the_churn_model_trains_on_the_bound_and_scores_everyone(session):
+    # Given a workspace whose active customers at the cutoff outnumber the bound
+    connection = session.connection()
+    generate(connection, customers=400)
+    moments = Moments.build(AS_OF, horizon_days=180)
+    aggregates = aggregate_events(connection, moments, churn_event_type=None)
+    _, churned = _training(connection, moments)
+    assert len(churned) > 150
+
+    # When the model is fitted with a bound of 150 training rows
+    outcome = fit_and_predict(
+        aggregates, churn_event_type=None, attributes=pd.DataFrame(), training_rows=150
+    )
+
+    # Then it trained on 150 of them and scored every customer with an order
+    assert outcome.skipped is None
+    assert outcome.n_training == outcome.report["n_rows"] == 150
+    assert outcome.report["training_population"] == len(churned)
+    assert set(outcome.probability.index) == set(aggregates.orders.index)
+    assert outcome.probability.between(0, 1).all()

@@ -146,7 +146,10 @@ def refresh_scores(
 
     with step(STEPS[4]):
         outcome = churn.fit_and_predict(
-            aggregates, churn_event_type=settings.churn_event_type, attributes=attributes
+            aggregates,
+            churn_event_type=settings.churn_event_type,
+            attributes=attributes,
+            training_rows=settings.churn_training_rows,
         )
         reports.append(_churn_report(outcome))
 

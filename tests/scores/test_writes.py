@@ -1,0 +1,106 @@
+"""write_scores: the first load into an empty table and the values it stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import orjson
+import pandas as pd
+from sqlalchemy import inspect, select
+
+from tenure.scores.models import PersonScore
+from tenure.scores.writes import write_scores
+
+from .workspace import add_people
+
+AS_OF = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
+# Text that COPY's text format and CSV must escape: tab, newline, backslash, quotes.
+AWKWARD = 'tab\there, line\nbreak, back\\slash, "quoted", comma'
+
+
+def _parts(ids: list[int], version: str, reasons: list[str | None]) -> dict:
+    index = pd.Index(ids, name="person_id")
+    n = len(ids)
+    summary = pd.DataFrame(
+        {
+            "purchase_days": np.arange(1, n + 1),
+            "frequency": np.arange(n),
+            "recency_days": np.full(n, 3),
+            "T": np.full(n, 40),
+            "monetary": np.linspace(100.4, 200.6, n),
+            "revenue": np.arange(n) * 1000 + 500,
+        },
+        index=index,
+    )
+    scores = pd.DataFrame(
+        {
+            "p_alive": [0.1 + 1e-12, np.nan, 1 / 3][:n],
+            "expected_purchases_90d": [2.5, np.nan, 0.0][:n],
+            "clv_12m_minor": [1234.0, np.nan, 0.0][:n],
+            "r_score": [1, 2, 3][:n],
+            "f_score": [3, 2, 1][:n],
+            "m_score": [5, 4, 3][:n],
+            "rfm_segment": ["champions", "at_risk", "lost"][:n],
+        },
+        index=index,
+    )
+    return {
+        "summary": summary,
+        "scores": scores,
+        "churn_probability": pd.Series([0.25, np.nan, 1.0][:n], index=index),
+        "churn_reasons": pd.Series(reasons, index=index, dtype=object),
+        "refunds": pd.Series([100], index=ids[:1]),
+        "meta": {
+            "as_of": AS_OF,
+            "currency": "USD",
+            "margin": 0.5,
+            "model_version": version,
+            "fitted_at": AS_OF,
+        },
+    }
+
+
+def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key(session):
+    # Given three people and no scores yet
+    connection = session.connection()
+    ids = add_people(connection, 3)
+    inspector = inspect(connection)
+    indexes = sorted(ix["name"] for ix in inspector.get_indexes("person_scores"))
+    foreign_keys = inspector.get_foreign_keys("person_scores")
+    reasons = [
+        orjson.dumps([{"feature": "attr_note", "value": AWKWARD, "contribution": 0.5}]).decode(),
+        None,
+        orjson.dumps([{"feature": "churned", "value": "no order in 90 days"}]).decode(),
+    ]
+
+    # When a refresh's scores are written into the empty table
+    changed = write_scores(connection, **_parts(ids, "1.a", reasons))
+
+    # Then every person is written, with missing values as NULL and text intact
+    assert changed == sorted(ids)
+    session.expire_all()
+    rows = {r.person_id: r for r in session.scalars(select(PersonScore))}
+    first, second, third = (rows[i] for i in ids)
+    assert first.churn_reasons == [{"feature": "attr_note", "value": AWKWARD, "contribution": 0.5}]
+    assert first.p_alive == 0.1 + 1e-12  # floats exactly
+    assert (first.clv_12m_minor, first.monetary_minor, first.historical_clv_minor) == (
+        1234,
+        100,
+        200,  # (500 revenue - 100 refunds) * 0.5
+    )
+    assert second.churn_reasons is None and second.churn_probability is None
+    assert second.p_alive is None and second.clv_12m_minor is None
+    assert (third.rfm_segment, third.churn_probability, third.p_alive) == ("lost", 1.0, 1 / 3)
+    assert first.as_of == AS_OF and first.fitted_at == AS_OF and first.model_version == "1.a"
+
+    # and the table keeps its indexes and its foreign key to people
+    inspector = inspect(connection)
+    assert sorted(ix["name"] for ix in inspector.get_indexes("person_scores")) == indexes
+    assert inspector.get_foreign_keys("person_scores") == foreign_keys
+    assert len(indexes) == 3 and foreign_keys[0]["referred_table"] == "people"
+
+    # and writing the same values again changes no row; a changed value changes one
+    assert write_scores(connection, **_parts(ids, "1.b", reasons)) == []
+    reasons[2] = orjson.dumps([{"feature": "churned", "value": "cancellation"}]).decode()
+    assert write_scores(connection, **_parts(ids, "1.c", reasons)) == [ids[2]]
