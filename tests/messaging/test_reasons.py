@@ -10,7 +10,7 @@ from tenure.messaging.models import Message
 from tenure.messaging.reasons import short_reason
 from tests.conftest import make_api_user
 from tests.messaging.conftest import add_person
-from tests.messaging.test_links_and_api import _login
+from tests.pages import log_in
 
 BOUNCE = "hard bounce, address suppressed: 550 5.1.1 <nobody@example.org>: user unknown"
 
@@ -62,7 +62,7 @@ def test_the_outbox_shows_the_short_reason_and_the_raw_reply_on_demand(session, 
     session.execute(update(Message).values(status="failed", reason=BOUNCE))
     session.commit()
     message_id = session.scalar(select(Message.id))
-    _login(client, analyst.email)
+    log_in(client, analyst.email, "correct horse 1")
     for page in (client.get("/messages"), client.get(f"/messages/{message_id}")):
         assert page.status_code == 200
         summary = page.text.split('<details class="raw-reason">')[1].split("</details>")[0]
