@@ -232,7 +232,7 @@ def in_process(url: str, people: int, token: str, count: int) -> list[tuple[str,
             return OldPerson360.model_validate(view).model_dump_json()
 
         async def new() -> object:
-            return person_360_json(session, someone())
+            return person_360_json(session.connection(), someone())
 
         async def work() -> list[tuple[str, tuple]]:
             return [

@@ -1,5 +1,6 @@
-"""The event loop's reads share one connection (db.loop_reader) and still see every
-commit, other threads get sessions of their own, and a dropped connection is replaced."""
+"""The event loop's reads share one connection (db.loop_reader), in autocommit, and still
+see every commit, other threads get connections of sessions of their own, and a dropped
+connection is replaced."""
 
 from __future__ import annotations
 
@@ -35,9 +36,12 @@ def _add_person(engine: Engine, first_name: str) -> None:
         )
 
 
+_NAMES = select(Person.first_name).order_by(Person.id)
+
+
 def _names(reader: LoopReader, sessions) -> list[str]:  # type: ignore[no-untyped-def]
-    with reader.session(sessions) as session:
-        return list(session.scalars(select(Person.first_name).order_by(Person.id)))
+    with reader.connection(sessions) as connection:
+        return list(connection.scalars(_NAMES))
 
 
 def _checkouts(engine: Engine) -> list[int]:
@@ -58,6 +62,19 @@ def test_the_loops_reads_share_one_connection_and_see_each_commit(engine: Engine
     assert _names(reader, sessions) == ["Ada", "Grace"]
     # Three reads, one connection taken: the two writes took one each.
     assert checkouts[0] == 3
+    reader.close()
+
+
+def test_a_read_on_the_shared_connection_holds_no_snapshot(engine: Engine) -> None:
+    """Autocommit: each statement sees what was committed before it, even within one read
+    (a transaction's snapshot would have kept the first statement's view)."""
+    sessions = make_session_factory(engine)
+    reader = LoopReader(engine, sessions)
+    reader.open()
+    with reader.connection(sessions) as connection:
+        assert list(connection.scalars(_NAMES)) == []
+        _add_person(engine, "Ada")
+        assert list(connection.scalars(_NAMES)) == ["Ada"]
     reader.close()
 
 
@@ -92,8 +109,8 @@ def test_a_connection_the_database_dropped_is_replaced(engine: Engine) -> None:
     sessions = make_session_factory(engine)
     reader = LoopReader(engine, sessions)
     reader.open()
-    with reader.session(sessions) as session:
-        pid = session.scalar(text("SELECT pg_backend_pid()"))
+    with reader.connection(sessions) as connection:
+        pid = connection.scalar(text("SELECT pg_backend_pid()"))
     with engine.connect() as admin:
         admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     # The read that finds it dropped fails (as a pooled connection without a ping would);

@@ -61,6 +61,25 @@ def test_revoking_a_token_bumps_the_version_and_refuses_it_at_once(client, api_u
     assert client.get("/api/v1/me", headers=rep.headers).status_code == 200  # read again
 
 
+def test_reads_by_key_answer_from_the_cache_and_see_a_revocation_at_once(
+    client, engine, api_user, session
+):
+    """The 360 view authenticates from the cache alone (``TokenCache.cached_actor``): no
+    token statement; a revocation empties the cache, so the next read is refused."""
+    rep = api_user("sales")
+    created = client.post("/api/v1/me/tokens", json={"name": "sync"}, headers=rep.headers).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    person = client.post("/api/v1/people", json={"first_name": "Ada"}, headers=rep.headers)
+    path = f"/api/v1/people/{person.json()['id']}"
+    assert client.get(path, headers=headers).status_code == 200  # cached now
+    with _statements(engine) as seen:
+        assert client.get(path, headers=headers).json()["first_name"] == "Ada"
+    assert [s for s in seen if "api_tokens" in s or "credentials_state" in s] == []
+    assert client.delete(f"/api/v1/me/tokens/{created['id']}", headers=rep.headers).is_success
+    assert client.get(path, headers=headers).status_code == 401
+    assert client.get(path, headers={"Authorization": "Bearer  "}).status_code == 401
+
+
 def test_a_role_change_reaches_a_cached_token(client, admin, api_user):
     rep = api_user("sales")
     person = {"first_name": "Ada"}

@@ -14,6 +14,10 @@ from sqlalchemy.exc import DBAPIError
 from tenure.db.session import WRITE_LOCK_OPTION
 from tenure.db.writer_gate import WriterGate
 
+#: Execution option of a connection whose statements each run on their own on SQLite (no
+#: BEGIN): ``db.loop_reader``'s reads by key.
+NO_BEGIN = "tenure_no_begin"
+
 
 def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for ``postgresql://`` URLs, whatever driver the user left out."""
@@ -107,6 +111,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # job claimer asks for it with ``execution_options(sqlite_begin="IMMEDIATE")``.
         # The process's writers queue for it in order first (db.writer_gate).
         options = conn.get_execution_options()
+        if options.get(NO_BEGIN):  # db.loop_reader's connection: each statement on its own
+            return
         mode = "IMMEDIATE" if options.get(WRITE_LOCK_OPTION) else options.get("sqlite_begin", "")
         # On the driver's connection: through exec_driver_sql (its events and execution
         # context) a BEGIN cost ~0.05 ms, a sixth of the 360 view's whole request.

@@ -140,6 +140,20 @@ class TokenCache:
             record_token_use(session, token_id)
         return entry.actor
 
+    def cached_actor(self, token: str) -> Actor | None:
+        """The actor ``token`` stands for when the cache answers alone, with no database:
+        a token it knows, the credentials version checked less than ``recheck_seconds``
+        ago, and no last-use update due. Else None: ask ``actor``, with a session."""
+        version = self._version
+        if version is None or self._clock() - self._checked_at >= self.recheck_seconds:
+            return None
+        entry = self._entries.get(hash_token(token))
+        if entry is None or entry.version != version:
+            return None
+        if entry.actor.token_id is not None and use_is_due(entry.last_used_at, utcnow()):
+            return None
+        return entry.actor
+
     def forget(self) -> None:
         """Drop every entry and the version: the next request reads both again."""
         with self._lock:
@@ -173,7 +187,11 @@ def _pool_of(session: Session) -> Pool:
 
 def token_cache(session: Session) -> TokenCache:
     """The process's cache for the database ``session`` reads."""
-    pool = _pool_of(session)
+    return token_cache_of(_pool_of(session))
+
+
+def token_cache_of(pool: Pool) -> TokenCache:
+    """The process's cache for the database of connection pool ``pool``."""
     cache = _caches.get(pool)
     if cache is None:
         with _caches_lock:

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, bindparam
+from sqlalchemy import Connection, Select, and_, bindparam
 from sqlalchemy.orm import Session
 
 from tenure.customers.models import Person, PersonSummary
@@ -102,20 +102,22 @@ def _splice(live: str, *stored: str) -> str:
     return live[:-1] + "".join("," + part[1:-1] for part in stored) + "}"
 
 
-def _summary(session: Session, row: Any) -> tuple[str, str]:
+def _summary(connection: Connection, row: Any) -> tuple[str, str]:
     """The person's card and document JSON: as stored while servable, else afresh."""
     if row.servable and row.card is not None and row.document is not None:
         return row.card, row.document
-    built = assemble(session, row.id)
+    with Session(bind=connection) as session:
+        built = assemble(session, row.id)
     return built.card, built.document
 
 
-def person_360_json(session: Session, person_id: int) -> bytes:
-    """The 360 view (``schemas.Person360``) as JSON; raises NotFound."""
-    row = session.connection().execute(_PERSON_360, {"person_id": person_id}).first()
+def person_360_json(connection: Connection, person_id: int) -> bytes:
+    """The 360 view (``schemas.Person360``) as JSON; raises NotFound. Reads on
+    ``connection`` alone unless the summary must be assembled afresh (a session on it)."""
+    row = connection.execute(_PERSON_360, {"person_id": person_id}).first()
     if row is None:
         raise NotFound("person", person_id)
-    card, document = _summary(session, row)
+    card, document = _summary(connection, row)
     live = Live360.model_validate(_live_360(row)).model_dump_json()
     return _splice(live, card, document).encode()
 
@@ -123,7 +125,9 @@ def person_360_json(session: Session, person_id: int) -> bytes:
 def person_360(session: Session, person_id: int) -> dict[str, Any]:
     """The 360 view as data, datetimes and all (the person page and its cards read it);
     raises NotFound."""
-    return Person360.model_validate_json(person_360_json(session, person_id)).model_dump()
+    return Person360.model_validate_json(
+        person_360_json(session.connection(), person_id)
+    ).model_dump()
 
 
 # The people list: keyset pages over the list's sort indexes (ix_people_created_at_id,
@@ -155,11 +159,15 @@ def _servable_card(row: Any) -> str | None:
     return row[_LIST_CARD] if row[_LIST_SERVABLE] else None
 
 
-def _items(session: Session, rows: Sequence[Any]) -> list[str]:
+def _items(connection: Connection, rows: Sequence[Any]) -> list[str]:
     """Each row as a person object (``PersonOut``): the live owner and organization and
     the stored card; the cards of rows not servable are built from the source rows, all
     in one batch (a person deleted meanwhile is left out)."""
-    built = build_cards(session, [row[0] for row in rows if _servable_card(row) is None])
+    unservable = [row[0] for row in rows if _servable_card(row) is None]
+    built: dict[int, str] = {}
+    if unservable:
+        with Session(bind=connection) as session:
+            built = build_cards(session, unservable)
     items = []
     for row in rows:
         card = _servable_card(row) or built.get(row[0])
@@ -170,7 +178,7 @@ def _items(session: Session, rows: Sequence[Any]) -> list[str]:
 
 
 def people_page_json(
-    session: Session,
+    connection: Connection,
     *,
     filters: PeopleFilter,
     sort: str = "-created_at",
@@ -180,7 +188,7 @@ def people_page_json(
     """A page of the people list (``{"items": [PersonOut], "next_cursor"}``) as JSON."""
     if cursor is None and filters == PeopleFilter():
         query = _FIRST_PAGES[sort]
-        rows = session.connection().execute(query, {"limit": limit + 1}).all()
+        rows = connection.execute(query, {"limit": limit + 1}).all()
     else:
         sort_column = PEOPLE_SORTS[sort.lstrip("-")]
         query = apply_keyset(
@@ -191,10 +199,10 @@ def people_page_json(
             cursor=cursor,
             limit=limit,
         )
-        rows = session.connection().execute(query).all()
+        rows = connection.execute(query).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1][_LIST_SORT], rows[-1][0])
-    items = ",".join(_items(session, rows))
+    items = ",".join(_items(connection, rows))
     return f'{{"items":[{items}],"next_cursor":{json.dumps(next_cursor)}}}'.encode()

@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tenure.config import Settings
 from tenure.db.session import end_read, take_write_lock
-from tenure.identity.credentials import token_cache
+from tenure.identity.credentials import token_cache, token_cache_of
 from tenure.identity.permissions import Actor, authorize_own_account, require_write
 from tenure.identity.queries import actor_for_login
 from tenure.web.login import login_of
@@ -75,15 +76,19 @@ def write_now(session: Session, write: Callable[[], T]) -> T:
         raise
 
 
-def _bearer_actor(request: Request, session: Session) -> Actor:
+def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def _bearer_actor(request: Request, session: Session) -> Actor:
     # From the process's cache, checked against the credentials version; on a miss the
     # look-up's read transaction is ended before returning: a snapshot held across the
     # handler's ``await request.body()`` could not become a write on SQLite (db.session).
-    actor = token_cache(session).actor(session, token.strip())
+    actor = token_cache(session).actor(session, _bearer_token(request))
     if actor is None:
         raise NotAuthenticated("unknown or revoked API token, or a deactivated user")
     return actor
@@ -94,21 +99,28 @@ async def _api_actor(request: Request, session: SessionDep) -> Actor:
 
 
 @contextmanager
-def key_read(request: Request) -> Iterator[tuple[Session, Actor]]:
-    """A reader's session and the API actor, for reads bounded by a key (the 360 view, a
-    keyset page of the people list) served on the event loop by an ``async def`` handler.
+def key_read(request: Request) -> Iterator[tuple[Connection, Actor]]:
+    """A connection and the API actor, for reads bounded by a key (the 360 view, a keyset
+    page of the people list) served on the event loop by an ``async def`` handler.
 
     Under 32 connections, the thread pool's hand-offs cost more than such a read: the 360
     answered 683 req/s as a ``def`` and 2,085 as an ``async def`` (bench/read.py's load,
     one process). The reader never waits for SQLite's write lock (WAL), the pool keeps
     connections for the loop (``web.app.pool_size``), and PostgreSQL's statement timeout
     bounds a read; a handler whose read may scan runs it with ``run_in_threadpool`` (and
-    gets a session of its own there). Without FastAPI's dependency injection: its
-    per-request cost was another ~0.14 ms. The loop's reads share one connection
-    (``db.loop_reader``).
+    gets a connection of its own there). Without FastAPI's dependency injection (another
+    ~0.14 ms a request), without an ORM session (the loop's reads share one connection in
+    autocommit, ``db.loop_reader``), and without the database when the token cache knows
+    the token (``TokenCache.cached_actor``).
     """
-    with request.app.state.loop_reader.session(request.app.state.session_factory) as session:
-        yield session, _bearer_actor(request, session)
+    state = request.app.state
+    token = _bearer_token(request)
+    with state.loop_reader.connection(state.session_factory) as connection:
+        actor = token_cache_of(connection.engine.pool).cached_actor(token)
+        if actor is None:
+            with state.session_factory() as session:
+                actor = _bearer_actor(request, session)
+        yield connection, actor
 
 
 async def _api_writer(actor: Annotated[Actor, Depends(_api_actor)], session: SessionDep) -> Actor:

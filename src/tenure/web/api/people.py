@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from tenure.customers import people, queries
 from tenure.customers.schemas import (
@@ -94,8 +95,10 @@ async def list_people(request: Request) -> Response:
     sort, cursor, limit = params.sort, params.cursor, params.limit
 
     def page() -> bytes:
-        with key_read(request) as (session, _):
-            return people_page_json(session, filters=filters, sort=sort, cursor=cursor, limit=limit)
+        with key_read(request) as (connection, _):
+            return people_page_json(
+                connection, filters=filters, sort=sort, cursor=cursor, limit=limit
+            )
 
     # The read model's JSON as stored: the response model documents the shape. A page of
     # the whole list is a keyset read over a sort index, served on the event loop
@@ -148,11 +151,12 @@ def create_person(
 )
 async def get_person(person_id: RowId, request: Request) -> Response:
     # On the event loop: one read by primary key (web.deps.key_read).
-    with key_read(request) as (session, _):
+    with key_read(request) as (connection, _):
         try:
-            view = person_360_json(session, person_id)
+            view = person_360_json(connection, person_id)
         except NotFound:
-            survivor_id = survivor_of_merged(session, person_id)
+            with Session(bind=connection) as session:
+                survivor_id = survivor_of_merged(session, person_id)
             if survivor_id is None:
                 raise
             return RedirectResponse(f"/api/v1/people/{survivor_id}", status_code=308)
