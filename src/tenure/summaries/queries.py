@@ -133,7 +133,8 @@ def person_360(session: Session, person_id: int) -> dict[str, Any]:
 # The people list: keyset pages over the list's sort indexes (ix_people_created_at_id,
 # ix_people_last_name_id, the primary key), each row's card joined by primary key. A
 # row: id, the ``PersonRefs`` columns, the sort key, servable, card.
-_LIST_SORT, _LIST_SERVABLE, _LIST_CARD = 6, 7, 8
+_LIST_SORT = len(person_refs_query().selected_columns)
+_LIST_SERVABLE, _LIST_CARD = _LIST_SORT + 1, _LIST_SORT + 2
 
 
 def _list_query(sort_column: Any) -> Select[Any]:
