@@ -13,9 +13,11 @@ from sqlalchemy import Engine, event, select
 from tenure.config import Settings
 from tenure.db.engine import create_db_engine
 from tenure.db.session import make_session_factory, unit_of_work
+from tenure.db.types import utcnow
 from tenure.identity.actions import create_api_token, create_user
-from tenure.identity.credentials import credentials_version, token_cache
+from tenure.identity.credentials import TokenCache, credentials_version, token_cache
 from tenure.identity.models import ApiToken
+from tenure.identity.token_use import USE_RESOLUTION
 from tenure.web.app import create_app
 from tests.conftest import TEST_SECRET
 from tests.pages import csrf_token, log_in
@@ -78,6 +80,29 @@ def test_reads_by_key_answer_from_the_cache_and_see_a_revocation_at_once(
     assert client.delete(f"/api/v1/me/tokens/{created['id']}", headers=rep.headers).is_success
     assert client.get(path, headers=headers).status_code == 401
     assert client.get(path, headers={"Authorization": "Bearer  "}).status_code == 401
+
+
+def test_the_cache_answers_alone_only_while_it_may(session, api_user):
+    """``cached_actor`` answers without the database for a known token, a version checked
+    within ``recheck_seconds`` and no last-use write due; otherwise None (the caller asks
+    ``actor``, which rechecks, looks up and records the use)."""
+    now = [0.0]
+    cache = TokenCache(recheck_seconds=10, clock=lambda: now[0])
+    rep = api_user("sales")
+    assert cache.cached_actor(rep.token) is None  # unknown yet
+    found = cache.actor(session, rep.token)
+    assert found is not None and cache.cached_actor(rep.token) == found
+    assert cache.cached_actor("tnr_someone-else") is None
+    entry = next(iter(cache._entries.values()))
+    entry.last_used_at = utcnow() - USE_RESOLUTION  # its last use is due to be recorded
+    assert cache.cached_actor(rep.token) is None
+    entry.last_used_at = utcnow()
+    now[0] = 10.0  # the version is due for its recheck
+    assert cache.cached_actor(rep.token) is None
+    now[0] = 0.0
+    assert cache.cached_actor(rep.token) == found
+    cache.forget()
+    assert cache.cached_actor(rep.token) is None
 
 
 def test_a_role_change_reaches_a_cached_token(client, admin, api_user):

@@ -85,10 +85,14 @@ def _bearer_token(request: Request) -> str:
 
 
 def _bearer_actor(request: Request, session: Session) -> Actor:
+    return _token_actor(session, _bearer_token(request))
+
+
+def _token_actor(session: Session, token: str) -> Actor:
     # From the process's cache, checked against the credentials version; on a miss the
     # look-up's read transaction is ended before returning: a snapshot held across the
     # handler's ``await request.body()`` could not become a write on SQLite (db.session).
-    actor = token_cache(session).actor(session, _bearer_token(request))
+    actor = token_cache(session).actor(session, token)
     if actor is None:
         raise NotAuthenticated("unknown or revoked API token, or a deactivated user")
     return actor
@@ -119,7 +123,7 @@ def key_read(request: Request) -> Iterator[tuple[Connection, Actor]]:
         actor = token_cache_of(connection.engine.pool).cached_actor(token)
         if actor is None:
             with state.session_factory() as session:
-                actor = _bearer_actor(request, session)
+                actor = _token_actor(session, token)
         yield connection, actor
 
 
