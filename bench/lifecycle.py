@@ -47,6 +47,7 @@ from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.lifecycle.configure import set_incremental
 from tenure.lifecycle.models import PersonStage
 from tenure.registrations import register_all
+from tenure.timeline import order_totals
 
 # Event reactions (stages) as the CLI and the web app register them at start-up.
 register_all()
@@ -180,6 +181,7 @@ def bench_incremental(directory: Path, events: int) -> list[tuple[str, str, str]
 
 def generate_sqlite(engine: Engine, people: int) -> None:
     with engine.begin() as conn:
+        order_totals.drop_triggers(conn)
         for name in EVENT_INDEXES:
             conn.exec_driver_sql(f"DROP INDEX {name}")
         conn.exec_driver_sql(
@@ -214,6 +216,7 @@ def generate_sqlite(engine: Engine, people: int) -> None:
         )
         for name, columns in EVENT_INDEXES.items():
             conn.exec_driver_sql(f"CREATE INDEX {name} ON events {columns}")
+        order_totals.restore(conn)
         conn.exec_driver_sql(SCORES_SQL.format(random="abs(random()) % 1000 / 1000.0"))
         conn.exec_driver_sql("ANALYZE")
 
@@ -243,8 +246,12 @@ def generate_postgres(engine: Engine, people: int) -> None:
         "ANALYZE",
     ]
     with engine.begin() as conn:
-        for statement in statements:
+        order_totals.drop_triggers(conn)
+        for statement in statements[:-2]:
             # text() escapes the modulo signs for psycopg's pyformat placeholders.
+            conn.execute(text(statement))
+        order_totals.restore(conn)
+        for statement in statements[-2:]:
             conn.execute(text(statement))
 
 

@@ -54,6 +54,7 @@ from tenure.scores.queries import person_scores
 from tenure.scores.schemas import PersonScoresOut
 from tenure.summaries.queries import person_360_json
 from tenure.summaries.rebuild import add_missing, rebuild_stale, stale_count
+from tenure.timeline import order_totals
 from tenure.web.app import create_app
 
 EVENT_INDEXES = ("ix_events_person_time", "ix_events_person_type_time", "ix_events_time")
@@ -88,6 +89,7 @@ def generate(path: Path, people: int, events: int) -> None:
             "created_at) SELECT id, 'email', '', 'p' || id || '@example.com', "
             "'p' || id || '@example.com', 1, created_at FROM people"
         )
+        order_totals.drop_triggers(conn)
         for index in EVENT_INDEXES:
             sql(f"DROP INDEX {index}")
         sql(
@@ -108,6 +110,7 @@ def generate(path: Path, people: int, events: int) -> None:
             "(person_id, type, occurred_at, amount_minor)"
         )
         sql("CREATE INDEX ix_events_time ON events (occurred_at, id)")
+        order_totals.restore(conn)
         sql("ANALYZE")
     with unit_of_work(make_session_factory(engine)) as session:
         create_user(session=session, email="bench@example.com", role="admin", password=None)

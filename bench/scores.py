@@ -63,6 +63,7 @@ from tenure.scores.features import Moments, aggregate_events
 from tenure.scores.refresh import refresh_scores
 from tenure.segments.actions import refresh_all_segments
 from tenure.segments.builtins import ensure_builtin_segments
+from tenure.timeline import order_totals
 from tenure.workspace.clock import fix_now
 
 # Event reactions (stages) as the CLI and the web app register them at start-up.
@@ -157,6 +158,7 @@ def load_sqlite(path: Path, people: int, data: dict[str, np.ndarray]) -> None:
             "'2023-01-01 00:00:00.000000' FROM n",
             (people,),
         )
+        order_totals.drop_triggers(conn)
         for index in EVENT_INDEXES:
             sql(f"DROP INDEX {index}")
         for start in range(0, data["person"].size, CHUNK):
@@ -179,6 +181,7 @@ def load_sqlite(path: Path, people: int, data: dict[str, np.ndarray]) -> None:
             )
         for name, columns in EVENT_INDEXES.items():
             sql(f"CREATE INDEX {name} ON events {columns}")
+        order_totals.restore(conn)
         sql("ANALYZE")
     engine.dispose()
 
@@ -192,6 +195,7 @@ def load_postgres(url: str, people: int, data: dict[str, np.ndarray]) -> None:
             "updated_at) SELECT 'P' || i, 'Bench', '{}', 'p' || i, '2023-01-01', '2023-01-01' "
             f"FROM generate_series(1, {people}) AS i"
         )
+        order_totals.drop_triggers(conn)
         for index in EVENT_INDEXES:
             conn.exec_driver_sql(f"DROP INDEX {index}")
         raw = conn.connection.driver_connection
@@ -223,6 +227,7 @@ def load_postgres(url: str, people: int, data: dict[str, np.ndarray]) -> None:
                 copy.write(buffer.getvalue())
         for name, columns in EVENT_INDEXES.items():
             conn.exec_driver_sql(f"CREATE INDEX {name} ON events {columns}")
+        order_totals.restore(conn)
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
 

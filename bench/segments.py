@@ -53,6 +53,7 @@ from tenure.segments.compiler import compile_filter
 from tenure.segments.models import Segment
 from tenure.segments.operands import Context
 from tenure.segments.schemas import SegmentCreate
+from tenure.timeline import order_totals
 
 # Event reactions (stages) as the CLI and the web app register them at start-up.
 register_all()
@@ -138,6 +139,7 @@ def generate(engine: Engine, people: int, events: int) -> None:
                 f"{_stamp(dialect, '0')}, {_stamp(dialect, '0')} " + source
             ).format(people)
         )
+        order_totals.drop_triggers(conn)
         for index in EVENT_INDEXES:
             sql(f"DROP INDEX {index}")
         # Knuth's multiplicative hash spreads events over people and time.
@@ -156,6 +158,7 @@ def generate(engine: Engine, people: int, events: int) -> None:
         )
         for name, columns in EVENT_INDEXES.items():
             sql(f"CREATE INDEX {name} ON events {columns}")
+        order_totals.restore(conn)
         sql(
             "INSERT INTO person_scores (person_id, as_of, currency, purchase_days, frequency, "
             "recency_days, age_days, monetary_minor, revenue_minor, historical_clv_minor, "

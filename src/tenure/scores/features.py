@@ -1,8 +1,6 @@
-"""Per-customer aggregates of the event log, computed by ``GROUP BY`` in the database.
+"""Per-customer aggregates of the event log, computed in the database.
 
-Two passes over the covering index ``ix_events_person_type_time`` (orders per person,
-other events per person and type) yield everything a refresh needs, at two moments of
-one timeline:
+Everything a refresh needs, at two moments of one timeline:
 
 * ``as_of``: the RFM summary the scores are computed on;
 * the churn ``cutoff`` (``as_of`` minus the churn horizon): the RFM summary and
@@ -11,18 +9,17 @@ one timeline:
 the cutoff is also the end of the BG/NBD backtest's calibration period, its horizon the
 holdout period.
 
-Purchases are merged per calendar day (``COUNT(DISTINCT day)``). Measured on SQLite
-(CPU time, 100k customers / 930k orders, against the plain per-person ``GROUP BY``):
-every aggregate evaluated per row costs 0.15-0.25x of that scan, even under ``FILTER``,
-so the statement keeps few of them. The figures at the cutoff come from those after it
-(``FILTER`` on the few rows after the cutoff) rather than from a second ``COUNT(DISTINCT)``
-and ``CASE`` over every row; the total of a repeat buyer's first purchase day, which the
-mean repeat-day value needs, and the last order before the cutoff of those who bought
-after it come from range seeks on the same index. Alternatives measured and rejected:
-grouping by (person, day) first (SQLite sorts the person-days: 4x; PostgreSQL an
-incremental sort: 2.1x against 1.65x for this statement), a ``lag()`` window (about
-4x on both) and one pass for orders and other events together (each row then
-pays for every aggregate: slower than the two statements on both backends).
+Purchases are merged per calendar day (UTC). The orders' figures as of ``as_of`` come
+from ``order_totals``, which triggers keep current on every write of an order
+(``timeline.order_totals``): one row per customer instead of every order. Those at the
+cutoff are the same minus what came after it, read by range seeks for the customers
+whose last order is after it. A refresh of the past (orders later than ``as_of`` exist)
+aggregates the orders themselves instead, in one pass over the covering index
+``ix_events_person_type_time``: there every aggregate evaluated per row costs 0.15-0.25x
+of the scan (SQLite, CPU time, even under ``FILTER``), so the statement keeps few of them;
+grouping by (person, day) first, a ``lag()`` window and one pass for orders and other
+events together were measured slower. Other events are counted per (person, type) in a
+second pass.
 """
 
 from __future__ import annotations
@@ -39,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from tenure.customers.models import AttributeDefinition, AttributeType, Person
 from tenure.db.dialect import Days
 from tenure.scores.sql import day_number, midnight_after
-from tenure.timeline.models import DERIVED_TYPES, Event
+from tenure.timeline.models import DERIVED_TYPES, Event, OrderTotal
 
 ORDER = "order"
 REFUND = "refund"
@@ -123,12 +120,93 @@ def _order_aggregates(
 ) -> pd.DataFrame:
     """Per customer: purchase days, first/last day, revenue, as of ``as_of`` and the cutoff.
 
-    One ``WHERE type = 'order' GROUP BY person_id`` over the covering index, in its
-    order, so nothing is sorted. The cutoff is a UTC midnight, so no purchase day
+    From the totals the database keeps per customer (``order_totals``), unless orders
+    later than ``as_of`` exist (a refresh of the past): those totals include them, so
+    the orders are aggregated afresh. The cutoff is a UTC midnight, so no purchase day
     straddles it: the figures at the cutoff are those as of ``as_of`` minus those after
-    the cutoff, whose aggregates run (``FILTER``) on the few rows after it only. Day
-    boundaries are UTC midnights compared with the raw column: SQLite evaluates a
-    function per row and per use.
+    the cutoff, which only the customers with an order after it have.
+    """
+    if up_to:
+        return _aggregate_orders(connection, days, moments, up_to)
+    totals = OrderTotal.__table__.c
+    rows = connection.execute(
+        select(
+            totals.person_id,
+            totals.order_days,
+            days.number(totals.first_order_at),
+            days.number(totals.last_order_at),
+            totals.revenue_minor,
+            totals.first_day_revenue_minor,
+        )
+    ).all()
+    frame = pd.DataFrame.from_records(
+        rows,
+        columns=["person_id", "n_days", "first_day", "last_day", "revenue", "first_day_total"],
+        coerce_float=True,
+    ).set_index("person_id")
+    after = _after_cutoff(connection, days, moments)
+    return _order_frame(frame.join(after), days)
+
+
+def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.DataFrame:
+    """Purchase days and revenue after the cutoff, and the last order before it, of the
+    customers whose last order is after it: range seeks on the covering index."""
+    totals = OrderTotal.__table__.c
+    cut = midnight_after(moments.cutoff_day)
+    e = aliased(Event, name="e")
+    last_before_cut = (
+        select(func.max(e.occurred_at))
+        .where(e.person_id == totals.person_id, e.type == ORDER, e.occurred_at < cut)
+        .scalar_subquery()
+    )
+    rows = connection.execute(
+        select(
+            totals.person_id,
+            func.count(days.of(Event.occurred_at).distinct()),
+            days.number(last_before_cut),
+            func.sum(Event.amount_minor),
+        )
+        .join(
+            Event,
+            and_(
+                Event.person_id == totals.person_id,
+                Event.type == ORDER,
+                Event.occurred_at >= cut,
+            ),
+        )
+        .where(totals.last_order_at >= cut)
+        .group_by(totals.person_id)
+    ).all()
+    return pd.DataFrame.from_records(
+        rows,
+        columns=["person_id", "n_days_after", "last_day_cut", "revenue_after"],
+        coerce_float=True,
+    ).set_index("person_id")
+
+
+def _order_frame(frame: pd.DataFrame, days: Days) -> pd.DataFrame:
+    """:data:`ORDER_COLUMNS` from the figures as of ``as_of`` and those after the cutoff
+    (missing for a customer without orders after it)."""
+    for column in ("first_day", "last_day", "last_day_cut"):
+        frame[column] = days.decode(frame[column])
+    frame = frame.astype(float)
+    n_after = frame.pop("n_days_after").fillna(0.0)
+    frame["n_days_cut"] = frame["n_days"] - n_after
+    frame["last_day_cut"] = frame["last_day_cut"].where(n_after > 0, frame["last_day"])
+    frame["revenue_cut"] = frame["revenue"] - frame.pop("revenue_after").fillna(0.0)
+    frame["first_day_total"] = frame["first_day_total"].where(frame["n_days"] > 1)
+    return frame[list(ORDER_COLUMNS)]
+
+
+def _aggregate_orders(
+    connection: Connection, days: Days, moments: Moments, up_to: list[ColumnElement[bool]]
+) -> pd.DataFrame:
+    """:func:`_order_aggregates` from the orders themselves, up to ``as_of``.
+
+    One ``WHERE type = 'order' GROUP BY person_id`` over the covering index, in its
+    order, so nothing is sorted; the aggregates after the cutoff run (``FILTER``) on the
+    few rows after it only. Day boundaries are UTC midnights compared with the raw
+    column: SQLite evaluates a function per row and per use.
     """
     day = days.of(Event.occurred_at)
     cut = midnight_after(moments.cutoff_day)
@@ -174,10 +252,10 @@ def _order_aggregates(
             days.number(inner.c.first_at),
             days.number(inner.c.last_at),
             inner.c.revenue,
-            inner.c.n_days_after,
-            days.number(case((inner.c.n_days_after > 0, last_before_cut), else_=inner.c.last_at)),
-            inner.c.revenue_after,
             case((inner.c.n_days > 1, first_day_total)),
+            inner.c.n_days_after,
+            days.number(case((inner.c.n_days_after > 0, last_before_cut))),
+            inner.c.revenue_after,
         )
     ).all()
     frame = pd.DataFrame.from_records(
@@ -188,19 +266,14 @@ def _order_aggregates(
             "first_day",
             "last_day",
             "revenue",
+            "first_day_total",
             "n_days_after",
             "last_day_cut",
             "revenue_after",
-            "first_day_total",
         ],
         coerce_float=True,
     ).set_index("person_id")
-    for column in ("first_day", "last_day", "last_day_cut"):
-        frame[column] = days.decode(frame[column])
-    frame = frame.astype(float)
-    frame["n_days_cut"] = frame["n_days"] - frame.pop("n_days_after")
-    frame["revenue_cut"] = frame["revenue"] - frame.pop("revenue_after").fillna(0.0)
-    return frame[list(ORDER_COLUMNS)]
+    return _order_frame(frame, days)
 
 
 def _up_to(connection: Connection, as_of: datetime) -> list[ColumnElement[bool]]:

@@ -78,3 +78,26 @@ class EventItem(Base):
     category: Mapped[str | None] = mapped_column(String(100), index=True)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderTotal(Base):
+    """One customer's orders in total, kept by database triggers on ``events``.
+
+    Every write of an order event (insert, move to another person by a merge, delete,
+    a person's deletion) updates its person's row in the same statement, whoever the
+    writer is (``timeline.order_totals`` holds the triggers). The nightly refresh reads
+    these rows instead of aggregating every order (``scores.features``). A person
+    without orders has no row. Days are UTC calendar days, as the scores count them.
+    """
+
+    __tablename__ = "order_totals"
+
+    person_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    #: Distinct UTC calendar days with an order (the scores' purchase days).
+    order_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Sums of ``amount_minor`` (null when no order has an amount), as SQL's ``sum``.
+    revenue_minor: Mapped[int | None] = mapped_column(BigInteger)
+    first_day_revenue_minor: Mapped[int | None] = mapped_column(BigInteger)
