@@ -109,7 +109,7 @@ def generate(path: Path, people: int, events: int) -> None:
             "CREATE INDEX ix_events_person_type_time ON events "
             "(person_id, type, occurred_at, amount_minor)"
         )
-        sql("CREATE INDEX ix_events_time ON events (occurred_at, id)")
+        sql("CREATE INDEX ix_events_time ON events (occurred_at, id, person_id, type)")
         order_totals.restore(conn)
         sql("ANALYZE")
     with unit_of_work(make_session_factory(engine)) as session:

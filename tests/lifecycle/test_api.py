@@ -82,9 +82,7 @@ def test_custom_stage_and_rule_place_people(client, admin, session):
     assert client.delete(f"{BASE}/stages/vip", headers=admin.headers).status_code == 409
 
     audit = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == "lifecycle_rule")
-        .order_by(AuditEntry.id)
+        select(AuditEntry).where(AuditEntry.entity_type == "lifecycle_rule").order_by(AuditEntry.id)
     ).all()
     assert [a.action for a in audit] == ["create", "update", "delete"]
     assert audit[1].changes == {"enabled": {"before": True, "after": False}}

@@ -107,3 +107,68 @@ def test_order_aggregates_equal_a_python_computation(session, later_events):
     assert e not in aggregates.orders.index
     first = aggregates.orders.loc[a]
     assert (first["n_days"], first["n_days_cut"], first["first_day_total"]) == (4, 3, 1_250)
+
+
+@pytest.mark.parametrize("later_events", [False, True], ids=["none-later", "some-later"])
+def test_other_aggregates_equal_a_python_computation(session, later_events):
+    # Given customers with visits around both windows, refunds, a churn event type, and a
+    # visitor who never ordered
+    connection = session.connection()
+    moments = Moments.build(AS_OF, horizon_days=HORIZON)
+    cut = midnight_after(moments.cutoff_day)
+    cut_window = midnight_after(moments.cutoff_day - 90)
+    now_window = midnight_after(moments.as_of_day - 90)
+    a, b, c, visitor = add_people(connection, 4)
+    rows = [
+        event(a, AS_OF - timedelta(days=300), amount=1_000),
+        event(a, cut_window - timedelta(microseconds=1), "visit"),  # before both windows
+        event(a, cut_window, "visit"),  # first instant of the cutoff's window
+        event(a, cut - timedelta(microseconds=1), "visit"),
+        event(a, cut, "visit"),  # after the cutoff: the window up to now only if inside
+        event(a, now_window, "email_opened"),
+        event(a, AS_OF - timedelta(days=500), "refund", amount=300),  # outside every window
+        event(a, AS_OF - timedelta(days=2), "refund", amount=200),
+        event(a, AS_OF - timedelta(days=3), "stage_changed"),  # derived: never counted
+        event(b, AS_OF - timedelta(days=400), amount=500),
+        event(b, cut - timedelta(days=10), "cancelled"),
+        event(b, AS_OF - timedelta(days=1), "cancelled"),
+        event(c, AS_OF - timedelta(days=20), amount=700),
+        event(c, AS_OF - timedelta(days=600), "cancelled"),
+        event(visitor, AS_OF - timedelta(days=5), "visit"),
+    ]
+    if later_events:
+        rows += [
+            event(a, AS_OF + timedelta(hours=1), "visit"),
+            event(b, AS_OF + timedelta(days=1), "cancelled"),
+            event(a, AS_OF + timedelta(days=1), "refund", amount=9_999),
+        ]
+    add_events(connection, rows)
+
+    # When the refresh aggregates them with a churn event type
+    others = aggregate_events(connection, moments, churn_event_type="cancelled").others
+
+    # Then the window counts, refunds and churn events are those of the definitions
+    def counted(person_id: int, kind: str, since: datetime, until: datetime) -> int:
+        return sum(
+            1
+            for p, at, _r, k, *_ in rows
+            if p == person_id and k == kind and since <= at < until and at <= AS_OF
+        )
+
+    def row(person_id: int, kind: str) -> pd.Series:
+        (found,) = others[(others["person_id"] == person_id) & (others["type"] == kind)].index
+        return others.loc[found]
+
+    visits = row(a, "visit")
+    assert visits["n_win_cut"] == counted(a, "visit", cut_window, cut) == 2
+    assert visits["n_win_asof"] == counted(a, "visit", now_window, AS_OF) == 2
+    assert row(a, "email_opened")["n_win_asof"] == 1
+    assert row(a, "refund")["amount"] == 500
+    assert not (others["type"] == "stage_changed").any()
+    churn_b = row(b, "cancelled")
+    assert (churn_b["n_upto_cut"], churn_b["n_after_cut"]) == (1, 1)
+    assert churn_b["last_day"] == day_number((AS_OF - timedelta(days=1)).date())
+    churn_c = row(c, "cancelled")
+    assert (churn_c["n_upto_cut"], churn_c["n_after_cut"]) == (1, 0)
+    assert row(visitor, "visit")["n_win_asof"] == 1
+    assert not others.duplicated(["person_id", "type"]).any()

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select, text, update
 
 from tenure.db.engine import create_db_engine
 from tenure.dedup.merge import merge_people, undo_merge
+from tenure.scores.sql import day_number
 from tenure.timeline import order_totals
 from tenure.timeline.models import Event, OrderTotal
 
@@ -28,23 +29,25 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _expected(connection: Connection) -> dict[int, tuple]:
-    orders: dict[int, list[tuple[datetime, int | None]]] = defaultdict(list)
-    for person_id, at, amount in connection.execute(
-        select(Event.person_id, Event.occurred_at, Event.amount_minor).where(
-            Event.type == "order", Event.person_id.is_not(None)
+    money: dict[int, list[tuple[str, datetime, int | None]]] = defaultdict(list)
+    for person_id, kind, at, amount in connection.execute(
+        select(Event.person_id, Event.type, Event.occurred_at, Event.amount_minor).where(
+            Event.type.in_(("order", "refund")), Event.person_id.is_not(None)
         )
     ):
-        orders[person_id].append((at.astimezone(UTC), amount))
+        money[person_id].append((kind, at.astimezone(UTC), amount))
     out = {}
-    for person_id, rows in orders.items():
-        first = min(at for at, _ in rows)
+    for person_id, rows in money.items():
+        orders = [(at, amount) for kind, at, amount in rows if kind == "order"]
+        days = sorted({day_number(at.date()) for at, _ in orders})
         out[person_id] = (
-            len(rows),
-            len({at.date() for at, _ in rows}),
-            first,
-            max(at for at, _ in rows),
-            _sum([a for _, a in rows]),
-            _sum([a for at, a in rows if at.date() == first.date()]),
+            len(orders),
+            len(days),
+            days[0] if days else None,
+            days[-1] if days else None,
+            _sum([a for _, a in orders]),
+            _sum([a for at, a in orders if day_number(at.date()) == days[0]]) if days else None,
+            _sum([amount for kind, _, amount in rows if kind == "refund"]),
         )
     return out
 
@@ -61,16 +64,14 @@ def _stored(connection: Connection) -> dict[int, tuple]:
             t.person_id,
             t.order_count,
             t.order_days,
-            t.first_order_at,
-            t.last_order_at,
+            t.first_order_day,
+            t.last_order_day,
             t.revenue_minor,
             t.first_day_revenue_minor,
+            t.refund_minor,
         )
     )
-    return {
-        row[0]: (row[1], row[2], row[3].astimezone(UTC), row[4].astimezone(UTC), *row[5:])
-        for row in rows
-    }
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def test_totals_follow_inserts_in_any_order(connection):
@@ -85,17 +86,19 @@ def test_totals_follow_inserts_in_any_order(connection):
         event(a, day + timedelta(days=1), amount=-70),  # the next day, after the late one
         event(b, day, amount=None),
         event(b, day, "visit"),
-        event(c, day, "refund", amount=300),  # not an order: no row
+        event(c, day, "refund", amount=300),  # refunds only: a row without orders
+        event(c, day, "refund", amount=None),
+        event(a, day, "refund", amount=25),
     ]
     for row in rows:
         add_events(connection, [row])  # one statement each: the per-row path
 
-    # Then the stored totals are the definitions', and only customers have a row
+    # Then the stored totals are the definitions'
     expected = _expected(connection)
     assert _stored(connection) == expected
     assert expected[a][:2] == (5, 3)
-    assert expected[a][4:] == (470, 40)
-    assert c not in expected
+    assert expected[a][4:] == (470, 40, 25)
+    assert expected[c] == (0, 0, None, None, None, None, 300)
 
 
 def test_totals_follow_bulk_inserts_changes_and_deletes(connection):
@@ -106,6 +109,7 @@ def test_totals_follow_bulk_inserts_changes_and_deletes(connection):
         event(
             int(rng.choice(people)),
             START + timedelta(minutes=int(rng.integers(0, 60 * 24 * 30))),
+            kind="refund" if rng.random() < 0.1 else "order",
             amount=None if rng.random() < 0.1 else int(rng.integers(-500, 5_000)),
         )
         for _ in range(1_000)
@@ -161,7 +165,7 @@ def test_totals_move_with_a_merge_and_its_undo(session):
     merged = _stored(connection)
     assert merged == _expected(connection)
     assert merged[survivor][:2] == (3, 2)
-    assert merged[survivor][4:] == (110, 7)
+    assert merged[survivor][4:] == (110, 7, None)
     assert loser not in merged
 
     # And the undo gives each their own orders back
@@ -201,5 +205,5 @@ def test_concurrent_writers_of_one_customer(fresh_database_url, backend):
         stored = _stored(connection)
         assert stored == _expected(connection)
     assert stored[person][:2] == (2, 1)
-    assert stored[person][4:] == (7, 7)
+    assert stored[person][4:] == (7, 7, None)
     engine.dispose()

@@ -131,6 +131,7 @@ def already_churned(
         return current.index[lapsed.to_numpy()]
     events = aggregates.others[aggregates.others["type"] == churn_event_type]
     last_event = events.set_index("person_id")["last_day"]
+    last_event = last_event[last_event.index.isin(current.index)]  # customers only
     last_order = aggregates.orders["last_day"].reindex(last_event.index)
     return last_event.index[(last_event >= last_order.fillna(-1)).to_numpy()]
 

@@ -24,8 +24,10 @@ second pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.customers.models import AttributeDefinition, AttributeType, Person
+from tenure.db.bulk import driver_rows
 from tenure.db.dialect import Days
 from tenure.scores.sql import day_number, midnight_after
 from tenure.timeline.models import DERIVED_TYPES, Event, OrderTotal
@@ -129,23 +132,27 @@ def _order_aggregates(
     if up_to:
         return _aggregate_orders(connection, days, moments, up_to)
     totals = OrderTotal.__table__.c
-    rows = connection.execute(
+    rows = driver_rows(
+        connection,
         select(
             totals.person_id,
             totals.order_days,
-            days.number(totals.first_order_at),
-            days.number(totals.last_order_at),
+            totals.first_order_day,
+            totals.last_order_day,
             totals.revenue_minor,
             totals.first_day_revenue_minor,
-        )
-    ).all()
+        ).where(totals.order_count > 0),
+    )
     frame = pd.DataFrame.from_records(
         rows,
         columns=["person_id", "n_days", "first_day", "last_day", "revenue", "first_day_total"],
         coerce_float=True,
     ).set_index("person_id")
     after = _after_cutoff(connection, days, moments)
-    return _order_frame(frame.join(after), days)
+    after["last_day_cut"] = days.decode(after["last_day_cut"])
+    # In id order, as the aggregation returns them: the models' samples are drawn by
+    # position, and a trigger's recompute moves a row to the end of PostgreSQL's heap.
+    return _order_frame(frame.join(after).sort_index())
 
 
 def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.DataFrame:
@@ -159,7 +166,8 @@ def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.Da
         .where(e.person_id == totals.person_id, e.type == ORDER, e.occurred_at < cut)
         .scalar_subquery()
     )
-    rows = connection.execute(
+    rows = driver_rows(
+        connection,
         select(
             totals.person_id,
             func.count(days.of(Event.occurred_at).distinct()),
@@ -174,9 +182,9 @@ def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.Da
                 Event.occurred_at >= cut,
             ),
         )
-        .where(totals.last_order_at >= cut)
-        .group_by(totals.person_id)
-    ).all()
+        .where(totals.last_order_day > moments.cutoff_day)
+        .group_by(totals.person_id),
+    )
     return pd.DataFrame.from_records(
         rows,
         columns=["person_id", "n_days_after", "last_day_cut", "revenue_after"],
@@ -184,11 +192,9 @@ def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.Da
     ).set_index("person_id")
 
 
-def _order_frame(frame: pd.DataFrame, days: Days) -> pd.DataFrame:
+def _order_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """:data:`ORDER_COLUMNS` from the figures as of ``as_of`` and those after the cutoff
-    (missing for a customer without orders after it)."""
-    for column in ("first_day", "last_day", "last_day_cut"):
-        frame[column] = days.decode(frame[column])
+    (missing for a customer without orders after it), days as day numbers."""
     frame = frame.astype(float)
     n_after = frame.pop("n_days_after").fillna(0.0)
     frame["n_days_cut"] = frame["n_days"] - n_after
@@ -273,7 +279,9 @@ def _aggregate_orders(
         ],
         coerce_float=True,
     ).set_index("person_id")
-    return _order_frame(frame, days)
+    for column in ("first_day", "last_day", "last_day_cut"):
+        frame[column] = days.decode(frame[column])
+    return _order_frame(frame)
 
 
 def _up_to(connection: Connection, as_of: datetime) -> list[ColumnElement[bool]]:
@@ -293,7 +301,123 @@ def _other_aggregates(
     up_to: list[ColumnElement[bool]],
     churn_event_type: str | None,
 ) -> pd.DataFrame:
-    """Per (customer, non-order type): counts in the feature windows, around the cutoff."""
+    """Per (customer, non-order type): counts in the feature windows, around the cutoff.
+
+    The window counts come from a range of the time index (``ix_events_time`` holds
+    person and type: no row is read), refunds from ``order_totals``, the churn event
+    type's whole history from a seek for each customer. A refresh of the past aggregates
+    every event instead (:func:`_aggregate_others`).
+    """
+    if up_to:
+        return _aggregate_others(connection, days, moments, up_to, churn_event_type)
+    if churn_event_type == REFUND:  # a refund ends the relationship: its whole history
+        totals = _type_totals(connection, days, moments, REFUND)
+    else:
+        totals = _refund_totals(connection)
+        if churn_event_type:
+            churn = _type_totals(connection, days, moments, churn_event_type)
+            totals = pd.concat([totals, churn], ignore_index=True)
+    frame = _window_counts(connection, moments).merge(totals, on=["person_id", "type"], how="outer")
+    for column in COUNT_COLUMNS:
+        if column not in frame:
+            frame[column] = np.nan
+    for column in ("n_win_cut", "n_win_asof"):
+        frame[column] = frame[column].fillna(0.0)
+    return frame[["person_id", "type", *COUNT_COLUMNS]]
+
+
+def _refund_totals(connection: Connection) -> pd.DataFrame:
+    """Each customer's refunds in total, from ``order_totals``."""
+    totals = OrderTotal.__table__.c
+    rows = driver_rows(
+        connection,
+        select(totals.person_id, totals.refund_minor).where(totals.refund_minor.is_not(None)),
+    )
+    frame = pd.DataFrame.from_records(rows, columns=["person_id", "amount"], coerce_float=True)
+    frame["type"] = REFUND
+    return frame.astype({"amount": float})
+
+
+def _window_counts(connection: Connection, moments: Moments) -> pd.DataFrame:
+    """Events per (person, non-order type) in the 90 days up to the cutoff and up to
+    ``as_of``: only the rows since the first window's start."""
+    cut = midnight_after(moments.cutoff_day)
+    window = ENGAGEMENT_WINDOW_DAYS
+    rows = connection.execute(
+        select(
+            Event.person_id,
+            Event.type,
+            func.count().filter(Event.occurred_at < cut),
+            func.count().filter(Event.occurred_at >= midnight_after(moments.as_of_day - window)),
+        )
+        .where(
+            Event.occurred_at >= midnight_after(moments.cutoff_day - window),
+            Event.type.not_in((ORDER, *DERIVED_TYPES)),
+        )
+        .group_by(Event.person_id, Event.type)
+        # Without statistics on the index SQLite scanned the person index whole to save
+        # the sort of the (few) rows in the windows.
+        .with_hint(Event, "INDEXED BY ix_events_time", "sqlite")
+    ).all()
+    frame = pd.DataFrame.from_records(
+        rows, columns=["person_id", "type", "n_win_cut", "n_win_asof"], coerce_float=True
+    )
+    frame = frame[frame["person_id"].notna()]  # events of an organization itself
+    return frame.astype({"person_id": np.int64, "n_win_cut": float, "n_win_asof": float})
+
+
+def _type_totals(connection: Connection, days: Days, moments: Moments, kind: str) -> pd.DataFrame:
+    """Amount, last day and counts up to and after the cutoff of events of type ``kind``
+    (the churn event), per customer: a seek on ``(person_id, type)`` for each row of
+    ``order_totals``."""
+    totals = OrderTotal.__table__.c
+    before_cut = Event.occurred_at < midnight_after(moments.cutoff_day)
+    inner = (
+        select(
+            Event.person_id,
+            Event.type,
+            func.sum(Event.amount_minor).label("amount"),
+            func.max(Event.occurred_at).label("last_at"),
+            func.count().filter(before_cut).label("n_upto_cut"),
+            func.count().label("n_total"),
+        )
+        .select_from(OrderTotal)
+        .join(Event, and_(Event.person_id == totals.person_id, Event.type == kind))
+        .group_by(Event.person_id, Event.type)
+        .subquery("t")
+    )
+    rows = connection.execute(
+        select(
+            inner.c.person_id,
+            inner.c.type,
+            inner.c.amount,
+            days.number(inner.c.last_at),
+            inner.c.n_upto_cut,
+            inner.c.n_total,
+        )
+    ).all()
+    return _count_frame(
+        rows, ["person_id", "type", "amount", "last_day", "n_upto_cut", "n_total"], days
+    )
+
+
+def _count_frame(rows: Sequence[Any], columns: list[str], days: Days) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
+    frame["last_day"] = days.decode(frame["last_day"])
+    frame["amount"] = pd.to_numeric(frame["amount"]).astype(float)
+    frame["n_upto_cut"] = frame["n_upto_cut"].astype(float)
+    frame["n_after_cut"] = frame.pop("n_total") - frame["n_upto_cut"]
+    return frame
+
+
+def _aggregate_others(
+    connection: Connection,
+    days: Days,
+    moments: Moments,
+    up_to: list[ColumnElement[bool]],
+    churn_event_type: str | None,
+) -> pd.DataFrame:
+    """:func:`_other_aggregates` from every event up to ``as_of``, in one pass."""
     before_cut = Event.occurred_at < midnight_after(moments.cutoff_day)
     window = ENGAGEMENT_WINDOW_DAYS
     in_cut_window = and_(
@@ -330,13 +454,9 @@ def _other_aggregates(
             inner.c.n_total,
         ).where(or_(*keep))
     ).all()
-    frame = pd.DataFrame.from_records(
-        rows, columns=["person_id", "type", *COUNT_COLUMNS[:-1], "n_total"], coerce_float=True
-    )
-    frame["last_day"] = days.decode(frame["last_day"])
-    frame["amount"] = pd.to_numeric(frame["amount"]).astype(float)
-    frame["n_after_cut"] = frame.pop("n_total") - frame["n_upto_cut"]
-    return frame
+    columns = ["person_id", "type", "amount", "last_day", "n_win_cut", "n_win_asof"]
+    frame = _count_frame(rows, [*columns, "n_upto_cut", "n_total"], days)
+    return frame[["person_id", "type", *COUNT_COLUMNS]]
 
 
 def rfm_as_of(orders: pd.DataFrame, moment: str, day: int) -> pd.DataFrame:

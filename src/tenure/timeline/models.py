@@ -34,8 +34,9 @@ class Event(Base):
         Index("ix_events_organization_time", "organization_id", "occurred_at", "id"),
         # Home's recent activity: the whole log newest first (without it, a sort of every
         # event: 1.7 s at 1M events). Events mostly arrive in time order, so inserts
-        # append to its right edge (migration 0013_events_time).
-        Index("ix_events_time", "occurred_at", "id"),
+        # append to its right edge (migration 0013_events_time). Person and type make it
+        # cover the nightly refresh's window counts (migration 0018_events_time_covering).
+        Index("ix_events_time", "occurred_at", "id", "person_id", "type"),
         # Every event has a subject: a person, or an organization (migration 0012).
         CheckConstraint(
             "(person_id IS NOT NULL) OR (organization_id IS NOT NULL)", name="one_subject"
@@ -81,13 +82,14 @@ class EventItem(Base):
 
 
 class OrderTotal(Base):
-    """One customer's orders in total, kept by database triggers on ``events``.
+    """One customer's orders and refunds in total, kept by database triggers on ``events``.
 
-    Every write of an order event (insert, move to another person by a merge, delete,
+    Every write of an order or refund (insert, move to another person by a merge, delete,
     a person's deletion) updates its person's row in the same statement, whoever the
     writer is (``timeline.order_totals`` holds the triggers). The nightly refresh reads
-    these rows instead of aggregating every order (``scores.features``). A person
-    without orders has no row. Days are UTC calendar days, as the scores count them.
+    these rows instead of aggregating every order (``scores.features``). A person with
+    neither has no row; one with refunds only has ``order_count`` 0. Days are UTC
+    calendar days as day numbers (days since 1970-01-01), as the scores count them.
     """
 
     __tablename__ = "order_totals"
@@ -96,8 +98,9 @@ class OrderTotal(Base):
     order_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     #: Distinct UTC calendar days with an order (the scores' purchase days).
     order_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Sums of ``amount_minor`` (null when no order has an amount), as SQL's ``sum``.
+    first_order_day: Mapped[int | None] = mapped_column(Integer)
+    last_order_day: Mapped[int | None] = mapped_column(Integer)
+    #: Sums of ``amount_minor`` (null when no row has an amount), as SQL's ``sum``.
     revenue_minor: Mapped[int | None] = mapped_column(BigInteger)
     first_day_revenue_minor: Mapped[int | None] = mapped_column(BigInteger)
+    refund_minor: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,7 +1,7 @@
 """Per-customer order totals (``order_totals``), kept by the database on every write.
 
-The nightly refresh needs, per customer, the purchase days, first and last order, revenue
-and the first day's total. Aggregating them means reading every order (10M at 1M
+The nightly refresh needs, per customer, the purchase days, first and last order day,
+revenue, the first day's total and refunds. Aggregating them means reading every order (10M at 1M
 customers) each night; these triggers keep them current as orders are written instead,
 so the refresh reads one row per customer (``scores.features``).
 
@@ -11,10 +11,10 @@ bulk by tests and benchmarks; a trigger sees every one of those writes, in the w
 own statement and transaction, so the totals can never drift from the events.
 
 * SQLite (one writer at a time): an inserted order updates its person's row in place
-  (one upsert, one seek to tell whether the day is new); an order moved, changed or
-  deleted recomputes its people's rows from their orders. Days are cut from the stored
-  text before ``date()``, as ``db.dialect.Days`` does: ``date()`` of a full timestamp
-  rounds 23:59:59.9995 up to the next day.
+  (one upsert, one seek to tell whether the day is new), a refund adds its amount; an
+  order or refund moved, changed or deleted recomputes its people's rows. Days are cut
+  from the stored text before ``date()``, as ``db.dialect.Days`` does: ``date()`` of a
+  full timestamp rounds 23:59:59.9995 up to the next day.
 * PostgreSQL: statement-level triggers with transition tables recompute the rows of the
   people a statement touched, once per statement (a COPY of a million orders is one
   recompute). Concurrent writers for one person serialize on the person's row: it is
@@ -32,24 +32,41 @@ from sqlalchemy import Connection
 
 TABLE = "order_totals"
 COLUMNS = (
-    "person_id, order_count, order_days, first_order_at, last_order_at, revenue_minor, "
-    "first_day_revenue_minor"
+    "person_id, order_count, order_days, first_order_day, last_order_day, revenue_minor, "
+    "first_day_revenue_minor, refund_minor"
 )
+MONEY_TYPES = "('order', 'refund')"
 
-_SQLITE_TOTALS = """
-SELECT a.person_id, a.n, a.days, a.first_at, a.last_at, a.revenue,
+
+def _sqlite_day(text: str) -> str:
+    """Days since 1970-01-01 of a stored timestamp or day text (julianday of a bare
+    date is exact: x.5)."""
+    return f"CAST(julianday(substr({text}, 1, 10)) - 2440587.5 AS INTEGER)"
+
+
+_SQLITE_TOTALS = f"""
+SELECT a.person_id, a.n, a.days, {_sqlite_day("a.first_at")}, {_sqlite_day("a.last_at")},
+  a.revenue,
   (SELECT sum(f.amount_minor) FROM events AS f
    WHERE f.person_id = a.person_id AND f.type = 'order'
-     AND f.occurred_at < date(substr(a.first_at, 1, 10), '+1 day'))
+     AND f.occurred_at < date(substr(a.first_at, 1, 10), '+1 day')),
+  a.refunds
 FROM (
-  SELECT person_id, count(*) AS n, count(DISTINCT substr(occurred_at, 1, 10)) AS days,
-    min(occurred_at) AS first_at, max(occurred_at) AS last_at, sum(amount_minor) AS revenue
-  FROM events WHERE {where} AND type = 'order' GROUP BY person_id
+  SELECT person_id,
+    count(*) FILTER (WHERE type = 'order') AS n,
+    count(DISTINCT substr(occurred_at, 1, 10)) FILTER (WHERE type = 'order') AS days,
+    min(occurred_at) FILTER (WHERE type = 'order') AS first_at,
+    max(occurred_at) FILTER (WHERE type = 'order') AS last_at,
+    sum(amount_minor) FILTER (WHERE type = 'order') AS revenue,
+    sum(amount_minor) FILTER (WHERE type = 'refund') AS refunds
+  FROM events WHERE {{where}} AND type IN {MONEY_TYPES} GROUP BY person_id
 ) AS a"""
 
 _SQLITE_RECOMPUTE = f"""
   DELETE FROM {TABLE} WHERE person_id IN ({{ids}});
   INSERT INTO {TABLE} ({COLUMNS}) {_SQLITE_TOTALS.format(where="person_id IN ({ids})")};"""
+
+_NEW_DAY = _sqlite_day("NEW.occurred_at")
 
 SQLITE_TRIGGERS = {
     "order_totals_insert": f"""
@@ -57,8 +74,8 @@ CREATE TRIGGER order_totals_insert AFTER INSERT ON events
 WHEN NEW.type = 'order' AND NEW.person_id IS NOT NULL
 BEGIN
   INSERT INTO {TABLE} ({COLUMNS})
-  VALUES (NEW.person_id, 1, 1, NEW.occurred_at, NEW.occurred_at, NEW.amount_minor,
-          NEW.amount_minor)
+  VALUES (NEW.person_id, 1, 1, {_NEW_DAY}, {_NEW_DAY}, NEW.amount_minor, NEW.amount_minor,
+          NULL)
   ON CONFLICT (person_id) DO UPDATE SET
     order_count = order_count + 1,
     order_days = order_days + NOT EXISTS (
@@ -67,40 +84,54 @@ BEGIN
         AND e.occurred_at >= substr(NEW.occurred_at, 1, 10)
         AND e.occurred_at < date(substr(NEW.occurred_at, 1, 10), '+1 day')),
     first_day_revenue_minor = CASE
-      WHEN substr(NEW.occurred_at, 1, 10) < substr(first_order_at, 1, 10)
-        THEN NEW.amount_minor
-      WHEN substr(NEW.occurred_at, 1, 10) = substr(first_order_at, 1, 10)
+      WHEN first_order_day IS NULL OR {_NEW_DAY} < first_order_day THEN NEW.amount_minor
+      WHEN {_NEW_DAY} = first_order_day
         THEN coalesce(first_day_revenue_minor + NEW.amount_minor, first_day_revenue_minor,
                       NEW.amount_minor)
       ELSE first_day_revenue_minor END,
-    first_order_at = min(first_order_at, NEW.occurred_at),
-    last_order_at = max(last_order_at, NEW.occurred_at),
+    first_order_day = min(coalesce(first_order_day, {_NEW_DAY}), {_NEW_DAY}),
+    last_order_day = max(coalesce(last_order_day, {_NEW_DAY}), {_NEW_DAY}),
     revenue_minor = coalesce(revenue_minor + NEW.amount_minor, revenue_minor,
                              NEW.amount_minor);
+END""",
+    "order_totals_refund": f"""
+CREATE TRIGGER order_totals_refund AFTER INSERT ON events
+WHEN NEW.type = 'refund' AND NEW.person_id IS NOT NULL
+BEGIN
+  INSERT INTO {TABLE} (person_id, refund_minor) VALUES (NEW.person_id, NEW.amount_minor)
+  ON CONFLICT (person_id) DO UPDATE SET
+    refund_minor = coalesce(refund_minor + NEW.amount_minor, refund_minor, NEW.amount_minor);
 END""",
     "order_totals_update": f"""
 CREATE TRIGGER order_totals_update
 AFTER UPDATE OF person_id, type, occurred_at, amount_minor ON events
-WHEN OLD.type = 'order' OR NEW.type = 'order'
+WHEN OLD.type IN {MONEY_TYPES} OR NEW.type IN {MONEY_TYPES}
 BEGIN{_SQLITE_RECOMPUTE.format(ids="OLD.person_id, NEW.person_id")}
 END""",
     "order_totals_delete": f"""
 CREATE TRIGGER order_totals_delete AFTER DELETE ON events
-WHEN OLD.type = 'order'
+WHEN OLD.type IN {MONEY_TYPES}
 BEGIN{_SQLITE_RECOMPUTE.format(ids="OLD.person_id")}
 END""",
 }
 
-_POSTGRES_TOTALS = """
-SELECT a.person_id, a.n, a.days, a.first_at, a.last_at, a.revenue,
+_POSTGRES_TOTALS = f"""
+SELECT a.person_id, a.n, a.days, a.first_day - DATE '1970-01-01',
+  a.last_day - DATE '1970-01-01', a.revenue,
   (SELECT sum(f.amount_minor) FROM events AS f
    WHERE f.person_id = a.person_id AND f.type = 'order'
-     AND f.occurred_at < ((a.first_at AT TIME ZONE 'UTC')::date + 1) AT TIME ZONE 'UTC')
+     AND f.occurred_at < (a.first_day + 1)::timestamp AT TIME ZONE 'UTC'),
+  a.refunds
 FROM (
-  SELECT person_id, count(*) AS n,
-    count(DISTINCT (occurred_at AT TIME ZONE 'UTC')::date) AS days,
-    min(occurred_at) AS first_at, max(occurred_at) AS last_at, sum(amount_minor) AS revenue
-  FROM events WHERE {where} AND type = 'order' GROUP BY person_id
+  SELECT person_id,
+    count(*) FILTER (WHERE type = 'order') AS n,
+    count(DISTINCT (occurred_at AT TIME ZONE 'UTC')::date) FILTER (WHERE type = 'order')
+      AS days,
+    min((occurred_at AT TIME ZONE 'UTC')::date) FILTER (WHERE type = 'order') AS first_day,
+    max((occurred_at AT TIME ZONE 'UTC')::date) FILTER (WHERE type = 'order') AS last_day,
+    sum(amount_minor) FILTER (WHERE type = 'order') AS revenue,
+    sum(amount_minor) FILTER (WHERE type = 'refund') AS refunds
+  FROM events WHERE {{where}} AND type IN {MONEY_TYPES} GROUP BY person_id
 ) AS a"""
 
 _POSTGRES_FUNCTIONS = {
@@ -119,27 +150,29 @@ BEGIN
   DELETE FROM {TABLE} WHERE person_id = ANY (ids);
   INSERT INTO {TABLE} ({COLUMNS}) {_POSTGRES_TOTALS.format(where="person_id = ANY (ids)")};
 END $$""",
-    "order_totals_inserted": """
+    "order_totals_inserted": f"""
 CREATE FUNCTION order_totals_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM order_totals_recompute(ARRAY(
-    SELECT DISTINCT person_id FROM new_rows WHERE type = 'order' AND person_id IS NOT NULL));
+    SELECT DISTINCT person_id FROM new_rows
+    WHERE type IN {MONEY_TYPES} AND person_id IS NOT NULL));
   RETURN NULL;
 END $$""",
-    "order_totals_updated": """
+    "order_totals_updated": f"""
 CREATE FUNCTION order_totals_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM order_totals_recompute(ARRAY(
-    SELECT person_id FROM old_rows WHERE type = 'order' AND person_id IS NOT NULL
+    SELECT person_id FROM old_rows WHERE type IN {MONEY_TYPES} AND person_id IS NOT NULL
     UNION
-    SELECT person_id FROM new_rows WHERE type = 'order' AND person_id IS NOT NULL));
+    SELECT person_id FROM new_rows WHERE type IN {MONEY_TYPES} AND person_id IS NOT NULL));
   RETURN NULL;
 END $$""",
-    "order_totals_deleted": """
+    "order_totals_deleted": f"""
 CREATE FUNCTION order_totals_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM order_totals_recompute(ARRAY(
-    SELECT DISTINCT person_id FROM old_rows WHERE type = 'order' AND person_id IS NOT NULL));
+    SELECT DISTINCT person_id FROM old_rows
+    WHERE type IN {MONEY_TYPES} AND person_id IS NOT NULL));
   RETURN NULL;
 END $$""",
 }
@@ -171,8 +204,9 @@ def install(connection: Connection) -> None:
 
 def drop_triggers(connection: Connection) -> None:
     """Drop the triggers only (before a bulk load; :func:`restore` after it)."""
-    on = " ON events" if connection.dialect.name == "postgresql" else ""
-    for name in SQLITE_TRIGGERS:
+    postgres = connection.dialect.name == "postgresql"
+    on = " ON events" if postgres else ""
+    for name in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
         connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{on}")
 
 

@@ -1,7 +1,7 @@
 """order totals: per-customer order totals kept by triggers on events
 
-``order_totals`` holds each customer's order count, purchase days, first and last order,
-revenue and first day's total; triggers on ``events`` keep it current on every write
+``order_totals`` holds each customer's order count, purchase days, first and last order
+day, revenue, first day's total and refunds; triggers on ``events`` keep it current on every write
 (``tenure.timeline.order_totals``). The table is filled from the existing events once.
 
 Revision ID: 0017_order_totals
@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tenure.db.types
 from tenure.timeline import order_totals
 
 revision: str = "0017_order_totals"
@@ -33,10 +32,11 @@ def upgrade() -> None:
         ),
         sa.Column("order_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("order_days", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("first_order_at", tenure.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_order_at", tenure.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_order_day", sa.Integer(), nullable=True),
+        sa.Column("last_order_day", sa.Integer(), nullable=True),
         sa.Column("revenue_minor", sa.BigInteger(), nullable=True),
         sa.Column("first_day_revenue_minor", sa.BigInteger(), nullable=True),
+        sa.Column("refund_minor", sa.BigInteger(), nullable=True),
     )
     connection = op.get_bind()
     order_totals.install(connection)
