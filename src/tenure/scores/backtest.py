@@ -110,7 +110,8 @@ def _cumulative(
     bought = (
         select(Event.person_id, days.number(Event.occurred_at.expression).label("day"))
         .join_from(customers, Event, Event.person_id == customers.c.person_id)
-        .where(Event.type == ORDER, Event.occurred_at <= as_of)
+        # The range again: PostgreSQL otherwise hash-joins the whole events table.
+        .where(Event.person_id.between(low, high), Event.type == ORDER, Event.occurred_at <= as_of)
         .subquery()
     )
     firsts = select(days.number(customers.c.first_at).label("day")).subquery()
