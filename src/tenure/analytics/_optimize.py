@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -122,23 +124,38 @@ def fit_log_params(
 
     start = np.log(np.clip(np.asarray(x0, dtype=float), 1e-6, 1e6))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
-    result = minimize(
-        fun,
-        start,
-        method="L-BFGS-B",
-        jac=jac,
-        bounds=bounds,
-        options={"maxiter": max_iter, "ftol": 1e-13, "gtol": 1e-9},
-    )
-    theta = np.asarray(result.x, dtype=float)
-    se = delta_method_standard_errors(neg_ll, theta, grad=grad)
+    # One BLAS thread: the likelihoods' dot products (tens of thousands of rows) and
+    # L-BFGS-B's few-parameter updates are far too small to share out, and OpenBLAS's
+    # threads waking for each of them on a busy 2-core machine made the 50,000-customer
+    # BG/NBD and Gamma-Gamma fits 10-20 times slower (27-44 ms per likelihood and
+    # gradient instead of 2.5 ms, 6 ms per L-BFGS-B step).
+    with _blas_libraries().limit(limits=1, user_api="blas"):
+        result = minimize(
+            fun,
+            start,
+            method="L-BFGS-B",
+            jac=jac,
+            bounds=bounds,
+            options={"maxiter": max_iter, "ftol": 1e-13, "gtol": 1e-9},
+        )
+        theta = np.asarray(result.x, dtype=float)
+        se = delta_method_standard_errors(neg_ll, theta, grad=grad)
+        log_likelihood = -float(neg_ll(theta))
     return FitResult(
         params=np.exp(theta),
-        log_likelihood=-float(neg_ll(theta)),
+        log_likelihood=log_likelihood,
         standard_errors=se,
         converged=bool(result.success),
         iterations=int(result.nit),
     )
+
+
+@cache
+def _blas_libraries() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once: ``threadpool_limits`` looks them up on every
+    call (3 ms, a third of a BG/NBD fit on the CDNOW sample); numpy's and scipy's are
+    loaded by this module's imports."""
+    return ThreadpoolController()
 
 
 def numerical_hessian(

@@ -28,6 +28,7 @@ from tenure.analytics._inputs import (
 )
 from tenure.analytics._model import FittedModel
 from tenure.analytics._optimize import fit_log_params, unique_rows
+from tenure.analytics._purchases import by_distinct_pair, discounted_increments
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
@@ -235,23 +236,55 @@ class BetaGeo(FittedModel):
         """
         x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
         self._theta()
-        value = self._conditional(float(t), x, tx, age)
+        horizon = float(t)
+        # The hypergeometric term depends on (frequency, T) only: once per distinct pair.
+        growth = by_distinct_pair(lambda xs, ages: self._growth(horizon, xs, ages), x, age)
+        value = growth * self._p_alive(x, tx, age)
         return pd.Series(value, index=summary.index, name="expected_purchases")
 
-    def _conditional(
-        self, t: float | FloatArray, x: FloatArray, tx: FloatArray, age: FloatArray
-    ) -> FloatArray:
+    def discounted_expected_purchases(
+        self, times: ArrayLike, discount_factors: ArrayLike, summary: pd.DataFrame
+    ) -> pd.Series:
+        """Expected purchases of each period up to ``times[k]``, divided by its discount
+        factor and summed: ``sum_k [E(t_k) - E(t_(k-1))] / discount_factors[k]``, ``E(t_0) =
+        0``, with ``E`` as in :meth:`expected_purchases` (what :func:`tenure.analytics.clv`
+        values). P(alive) is computed once, the hypergeometric terms once per distinct
+        ``(frequency, T)`` and time.
+
+        Parameters
+        ----------
+        times : array-like
+            Increasing horizons, in the summary's time unit.
+        discount_factors : array-like
+            One per horizon, e.g. ``(1 + d)^(month / 12)``.
+        summary : pandas.DataFrame
+            ``frequency``, ``recency``, ``T``.
+        """
+        x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        self._theta()
+        horizons = np.asarray(times, dtype=float)
+        factors = np.asarray(discount_factors, dtype=float)
+
+        def per_pair(xs: FloatArray, ages: FloatArray) -> FloatArray:
+            return discounted_increments(lambda t: self._growth(t, xs, ages), horizons, factors)
+
+        value = by_distinct_pair(per_pair, x, age) * self._p_alive(x, tx, age)
+        return pd.Series(value, index=summary.index, name="discounted_expected_purchases")
+
+    def _growth(self, t: float | FloatArray, x: FloatArray, age: FloatArray) -> FloatArray:
+        """Expected purchases over the next ``t`` of a customer known to be alive: the
+        conditional expectation without its P(alive) factor, a function of ``x`` and ``T``."""
         if np.any(np.asarray(t) < 0):
             raise ValueError("t must be non-negative")
         r, alpha, a, b = (self.params[k] for k in PARAM_NAMES)
         z = t / (alpha + age + t)
         hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
         growth = 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp
-        return (a + b + x - 1) / (a - 1) * growth * self._p_alive(x, tx, age)
+        return (a + b + x - 1) / (a - 1) * growth
 
     def population_expected_purchases(self, t: ArrayLike) -> FloatArray:
         """Expected repeat purchases in ``(0, t]`` for a new customer (FHL 2005 eq. 7)."""
         times = np.atleast_1d(np.asarray(t, dtype=float))
         self._theta()
         zeros = np.zeros_like(times)
-        return self._conditional(times, zeros, zeros, zeros)
+        return self._growth(times, zeros, zeros) * self._p_alive(zeros, zeros, zeros)

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from tenure.analytics.gamma_gamma import GammaGamma
 from tenure.analytics.rfm import UNIT_DAYS, unit_days
@@ -19,7 +20,9 @@ class TransactionModel(Protocol):
 
     params: dict[str, float]
 
-    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series: ...
+    def discounted_expected_purchases(
+        self, times: ArrayLike, discount_factors: ArrayLike, summary: pd.DataFrame
+    ) -> pd.Series: ...
 
 
 def clv(
@@ -37,7 +40,8 @@ def clv(
     ``CLV_i = sum_{m=1..H} [E_i(m) - E_i(m-1)] * E(spend_i) * margin / (1 + d)^(m/12)``
     where ``E_i(m)`` is the expected number of purchases in the next ``m`` months given
     the customer's history (:meth:`BetaGeo.expected_purchases` or
-    :meth:`ParetoNBD.expected_purchases`), ``E(spend_i)`` the Gamma-Gamma expected spend
+    :meth:`ParetoNBD.expected_purchases`; the models' ``discounted_expected_purchases``
+    sums the periods), ``E(spend_i)`` the Gamma-Gamma expected spend
     (:meth:`GammaGamma.expected_spend`) and ``d`` the annual discount rate, applied per
     month as ``(1 + d)^(1/12) - 1`` (Fader, Hardie & Lee 2005, "RFM and CLV", sec. on
     DERT, in monthly steps as lifetimes' ``customer_lifetime_value``).
@@ -74,12 +78,8 @@ def clv(
     unit_length = unit_days(unit or summary.attrs.get("unit", "W"))
     months_in_units = DAYS_PER_MONTH / unit_length
     spend = spend_model.expected_spend(summary).to_numpy()
-    total = np.zeros(len(summary))
-    previous = np.zeros(len(summary))
-    for month in range(1, int(horizon_months) + 1):
-        cumulative = transaction_model.expected_purchases(
-            month * months_in_units, summary
-        ).to_numpy()
-        total += (cumulative - previous) / (1.0 + annual_discount_rate) ** (month / 12.0)
-        previous = cumulative
-    return pd.Series(total * spend * margin, index=summary.index, name="clv")
+    months = np.arange(1, int(horizon_months) + 1)
+    purchases = transaction_model.discounted_expected_purchases(
+        months * months_in_units, (1.0 + annual_discount_rate) ** (months / 12.0), summary
+    ).to_numpy()
+    return pd.Series(purchases * spend * margin, index=summary.index, name="clv")

@@ -39,6 +39,7 @@ from tenure.analytics._inputs import (
 )
 from tenure.analytics._model import FittedModel
 from tenure.analytics._optimize import IntArray, fit_log_params, group_rows, unique_rows
+from tenure.analytics._purchases import discounted_increments
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
 
@@ -240,6 +241,32 @@ class ParetoNBD(FittedModel):
         self._theta()
         value = self._growth(float(t), x, age) * self._p_alive(x, tx, age)
         return pd.Series(value, index=summary.index, name="expected_purchases")
+
+    def discounted_expected_purchases(
+        self, times: ArrayLike, discount_factors: ArrayLike, summary: pd.DataFrame
+    ) -> pd.Series:
+        """``sum_k [E(t_k) - E(t_(k-1))] / discount_factors[k]``, ``E(t_0) = 0``, with ``E``
+        as in :meth:`expected_purchases` (what :func:`tenure.analytics.clv` values);
+        P(alive), whose hypergeometric term is the costly part, is computed once.
+
+        Parameters
+        ----------
+        times : array-like
+            Increasing horizons, in the summary's time unit.
+        discount_factors : array-like
+            One per horizon, e.g. ``(1 + d)^(month / 12)``.
+        summary : pandas.DataFrame
+            ``frequency``, ``recency``, ``T``.
+        """
+        x, tx, age = summary_columns(summary, ["frequency", "recency", "T"])
+        self._theta()
+        steps = discounted_increments(
+            lambda t: self._growth(t, x, age),
+            np.asarray(times, dtype=float),
+            np.asarray(discount_factors, dtype=float),
+        )
+        value = steps * self._p_alive(x, tx, age)
+        return pd.Series(value, index=summary.index, name="discounted_expected_purchases")
 
     def _growth(self, t: float | FloatArray, x: FloatArray, age: FloatArray) -> FloatArray:
         if np.any(np.asarray(t) < 0):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, union_all
 
 from tenure.analytics import BetaGeo, backtest
 from tenure.db.dialect import Days
@@ -70,39 +70,56 @@ def run_backtest(connection: Connection, aggregates: Aggregates) -> dict[str, An
     return report
 
 
+def cumulative_block(ids: pd.Index) -> tuple[int, int]:
+    """Lowest and highest person id of the customers the cumulative curve counts: all of
+    them up to :data:`CUMULATIVE_CUSTOMERS`, else a seeded random block of that many
+    consecutive ids (a range seek on the index)."""
+    values = ids.to_numpy()
+    if len(values) > CUMULATIVE_CUSTOMERS:
+        start = np.random.default_rng(len(values)).integers(0, len(values) - CUMULATIVE_CUSTOMERS)
+        values = np.sort(values)[start : start + CUMULATIVE_CUSTOMERS]
+    return int(values.min()), int(values.max())
+
+
 def _cumulative(
     connection: Connection, aggregates: Aggregates, summary: pd.DataFrame, model: BetaGeo
 ) -> dict[str, Any]:
     """Weekly cumulative repeat purchases, actual (SQL) and expected (FHL 2005 eq. 7)."""
-    ids = summary.index.to_numpy()
-    if len(ids) > CUMULATIVE_CUSTOMERS:
-        # A seeded random block of consecutive ids: a range seek on the index.
-        start = np.random.default_rng(len(ids)).integers(0, len(ids) - CUMULATIVE_CUSTOMERS)
-        ids = np.sort(ids)[start : start + CUMULATIVE_CUSTOMERS]
-    low, high = int(ids.min()), int(ids.max())
+    low, high = cumulative_block(summary.index)
     in_block = summary.index[(summary.index >= low) & (summary.index <= high)]
     first = aggregates.orders.loc[in_block, "first_day"].astype(np.int64)
     days = Days(connection.dialect.name)
-    day = days.of(Event.occurred_at)
-    person_days = (
-        select(Event.person_id, day.label("day"))
+    as_of = aggregates.moments.as_of
+    cut = days.value(from_day_number(aggregates.moments.cutoff_day))
+    # The block's customers of the calibration period (a purchase by the cutoff) and their
+    # first purchase: one pass in the covering index's order, nothing sorted.
+    customers = (
+        select(Event.person_id, func.min(Event.occurred_at).label("first_at"))
         .where(
             Event.person_id.between(low, high),
             Event.type == ORDER,
-            Event.occurred_at <= aggregates.moments.as_of,
+            days.of(Event.occurred_at) <= cut,
         )
-        .group_by(Event.person_id, day)
+        .group_by(Event.person_id)
+        .cte("customers")
+    )
+    # Their repeat purchase days, counted per day as the customers who bought that day
+    # minus those whose first purchase it was: a person's purchase days but the first.
+    # (Pairing each purchase day with the person's first by a window function sorted
+    # the block's purchases three times: the curve took 1.3-1.8x as long on SQLite.)
+    bought = (
+        select(Event.person_id, days.number(Event.occurred_at.expression).label("day"))
+        .join_from(customers, Event, Event.person_id == customers.c.person_id)
+        # The range again: PostgreSQL otherwise hash-joins the whole events table.
+        .where(Event.person_id.between(low, high), Event.type == ORDER, Event.occurred_at <= as_of)
         .subquery()
     )
-    with_first = select(
-        person_days.c.day,
-        func.min(person_days.c.day).over(partition_by=person_days.c.person_id).label("first"),
-    ).subquery()
-    cut = days.value(from_day_number(aggregates.moments.cutoff_day))
+    firsts = select(days.number(customers.c.first_at).label("day")).subquery()
     repeats = connection.execute(
-        select(days.number(with_first.c.day), func.count())
-        .where(with_first.c.day > with_first.c.first, with_first.c.first <= cut)
-        .group_by(with_first.c.day)
+        union_all(
+            select(bought.c.day, func.count(bought.c.person_id.distinct())).group_by(bought.c.day),
+            select(firsts.c.day, -func.count()).group_by(firsts.c.day),
+        )
     ).all()
     decoded = days.decode(pd.Series([r[0] for r in repeats], dtype=object))
     repeat_day = decoded.to_numpy().astype(np.int64)
@@ -116,7 +133,9 @@ def _cumulative(
     actual = running[np.searchsorted(repeat_day[order], edges, side="left")]
     births, counts = np.unique(first.to_numpy(), return_counts=True)
     ages = np.clip((edges[:, None] - births[None, :]) / DAYS_PER_WEEK, 0.0, None)
-    expected = model.population_expected_purchases(ages.ravel()).reshape(ages.shape)
+    # Weeks x birth days, but ages repeat along the diagonals: ~1 distinct value in 50.
+    distinct_ages, at = np.unique(ages, return_inverse=True)
+    expected = model.population_expected_purchases(distinct_ages)[at].reshape(ages.shape)
     predicted = (np.where(ages > 0, expected, 0.0) * counts[None, :]).sum(axis=1)
     return {
         "customers": len(in_block),
