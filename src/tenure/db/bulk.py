@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Table, func, insert, select
+from sqlalchemy import JSON, Connection, Select, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable, FromClause
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
@@ -200,3 +204,13 @@ def driver_rows(connection: Connection, statement: Executable) -> list[tuple[Any
         return list(result.cursor.fetchall())
     finally:
         result.close()
+
+
+def float_rows(connection: Connection, statement: Select[Any]) -> NDArray[np.float64]:
+    """Every row of ``statement``, whose columns are all numbers, as one 2-D float array
+    (NULL as NaN): a third of ``DataFrame.from_records``' time for a million rows.
+    (``COPY ... TO STDOUT`` parsed by pandas was measured no faster on PostgreSQL.)"""
+    import numpy  # imported here: the request path never needs the analytics' stack
+
+    rows = driver_rows(connection, statement)
+    return numpy.array(rows, dtype=float).reshape(len(rows), len(statement.selected_columns))

@@ -46,7 +46,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenure.customers.models import AttributeDefinition, AttributeType, Person
-from tenure.db.bulk import driver_rows
+from tenure.db.bulk import driver_rows, float_rows
 from tenure.db.dialect import Days
 from tenure.scores.sql import day_number, midnight_after
 from tenure.timeline.models import DERIVED_TYPES, Event, OrderTotal
@@ -143,7 +143,7 @@ def _order_aggregates(
     if up_to:
         return _aggregate_orders(connection, days, moments, up_to)
     totals = OrderTotal.__table__.c
-    rows = driver_rows(
+    values = float_rows(
         connection,
         select(
             totals.person_id,
@@ -154,10 +154,7 @@ def _order_aggregates(
             totals.first_day_revenue_minor,
         ).where(totals.order_count > 0),
     )
-    # Every column is a number: one float array (None -> NaN) costs a third of
-    # DataFrame.from_records for a million rows.
     columns = ["n_days", "first_day", "last_day", "revenue", "first_day_total"]
-    values = np.array(rows, dtype=float).reshape(len(rows), len(columns) + 1)
     frame = pd.DataFrame(
         values[:, 1:],
         index=pd.Index(values[:, 0].astype(np.int64), name="person_id"),
