@@ -104,3 +104,55 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     assert write_scores(connection, **_parts(ids, "1.b", reasons)) == []
     reasons[2] = orjson.dumps([{"feature": "churned", "value": "cancellation"}]).decode()
     assert write_scores(connection, **_parts(ids, "1.c", reasons)) == [ids[2]]
+
+
+def _stored(connection) -> dict[int, tuple]:
+    rows = connection.exec_driver_sql(
+        "SELECT person_id, recency_days, model_version, churn_reasons FROM person_scores"
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_a_refresh_changing_most_rows_refills_the_table_and_one_changing_few_replaces_them(
+    session,
+):
+    # Given scores for three of four people
+    connection = session.connection()
+    ids = add_people(connection, 4)
+    inspector = inspect(connection)
+    indexes = sorted(ix["name"] for ix in inspector.get_indexes("person_scores"))
+    foreign_keys = inspector.get_foreign_keys("person_scores")
+    reasons = [orjson.dumps([{"feature": "frequency", "value": i}]).decode() for i in range(3)]
+    write_scores(connection, **_parts(ids[:3], "1.a", reasons))
+
+    # When the next refresh (a day later: every recency moves) drops the first person
+    # and adds the fourth
+    later = _parts(ids[1:], "1.b", reasons)
+    later["summary"]["recency_days"] += 1
+    changed = write_scores(connection, **later)
+
+    # Then all four are reported, and the table holds exactly the new rows, the
+    # reasons as the very text written
+    assert changed == sorted(ids)
+    assert _stored(connection) == {
+        person: (4, "1.b", reasons[i]) for i, person in enumerate(ids[1:])
+    }
+    # with its indexes and foreign key back
+    inspector = inspect(connection)
+    assert sorted(ix["name"] for ix in inspector.get_indexes("person_scores")) == indexes
+    assert inspector.get_foreign_keys("person_scores") == foreign_keys
+
+    # When only one row's values change
+    reasons[0] = orjson.dumps([{"feature": "revenue", "value": 1.5}]).decode()
+    again = _parts(ids[1:], "1.c", reasons)
+    again["summary"]["recency_days"] += 1
+    assert write_scores(connection, **again) == [ids[1]]
+
+    # Then only that row is rewritten (and says which refresh wrote it)
+    assert _stored(connection) == {
+        ids[1]: (4, "1.c", reasons[0]),
+        ids[2]: (4, "1.b", reasons[1]),
+        ids[3]: (4, "1.b", reasons[2]),
+    }
+    session.expire_all()
+    assert session.get(PersonScore, ids[1]).churn_reasons == [{"feature": "revenue", "value": 1.5}]

@@ -18,12 +18,14 @@ PostgreSQL, the foreign key, and restores them after the load in the same transa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, func, select
 
 from tenure.scores.models import PersonScore
 
@@ -55,6 +57,8 @@ _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own SQLite storage for
 META_COLUMNS = ("as_of", "model_version", "fitted_at")
 NEW = "person_scores_new"
 CHANGED = "person_scores_changed"
+#: Beyond this share of the stored rows changed, the table is refilled (see write_scores).
+REPLACE_SHARE = 0.5
 
 
 def score_frame(
@@ -101,8 +105,10 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
     """Make ``person_scores`` hold this refresh's scores; returns the ids of the people
     whose scores were added, changed or removed (sorted)."""
     frame = score_frame(**parts)
-    if not connection.scalar(select(exists().select_from(PersonScore))):
-        _load_empty(connection, frame)
+    stored = connection.scalar(select(func.count()).select_from(PersonScore)) or 0
+    if not stored:
+        with _secondary_indexes_rebuilt(connection):
+            _load(connection, frame, "person_scores")
         return sorted(frame["person_id"].tolist())
     dialect = connection.dialect.name
     sql = connection.exec_driver_sql
@@ -129,9 +135,17 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
         f"WHERE NOT EXISTS (SELECT 1 FROM {NEW} n WHERE n.person_id = s.person_id)"
     )
     changed = [row[0] for row in sql(f"SELECT person_id FROM {CHANGED} ORDER BY person_id")]
-    if changed:
+    names = ", ".join(COLUMNS)
+    if len(changed) > stored * REPLACE_SHARE:
+        # Most rows change (every night: the as-of moves a day, and with it every
+        # customer's age): the table is refilled from the new rows and its indexes built
+        # once, the first load's way, instead of a delete and an insert per row (with
+        # their index entries, and on PostgreSQL a foreign key lookup each).
+        with _secondary_indexes_rebuilt(connection):
+            sql("DELETE FROM person_scores" if dialect == "sqlite" else "TRUNCATE person_scores")
+            sql(f"INSERT INTO person_scores ({names}) SELECT {names} FROM {NEW}")
+    elif changed:
         sql(f"DELETE FROM person_scores WHERE person_id IN (SELECT person_id FROM {CHANGED})")
-        names = ", ".join(COLUMNS)
         sql(
             f"INSERT INTO person_scores ({names}) SELECT {names} FROM {NEW} "
             f"WHERE person_id IN (SELECT person_id FROM {CHANGED})"
@@ -142,24 +156,18 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
     return changed
 
 
-def _load(connection: Connection, frame: pd.DataFrame, table: str) -> None:
-    if frame.empty:
-        return
-    if connection.dialect.name == "sqlite":
-        _insert_sqlite(connection, frame, table)
-    else:
-        _copy_postgres(connection, frame, table)
-
-
-def _load_empty(connection: Connection, frame: pd.DataFrame) -> None:
-    """Load into the empty ``person_scores`` with its secondary indexes (and, on
-    PostgreSQL, its foreign key) removed, then restored from their own definitions in
-    the same transaction: building an index over a million loaded rows sorts once, where
+@contextmanager
+def _secondary_indexes_rebuilt(connection: Connection) -> Iterator[None]:
+    """Load ``person_scores`` with its secondary indexes (and, on PostgreSQL, its
+    foreign key) removed, then restore them from their own definitions in the same
+    transaction: building an index over a million loaded rows sorts once, where
     maintaining it took a random B-tree insert per row, and one join validates the
     foreign key where a trigger looked up ``people`` per row.
 
     On PostgreSQL this locks ``person_scores`` until the refresh commits (readers wait
-    instead of seeing the empty table); it happens on a workspace's first refresh only.
+    instead of seeing the table half written): on the first refresh, and on the ones
+    that change most rows, for the write step's last seconds. On SQLite readers keep
+    reading the last committed scores.
     """
     sql = connection.exec_driver_sql
     constraints: list[tuple[str, str]] = []
@@ -184,11 +192,20 @@ def _load_empty(connection: Connection, frame: pd.DataFrame) -> None:
         sql(f'ALTER TABLE person_scores DROP CONSTRAINT "{name}"')
     for name, _definition in indexes:
         sql(f'DROP INDEX "{name}"')
-    _load(connection, frame, "person_scores")
+    yield
     for name, definition in constraints:
         sql(f'ALTER TABLE person_scores ADD CONSTRAINT "{name}" {definition}')
     for _name, definition in indexes:
         sql(definition)
+
+
+def _load(connection: Connection, frame: pd.DataFrame, table: str) -> None:
+    if frame.empty:
+        return
+    if connection.dialect.name == "sqlite":
+        _insert_sqlite(connection, frame, table)
+    else:
+        _copy_postgres(connection, frame, table)
 
 
 def _column_values(series: pd.Series) -> list[Any]:
