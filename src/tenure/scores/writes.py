@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
@@ -134,7 +135,7 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
         "UNION ALL SELECT s.person_id FROM person_scores s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {NEW} n WHERE n.person_id = s.person_id)"
     )
-    changed = [row[0] for row in sql(f"SELECT person_id FROM {CHANGED} ORDER BY person_id")]
+    changed = list(sql(f"SELECT person_id FROM {CHANGED} ORDER BY person_id").scalars().all())
     names = ", ".join(COLUMNS)
     if len(changed) > stored * REPLACE_SHARE:
         # Most rows change (every night: the as-of moves a day, and with it every
@@ -251,17 +252,10 @@ def copy_text(frame: pd.DataFrame) -> str:
 
 def _text_field(series: pd.Series) -> list[str]:
     if isinstance(series.dtype, pd.Int64Dtype):
-        missing = series.isna().to_numpy()
-        out = series.to_numpy(dtype=np.int64, na_value=0).astype(str).astype(object)
-        out[missing] = _NULL
-        return list(out)
-    if series.dtype.kind in "iu":
-        return list(series.to_numpy().astype(str).tolist())
-    if series.dtype.kind == "f":
+        return _numbers_text(series.to_numpy(dtype=np.int64, na_value=0), series.isna())
+    if series.dtype.kind in "iuf":
         values = series.to_numpy()
-        text = np.array([repr(v) for v in values.tolist()], dtype=object)
-        text[np.isnan(values)] = _NULL
-        return list(text)
+        return _numbers_text(values, np.isnan(values) if values.dtype.kind == "f" else None)
     if series.dtype.kind == "M" or (len(series) and isinstance(series.iloc[0], datetime)):
         # as_of and fitted_at: one moment for every row of a refresh, formatted once.
         codes, moments = pd.factorize(series)
@@ -273,6 +267,20 @@ def _text_field(series: pd.Series) -> list[str]:
     if any(c in joined for c in "\\\t\n\r"):
         strings = [None if v is None else v.translate(_ESCAPES) for v in strings]
     return [_NULL if v is None else v for v in strings]
+
+
+def _numbers_text(values: np.ndarray, missing: Any) -> list[str]:
+    """Each number's text, missing ones as NULL: orjson writes the whole column in C,
+    a float as its shortest text that reads back exactly (as ``repr`` does), at a
+    fifth of the cost of ``repr`` or ``astype(str)`` per value."""
+    if not len(values):
+        return []
+    text = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)
+    out = text.decode()[1:-1].split(",")
+    if missing is not None:
+        for at in np.flatnonzero(missing).tolist():
+            out[at] = _NULL
+    return out
 
 
 def _copy_postgres(connection: Connection, frame: pd.DataFrame, table: str) -> None:
