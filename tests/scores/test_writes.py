@@ -75,7 +75,7 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     ]
 
     # When a refresh's scores are written into the empty table
-    changed = write_scores(connection, **_parts(ids, "1.a", reasons))
+    changed = write_scores(connection, **_parts(ids, "1.'a", reasons))
 
     # Then every person is written, with missing values as NULL and text intact
     assert changed == sorted(ids)
@@ -92,7 +92,7 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     assert second.churn_reasons is None and second.churn_probability is None
     assert second.p_alive is None and second.clv_12m_minor is None
     assert (third.rfm_segment, third.churn_probability, third.p_alive) == ("lost", 1.0, 1 / 3)
-    assert first.as_of == AS_OF and first.fitted_at == AS_OF and first.model_version == "1.a"
+    assert first.as_of == AS_OF and first.fitted_at == AS_OF and first.model_version == "1.'a"
 
     # and the table keeps its indexes and its foreign key to people
     inspector = inspect(connection)
