@@ -33,8 +33,8 @@ from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
 from tenure.analytics._churn_features import TreeInput
 
-#: Rows per block: bounds the codes and sums held at once (a few MB per block).
-BLOCK_ROWS = 65_536
+#: Rows per block: bounds the codes held at once (8 bytes per tree and row).
+BLOCK_ROWS = 32_768
 #: Splits per tree the code tables allow (2**16 codes); boosting_model grows 7.
 MAX_SPLITS = 16
 
@@ -123,7 +123,7 @@ class _Forest:
         )
 
     def change_tables(
-        self, reference_codes: NDArray[np.uint16]
+        self, reference_codes: NDArray[np.intp]
     ) -> dict[int, list[tuple[int, NDArray[np.float64]]]]:
         """Per input column ``k``: (tree, ``leaf[code] - leaf[code with the bits of the
         splits on k set as the reference's]``) for each tree that splits on it, in order."""
@@ -138,11 +138,12 @@ class _Forest:
                 out.setdefault(int(k), []).append((t, change))
         return dict(sorted(out.items()))
 
-    def codes(self, rows: NDArray[np.float64]) -> NDArray[np.uint16]:
-        """Each tree's answers for each row: ``codes[t, i]``."""
-        tested: dict[tuple[int, float, bool], NDArray[np.uint16]] = {}
+    def codes(self, rows: NDArray[np.float64]) -> NDArray[np.intp]:
+        """Each tree's answers for each row: ``codes[t, i]``, as indexes (a table lookup
+        by a narrower integer converts it first)."""
+        tested: dict[tuple[int, float, bool], NDArray[np.intp]] = {}
         missing: dict[int, NDArray[np.bool_]] = {}
-        out = np.zeros((len(self.predictors), len(rows)), dtype=np.uint16)
+        out = np.zeros((len(self.predictors), len(rows)), dtype=np.intp)
         for t, (predictor, splits) in enumerate(zip(self.predictors, self.splits, strict=True)):
             code = out[t]
             for b, node in enumerate(predictor.nodes[splits]):
@@ -160,14 +161,14 @@ class _Forest:
                             if k not in missing:
                                 missing[k] = np.isnan(column)
                             answer |= missing[k]
-                        tested[key] = answer.astype(np.uint16)
+                        tested[key] = answer.astype(np.intp)
                     left = tested[key]
                 code |= left << b
         return out
 
     def _categorical(
         self, predictor: TreePredictor, node: Any, rows: NDArray[np.float64]
-    ) -> NDArray[np.uint16]:
+    ) -> NDArray[np.intp]:
         """Which rows a categorical split sends left, by scikit-learn's own prediction
         of a tree made of that split alone (leaves 1 and 0)."""
         stump = np.zeros(3, dtype=predictor.nodes.dtype)
@@ -179,4 +180,4 @@ class _Forest:
             stump, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
         )
         values = alone.predict(rows, self.known, self.f_idx_map, self.n_threads)
-        return (values == 1.0).astype(np.uint16)
+        return (values == 1.0).astype(np.intp)
