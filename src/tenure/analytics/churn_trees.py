@@ -40,7 +40,7 @@ MAX_SPLITS = 16
 
 
 def tree_contributions(
-    trees: TreeInput, x: pd.DataFrame, *, n_threads: int = 1
+    trees: TreeInput, x: pd.DataFrame, *, n_threads: int = 1, block_rows: int = BLOCK_ROWS
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """``p - p'`` per feature, ``p'`` the probability with the feature at its reference,
     and ``p`` (``trees.predict_proba(x)[:, 1]``, to the last bit).
@@ -64,8 +64,8 @@ def tree_contributions(
     n, width = len(x), inputs.shape[1]
     p = np.empty(n)
     contributions = np.zeros((width, n))
-    for start in range(0, n, BLOCK_ROWS):
-        block = slice(start, min(start + BLOCK_ROWS, n))
+    for start in range(0, n, block_rows):
+        block = slice(start, min(start + block_rows, n))
         codes = forest.codes(inputs[block])
         raw = np.full(block.stop - block.start, baseline)
         for t, leaves in enumerate(forest.leaves):
