@@ -140,12 +140,13 @@ class _Forest:
 
     def codes(self, rows: NDArray[np.float64]) -> NDArray[np.intp]:
         """Each tree's answers for each row: ``codes[t, i]``, as indexes (a table lookup
-        by a narrower integer converts it first)."""
-        tested: dict[tuple[int, float, bool], NDArray[np.intp]] = {}
+        by a narrower integer converts it first); built in 16 bits, a quarter of the
+        memory traffic, and widened once per tree."""
+        tested: dict[tuple[int, float, bool], NDArray[np.uint16]] = {}
         missing: dict[int, NDArray[np.bool_]] = {}
-        out = np.zeros((len(self.predictors), len(rows)), dtype=np.intp)
+        out = np.empty((len(self.predictors), len(rows)), dtype=np.intp)
         for t, (predictor, splits) in enumerate(zip(self.predictors, self.splits, strict=True)):
-            code = out[t]
+            code = np.zeros(len(rows), dtype=np.uint16)
             for b, node in enumerate(predictor.nodes[splits]):
                 if node["is_categorical"]:
                     left = self._categorical(predictor, node, rows)
@@ -161,14 +162,15 @@ class _Forest:
                             if k not in missing:
                                 missing[k] = np.isnan(column)
                             answer |= missing[k]
-                        tested[key] = answer.astype(np.intp)
+                        tested[key] = answer.astype(np.uint16)
                     left = tested[key]
-                code |= left << b
+                code |= left << np.uint16(b)
+            out[t] = code
         return out
 
     def _categorical(
         self, predictor: TreePredictor, node: Any, rows: NDArray[np.float64]
-    ) -> NDArray[np.intp]:
+    ) -> NDArray[np.uint16]:
         """Which rows a categorical split sends left, by scikit-learn's own prediction
         of a tree made of that split alone (leaves 1 and 0)."""
         stump = np.zeros(3, dtype=predictor.nodes.dtype)
@@ -180,4 +182,4 @@ class _Forest:
             stump, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
         )
         values = alone.predict(rows, self.known, self.f_idx_map, self.n_threads)
-        return (values == 1.0).astype(np.intp)
+        return (values == 1.0).astype(np.uint16)
