@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import orjson
@@ -156,3 +156,27 @@ def test_a_refresh_changing_most_rows_refills_the_table_and_one_changing_few_rep
     }
     session.expire_all()
     assert session.get(PersonScore, ids[1]).churn_reasons == [{"feature": "revenue", "value": 1.5}]
+
+
+def test_a_refresh_on_another_day_replaces_every_row(session):
+    # Given scores as of a day, for three of four people
+    connection = session.connection()
+    ids = add_people(connection, 4)
+    reasons = [orjson.dumps([{"feature": "frequency", "value": i}]).decode() for i in range(3)]
+    write_scores(connection, **_parts(ids[:3], "1.a", reasons))
+    indexes = sorted(ix["name"] for ix in inspect(connection).get_indexes("person_scores"))
+
+    # When the next day's refresh drops the first person and adds the fourth
+    later = _parts(ids[1:], "1.b", reasons)
+    later["meta"]["as_of"] = AS_OF + timedelta(days=1)
+    changed = write_scores(connection, **later)
+
+    # Then every row is replaced (a day later every customer's age is another): all four
+    # people are reported, the table holds the new rows as of the new day, indexed
+    assert changed == sorted(ids)
+    assert _stored(connection) == {
+        person: (3, "1.b", reasons[i]) for i, person in enumerate(ids[1:])
+    }
+    as_of = connection.execute(select(PersonScore.as_of).distinct()).scalars().all()
+    assert as_of == [AS_OF + timedelta(days=1)]
+    assert sorted(ix["name"] for ix in inspect(connection).get_indexes("person_scores")) == indexes
