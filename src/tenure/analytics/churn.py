@@ -388,6 +388,9 @@ class ChurnModel:
         return pd.DataFrame(out, index=x.index), p
 
 
+_DIRECTIONS = np.array(["lowers risk", "raises risk"], dtype=object)
+
+
 def _top_reasons(contrib: pd.DataFrame, values: pd.DataFrame, top: int) -> pd.DataFrame:
     if top < 1:
         raise ValueError("top must be at least 1")
@@ -412,6 +415,8 @@ def _top_reasons(contrib: pd.DataFrame, values: pd.DataFrame, top: int) -> pd.Da
             "feature": names,
             "value": raw,
             "contribution": picked,
-            "direction": np.where(picked >= 0, "raises risk", "lowers risk"),
+            # Two shared strings picked per row (numpy's fixed-width text became a
+            # new Python string per row in the frame).
+            "direction": _DIRECTIONS[(picked >= 0).astype(np.intp)],
         }
     )
