@@ -1,4 +1,4 @@
-"""write_scores: the first load into an empty table and the values it stores."""
+"""write_scores: the first load, a next day's refill, a same-day rerun, and the values stored."""
 
 from __future__ import annotations
 
