@@ -114,8 +114,12 @@ def test_tree_contributions_equal_a_prediction_per_feature() -> None:
     rows.iloc[1, rows.columns.get_loc("usage")] = np.nan
     rows.iloc[2, rows.columns.get_loc("usage")] = spec.reference["usage"]
 
-    # When contributions are computed from the trees that split on each feature
-    fast, p_fast = tree_contributions(trees, rows)
+    # (categorical splits among them)
+    predictors = [iteration[0] for iteration in trees.model_._predictors]
+    assert any(p.nodes["is_categorical"][p.nodes["is_leaf"] == 0].any() for p in predictors)
+
+    # When contributions are computed from the trees' split answers, in blocks of rows
+    fast, p_fast = tree_contributions(trees, rows, block_rows=64)
 
     # Then they are those of predicting once per feature with the feature at its reference
     p = trees.predict_proba(rows)[:, 1]
@@ -128,6 +132,37 @@ def test_tree_contributions_equal_a_prediction_per_feature() -> None:
         )
     assert (fast.abs().to_numpy() > 0).any()
     assert fast.loc[rows.index[2], "usage"] == 0.0
+
+
+def test_the_feature_that_decides_churn_is_the_first_reason() -> None:
+    # Given customers who churn when (and only when) they have not bought for 60 days,
+    # with two features that say nothing
+    rng = np.random.default_rng(11)
+    n = 2000
+    features = pd.DataFrame(
+        {
+            "recency_days": rng.integers(0, 120, n).astype(float),
+            "noise": rng.normal(size=n),
+            "plan": rng.choice(["basic", "plus"], n),
+        }
+    )
+    churned = features["recency_days"] > 60
+    model = ChurnModel(candidates=("gradient_boosting",)).fit(features, churned)
+
+    # When the risk of long-lapsed and of recent customers is explained
+    rows = pd.DataFrame({"recency_days": [110.0, 5.0], "noise": [0.1, -0.2], "plan": "plus"})
+    proba, reasons = model.predict_and_explain(rows, top=3)
+
+    # Then the lapse is the lapsed customer's first reason, raising the risk, by far
+    # more than anything else; nothing moves the recent customer's risk much (the
+    # reference, the median recency, is on the same side of the 60 days)
+    assert proba.iloc[0] > 0.9 > 0.1 > proba.iloc[1]
+    lapsed = reasons[reasons["row"] == 0].set_index("rank")
+    assert (lapsed.loc[1, "feature"], lapsed.loc[1, "direction"]) == ("recency_days", "raises risk")
+    assert lapsed.loc[1, "contribution"] > 0.5
+    assert (lapsed.loc[[2, 3], "contribution"].abs() < 0.05).all()
+    recent = reasons[reasons["row"] == 1]
+    assert (recent["contribution"].abs() < 0.05).all()
 
 
 def test_predict_and_explain_is_predict_proba_and_explain() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from tenure.scores.churn import (
@@ -12,6 +13,7 @@ from tenure.scores.churn import (
     features_at,
     fit_and_predict,
     labels_at_cutoff,
+    reasons_json,
     training_sample,
 )
 from tenure.scores.features import Moments, aggregate_events
@@ -120,3 +122,31 @@ def test_the_churn_model_trains_on_the_bound_and_scores_everyone(session):
     assert outcome.report["training_population"] == len(churned)
     assert set(outcome.probability.index) == set(aggregates.orders.index)
     assert outcome.probability.between(0, 1).all()
+
+
+def test_reasons_are_one_json_array_per_person_in_rank_order():
+    # Given two people's two reasons: numbers, a missing value and awkward text
+    explained = pd.DataFrame(
+        {
+            "row": [7, 7, 9, 9],
+            "feature": ["recency_days", "attr_plan", "monetary", 'attr_"odd"'],
+            "value": [12.0, 'basic "quoted"\n', np.nan, 1234567.123456],
+            "contribution": [0.123456, -0.00004, 1e-5 * 20, -1 / 3],
+        }
+    )
+
+    # When they are written as JSON text
+    reasons = reasons_json(explained, top=2)
+
+    # Then each person has an array of their reasons, numbers rounded to 4 decimals
+    assert list(reasons.index) == [7, 9]
+    assert [orjson.loads(text) for text in reasons] == [
+        [
+            {"feature": "recency_days", "value": 12.0, "contribution": 0.1235},
+            {"feature": "attr_plan", "value": 'basic "quoted"\n', "contribution": -0.0},
+        ],
+        [
+            {"feature": "monetary", "value": None, "contribution": 0.0002},
+            {"feature": 'attr_"odd"', "value": 1234567.1235, "contribution": -0.3333},
+        ],
+    ]

@@ -1,8 +1,8 @@
-"""write_scores: the first load into an empty table and the values it stores."""
+"""write_scores: the first load, a next day's refill, a same-day rerun, and the values stored."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import orjson
@@ -75,7 +75,7 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     ]
 
     # When a refresh's scores are written into the empty table
-    changed = write_scores(connection, **_parts(ids, "1.a", reasons))
+    changed = write_scores(connection, **_parts(ids, "1.'a", reasons))
 
     # Then every person is written, with missing values as NULL and text intact
     assert changed == sorted(ids)
@@ -92,7 +92,7 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     assert second.churn_reasons is None and second.churn_probability is None
     assert second.p_alive is None and second.clv_12m_minor is None
     assert (third.rfm_segment, third.churn_probability, third.p_alive) == ("lost", 1.0, 1 / 3)
-    assert first.as_of == AS_OF and first.fitted_at == AS_OF and first.model_version == "1.a"
+    assert first.as_of == AS_OF and first.fitted_at == AS_OF and first.model_version == "1.'a"
 
     # and the table keeps its indexes and its foreign key to people
     inspector = inspect(connection)
@@ -104,3 +104,79 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     assert write_scores(connection, **_parts(ids, "1.b", reasons)) == []
     reasons[2] = orjson.dumps([{"feature": "churned", "value": "cancellation"}]).decode()
     assert write_scores(connection, **_parts(ids, "1.c", reasons)) == [ids[2]]
+
+
+def _stored(connection) -> dict[int, tuple]:
+    rows = connection.exec_driver_sql(
+        "SELECT person_id, recency_days, model_version, churn_reasons FROM person_scores"
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_a_refresh_changing_most_rows_refills_the_table_and_one_changing_few_replaces_them(
+    session,
+):
+    # Given scores for three of four people
+    connection = session.connection()
+    ids = add_people(connection, 4)
+    inspector = inspect(connection)
+    indexes = sorted(ix["name"] for ix in inspector.get_indexes("person_scores"))
+    foreign_keys = inspector.get_foreign_keys("person_scores")
+    reasons = [orjson.dumps([{"feature": "frequency", "value": i}]).decode() for i in range(3)]
+    write_scores(connection, **_parts(ids[:3], "1.a", reasons))
+
+    # When the next refresh (a day later: every recency moves) drops the first person
+    # and adds the fourth
+    later = _parts(ids[1:], "1.b", reasons)
+    later["summary"]["recency_days"] += 1
+    changed = write_scores(connection, **later)
+
+    # Then all four are reported, and the table holds exactly the new rows, the
+    # reasons as the very text written
+    assert changed == sorted(ids)
+    assert _stored(connection) == {
+        person: (4, "1.b", reasons[i]) for i, person in enumerate(ids[1:])
+    }
+    # with its indexes and foreign key back
+    inspector = inspect(connection)
+    assert sorted(ix["name"] for ix in inspector.get_indexes("person_scores")) == indexes
+    assert inspector.get_foreign_keys("person_scores") == foreign_keys
+
+    # When only one row's values change
+    reasons[0] = orjson.dumps([{"feature": "revenue", "value": 1.5}]).decode()
+    again = _parts(ids[1:], "1.c", reasons)
+    again["summary"]["recency_days"] += 1
+    assert write_scores(connection, **again) == [ids[1]]
+
+    # Then only that row is rewritten (and says which refresh wrote it)
+    assert _stored(connection) == {
+        ids[1]: (4, "1.c", reasons[0]),
+        ids[2]: (4, "1.b", reasons[1]),
+        ids[3]: (4, "1.b", reasons[2]),
+    }
+    session.expire_all()
+    assert session.get(PersonScore, ids[1]).churn_reasons == [{"feature": "revenue", "value": 1.5}]
+
+
+def test_a_refresh_on_another_day_replaces_every_row(session):
+    # Given scores as of a day, for three of four people
+    connection = session.connection()
+    ids = add_people(connection, 4)
+    reasons = [orjson.dumps([{"feature": "frequency", "value": i}]).decode() for i in range(3)]
+    write_scores(connection, **_parts(ids[:3], "1.a", reasons))
+    indexes = sorted(ix["name"] for ix in inspect(connection).get_indexes("person_scores"))
+
+    # When the next day's refresh drops the first person and adds the fourth
+    later = _parts(ids[1:], "1.b", reasons)
+    later["meta"]["as_of"] = AS_OF + timedelta(days=1)
+    changed = write_scores(connection, **later)
+
+    # Then every row is replaced (a day later every customer's age is another): all four
+    # people are reported, the table holds the new rows as of the new day, indexed
+    assert changed == sorted(ids)
+    assert _stored(connection) == {
+        person: (3, "1.b", reasons[i]) for i, person in enumerate(ids[1:])
+    }
+    as_of = connection.execute(select(PersonScore.as_of).distinct()).scalars().all()
+    assert as_of == [AS_OF + timedelta(days=1)]
+    assert sorted(ix["name"] for ix in inspect(connection).get_indexes("person_scores")) == indexes

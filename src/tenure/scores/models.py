@@ -11,11 +11,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from tenure.db.base import Base
 from tenure.db.types import Id, JsonDoc, UTCDateTime
+
+
+class JsonText(TypeDecorator[Any]):
+    """JSON kept as the text it was written as (``text`` on PostgreSQL, not ``jsonb``).
+
+    For values that are only ever read whole, never queried into: a refresh writes a
+    million churn reasons at once, and parsing them into ``jsonb`` was most of the cost
+    of its ``COPY`` (migration ``0018_churn_reasons_text``). Equal values written the
+    same way are equal text, which is what the refresh's comparison needs.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else orjson.loads(value)
 
 
 class PersonScore(Base):
@@ -55,7 +77,8 @@ class PersonScore(Base):
     m_score: Mapped[int] = mapped_column(SmallInteger)
     rfm_segment: Mapped[str] = mapped_column(String(30))
     churn_probability: Mapped[float | None] = mapped_column(Float)
-    churn_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonDoc)
+    # Read whole by the person page and the API, never queried into: JSON text.
+    churn_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonText)
     model_version: Mapped[str] = mapped_column(String(40))
     fitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
