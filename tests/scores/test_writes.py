@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import orjson
 import pandas as pd
+import pytest
 from sqlalchemy import inspect, select
 
+from tenure.db.engine import create_db_engine
 from tenure.scores.models import PersonScore
-from tenure.scores.writes import write_scores
+from tenure.scores.writes import _load as load_frame
+from tenure.scores.writes import _refill as refill
+from tenure.scores.writes import score_frame, write_scores
 
 from .workspace import add_people
 
@@ -180,3 +185,51 @@ def test_a_refresh_on_another_day_replaces_every_row(session):
     as_of = connection.execute(select(PersonScore.as_of).distinct()).scalars().all()
     assert as_of == [AS_OF + timedelta(days=1)]
     assert sorted(ix["name"] for ix in inspect(connection).get_indexes("person_scores")) == indexes
+
+
+def test_readers_keep_reading_while_the_next_night_refills_postgres(fresh_database_url, backend):
+    """On PostgreSQL the refill loads a new table and swaps it in: a reader of the
+    scores (the 360 view joins them) is not locked out while the rows load."""
+    if backend != "postgresql":
+        pytest.skip("SQLite refills in place; WAL readers read the last commit anyway")
+    engine = create_db_engine(fresh_database_url)
+    with engine.begin() as connection:
+        ids = add_people(connection, 3)
+        write_scores(connection, **_parts(ids, "1.a", [None, None, None]))
+        keys = _keys(connection)
+    seen: list[list[int]] = []
+
+    def read_meanwhile() -> None:
+        with engine.connect() as reader:
+            reader.exec_driver_sql("SET lock_timeout = '2s'")
+            seen.append(sorted(reader.scalars(select(PersonScore.person_id))))
+
+    later = _parts(ids[1:], "1.b", [None, None])
+    later["meta"]["as_of"] = AS_OF + timedelta(days=1)
+    frame = score_frame(**later)
+    with engine.begin() as connection:
+
+        def load_and_read(table: str) -> None:
+            load_frame(connection, frame, table)
+            reader = threading.Thread(target=read_meanwhile)
+            reader.start()
+            reader.join(10)
+
+        refill(connection, load_and_read)
+
+    # Then the reader saw the old rows without waiting, and the new table took the old
+    # one's name, keys and indexes
+    assert seen == [sorted(ids)]
+    with engine.connect() as connection:
+        assert sorted(connection.scalars(select(PersonScore.person_id))) == sorted(ids[1:])
+        assert _keys(connection) == keys
+    engine.dispose()
+
+
+def _keys(connection) -> dict:
+    found = inspect(connection)
+    return {
+        "primary": found.get_pk_constraint("person_scores"),
+        "foreign": found.get_foreign_keys("person_scores"),
+        "indexes": sorted(ix["name"] for ix in found.get_indexes("person_scores")),
+    }

@@ -15,14 +15,15 @@ the driver's ``executemany`` with values already in storage form (reasons come a
 JSON text from :func:`tenure.scores.churn.reasons_json`) (``insert_rows`` would
 convert each of the 21 values of each row again); on PostgreSQL they are streamed with
 ``COPY ... FROM STDIN`` in text format, built column by column (:func:`copy_text`).
-A load into an emptied ``person_scores`` drops the secondary indexes and, on
-PostgreSQL, the foreign key, and restores them after the load in the same transaction
-(:func:`_secondary_indexes_rebuilt`).
+A refill builds the indexes once over the loaded rows: on SQLite in place, the secondary
+indexes dropped and restored in the same transaction; on PostgreSQL in a new table
+swapped in at the end, so that readers are never locked out for the load
+(:func:`_refill`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,10 @@ _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own SQLite storage for
 META_COLUMNS = ("as_of", "model_version", "fitted_at")
 NEW = "person_scores_new"
 CHANGED = "person_scores_changed"
+#: PostgreSQL's refill builds the table under this name, its keys and indexes with
+#: :data:`SUFFIX`, and renames them into place.
+NEXT = "person_scores_next"
+SUFFIX = "_next"
 #: Beyond this share of the stored rows changed, the table is refilled (see write_scores).
 REPLACE_SHARE = 0.5
 
@@ -114,8 +119,7 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
         select(func.count(), func.min(PersonScore.as_of), func.max(PersonScore.as_of))
     ).one()
     if not stored:
-        with _secondary_indexes_rebuilt(connection):
-            _load(connection, frame, "person_scores")
+        _refill(connection, lambda table: _load(connection, frame, table))
         return sorted(frame["person_id"].tolist())
     day = parts["meta"]["as_of"].astimezone(UTC).date()
     if not first.astimezone(UTC).date() <= day <= last.astimezone(UTC).date():
@@ -151,9 +155,10 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
         # customer's age): the table is refilled from the new rows and its indexes built
         # once, the first load's way, instead of a delete and an insert per row (with
         # their index entries, and on PostgreSQL a foreign key lookup each).
-        with _secondary_indexes_rebuilt(connection):
-            sql("DELETE FROM person_scores" if dialect == "sqlite" else "TRUNCATE person_scores")
-            sql(f"INSERT INTO person_scores ({names}) SELECT {names} FROM {NEW}")
+        _refill(
+            connection,
+            lambda table: sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM {NEW}"),
+        )
     elif changed:
         sql(f"DELETE FROM person_scores WHERE person_id IN (SELECT person_id FROM {CHANGED})")
         sql(
@@ -173,54 +178,80 @@ def _replace_all(connection: Connection, frame: pd.DataFrame) -> list[int]:
     is refilled the first load's way; the ids returned are everyone's, stored or new.
     """
     stored = connection.exec_driver_sql("SELECT person_id FROM person_scores").scalars().all()
-    with _secondary_indexes_rebuilt(connection):
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("DELETE FROM person_scores")
-        else:
-            connection.exec_driver_sql("TRUNCATE person_scores")
-        _load(connection, frame, "person_scores")
+    _refill(connection, lambda table: _load(connection, frame, table))
     return sorted(set(stored).union(frame["person_id"].tolist()))
+
+
+def _refill(connection: Connection, load: Callable[[str], object]) -> None:
+    """Replace every row of ``person_scores`` with what ``load(table)`` writes into
+    ``table``, the indexes built once over the loaded rows.
+
+    SQLite: in place, its secondary indexes dropped and restored
+    (:func:`_secondary_indexes_rebuilt`); readers keep reading the last committed rows
+    (WAL) meanwhile. PostgreSQL: into a new table, swapped in at the end
+    (:func:`_swapped_in`): dropping an index or emptying the table in place would lock
+    every reader of the scores (the 360 view joins them) out for the whole load.
+    """
+    if connection.dialect.name == "sqlite":
+        with _secondary_indexes_rebuilt(connection):
+            connection.exec_driver_sql("DELETE FROM person_scores")
+            load("person_scores")
+    else:
+        _swapped_in(connection, load)
+
+
+def _swapped_in(connection: Connection, load: Callable[[str], object]) -> None:
+    """``person_scores`` rebuilt as a new table and renamed into place.
+
+    The new table copies the columns, defaults and checks (``LIKE``); after the load it
+    gets the primary key, the secondary indexes and the foreign keys from the old
+    table's own definitions, under temporary names. Only the swap (drop, renames) takes
+    the exclusive lock, held until the refresh commits right after: readers wait for
+    that, not for the load.
+    """
+    sql = connection.exec_driver_sql
+    sql(f"DROP TABLE IF EXISTS {NEXT}")
+    sql(f"CREATE TABLE {NEXT} (LIKE person_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    load(NEXT)
+    constraints = sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'person_scores'::regclass AND contype IN ('p', 'u', 'f') "
+        "ORDER BY contype DESC, conname"  # the keys before the foreign keys
+    ).all()
+    indexes = sql(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = 'person_scores'::regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+    ).all()
+    for name, definition in constraints:
+        sql(f'ALTER TABLE {NEXT} ADD CONSTRAINT "{name}{SUFFIX}" {definition}')
+    for name, definition in indexes:
+        head, _, columns = definition.partition(" USING ")
+        unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
+        sql(f'CREATE {unique}INDEX "{name}{SUFFIX}" ON {NEXT} USING {columns}')
+    sql("DROP TABLE person_scores")
+    sql(f"ALTER TABLE {NEXT} RENAME TO person_scores")
+    for name, _definition in constraints:
+        sql(f'ALTER TABLE person_scores RENAME CONSTRAINT "{name}{SUFFIX}" TO "{name}"')
+    for name, _definition in indexes:
+        sql(f'ALTER INDEX "{name}{SUFFIX}" RENAME TO "{name}"')
 
 
 @contextmanager
 def _secondary_indexes_rebuilt(connection: Connection) -> Iterator[None]:
-    """Load ``person_scores`` with its secondary indexes (and, on PostgreSQL, its
-    foreign key) removed, then restore them from their own definitions in the same
-    transaction: building an index over a million loaded rows sorts once, where
-    maintaining it took a random B-tree insert per row, and one join validates the
-    foreign key where a trigger looked up ``people`` per row.
-
-    On PostgreSQL this locks ``person_scores`` until the refresh commits (readers wait
-    instead of seeing the table half written): on the first refresh, and on the ones
-    that change most rows, for the write step's last seconds. On SQLite readers keep
-    reading the last committed scores.
-    """
+    """SQLite: load ``person_scores`` with its secondary indexes removed, then restore
+    them from their own definitions in the same transaction: building an index over a
+    million loaded rows sorts once, where maintaining it took a random B-tree insert per
+    row. Readers keep reading the last committed scores meanwhile (WAL)."""
     sql = connection.exec_driver_sql
-    constraints: list[tuple[str, str]] = []
-    if connection.dialect.name == "sqlite":
-        indexes = sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-            "AND tbl_name = 'person_scores' AND sql IS NOT NULL"
-        ).all()
-    else:
-        indexes = sql(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE i.indrelid = 'person_scores'::regclass AND NOT i.indisprimary "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
-        ).all()
-        foreign_keys = sql(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = 'person_scores'::regclass AND contype = 'f'"
-        )
-        constraints = [(name, definition) for name, definition in foreign_keys]
-    for name, _definition in constraints:
-        sql(f'ALTER TABLE person_scores DROP CONSTRAINT "{name}"')
+    indexes = sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+        "AND tbl_name = 'person_scores' AND sql IS NOT NULL"
+    ).all()
     for name, _definition in indexes:
         sql(f'DROP INDEX "{name}"')
     yield
-    for name, definition in constraints:
-        sql(f'ALTER TABLE person_scores ADD CONSTRAINT "{name}" {definition}')
     for _name, definition in indexes:
         sql(definition)
 
