@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import (
     Column,
     Connection,
+    Select,
     Table,
     and_,
     case,
@@ -407,22 +408,27 @@ def _type_totals(connection: Connection, days: Days, moments: Moments, kind: str
         .group_by(Event.person_id, Event.type)
         .subquery("t")
     )
+    return _count_frame(connection, days, select(inner), ())
+
+
+def _count_frame(
+    connection: Connection, days: Days, statement: Select[Any], windows: Sequence[str]
+) -> pd.DataFrame:
+    """The rows of a per-(person, type) subquery: its amount, last day (a day number),
+    the ``windows`` counts, and the counts up to and after the cutoff."""
+    inner = statement.selected_columns
     rows = connection.execute(
-        select(
-            inner.c.person_id,
-            inner.c.type,
-            inner.c.amount,
-            days.number(inner.c.last_at),
-            inner.c.n_upto_cut,
-            inner.c.n_total,
+        statement.with_only_columns(
+            inner.person_id,
+            inner.type,
+            inner.amount,
+            days.number(inner.last_at),
+            *(inner[name] for name in windows),
+            inner.n_upto_cut,
+            inner.n_total,
         )
     ).all()
-    return _count_frame(
-        rows, ["person_id", "type", "amount", "last_day", "n_upto_cut", "n_total"], days
-    )
-
-
-def _count_frame(rows: Sequence[Any], columns: list[str], days: Days) -> pd.DataFrame:
+    columns = ["person_id", "type", "amount", "last_day", *windows, "n_upto_cut", "n_total"]
     frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
     frame["last_day"] = days.decode(frame["last_day"])
     frame["amount"] = pd.to_numeric(frame["amount"]).astype(float)
@@ -463,20 +469,8 @@ def _aggregate_others(
     keep = [inner.c.type == REFUND, inner.c.n_win_cut > 0, inner.c.n_win_asof > 0]
     if churn_event_type:
         keep.append(inner.c.type == churn_event_type)
-    rows = connection.execute(
-        select(
-            inner.c.person_id,
-            inner.c.type,
-            inner.c.amount,
-            days.number(inner.c.last_at),
-            inner.c.n_win_cut,
-            inner.c.n_win_asof,
-            inner.c.n_upto_cut,
-            inner.c.n_total,
-        ).where(or_(*keep))
-    ).all()
-    columns = ["person_id", "type", "amount", "last_day", "n_win_cut", "n_win_asof"]
-    frame = _count_frame(rows, [*columns, "n_upto_cut", "n_total"], days)
+    windows = ("n_win_cut", "n_win_asof")
+    frame = _count_frame(connection, days, select(inner).where(or_(*keep)), windows)
     return frame[["person_id", "type", *COUNT_COLUMNS]]
 
 
