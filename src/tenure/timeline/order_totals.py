@@ -190,30 +190,28 @@ POSTGRES_TRIGGERS = {
 }
 
 
+def _triggers(connection: Connection) -> dict[str, str]:
+    return POSTGRES_TRIGGERS if connection.dialect.name == "postgresql" else SQLITE_TRIGGERS
+
+
 def install(connection: Connection) -> None:
     """Create the triggers (and on PostgreSQL their functions); the table must exist."""
     if connection.dialect.name == "postgresql":
         for function in _POSTGRES_FUNCTIONS.values():
             connection.exec_driver_sql(function)
-        statements = POSTGRES_TRIGGERS
-    else:
-        statements = SQLITE_TRIGGERS
-    for statement in statements.values():
-        connection.exec_driver_sql(statement)
+    install_triggers(connection)
 
 
 def drop_triggers(connection: Connection) -> None:
     """Drop the triggers only (before a bulk load; :func:`restore` after it)."""
-    postgres = connection.dialect.name == "postgresql"
-    on = " ON events" if postgres else ""
-    for name in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
+    on = " ON events" if connection.dialect.name == "postgresql" else ""
+    for name in _triggers(connection):
         connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{on}")
 
 
 def install_triggers(connection: Connection) -> None:
     """The triggers again after :func:`drop_triggers` (PostgreSQL's functions stay)."""
-    statements = POSTGRES_TRIGGERS if connection.dialect.name == "postgresql" else SQLITE_TRIGGERS
-    for statement in statements.values():
+    for statement in _triggers(connection).values():
         connection.exec_driver_sql(statement)
 
 
