@@ -393,22 +393,29 @@ def _type_totals(connection: Connection, days: Days, moments: Moments, kind: str
     (the churn event), per customer: a seek on ``(person_id, type)`` for each row of
     ``order_totals``."""
     totals = OrderTotal.__table__.c
-    before_cut = Event.occurred_at < midnight_after(moments.cutoff_day)
     inner = (
-        select(
-            Event.person_id,
-            Event.type,
-            func.sum(Event.amount_minor).label("amount"),
-            func.max(Event.occurred_at).label("last_at"),
-            func.count().filter(before_cut).label("n_upto_cut"),
-            func.count().label("n_total"),
-        )
+        select(*_per_type_columns(moments))
         .select_from(OrderTotal)
         .join(Event, and_(Event.person_id == totals.person_id, Event.type == kind))
         .group_by(Event.person_id, Event.type)
         .subquery("t")
     )
     return _count_frame(connection, days, select(inner), ())
+
+
+def _per_type_columns(moments: Moments, *windows: Any) -> list[Any]:
+    """Per (person, type): amount, last event, the ``windows`` counts, and the counts up
+    to the cutoff and in all (what :func:`_count_frame` reads)."""
+    before_cut = Event.occurred_at < midnight_after(moments.cutoff_day)
+    return [
+        Event.person_id,
+        Event.type,
+        func.sum(Event.amount_minor).label("amount"),
+        func.max(Event.occurred_at).label("last_at"),
+        *windows,
+        func.count().filter(before_cut).label("n_upto_cut"),
+        func.count().label("n_total"),
+    ]
 
 
 def _count_frame(
@@ -445,22 +452,19 @@ def _aggregate_others(
     churn_event_type: str | None,
 ) -> pd.DataFrame:
     """:func:`_other_aggregates` from every event up to ``as_of``, in one pass."""
-    before_cut = Event.occurred_at < midnight_after(moments.cutoff_day)
     window = ENGAGEMENT_WINDOW_DAYS
     in_cut_window = and_(
-        before_cut, Event.occurred_at >= midnight_after(moments.cutoff_day - window)
+        Event.occurred_at < midnight_after(moments.cutoff_day),
+        Event.occurred_at >= midnight_after(moments.cutoff_day - window),
     )
     in_now_window = Event.occurred_at >= midnight_after(moments.as_of_day - window)
     inner = (
         select(
-            Event.person_id,
-            Event.type,
-            func.sum(Event.amount_minor).label("amount"),
-            func.max(Event.occurred_at).label("last_at"),
-            func.count().filter(in_cut_window).label("n_win_cut"),
-            func.count().filter(in_now_window).label("n_win_asof"),
-            func.count().filter(before_cut).label("n_upto_cut"),
-            func.count().label("n_total"),
+            *_per_type_columns(
+                moments,
+                func.count().filter(in_cut_window).label("n_win_cut"),
+                func.count().filter(in_now_window).label("n_win_asof"),
+            )
         )
         .where(Event.type.not_in((ORDER, *DERIVED_TYPES)), *up_to)
         .group_by(Event.person_id, Event.type)
