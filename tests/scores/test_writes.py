@@ -191,7 +191,7 @@ def test_readers_keep_reading_while_the_next_night_refills_postgres(fresh_databa
     """On PostgreSQL the refill loads a new table and swaps it in: a reader of the
     scores (the 360 view joins them) is not locked out while the rows load."""
     if backend != "postgresql":
-        pytest.skip("SQLite refills in place; WAL readers read the last commit anyway")
+        pytest.skip("SQLite: WAL readers read the last commit whatever the writer holds")
     engine = create_db_engine(fresh_database_url)
     with engine.begin() as connection:
         ids = add_people(connection, 3)

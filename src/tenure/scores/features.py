@@ -49,6 +49,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from tenure.customers.models import AttributeDefinition, AttributeType, Person
 from tenure.db.bulk import driver_rows, float_rows
 from tenure.db.dialect import Days
+from tenure.db.snapshot import side_by_side
 from tenure.scores.sql import day_number, midnight_after
 from tenure.timeline.models import DERIVED_TYPES, Event, OrderTotal
 
@@ -113,7 +114,9 @@ class Aggregates:
 def aggregate_events(
     connection: Connection, moments: Moments, *, churn_event_type: str | None
 ) -> Aggregates:
-    """Run the two aggregates (orders per person, other events per person and type).
+    """Run the aggregates (orders per person, other events per person and type), two
+    at a time on one snapshot where the connection allows it
+    (:func:`tenure.db.snapshot.side_by_side`).
 
     Returns
     -------
@@ -125,24 +128,29 @@ def aggregate_events(
     """
     days = Days(connection.dialect.name)
     up_to = _up_to(connection, moments.as_of)
-    orders = _order_aggregates(connection, days, moments, up_to)
-    others = _other_aggregates(connection, days, moments, up_to, churn_event_type)
+    if up_to:  # a refresh of the past: the totals include later orders
+        orders, others = side_by_side(
+            connection,
+            lambda reader: _aggregate_orders(reader, days, moments, up_to),
+            lambda reader: _aggregate_others(reader, days, moments, up_to, churn_event_type),
+        )
+    else:
+        # The seeks after the cutoff are the longest read: beside the other two.
+        (totals, others), after = side_by_side(
+            connection,
+            lambda reader: (
+                _order_totals(reader),
+                _other_aggregates(reader, days, moments, churn_event_type),
+            ),
+            lambda reader: _after_cutoff(reader, days, moments),
+        )
+        orders = _orders_from_totals(totals, after)
     return Aggregates(orders=orders, others=others, moments=moments)
 
 
-def _order_aggregates(
-    connection: Connection, days: Days, moments: Moments, up_to: list[ColumnElement[bool]]
-) -> pd.DataFrame:
-    """Per customer: purchase days, first/last day, revenue, as of ``as_of`` and the cutoff.
-
-    From the totals the database keeps per customer (``order_totals``), unless orders
-    later than ``as_of`` exist (a refresh of the past): those totals include them, so
-    the orders are aggregated afresh. The cutoff is a UTC midnight, so no purchase day
-    straddles it: the figures at the cutoff are those as of ``as_of`` minus those after
-    the cutoff, which only the customers with an order after it have.
-    """
-    if up_to:
-        return _aggregate_orders(connection, days, moments, up_to)
+def _order_totals(connection: Connection) -> pd.DataFrame:
+    """Per customer, as of now: purchase days, first/last day, revenue, first day's
+    total, from the totals the database keeps (``order_totals``)."""
     totals = OrderTotal.__table__.c
     values = float_rows(
         connection,
@@ -156,16 +164,25 @@ def _order_aggregates(
         ).where(totals.order_count > 0),
     )
     columns = ["n_days", "first_day", "last_day", "revenue", "first_day_total"]
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         values[:, 1:],
         index=pd.Index(values[:, 0].astype(np.int64), name="person_id"),
         columns=columns,
     )
-    after = _after_cutoff(connection, days, moments)
-    after["last_day_cut"] = days.decode(after["last_day_cut"])
+
+
+def _orders_from_totals(totals: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """:data:`ORDER_COLUMNS` from the totals as of now (``as_of``: no order is later)
+    and the figures after the cutoff (:func:`_after_cutoff`).
+
+    The cutoff is a UTC midnight, so no purchase day straddles it: the figures at the
+    cutoff are those as of ``as_of`` minus those after the cutoff, which only the
+    customers with an order after it have. A refresh of the past (orders later than
+    ``as_of`` exist) aggregates the orders themselves instead (:func:`_aggregate_orders`).
+    """
     # In id order, as the aggregation returns them: the models' samples are drawn by
     # position, and a trigger's recompute moves a row to the end of PostgreSQL's heap.
-    frame = frame.join(after)
+    frame = totals.join(after)
     return _order_frame(frame if frame.index.is_monotonic_increasing else frame.sort_index())
 
 
@@ -199,11 +216,13 @@ def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.Da
         .where(totals.last_order_day > moments.cutoff_day)
         .group_by(totals.person_id),
     )
-    return pd.DataFrame.from_records(
+    after = pd.DataFrame.from_records(
         rows,
         columns=["person_id", "n_days_after", "last_day_cut", "revenue_after"],
         coerce_float=True,
     ).set_index("person_id")
+    after["last_day_cut"] = days.decode(after["last_day_cut"])
+    return after
 
 
 def _order_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -309,11 +328,7 @@ def _up_to(connection: Connection, as_of: datetime) -> list[ColumnElement[bool]]
 
 
 def _other_aggregates(
-    connection: Connection,
-    days: Days,
-    moments: Moments,
-    up_to: list[ColumnElement[bool]],
-    churn_event_type: str | None,
+    connection: Connection, days: Days, moments: Moments, churn_event_type: str | None
 ) -> pd.DataFrame:
     """Per (customer, non-order type): counts in the feature windows, around the cutoff.
 
@@ -322,8 +337,6 @@ def _other_aggregates(
     type's whole history from a seek for each customer. A refresh of the past aggregates
     every event instead (:func:`_aggregate_others`).
     """
-    if up_to:
-        return _aggregate_others(connection, days, moments, up_to, churn_event_type)
     if churn_event_type == REFUND:  # a refund ends the relationship: its whole history
         totals = _type_totals(connection, days, moments, REFUND)
     else:

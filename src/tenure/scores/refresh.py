@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenure.analytics import BetaGeo, GammaGamma, clv
 from tenure.config import Settings
 from tenure.db.session import make_session_factory, unit_of_work
+from tenure.db.snapshot import reading_connection
 from tenure.db.statistics import analyze_after_load
 from tenure.db.types import utcnow
 from tenure.scores import churn
@@ -116,9 +117,9 @@ def refresh_scores(
         raise ValueError("as_of must be timezone-aware")
     step = _Steps(progress)
 
-    # One read transaction: the backtest's block query sees the same snapshot.
+    # One read snapshot: the aggregates and the backtest's block query see the same data.
     with unit_of_work(session_factory) as session:
-        connection = session.connection()
+        connection = reading_connection(session)
         with step(STEPS[0]):
             as_of = (as_of or clock.now(session)).astimezone(UTC)
             moments = Moments.build(as_of, horizon_days=settings.churn_inactivity_days)
