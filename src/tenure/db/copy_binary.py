@@ -1,0 +1,116 @@
+"""Rows for PostgreSQL's ``COPY ... FROM STDIN (FORMAT BINARY)``, built from whole
+columns with numpy.
+
+Text-format COPY of a million score rows spent ~5 s in Python formatting numbers and
+joining each row's 21 fields (and the server as long parsing them back). In the binary
+format a number is its big-endian bytes: every column without a NULL and of one width
+on every row (numbers, timestamps, a text with one value for all rows) goes into one
+numpy record per row, written with a single ``tobytes``. Only the columns left (a
+number with NULLs, a text whose values differ) are added per row, after the fixed part:
+:func:`binary_blocks` returns the column order it wrote, for the ``COPY`` column list.
+
+Types: ``int2``, ``int4``, ``int8``, ``float8``, ``timestamptz`` (microseconds since
+2000-01-01 UTC, the server's integer datetimes) and ``text`` (UTF-8, the client
+encoding psycopg sets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # no flags, no header extension
+TRAILER = b"\xff\xff"
+NULL = b"\xff\xff\xff\xff"
+_NUMBERS = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "timestamptz": ">i8"}
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class _Fixed:
+    name: str
+    format: str
+    values: Any
+
+
+def binary_blocks(
+    frame: pd.DataFrame, types: Mapping[str, str], rows_per_block: int
+) -> tuple[list[str], Iterator[bytes]]:
+    """The rows of ``frame`` (the columns named in ``types``) in COPY's binary format, in
+    blocks of ``rows_per_block`` rows, the first starting with :data:`SIGNATURE` and the
+    last ending with :data:`TRAILER`; and the column order they are in (for the COPY's
+    column list). Missing values (NaN, NA, None) are NULL."""
+    fixed: list[_Fixed] = []
+    varying: list[tuple[str, list[bytes]]] = []
+    for name, kind in types.items():
+        series = frame[name]
+        if kind == "text":
+            codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+            encoded = [str(value).encode() for value in uniques]
+            if len(encoded) == 1 and codes.min() == 0:  # one value, no NULL
+                fixed.append(_Fixed(name, f"S{len(encoded[0])}", encoded[0]))
+            else:
+                varying.append((name, _text_fields(codes, encoded)))
+        elif series.isna().any():
+            varying.append((name, _number_fields(kind, series)))
+        else:
+            fixed.append(_Fixed(name, _NUMBERS[kind], _numbers(kind, series)))
+    dtype = [("count", ">i2")]
+    for at, column in enumerate(fixed):
+        dtype += [(f"size{at}", ">i4"), (f"value{at}", column.format)]
+    records = np.empty(len(frame), dtype=dtype)
+    records["count"] = len(types)
+    for at, column in enumerate(fixed):
+        records[f"size{at}"] = records.dtype[f"value{at}"].itemsize
+        records[f"value{at}"] = column.values
+    order = [column.name for column in fixed] + [name for name, _ in varying]
+    columns = [_each_record(records), *(fields for _, fields in varying)]
+    return order, _blocks(columns, len(frame), rows_per_block)
+
+
+def _blocks(columns: list[list[bytes]], rows: int, size: int) -> Iterator[bytes]:
+    """Each block's rows joined (a row is its fields in ``columns`` order)."""
+    yield SIGNATURE
+    for start in range(0, rows, size):
+        parts = (column[start : start + size] for column in columns)
+        yield b"".join(chain.from_iterable(zip(*parts, strict=True)))
+    yield TRAILER
+
+
+def _each_record(records: np.ndarray) -> list[bytes]:
+    block = records.tobytes()
+    width = records.dtype.itemsize
+    return [block[start : start + width] for start in range(0, len(block), width)]
+
+
+def _numbers(kind: str, series: pd.Series) -> Any:
+    if kind == "timestamptz":
+        since = pd.to_datetime(series, utc=True) - pd.Timestamp(_EPOCH)
+        return since.to_numpy(dtype="timedelta64[us]").astype(np.int64)
+    if isinstance(series.dtype, pd.Int64Dtype):
+        return series.to_numpy(dtype=np.int64, na_value=0)
+    return series.to_numpy()
+
+
+def _text_fields(codes: np.ndarray, encoded: list[bytes]) -> list[bytes]:
+    """Each row's field (its size, then its UTF-8 bytes); code -1 (missing) is NULL."""
+    fields = [len(value).to_bytes(4, "big") + value for value in encoded] + [NULL]
+    return list(np.array(fields, dtype=object)[codes])
+
+
+def _number_fields(kind: str, series: pd.Series) -> list[bytes]:
+    """Each row's field (its size, then its bytes), NULL where missing."""
+    missing = series.isna().to_numpy()
+    records = np.empty(len(series), dtype=[("size", ">i4"), ("value", _NUMBERS[kind])])
+    records["size"] = records.dtype["value"].itemsize
+    records["value"] = _numbers(kind, series.where(~missing, 0))
+    fields = _each_record(records)
+    for at in np.flatnonzero(missing).tolist():
+        fields[at] = NULL
+    return fields
