@@ -203,23 +203,31 @@ def _replace_all(connection: Connection, frame: pd.DataFrame) -> list[int]:
     row's (every night: it moves a day), so every customer's age (``age_days``, days
     since the first order as of that day) is another, and so is every row. The table
     is refilled the first load's way; the ids returned are everyone's, stored or new.
-    The stored ones not among the new (no longer customers: a few, if any) are found
-    in SQL before the old rows go: reading a million stored ids took a second.
+
+    The stored people no longer among the new (no longer customers: a few, if any):
+    on PostgreSQL an anti-join of the old table with the loaded one (a hash join, 0.1 s
+    at 1M rows, where reading every stored id took a second); on SQLite every stored id
+    read before the load (its anti-join seeks row by row: 2.7 s against 1 s).
     """
     gone: list[int] = []
+    stored = np.empty(0, dtype=np.int64)
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql("SELECT person_id FROM person_scores")
+        stored = np.fromiter(rows.scalars(), dtype=np.int64)
 
     def load(table: str) -> None:
         _load(connection, frame, table)
-        gone.extend(
-            connection.exec_driver_sql(
-                "SELECT s.person_id FROM person_scores s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {table} n WHERE n.person_id = s.person_id)"
-            ).scalars()
-        )
+        if connection.dialect.name == "postgresql":
+            gone.extend(
+                connection.exec_driver_sql(
+                    "SELECT s.person_id FROM person_scores s WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {table} n WHERE n.person_id = s.person_id)"
+                ).scalars()
+            )
 
     _refill(connection, load)
-    ids = np.union1d(np.array(gone, dtype=np.int64), frame["person_id"].to_numpy())
-    return cast(list[int], ids.tolist())
+    stored = np.concatenate([stored, np.array(gone, dtype=np.int64)])
+    return cast(list[int], np.union1d(stored, frame["person_id"].to_numpy()).tolist())
 
 
 def _refill(connection: Connection, load: Callable[[str], object]) -> None:
