@@ -53,7 +53,7 @@ def binary_blocks(
         if kind == "text":
             codes, uniques = pd.factorize(series.to_numpy(dtype=object))
             encoded = [str(value).encode() for value in uniques]
-            if len(encoded) == 1 and codes.min() == 0:  # one value, no NULL
+            if len(encoded) == 1 and (codes == 0).all():  # one value, no NULL
                 fixed.append(_Fixed(name, f"S{len(encoded[0])}", encoded[0]))
             else:
                 varying.append((name, _text_fields(codes, encoded)))
