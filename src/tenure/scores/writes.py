@@ -304,8 +304,13 @@ def _swapped_in_sqlite(connection: Connection, load: Callable[[str], object]) ->
         .scalars()
         .all()
     )
+    create, renamed = re.subn(
+        r'^CREATE TABLE\s+"?person_scores"?(?=\s*\()', f"CREATE TABLE {NEXT}", definition
+    )
+    if not renamed:  # a definition of another shape: say so rather than guess
+        raise RuntimeError(f"unexpected definition of person_scores: {definition[:80]!r}")
     sql(f"DROP TABLE IF EXISTS {NEXT}")
-    sql(re.sub(r'^CREATE TABLE\s+"?person_scores"?', f"CREATE TABLE {NEXT}", definition))
+    sql(create)
     load(NEXT)
     sql("DROP TABLE person_scores")
     sql(f"ALTER TABLE {NEXT} RENAME TO person_scores")
