@@ -14,9 +14,9 @@ Per-row ORM inserts would take minutes for a million customers. On SQLite the ro
 the driver's ``executemany`` with values already in storage form (reasons come as
 JSON text from :func:`tenure.scores.churn.reasons_json`) (``insert_rows`` would
 convert each of the 21 values of each row again); on PostgreSQL they are streamed with
-``COPY ... FROM STDIN`` in text format, built column by column (:func:`copy_text`).
-On PostgreSQL the COPY is sent in blocks from a thread while the next block is
-formatted. A refill loads a new table, builds its indexes once over the loaded rows and
+``COPY ... FROM STDIN`` in the binary format, built from whole columns
+(:mod:`tenure.db.copy_binary`), in blocks sent from a thread while the next block is
+joined. A refill loads a new table, builds its indexes once over the loaded rows and
 swaps it in at the end, so that readers are never locked out for the load
 (:func:`_refill`).
 """
