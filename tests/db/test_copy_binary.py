@@ -21,8 +21,10 @@ TYPES = {
     "note": "text",
     "constant": "text",
     "moment": "timestamptz",
+    "stamp": "timestamptz",
 }
 MOMENT = datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)  # before the format's epoch
+LATER = datetime(2031, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def _frame() -> pd.DataFrame:
@@ -37,6 +39,7 @@ def _frame() -> pd.DataFrame:
             "note": ["tab\there\nand a \\ backslash", None, "", "é ✓ 中"],
             "constant": "1.20261206T000000.000001Z",
             "moment": MOMENT,
+            "stamp": [LATER, None, MOMENT, LATER],
         }
     )
 
@@ -46,11 +49,11 @@ def test_binary_rows_read_back_as_written(connection, backend, rows_per_block):
     if backend != "postgresql":
         pytest.skip("PostgreSQL's COPY format")
     # Given rows with NULLs, extreme values, texts that need escaping in the text
-    # format, one text the same on every row, and a timestamp before 2000-01-01
+    # format, one text the same on every row, timestamps before 2000-01-01 and missing
     connection.exec_driver_sql(
         "CREATE TEMP TABLE copied (id bigint, small smallint, count integer, "
         "ratio double precision, amount bigint, label text, note text, "
-        "constant varchar(40), moment timestamptz)"
+        "constant varchar(40), moment timestamptz, stamp timestamptz)"
     )
     frame = _frame()
 
@@ -75,10 +78,11 @@ def test_binary_rows_read_back_as_written(connection, backend, rows_per_block):
             "tab\there\nand a \\ backslash",
             frame.constant[0],
             MOMENT,
+            LATER,
         ),
-        (2, 0, -1, None, 10, "b", None, frame.constant[0], MOMENT),
-        (3, 32_767, 2**31 - 1, -np.inf, -(2**62), "a", "", frame.constant[0], MOMENT),
-        (2**40, 7, 4, 1 / 3, 0, "a", "é ✓ 中", frame.constant[0], MOMENT),
+        (2, 0, -1, None, 10, "b", None, frame.constant[0], MOMENT, None),
+        (3, 32_767, 2**31 - 1, -np.inf, -(2**62), "a", "", frame.constant[0], MOMENT, MOMENT),
+        (2**40, 7, 4, 1 / 3, 0, "a", "é ✓ 中", frame.constant[0], MOMENT, LATER),
     ]
 
 

@@ -16,7 +16,7 @@ encoding psycopg sets).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -24,12 +24,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # no flags, no header extension
 TRAILER = b"\xff\xff"
 NULL = b"\xff\xff\xff\xff"
 _NUMBERS = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "timestamptz": ">i8"}
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: The types above by the name PostgreSQL gives a column's type (length left off).
+_BY_SQL_NAME = {
+    "BIGINT": "int8",
+    "INTEGER": "int4",
+    "SMALLINT": "int2",
+    "FLOAT": "float8",  # no precision: double precision
+    "DOUBLE PRECISION": "float8",
+    "VARCHAR": "text",
+    "TEXT": "text",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def column_types(table: Table, names: Iterable[str]) -> dict[str, str]:
+    """The binary types of ``table``'s columns ``names``, from their SQLAlchemy types as
+    PostgreSQL names them (a type not listed raises KeyError naming it)."""
+    dialect = postgresql.dialect()
+    types = {}
+    for name in names:
+        sql_name = table.c[name].type.compile(dialect=dialect).partition("(")[0]
+        types[name] = _BY_SQL_NAME[sql_name]
+    return types
 
 
 @dataclass

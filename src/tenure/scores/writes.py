@@ -31,9 +31,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
-from tenure.db.copy_binary import binary_blocks
+from tenure.db.copy_binary import binary_blocks, column_types
 from tenure.scores.models import PersonScore
 
 COLUMNS = (
@@ -71,29 +71,7 @@ SUFFIX = "_next"
 #: Rows per block of PostgreSQL's COPY (:func:`_copy_postgres`).
 COPY_BLOCK_ROWS = 50_000
 #: :data:`COLUMNS`' types on PostgreSQL, for the binary COPY.
-POSTGRES_TYPES = {
-    "person_id": "int8",
-    "as_of": "timestamptz",
-    "currency": "text",
-    "purchase_days": "int4",
-    "frequency": "int4",
-    "recency_days": "int4",
-    "age_days": "int4",
-    "monetary_minor": "int8",
-    "revenue_minor": "int8",
-    "historical_clv_minor": "int8",
-    "p_alive": "float8",
-    "expected_purchases_90d": "float8",
-    "clv_12m_minor": "int8",
-    "r_score": "int2",
-    "f_score": "int2",
-    "m_score": "int2",
-    "rfm_segment": "text",
-    "churn_probability": "float8",
-    "churn_reasons": "text",
-    "model_version": "text",
-    "fitted_at": "timestamptz",
-}
+POSTGRES_TYPES = column_types(cast(Table, PersonScore.__table__), COLUMNS)
 #: Beyond this share of the stored rows changed, the table is refilled (see write_scores).
 REPLACE_SHARE = 0.5
 
