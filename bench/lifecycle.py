@@ -217,6 +217,7 @@ def generate_sqlite(engine: Engine, people: int) -> None:
         for name, columns in EVENT_INDEXES.items():
             conn.exec_driver_sql(f"CREATE INDEX {name} ON events {columns}")
         order_totals.restore(conn)
+        conn.exec_driver_sql(REFRESH_SQL)
         conn.exec_driver_sql(SCORES_SQL.format(random="abs(random()) % 1000 / 1000.0"))
         conn.exec_driver_sql("ANALYZE")
 
@@ -244,7 +245,7 @@ def generate_postgres(engine: Engine, people: int) -> None:
         "ELSE 'film' END, 1, amount_minor FROM events WHERE type = 'order'",
         *(f"CREATE INDEX {name} ON events {columns}" for name, columns in EVENT_INDEXES.items()),
     ]
-    after = [SCORES_SQL.format(random="random()"), "ANALYZE"]
+    after = [REFRESH_SQL, SCORES_SQL.format(random="random()"), "ANALYZE"]
     with engine.begin() as conn:
         order_totals.drop_triggers(conn)
         for statement in load:
@@ -256,14 +257,18 @@ def generate_postgres(engine: Engine, people: int) -> None:
 
 
 # Scores for every customer, as a refresh would leave them (random model outputs).
+REFRESH_SQL = (
+    "INSERT INTO score_refreshes (id, as_of, currency, model_version, fitted_at) VALUES "
+    "(1, '2025-12-31 12:00:00.000000', 'USD', 'bench', '2025-12-31 12:00:00.000000')"
+)
 SCORES_SQL = (
-    "INSERT INTO person_scores (person_id, as_of, currency, purchase_days, frequency, "
+    "INSERT INTO person_scores (person_id, refresh_id, purchase_days, frequency, "
     "recency_days, age_days, monetary_minor, revenue_minor, historical_clv_minor, p_alive, "
     "expected_purchases_90d, clv_12m_minor, r_score, f_score, m_score, rfm_segment, "
-    "churn_probability, churn_reasons, model_version, fitted_at) "
-    "SELECT person_id, '2025-12-31 12:00:00.000000', 'USD', count(*), count(*) - 1, 0, 0, "
+    "churn_probability, churn_reasons) "
+    "SELECT person_id, 1, count(*), count(*) - 1, 0, 0, "
     "0, 0, 0, {random}, 0.5, CAST(({random}) * 100000 AS INTEGER), 3, 3, 3, 'Loyal', "
-    "{random}, NULL, 'bench', '2025-12-31 12:00:00.000000' "
+    "{random}, NULL "
     "FROM events WHERE type = 'order' GROUP BY person_id"
 )
 

@@ -160,14 +160,18 @@ def generate(engine: Engine, people: int, events: int) -> None:
             sql(f"CREATE INDEX {name} ON events {columns}")
         order_totals.restore(conn)
         sql(
-            "INSERT INTO person_scores (person_id, as_of, currency, purchase_days, frequency, "
+            "INSERT INTO score_refreshes (id, as_of, currency, model_version, fitted_at) "
+            f"VALUES (1, {_stamp(dialect, '0')}, 'USD', 'bench', {_stamp(dialect, '0')})"
+        )
+        sql(
+            "INSERT INTO person_scores (person_id, refresh_id, purchase_days, frequency, "
             "recency_days, age_days, monetary_minor, revenue_minor, historical_clv_minor, "
             "p_alive, expected_purchases_90d, clv_12m_minor, r_score, f_score, m_score, "
-            "rfm_segment, churn_probability, model_version, fitted_at) "
-            f"SELECT id, {_stamp(dialect, '0')}, 'USD', 2, 1, 30, 400, 5000, 10000, 10000, "
+            "rfm_segment, churn_probability) "
+            "SELECT id, 1, 2, 1, 30, 400, 5000, 10000, 10000, "
             "0.5, 0.3, (id * 48271) % 200000, 1 + id % 5, 1 + id % 4, 1 + id % 3, "
             "CASE id % 3 WHEN 0 THEN 'Champions' WHEN 1 THEN 'At risk' ELSE 'Lost' END, "
-            f"0.4, 'bench', {_stamp(dialect, '0')} FROM people WHERE id % 10 < 7"
+            "0.4 FROM people WHERE id % 10 < 7"
         )
         sql("ANALYZE")
     print(

@@ -432,14 +432,15 @@ def test_tasks_go_to_the_owner_unless_read_only(session, session_factory, settin
 
 def _scores(session, values):  # type: ignore[no-untyped-def]
     from tenure.scores.models import PersonScore
+    from tests.score_refreshes import refresh_id
 
     session.query(PersonScore).delete()
+    refresh = refresh_id(session, as_of=T0, version="t")
     for person_id, churn in values.items():
         session.add(
             PersonScore(
                 person_id=person_id,
-                as_of=T0,
-                currency="USD",
+                refresh_id=refresh,
                 purchase_days=1,
                 frequency=0,
                 recency_days=0,
@@ -452,8 +453,6 @@ def _scores(session, values):  # type: ignore[no-untyped-def]
                 m_score=1,
                 rfm_segment="New",
                 churn_probability=churn,
-                model_version="t",
-                fitted_at=T0,
             )
         )
     session.commit()

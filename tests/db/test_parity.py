@@ -366,11 +366,9 @@ def test_same_stages(workspaces: dict[str, Workspace]) -> None:
     assert seen["sqlite"]["micro"] == "lapsed", seen["sqlite"]["micro"]
 
 
-#: Everything stored per person but the moment of the run (fitted_at, model_version).
+#: Everything stored per person but which run wrote it (refresh_id).
 SCORE_COLUMNS = [
-    c.name
-    for c in PersonScore.__table__.columns
-    if c.name not in ("person_id", "fitted_at", "model_version")
+    c.name for c in PersonScore.__table__.columns if c.name not in ("person_id", "refresh_id")
 ]
 
 

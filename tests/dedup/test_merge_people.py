@@ -26,6 +26,7 @@ from tenure.identity.models import AuditEntry
 from tenure.ingest.models import Import, people_imports
 from tenure.scores.models import PersonScore
 from tenure.timeline.models import Event, EventItem
+from tests.score_refreshes import refresh_id
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -105,8 +106,7 @@ def seed_person(
         session.add(
             PersonScore(
                 person_id=person.id,
-                as_of=T0,
-                currency="USD",
+                refresh_id=refresh_id(session, as_of=T0),
                 purchase_days=1,
                 frequency=0,
                 recency_days=0,
@@ -118,8 +118,6 @@ def seed_person(
                 f_score=1,
                 m_score=2,
                 rfm_segment="New",
-                model_version="test",
-                fitted_at=T0,
             )
         )
     session.flush()

@@ -12,6 +12,7 @@ from tenure.customers.models import Person, Tag
 from tenure.lifecycle.models import LifecycleStage, PersonStage
 from tenure.scores.models import PersonScore
 from tenure.timeline.ingest import store_events
+from tests.score_refreshes import refresh_id
 
 AS_OF = datetime(2025, 12, 31, 12, 0, tzinfo=UTC)
 
@@ -58,8 +59,7 @@ def store(session: Session, events: list[dict[str, Any]]) -> list[int]:
 def score(session: Session, person_id: int, **values: Any) -> None:
     """A person_scores row as a refresh would write it, with the given model outputs."""
     defaults: dict[str, Any] = {
-        "as_of": AS_OF,
-        "currency": "USD",
+        "refresh_id": refresh_id(session, as_of=AS_OF),
         "purchase_days": 1,
         "frequency": 0,
         "recency_days": 0,
@@ -76,8 +76,6 @@ def score(session: Session, person_id: int, **values: Any) -> None:
         "rfm_segment": "Loyal",
         "churn_probability": 0.1,
         "churn_reasons": [],
-        "model_version": "test",
-        "fitted_at": AS_OF,
     }
     session.add(PersonScore(person_id=person_id, **{**defaults, **values}))
     session.flush()

@@ -11,6 +11,7 @@ from tenure.db.types import utcnow
 from tenure.lifecycle.actions import evaluate_all_stages
 from tenure.lifecycle.models import LifecycleRule, StagePlacement
 from tenure.scores.models import PersonScore
+from tests.score_refreshes import refresh_id
 
 from .helpers import AS_OF, days_ago, event, order, person, score, stage_of, store
 
@@ -27,8 +28,9 @@ def _workspace(session) -> dict[str, int]:
         ],
     )
     fitted = utcnow() - timedelta(hours=1)
+    refresh = refresh_id(session, as_of=fitted, version="1.earlier")
     for name in ("scored", "edited", "quiet"):
-        score(session, p[name], fitted_at=fitted)
+        score(session, p[name], refresh_id=refresh)
     return p
 
 
@@ -47,10 +49,11 @@ def test_a_second_placement_places_only_the_people_whose_inputs_changed(session,
 
     # When a refresh changes one score row, an event arrives (stored without the
     # pipeline's reaction) and a person is edited
+    later = refresh_id(session, as_of=utcnow(), version="1.later")
     session.execute(
         update(PersonScore)
         .where(PersonScore.person_id == p["scored"])
-        .values(churn_probability=0.9, fitted_at=utcnow())
+        .values(churn_probability=0.9, refresh_id=later)
     )
     store(session, [order(p["visitor"], days_ago(1))])
     session.execute(update(Person).where(Person.id == p["edited"]).values(updated_at=utcnow()))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Person
 from tenure.scores.models import PersonScore
 from tenure.timeline.models import Event, EventItem
+from tests.score_refreshes import refresh_id
 
 AS_OF = datetime(2024, 10, 31, 23, 0, tzinfo=UTC)
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -84,15 +85,15 @@ def score(
     as_of: datetime = AS_OF,
 ) -> None:
     """A person_scores row as a refresh would write it (only the read columns matter)."""
+    refresh = refresh_id(session, as_of=as_of, version=version)
     row = session.get(PersonScore, person_id)
     if row is None:
         row = PersonScore(person_id=person_id)
         session.add(row)
-    row.as_of, row.currency = as_of, "USD"
+    row.refresh_id = refresh
     row.purchase_days, row.frequency, row.recency_days, row.age_days = 3, 2, 100, 300
     row.monetary_minor, row.revenue_minor, row.historical_clv_minor = 2500, 7500, 2250
     row.p_alive, row.expected_purchases_90d, row.clv_12m_minor = p_alive, 0.5, clv_minor
     row.r_score, row.f_score, row.m_score, row.rfm_segment = 3, 3, 3, "Loyal"
     row.churn_probability, row.churn_reasons = 0.2, []
-    row.model_version, row.fitted_at = version, as_of
     session.flush()

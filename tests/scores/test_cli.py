@@ -9,7 +9,7 @@ from tenure.cli.context import cli_engine
 from tenure.cli.main import app
 from tenure.config import get_settings
 from tenure.db.engine import create_db_engine
-from tenure.scores.models import ModelReport, PersonScore
+from tenure.scores.models import ModelReport, PersonScore, ScoreRefresh
 
 from .workspace import START, add_events, add_people, event
 
@@ -47,7 +47,7 @@ def test_scores_refresh_command(fresh_database_url, monkeypatch):
     assert "bgnbd" in result.output and "skipped" in result.output  # churn: nobody churned
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(PersonScore)) == 20
-        as_of = connection.scalar(select(func.max(PersonScore.as_of)))
+        as_of = connection.scalar(select(func.max(ScoreRefresh.as_of)))
         reports = connection.scalar(select(func.count()).select_from(ModelReport))
     assert as_of is not None and as_of.isoformat().startswith("2024-12-31T23:59:59")
     assert reports == 3

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import func, select
 
-from tenure.scores.models import ModelReport, PersonScore
+from tenure.scores.models import ModelReport, PersonScore, ScoreRefresh
 from tenure.scores.refresh import refresh_scores
 from tenure.scores.segments import segment_for
 from tenure.timeline.models import Event
@@ -73,7 +73,8 @@ def test_refresh_scores_every_customer_and_the_360_shows_them(
     assert lapsed and all(r.churn_probability == 1.0 for r in lapsed)
     assert all(r.churn_reasons[0]["feature"] == "churned" for r in lapsed)
     assert all(len(r.churn_reasons) == 3 for r in rows if r not in lapsed)
-    assert len({r.model_version for r in rows}) == 1 and rows[0].model_version == result.version
+    refresh = session.scalars(select(ScoreRefresh)).one()
+    assert {r.refresh_id for r in rows} == {refresh.id} and refresh.model_version == result.version
     # One-time buyers have no repeat spend; BG/NBD says they are alive (FHL 2005).
     one_timers = [r for r in rows if r.frequency == 0]
     assert one_timers and all(r.monetary_minor == 0 and r.p_alive == 1 for r in one_timers)
@@ -168,7 +169,13 @@ def test_a_refresh_writes_only_the_rows_whose_values_changed(session, session_fa
     session.commit()
     again = refresh_scores(session_factory=session_factory, settings=settings, as_of=AS_OF)
     assert again.customers == first.customers and again.changed_person_ids == []
-    versions = set(session.scalars(select(PersonScore.model_version)))
+    versions = set(
+        session.scalars(
+            select(ScoreRefresh.model_version).join(
+                PersonScore, PersonScore.refresh_id == ScoreRefresh.id
+            )
+        )
+    )
     assert versions == {first.version} != {again.version}
 
     # When one customer is refunded long ago (money the models do not fit)
@@ -181,10 +188,10 @@ def test_a_refresh_writes_only_the_rows_whose_values_changed(session, session_fa
     assert third.changed_person_ids == [refunded]
     session.expire_all()
     mine = session.get(PersonScore, refunded)
-    assert mine is not None and mine.model_version == third.version
+    assert mine is not None and _version(session, mine) == third.version
     assert mine.historical_clv_minor == clv_before[refunded] - round(700 * settings.clv_margin)
     untouched = session.get(PersonScore, gone)
-    assert untouched is not None and untouched.model_version == first.version
+    assert untouched is not None and _version(session, untouched) == first.version
 
     # When a customer loses every order, their row goes (and the refit moves the others)
     connection = session.connection()
@@ -195,3 +202,10 @@ def test_a_refresh_writes_only_the_rows_whose_values_changed(session, session_fa
     session.expire_all()
     assert session.get(PersonScore, gone) is None
     assert session.scalar(select(func.count()).select_from(PersonScore)) == len(rows) - 1
+
+
+def _version(session, row: PersonScore) -> str:
+    """The version of the refresh that last changed ``row``."""
+    refresh = session.get(ScoreRefresh, row.refresh_id)
+    assert refresh is not None
+    return refresh.model_version

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from tenure.db.engine import create_db_engine
-from tenure.scores.models import PersonScore
+from tenure.scores.models import PersonScore, ScoreRefresh
 from tenure.scores.writes import _load as load_frame
 from tenure.scores.writes import _refill as refill
 from tenure.scores.writes import score_frame, write_scores
@@ -22,6 +22,17 @@ from .workspace import add_people
 AS_OF = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
 # Text that COPY's text format and CSV must escape: tab, newline, backslash, quotes.
 AWKWARD = 'tab\there, line\nbreak, back\\slash, "quoted", comma'
+
+
+def _refreshed(connection, parts: dict) -> dict:
+    """``parts`` with the id of a new refresh row (as of ``meta["as_of"]``) in ``meta``."""
+    meta = parts["meta"]
+    refresh = ScoreRefresh.__table__
+    values = {k: meta[k] for k in ("as_of", "currency", "model_version", "fitted_at")}
+    meta["refresh_id"] = connection.execute(
+        refresh.insert().values(**values).returning(refresh.c.id)
+    ).scalar_one()
+    return parts
 
 
 def _parts(ids: list[int], version: str, reasons: list[str | None]) -> dict:
@@ -80,7 +91,7 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     ]
 
     # When a refresh's scores are written into the empty table
-    changed = write_scores(connection, **_parts(ids, "1.'a", reasons))
+    changed = write_scores(connection, **_refreshed(connection, _parts(ids, "1.'a", reasons)))
 
     # Then every person is written, with missing values as NULL and text intact
     assert changed == sorted(ids)
@@ -97,7 +108,9 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     assert second.churn_reasons is None and second.churn_probability is None
     assert second.p_alive is None and second.clv_12m_minor is None
     assert (third.rfm_segment, third.churn_probability, third.p_alive) == ("lost", 1.0, 1 / 3)
-    assert first.as_of == AS_OF and first.fitted_at == AS_OF and first.model_version == "1.'a"
+    refresh = session.get(ScoreRefresh, first.refresh_id)
+    assert {r.refresh_id for r in rows.values()} == {refresh.id}
+    assert (refresh.as_of, refresh.fitted_at, refresh.model_version) == (AS_OF, AS_OF, "1.'a")
 
     # and the table keeps its indexes and its foreign key to people
     inspector = inspect(connection)
@@ -106,14 +119,17 @@ def test_the_first_load_stores_every_value_and_keeps_the_indexes_and_foreign_key
     assert len(indexes) == 3 and foreign_keys[0]["referred_table"] == "people"
 
     # and writing the same values again changes no row; a changed value changes one
-    assert write_scores(connection, **_parts(ids, "1.b", reasons)) == []
+    assert write_scores(connection, **_refreshed(connection, _parts(ids, "1.b", reasons))) == []
     reasons[2] = orjson.dumps([{"feature": "churned", "value": "cancellation"}]).decode()
-    assert write_scores(connection, **_parts(ids, "1.c", reasons)) == [ids[2]]
+    assert write_scores(connection, **_refreshed(connection, _parts(ids, "1.c", reasons))) == [
+        ids[2]
+    ]
 
 
 def _stored(connection) -> dict[int, tuple]:
     rows = connection.exec_driver_sql(
-        "SELECT person_id, recency_days, model_version, churn_reasons FROM person_scores"
+        "SELECT s.person_id, s.recency_days, r.model_version, s.churn_reasons "
+        "FROM person_scores s JOIN score_refreshes r ON r.id = s.refresh_id"
     )
     return {row[0]: tuple(row[1:]) for row in rows}
 
@@ -128,13 +144,13 @@ def test_a_refresh_changing_most_rows_refills_the_table_and_one_changing_few_rep
     indexes = sorted(ix["name"] for ix in inspector.get_indexes("person_scores"))
     foreign_keys = inspector.get_foreign_keys("person_scores")
     reasons = [orjson.dumps([{"feature": "frequency", "value": i}]).decode() for i in range(3)]
-    write_scores(connection, **_parts(ids[:3], "1.a", reasons))
+    write_scores(connection, **_refreshed(connection, _parts(ids[:3], "1.a", reasons)))
 
     # When the next refresh (a day later: every recency moves) drops the first person
     # and adds the fourth
     later = _parts(ids[1:], "1.b", reasons)
     later["summary"]["recency_days"] += 1
-    changed = write_scores(connection, **later)
+    changed = write_scores(connection, **_refreshed(connection, later))
 
     # Then all four are reported, and the table holds exactly the new rows, the
     # reasons as the very text written
@@ -151,7 +167,7 @@ def test_a_refresh_changing_most_rows_refills_the_table_and_one_changing_few_rep
     reasons[0] = orjson.dumps([{"feature": "revenue", "value": 1.5}]).decode()
     again = _parts(ids[1:], "1.c", reasons)
     again["summary"]["recency_days"] += 1
-    assert write_scores(connection, **again) == [ids[1]]
+    assert write_scores(connection, **_refreshed(connection, again)) == [ids[1]]
 
     # Then only that row is rewritten (and says which refresh wrote it)
     assert _stored(connection) == {
@@ -168,13 +184,13 @@ def test_a_refresh_on_another_day_replaces_every_row(session):
     connection = session.connection()
     ids = add_people(connection, 4)
     reasons = [orjson.dumps([{"feature": "frequency", "value": i}]).decode() for i in range(3)]
-    write_scores(connection, **_parts(ids[:3], "1.a", reasons))
+    write_scores(connection, **_refreshed(connection, _parts(ids[:3], "1.a", reasons)))
     indexes = sorted(ix["name"] for ix in inspect(connection).get_indexes("person_scores"))
 
     # When the next day's refresh drops the first person and adds the fourth
     later = _parts(ids[1:], "1.b", reasons)
     later["meta"]["as_of"] = AS_OF + timedelta(days=1)
-    changed = write_scores(connection, **later)
+    changed = write_scores(connection, **_refreshed(connection, later))
 
     # Then every row is replaced (a day later every customer's age is another): all four
     # people are reported, the table holds the new rows as of the new day, indexed
@@ -182,7 +198,13 @@ def test_a_refresh_on_another_day_replaces_every_row(session):
     assert _stored(connection) == {
         person: (3, "1.b", reasons[i]) for i, person in enumerate(ids[1:])
     }
-    as_of = connection.execute(select(PersonScore.as_of).distinct()).scalars().all()
+    as_of = (
+        connection.execute(
+            select(ScoreRefresh.as_of).where(ScoreRefresh.id.in_(select(PersonScore.refresh_id)))
+        )
+        .scalars()
+        .all()
+    )
     assert as_of == [AS_OF + timedelta(days=1)]
     assert sorted(ix["name"] for ix in inspect(connection).get_indexes("person_scores")) == indexes
 
@@ -195,7 +217,7 @@ def test_readers_keep_reading_while_the_next_night_refills_postgres(fresh_databa
     engine = create_db_engine(fresh_database_url)
     with engine.begin() as connection:
         ids = add_people(connection, 3)
-        write_scores(connection, **_parts(ids, "1.a", [None, None, None]))
+        write_scores(connection, **_refreshed(connection, _parts(ids, "1.a", [None, None, None])))
         keys = _keys(connection)
     seen: list[list[int]] = []
 
@@ -206,6 +228,7 @@ def test_readers_keep_reading_while_the_next_night_refills_postgres(fresh_databa
 
     later = _parts(ids[1:], "1.b", [None, None])
     later["meta"]["as_of"] = AS_OF + timedelta(days=1)
+    later["meta"]["refresh_id"] = 2  # the refill compares nothing: no refresh row needed
     frame = score_frame(**later)
     with engine.begin() as connection:
 

@@ -40,6 +40,7 @@ from tenure.scores.models import PersonScore
 from tenure.segments.compiler import compile_filter
 from tenure.segments.operands import Context
 from tenure.timeline.models import Event
+from tests.score_refreshes import refresh_id
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 NAMES = ("ada", "bob", "cy", "dee", "eve", "fay")
@@ -69,11 +70,12 @@ class World:
         return {names[i] for i in ids if i in names}
 
 
-def _score(person_id: int, segment: str, clv_major: int | None, **extra: Any) -> PersonScore:
+def _score(
+    person_id: int, refresh: int, segment: str, clv_major: int | None, **extra: Any
+) -> PersonScore:
     values: dict[str, Any] = dict(
         person_id=person_id,
-        as_of=NOW,
-        currency="USD",
+        refresh_id=refresh,
         purchase_days=1,
         frequency=0,
         recency_days=10,
@@ -89,8 +91,6 @@ def _score(person_id: int, segment: str, clv_major: int | None, **extra: Any) ->
         m_score=3,
         rfm_segment=segment,
         churn_probability=0.5,
-        model_version="test",
-        fitted_at=NOW,
     )
     values.update(extra)
     return PersonScore(**values)
@@ -201,13 +201,14 @@ def build_world(session: Session) -> World:
             _event(ids["fay"], "2025-09-02", "survey_answered", payload=csat(5)),
         ]
     )
+    refresh = refresh_id(session, as_of=NOW)
     session.add_all(
         [
-            _score(ids["ada"], "Champions", 900, p_alive=0.9, churn_probability=0.1),
-            _score(ids["bob"], "At risk", 50, churn_probability=0.8),
-            _score(ids["dee"], "Loyal", 300),
-            _score(ids["eve"], "New", None),
-            _score(ids["fay"], "Hibernating", 120),
+            _score(ids["ada"], refresh, "Champions", 900, p_alive=0.9, churn_probability=0.1),
+            _score(ids["bob"], refresh, "At risk", 50, churn_probability=0.8),
+            _score(ids["dee"], refresh, "Loyal", 300),
+            _score(ids["eve"], refresh, "New", None),
+            _score(ids["fay"], refresh, "Hibernating", 120),
         ]
     )
     session.flush()

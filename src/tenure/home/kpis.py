@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Person
 from tenure.retention.models import RiskScore
 from tenure.scores.models import PersonScore
+from tenure.scores.queries import latest_refresh
 from tenure.timeline.models import Event
 
 PERIOD = timedelta(days=30)
@@ -82,19 +83,22 @@ def revenue(session: Session, owner_id: int | None, now: datetime) -> dict[str, 
 
 def predicted_clv(session: Session, owner_id: int | None) -> list[dict[str, Any]]:
     """The book's 12-month CLV per currency (customers without a CLV count as nothing)."""
-    query = (
-        select(
-            PersonScore.currency,
-            func.coalesce(func.sum(PersonScore.clv_12m_minor), 0),
-            func.count(PersonScore.clv_12m_minor),
-        )
-        .group_by(PersonScore.currency)
-        .order_by(PersonScore.currency)
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(PersonScore.clv_12m_minor), 0),
+        func.count(PersonScore.clv_12m_minor),
     )
-    rows = session.execute(_book(query, PersonScore.person_id, owner_id)).all()
+    scored, total, count = session.execute(_book(query, PersonScore.person_id, owner_id)).one()
+    refresh = latest_refresh(session)
+    if not scored or refresh is None:
+        return []
+    # One currency: the refresh's (a change of currency rewrites every row).
     return [
-        {"currency": currency, "clv_12m_minor": int(total), "customers_with_clv": int(count)}
-        for currency, total, count in rows
+        {
+            "currency": refresh.currency,
+            "clv_12m_minor": int(total),
+            "customers_with_clv": int(count),
+        }
     ]
 
 

@@ -139,9 +139,9 @@ class StagePlacement(Base):
     with the marks it read before it started: the next incremental placement re-places
     the people past them (``tenure.lifecycle.placement``).
 
-    ``scores_fitted_at``: the newest ``person_scores.fitted_at`` (a row's ``fitted_at``
-    is the refresh that last changed its values); ``event_id``: the newest event;
-    ``people_updated_at``: the newest ``people.updated_at`` (edits, tags, attributes).
+    ``scores_fitted_at``: the newest refresh's ``score_refreshes.fitted_at`` (a score
+    row's ``refresh_id`` is the refresh that last changed its values); ``event_id``: the
+    newest event; ``people_updated_at``: the newest ``people.updated_at`` (edits, tags, attributes).
     ``rules_key`` fingerprints the enabled rules: other rules place everyone again.
     """
 

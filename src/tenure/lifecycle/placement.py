@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from tenure.customers.models import Person
 from tenure.lifecycle.models import EVENT_SOURCE, StagePlacement
 from tenure.lifecycle.queries import StageModel
-from tenure.scores.models import PersonScore
+from tenure.scores.models import PersonScore, ScoreRefresh
 from tenure.timeline.models import Event
 
 #: Events the stage rules derive or ignore (stage changes, segment entries and exits), as
@@ -52,7 +52,7 @@ class Marks:
 
 
 def read_marks(connection: Connection) -> Marks:
-    fitted = connection.scalar(select(func.max(PersonScore.fitted_at)))
+    fitted = connection.scalar(select(func.max(ScoreRefresh.fitted_at)))
     event = connection.scalar(select(func.max(Event.id)))
     updated = connection.scalar(select(func.max(Person.updated_at)))
     return Marks(fitted, event, updated)
@@ -77,9 +77,8 @@ def people_to_place(session: Session, *, as_of: datetime, key: str) -> list[int]
         return None
     parts: list[Select[Any]] = []
     if last.scores_fitted_at is not None:
-        parts.append(
-            select(PersonScore.person_id).where(PersonScore.fitted_at > last.scores_fitted_at)
-        )
+        since = select(ScoreRefresh.id).where(ScoreRefresh.fitted_at > last.scores_fitted_at)
+        parts.append(select(PersonScore.person_id).where(PersonScore.refresh_id.in_(since)))
     else:
         parts.append(select(PersonScore.person_id))
     events = select(Event.person_id).where(

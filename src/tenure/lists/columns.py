@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Float, func, literal, select
+from sqlalchemy import Float, case, func, literal, select
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,7 +24,7 @@ from tenure.db.types import UTCDateTime
 from tenure.errors import InvalidInput
 from tenure.identity.models import User
 from tenure.lifecycle.models import LifecycleStage
-from tenure.scores.models import PersonScore
+from tenure.scores.models import PersonScore, ScoreRefresh
 from tenure.timeline.models import Event
 
 #: A column or an SQL expression over the list's tables.
@@ -56,6 +56,14 @@ _LAST_ORDER = (
     .where(Event.person_id == Person.id, Event.type == "order")
     .correlate(Person)
     .scalar_subquery()
+)
+# The scores' currency is their refresh's, the same for every row (a change of currency
+# changes every row): the newest refresh's, read once per query, for people with scores.
+_SCORES_CURRENCY = case(
+    (
+        PersonScore.person_id.is_not(None),
+        select(ScoreRefresh.currency).order_by(ScoreRefresh.id.desc()).limit(1).scalar_subquery(),
+    )
 )
 _OWNER_NAME = func.coalesce(func.nullif(User.name, ""), User.email)
 
@@ -140,7 +148,7 @@ COLUMNS: dict[str, Column] = {
             PersonScore.revenue_minor,
             func.coalesce(PersonScore.revenue_minor, -1),
             joins=("scores",),
-            extras={"currency": PersonScore.currency},
+            extras={"currency": _SCORES_CURRENCY},
         ),
         Column("orders", "Orders", "number", _ORDER_COUNT, func.coalesce(_ORDER_COUNT, 0)),
         Column(
@@ -153,7 +161,7 @@ COLUMNS: dict[str, Column] = {
             PersonScore.clv_12m_minor,
             func.coalesce(PersonScore.clv_12m_minor, -1),
             joins=("scores",),
-            extras={"currency": PersonScore.currency},
+            extras={"currency": _SCORES_CURRENCY},
         ),
         Column(
             "churn_risk",

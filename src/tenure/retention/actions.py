@@ -36,6 +36,7 @@ from tenure.retention.models import (
 from tenure.retention.risk import Assessment, assess
 from tenure.retention.schemas import RetentionConfig, RetentionConfigPatch
 from tenure.scores.models import ModelReport, PersonScore
+from tenure.scores.queries import latest_refresh
 from tenure.workspace import clock
 
 SETTINGS_ROW_ID = 1
@@ -194,7 +195,8 @@ def collect_signals(
 
 def _values(session: Session) -> tuple[dict[int, int | None], str | None]:
     rows = session.execute(select(PersonScore.person_id, PersonScore.clv_12m_minor)).all()
-    currency = session.scalar(select(func.max(PersonScore.currency)))
+    refresh = latest_refresh(session)
+    currency = refresh.currency if refresh is not None and rows else None
     return {int(p): (int(v) if v is not None else None) for p, v in rows}, currency
 
 
@@ -232,9 +234,8 @@ def refresh_retention(
     as_of = (as_of or clock.now(session)).astimezone(UTC)
     now = now or clock.now(session)
     config = load_config(session)
-    version, scores_as_of = session.execute(
-        select(func.max(PersonScore.model_version), func.max(PersonScore.as_of))
-    ).one()
+    scores = latest_refresh(session)
+    version, scores_as_of = (scores.model_version, scores.as_of) if scores else (None, None)
     found, _ = collect_signals(session, as_of=as_of, config=config, scores_version=version)
     values, currency = _values(session)
     assessments = assess(found, config.weights, values, currency)

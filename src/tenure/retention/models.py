@@ -43,7 +43,8 @@ class RetentionRefresh(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # person_scores.model_version read by this refresh, and whether its P(alive) values
+    # The scores' newest refresh (score_refreshes.model_version) read by this refresh,
+    # and whether its P(alive) values
     # were stored in p_alive_history (once per version).
     scores_version: Mapped[str | None] = mapped_column(String(40))
     scores_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime)

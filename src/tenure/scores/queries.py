@@ -8,15 +8,16 @@ rows into Python.
 from __future__ import annotations
 
 from typing import Any
+from typing import cast as cast_to
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, Table, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from tenure.db.dialect import Days
 from tenure.scores.churn import reason_label
-from tenure.scores.models import ModelReport, PersonScore
+from tenure.scores.models import ModelReport, PersonScore, ScoreRefresh
 from tenure.scores.segments import SEGMENTS
 from tenure.timeline.models import Event
 
@@ -28,15 +29,31 @@ RECENCY_BUCKET_DAYS = 30
 RECENCY_BUCKETS = 18
 
 
+#: What a score row takes from its refresh (``score_refreshes``), by these names.
+REFRESH_COLUMNS = tuple(
+    cast_to(Table, ScoreRefresh.__table__).c[name]
+    for name in ("as_of", "currency", "model_version", "fitted_at")
+)
+
+
 def person_scores(session: Session, person_id: int) -> dict[str, Any] | None:
     """The person's scores from the last refresh, or None (not refreshed, or no orders)."""
-    row = session.get(PersonScore, person_id)
+    row = session.execute(
+        select(PersonScore.__table__, *REFRESH_COLUMNS)
+        .join(ScoreRefresh, ScoreRefresh.id == PersonScore.refresh_id)
+        .where(PersonScore.person_id == person_id)
+    ).first()
     return None if row is None else scores_dict(row)
 
 
+def latest_refresh(session: Session) -> ScoreRefresh | None:
+    """The newest refresh of the scores (the highest id), or None before the first."""
+    return session.scalars(select(ScoreRefresh).order_by(ScoreRefresh.id.desc()).limit(1)).first()
+
+
 def scores_dict(row: Any) -> dict[str, Any]:
-    """A ``person_scores`` row (an ORM object or a selected row with its column names) as
-    the API's scores object."""
+    """A ``person_scores`` row with its refresh's :data:`REFRESH_COLUMNS` (a selected row
+    or any object with those attribute names) as the API's scores object."""
     reasons = []
     for reason in row.churn_reasons or []:
         contribution = reason.get("contribution")
@@ -108,21 +125,20 @@ def score_overview(session: Session) -> dict[str, Any] | None:
     row = session.execute(
         select(
             func.count(),
-            func.max(PersonScore.as_of),
-            func.max(PersonScore.model_version),
             func.avg(PersonScore.p_alive),
             func.sum(PersonScore.clv_12m_minor),
             func.avg(PersonScore.churn_probability),
-            func.max(PersonScore.currency),
         )
     ).one()
-    if not row[0]:
+    refresh = latest_refresh(session)
+    if not row[0] or refresh is None:
         return None
-    count, as_of, version, p_alive, clv_total, churn, currency = row
+    count, p_alive, clv_total, churn = row
+    currency = refresh.currency
     return {
         "customers": count,
-        "as_of": as_of,
-        "model_version": version,
+        "as_of": refresh.as_of,
+        "model_version": refresh.model_version,
         "mean_p_alive": p_alive,
         "total_clv_12m_minor": int(clv_total) if clv_total is not None else None,
         "mean_churn_probability": churn,

@@ -43,7 +43,7 @@ from tenure.scores.features import (
     rfm_as_of,
     sample_rows,
 )
-from tenure.scores.models import ModelReport
+from tenure.scores.models import ModelReport, ScoreRefresh
 from tenure.scores.segments import rfm_segments
 from tenure.scores.writes import write_scores
 from tenure.workspace import clock
@@ -170,21 +170,22 @@ def refresh_scores(
     step.timings[STEPS[4]] = seconds
 
     with step(STEPS[5]), unit_of_work(session_factory) as session:
-        connection = session.connection()
+        refresh = ScoreRefresh(
+            as_of=as_of,
+            currency=workspace_currency(session, settings),
+            model_version=version,
+            fitted_at=fitted_at,
+        )
+        session.add(refresh)
+        session.flush()
         changed = write_scores(
-            connection,
+            session.connection(),
             summary=summary,
             scores=scores,
             churn_probability=outcome.probability,
             churn_reasons=outcome.reasons,
             refunds=_refunds(aggregates),
-            meta={
-                "as_of": as_of,
-                "currency": workspace_currency(session, settings),
-                "margin": settings.clv_margin,
-                "model_version": version,
-                "fitted_at": fitted_at,
-            },
+            meta={"as_of": as_of, "margin": settings.clv_margin, "refresh_id": refresh.id},
         )
         for report in reports:
             # JSON has no NaN: a singular Hessian's standard errors become null.

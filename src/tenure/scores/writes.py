@@ -6,9 +6,9 @@ refilled without comparing (:func:`_replace_all`). Otherwise (a rerun the same d
 new rows are loaded into a temporary table and compared with ``person_scores`` in SQL;
 only the people whose row is new, different or gone are deleted and re-inserted (all
 of them the first load's way when they are most of the table), and their ids are
-returned (what later steps and hooks follow). A row's ``as_of``, ``model_version`` and
-``fitted_at`` are not compared: they say which refresh last changed the row's values.
-Into an empty table the rows go straight in.
+returned (what later steps and hooks follow). A row's ``refresh_id`` is not compared: it
+says which refresh last changed the row's values. Into an empty table the rows go
+straight in.
 
 Per-row ORM inserts would take minutes for a million customers. On SQLite the rows go to
 the driver's ``executemany`` with values already in storage form (reasons come as
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
 
 import numpy as np
@@ -34,12 +34,11 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Table, func, select
 
 from tenure.db.copy_binary import binary_blocks, column_types
-from tenure.scores.models import PersonScore
+from tenure.scores.models import PersonScore, ScoreRefresh
 
 COLUMNS = (
     "person_id",
-    "as_of",
-    "currency",
+    "refresh_id",
     "purchase_days",
     "frequency",
     "recency_days",
@@ -56,12 +55,9 @@ COLUMNS = (
     "rfm_segment",
     "churn_probability",
     "churn_reasons",
-    "model_version",
-    "fitted_at",
 )
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own SQLite storage format
 #: Which refresh wrote a row, not what it says: left out of the comparison.
-META_COLUMNS = ("as_of", "model_version", "fitted_at")
+META_COLUMNS = ("refresh_id",)
 NEW = "person_scores_new"
 CHANGED = "person_scores_changed"
 #: PostgreSQL's refill builds the table under this name, its keys and indexes with
@@ -91,8 +87,7 @@ def score_frame(
     frame = pd.DataFrame(
         {
             "person_id": index.to_numpy(dtype=np.int64),
-            "as_of": meta["as_of"],
-            "currency": meta["currency"],
+            "refresh_id": np.full(len(index), meta["refresh_id"], dtype=np.int64),
             "purchase_days": summary["purchase_days"].to_numpy(dtype=np.int64),
             "frequency": summary["frequency"].to_numpy(dtype=np.int64),
             "recency_days": summary["recency_days"].to_numpy(dtype=np.int64),
@@ -109,8 +104,6 @@ def score_frame(
             "rfm_segment": scores["rfm_segment"].to_numpy(dtype=object),
             "churn_probability": churn_probability.reindex(index).to_numpy(dtype=float),
             "churn_reasons": churn_reasons.reindex(index).to_numpy(dtype=object),
-            "model_version": meta["model_version"],
-            "fitted_at": meta["fitted_at"],
         }
     )
     return frame
@@ -120,14 +113,11 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
     """Make ``person_scores`` hold this refresh's scores; returns the ids of the people
     whose scores were added, changed or removed (sorted)."""
     frame = score_frame(**parts)
-    stored, first, last = connection.execute(
-        select(func.count(), func.min(PersonScore.as_of), func.max(PersonScore.as_of))
-    ).one()
+    stored = connection.scalar(select(func.count()).select_from(PersonScore))
     if not stored:
         _refill(connection, lambda table: _load(connection, frame, table))
         return sorted(frame["person_id"].tolist())
-    day = parts["meta"]["as_of"].astimezone(UTC).date()
-    if not first.astimezone(UTC).date() <= day <= last.astimezone(UTC).date():
+    if not _refreshed_same_day(connection, parts["meta"]):
         return _replace_all(connection, frame)
     dialect = connection.dialect.name
     sql = connection.exec_driver_sql
@@ -174,6 +164,21 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
         for name in (NEW, CHANGED):
             sql(f"DROP TABLE {name}")
     return changed
+
+
+def _refreshed_same_day(connection: Connection, meta: dict[str, Any]) -> bool:
+    """Whether another refresh was as of the same day (UTC) as this one: only then can a
+    stored row equal a new one. Rows keep the refresh that last changed them, so a row
+    of another day's refresh has another age in days (days since the first order as of
+    that day). Asked of ``score_refreshes`` (a few rows a day), where the stored rows'
+    own days took a pass over the whole table."""
+    start = datetime.combine(meta["as_of"].astimezone(UTC).date(), time(), UTC)
+    same_day = select(ScoreRefresh.id).where(
+        ScoreRefresh.id != meta["refresh_id"],
+        ScoreRefresh.as_of >= start,
+        ScoreRefresh.as_of < start + timedelta(days=1),
+    )
+    return connection.scalar(same_day.limit(1)) is not None
 
 
 def _replace_all(connection: Connection, frame: pd.DataFrame) -> list[int]:
@@ -328,31 +333,22 @@ def _column_values(series: pd.Series) -> list[Any]:
 
 def _insert_sqlite(connection: Connection, frame: pd.DataFrame, table: str) -> None:
     """One ``executemany`` of the rows, zipped as the driver takes them (no list of a
-    million tuples first). The four columns with one value for the whole refresh
-    (:data:`META_COLUMNS`, the currency) are written into the statement as quoted
-    literals: binding them on every row was a fifth of the binding."""
+    million tuples first). The refresh's id, the same on every row, is written into the
+    statement as a literal instead of being bound on every row."""
     constant: dict[str, str] = {}
     columns: list[list[Any]] = []
     for name in COLUMNS:
-        if name in ("as_of", "fitted_at"):
-            stamp: datetime = frame[name].iloc[0]
-            constant[name] = stamp.astimezone(UTC).strftime(_SQLITE_DATETIME)
-        elif name in ("currency", "model_version"):
-            constant[name] = str(frame[name].iloc[0])
+        if name == "refresh_id":
+            constant[name] = str(int(frame[name].iloc[0]))
         elif name == "churn_reasons":
             columns.append([v if isinstance(v, str) else None for v in frame[name].tolist()])
         else:
             columns.append(_column_values(frame[name]))
-    values = [_sqlite_literal(constant[c]) if c in constant else "?" for c in COLUMNS]
+    values = [constant.get(c, "?") for c in COLUMNS]
     sql = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(values)})"
     raw = connection.connection.driver_connection
     assert raw is not None
     raw.executemany(sql, zip(*columns, strict=True))
-
-
-def _sqlite_literal(text: str) -> str:
-    """SQL string literal: quoted, quotes inside doubled (nothing else is special)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _copy_postgres(connection: Connection, frame: pd.DataFrame, table: str) -> None:

@@ -27,8 +27,8 @@ from tenure.db.paging import apply_keyset, encode_cursor
 from tenure.errors import NotFound
 from tenure.lifecycle.models import LifecycleStage, PersonStage
 from tenure.retention.models import RiskScore
-from tenure.scores.models import PersonScore
-from tenure.scores.queries import scores_dict
+from tenure.scores.models import PersonScore, ScoreRefresh
+from tenure.scores.queries import REFRESH_COLUMNS, scores_dict
 from tenure.summaries.build import build_cards
 from tenure.summaries.documents import assemble
 from tenure.summaries.schemas import Live360, Person360
@@ -40,7 +40,10 @@ _SERVABLE = and_(
     PersonSummary.stale.is_(False), PersonSummary.source_updated_at == Person.updated_at
 ).label("servable")
 
-_SCORE_COLUMNS = [c for c in PersonScore.__table__.columns if c.name != "person_id"]
+_SCORE_COLUMNS = [
+    *(c for c in PersonScore.__table__.columns if c.name != "person_id"),
+    *REFRESH_COLUMNS,
+]
 _STAGE_COLUMNS = {
     "key": LifecycleStage.key,
     "name": LifecycleStage.name,
@@ -64,6 +67,7 @@ _PERSON_360 = (
     )
     .outerjoin(PersonSummary, PersonSummary.person_id == Person.id)
     .outerjoin(PersonScore, PersonScore.person_id == Person.id)
+    .outerjoin(ScoreRefresh, ScoreRefresh.id == PersonScore.refresh_id)
     .outerjoin(PersonStage, PersonStage.person_id == Person.id)
     .outerjoin(LifecycleStage, LifecycleStage.id == PersonStage.stage_id)
     .outerjoin(RiskScore, RiskScore.person_id == Person.id)
