@@ -84,6 +84,8 @@ def score_frame(
     """One row per customer in :data:`COLUMNS` order (timestamps and JSON left to the writer)."""
     index = summary.index
     net = summary["revenue"] - refunds.reindex(index, fill_value=0).to_numpy()
+    # Not copied into 2-D blocks per type (pandas' default): that cost 0.9 s at 1M
+    # rows, and the writers read column by column.
     frame = pd.DataFrame(
         {
             "person_id": index.to_numpy(dtype=np.int64),
@@ -104,7 +106,8 @@ def score_frame(
             "rfm_segment": scores["rfm_segment"].to_numpy(dtype=object),
             "churn_probability": churn_probability.reindex(index).to_numpy(dtype=float),
             "churn_reasons": churn_reasons.reindex(index).to_numpy(dtype=object),
-        }
+        },
+        copy=False,
     )
     return frame
 
@@ -186,27 +189,27 @@ def _replace_all(connection: Connection, frame: pd.DataFrame) -> list[int]:
     row's (every night: it moves a day), so every customer's age (``age_days``, days
     since the first order as of that day) is another, and so is every row. The table
     is refilled the first load's way; the ids returned are everyone's, stored or new
-    (merged in numpy: a million ids through a Python set and sort took over a second).
+    (merged in numpy: a million ids through a Python set and sort took over a second,
+    and ``np.union1d``'s hashing of both arrays one).
     """
-    stored: list[np.ndarray] = []
+    gone: list[np.ndarray] = []
 
     def load(table: str) -> None:
         _load(connection, frame, table)
-        stored.append(_stored_beyond(connection, table))
+        gone.append(_stored_beyond(connection, table, frame))
 
     _refill(connection, load)
-    ids = np.union1d(np.concatenate(stored), frame["person_id"].to_numpy())
+    ids = np.sort(np.concatenate([frame["person_id"].to_numpy(), *gone]))
     return cast(list[int], ids.tolist())
 
 
-def _stored_beyond(connection: Connection, table: str) -> np.ndarray:
-    """Stored ids that include every stored person missing from the loaded ``table``
-    (no longer customers: a few, if any). PostgreSQL: exactly those, by an anti-join (a
-    hash join, 0.1 s at 1M rows, where reading every stored id took a second). SQLite:
-    every stored id, the overlap dropped by the caller's union: its anti-join seeks row
-    by row (2.7 s at 1M rows). The ids come as one comma-separated text
-    (``group_concat``), parsed by numpy: 0.09 s, where fetching a million rows took
-    0.75 s."""
+def _stored_beyond(connection: Connection, table: str, frame: pd.DataFrame) -> np.ndarray:
+    """The stored people missing from the loaded ``table`` (no longer customers: a few,
+    if any). PostgreSQL: by an anti-join (a hash join, 0.1 s at 1M rows, where reading
+    every stored id took a second). SQLite: every stored id read, those among the new
+    rows dropped in numpy: its anti-join seeks row by row (2.7 s at 1M rows). The ids
+    come as one comma-separated text (``group_concat``), parsed by numpy: 0.09 s, where
+    fetching a million rows took 0.75 s."""
     if connection.dialect.name == "postgresql":
         query = (
             "SELECT s.person_id FROM person_scores s WHERE NOT EXISTS "
@@ -216,7 +219,8 @@ def _stored_beyond(connection: Connection, table: str) -> np.ndarray:
     text = connection.exec_driver_sql("SELECT group_concat(person_id) FROM person_scores").scalar()
     if not text:
         return np.empty(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
+    stored = np.fromstring(text, dtype=np.int64, sep=",")
+    return stored[~np.isin(stored, frame["person_id"].to_numpy())]
 
 
 def _refill(connection: Connection, load: Callable[[str], object]) -> None:
