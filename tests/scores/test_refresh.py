@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import func, select
 
 from tenure.scores.models import ModelReport, PersonScore, ScoreRefresh
-from tenure.scores.refresh import refresh_scores
+from tenure.scores.refresh import _own_copy, refresh_scores
 from tenure.scores.segments import segment_for
 from tenure.timeline.models import Event
 
@@ -209,3 +210,15 @@ def _version(session, row: PersonScore) -> str:
     refresh = session.get(ScoreRefresh, row.refresh_id)
     assert refresh is not None
     return refresh.model_version
+
+
+def test_the_churn_models_copy_of_the_aggregates_shares_no_index_cache() -> None:
+    """The churn model trains in a thread on its own copy: a plain ``DataFrame.copy``
+    shares the index's lookup table, which one thread built while the other read it (a
+    KeyError for labels that were there)."""
+    frame = pd.DataFrame({"n": [1, 2, 3]}, index=pd.Index([7, 8, 9], name="person_id"))
+    frame.loc[[8]]  # builds the original's lookup table
+    assert frame.copy().index._cache is frame.index._cache  # why the plain copy will not do
+    copied = _own_copy(frame)
+    assert copied.index._cache is not frame.index._cache
+    assert copied.loc[[8, 9], "n"].tolist() == [2, 3] and copied.equals(frame)

@@ -123,8 +123,8 @@ def refresh_scores(
     # The churn model, the longest computation, is trained in a thread beside the
     # backtest and the value models (steps 1-3), which wait on the database or in numpy
     # and scipy much of the time: measured at 1M customers, 2.8 s for all four against
-    # 4.0 s one after the other. It gets its own copy of the aggregates: pandas does not
-    # promise that two threads may read one frame (its lazily built indexes).
+    # 4.0 s one after the other. It gets its own copy of the aggregates
+    # (:func:`_own_copy`): pandas does not promise that two threads may read one frame.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn-model") as pool:
         # One read snapshot: the aggregates and the backtest's block query see the same data.
         with unit_of_work(session_factory) as session:
@@ -139,7 +139,7 @@ def refresh_scores(
             training = pool.submit(
                 _timed,
                 churn.fit_and_predict,
-                Aggregates(aggregates.orders.copy(), aggregates.others.copy(), moments),
+                Aggregates(_own_copy(aggregates.orders), _own_copy(aggregates.others), moments),
                 churn_event_type=settings.churn_event_type,
                 attributes=attributes,
                 training_rows=settings.churn_training_rows,
@@ -202,6 +202,18 @@ def refresh_scores(
         reports={r["model"]: r["status"] for r in reports},
         timings=step.timings,
     )
+
+
+def _own_copy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` that shares nothing with it, its index included.
+
+    ``DataFrame.copy`` gives the copy a view of the index, which shares the index's
+    cache, and with it the hash table a lookup builds on first use: two threads looking
+    up labels at once, one of them building it, failed with a KeyError for labels that
+    were there."""
+    copied = frame.copy()
+    copied.index = frame.index.copy(deep=True)
+    return copied
 
 
 def _timed(function: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
