@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from tenure.scores.models import ModelReport, PersonScore, ScoreRefresh
+from tenure.scores.queries import person_scores
 from tenure.scores.refresh import _own_copy, refresh_scores
 from tenure.scores.segments import segment_for
 from tenure.timeline.models import Event
@@ -72,7 +73,18 @@ def test_refresh_scores_every_customer_and_the_360_shows_them(
     # Lapsed customers (no order in the horizon) have churned already; the rest are scored.
     lapsed = [r for r in rows if r.recency_days > settings.churn_inactivity_days]
     assert lapsed and all(r.churn_probability == 1.0 for r in lapsed)
-    assert all(r.churn_reasons[0]["feature"] == "churned" for r in lapsed)
+    # Their shared reason is kept once, with the refresh, and read as theirs
+    assert all(r.churn_reasons is None for r in lapsed)
+    lapsed_scores = person_scores(session, lapsed[0].person_id)
+    assert lapsed_scores is not None
+    assert lapsed_scores["churn_reasons"] == [
+        {
+            "feature": "churned",
+            "value": f"no order in {settings.churn_inactivity_days} days",
+            "label": "already churned",
+            "direction": None,
+        }
+    ]
     assert all(len(r.churn_reasons) == 3 for r in rows if r not in lapsed)
     refresh = session.scalars(select(ScoreRefresh)).one()
     assert {r.refresh_id for r in rows} == {refresh.id} and refresh.model_version == result.version

@@ -10,9 +10,10 @@ the future it is asked to predict.
 Only customers can churn: the model learns from the customers who were active at the
 cutoff (no churn event yet; by inactivity, an order within the horizon before it) and
 predicts for those active now. Customers who have already churned by the workspace's
-definition get probability 1 and the reason "already churned"; this also keeps the
-classifier's cost (each customer explained feature by feature) on the
-customers it is meant for.
+definition get probability 1 and no reasons of their own: the one reason they share
+("already churned", and by what definition: ``ChurnOutcome.churned_reason``) is kept
+once per refresh. This also keeps the classifier's cost (each customer explained
+feature by feature) on the customers it is meant for.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class ChurnOutcome:
 
     probability: pd.Series
     reasons: pd.Series
+    #: Why the customers with probability 1 and no reasons have churned already
+    #: (``no order in 180 days``, or the churn event type).
+    churned_reason: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
     skipped: str | None = None
     n_training: int = 0
@@ -206,9 +210,7 @@ def fit_and_predict(
     reasons = reasons_json(explained, TOP_REASONS)
     if len(churned_now):
         probability = pd.concat([probability, pd.Series(1.0, index=churned_now)])
-        why = churn_event_type or f"no order in {aggregates.moments.horizon_days} days"
-        marker = orjson.dumps([{"feature": "churned", "value": why}]).decode()
-        reasons = pd.concat([reasons, pd.Series(marker, index=churned_now)])
+    why = churn_event_type or f"no order in {aggregates.moments.horizon_days} days"
     report = dict(model.report)
     table = report.pop("calibration_table")
     report["calibration_table"] = [
@@ -222,7 +224,13 @@ def fit_and_predict(
         if churn_event_type
         else "no order within the horizon"
     )
-    return ChurnOutcome(probability, reasons, report=json_ready(report), n_training=len(churned))
+    return ChurnOutcome(
+        probability,
+        reasons,
+        churned_reason=why,
+        report=json_ready(report),
+        n_training=len(churned),
+    )
 
 
 def _label(feature: str) -> str:

@@ -47,7 +47,8 @@ class ScoreRefresh(Base):
 
     Kept once per refresh instead of on each of a million rows, where the as-of time,
     currency, version and fit time were a fifth of the table's bytes and of every
-    night's write. Never deleted: ``person_scores.refresh_id`` points here.
+    night's write, and the churned customers' shared reason a sixth. Never deleted:
+    ``person_scores.refresh_id`` points here.
     """
 
     __tablename__ = "score_refreshes"
@@ -58,6 +59,9 @@ class ScoreRefresh(Base):
     currency: Mapped[str] = mapped_column(String(3))
     model_version: Mapped[str] = mapped_column(String(40), unique=True)
     fitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The churn reason of every customer who had churned already (probability 1, no
+    #: reasons of their own): ``no order in 180 days``, or the churn event type.
+    churned_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonScore(Base):

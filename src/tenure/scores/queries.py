@@ -32,7 +32,7 @@ RECENCY_BUCKETS = 18
 #: What a score row takes from its refresh (``score_refreshes``), by these names.
 REFRESH_COLUMNS = tuple(
     cast_to(Table, ScoreRefresh.__table__).c[name]
-    for name in ("as_of", "currency", "model_version", "fitted_at")
+    for name in ("as_of", "currency", "model_version", "fitted_at", "churned_reason")
 )
 
 
@@ -54,8 +54,12 @@ def latest_refresh(session: Session) -> ScoreRefresh | None:
 def scores_dict(row: Any) -> dict[str, Any]:
     """A ``person_scores`` row with its refresh's :data:`REFRESH_COLUMNS` (a selected row
     or any object with those attribute names) as the API's scores object."""
+    stored = row.churn_reasons
+    if stored is None and row.churned_reason and (row.churn_probability or 0) >= 1:
+        # Churned already: the reason they all share is kept once, with the refresh.
+        stored = [{"feature": "churned", "value": row.churned_reason}]
     reasons = []
-    for reason in row.churn_reasons or []:
+    for reason in stored or []:
         contribution = reason.get("contribution")
         reasons.append(
             {

@@ -175,6 +175,7 @@ def refresh_scores(
             currency=workspace_currency(session, settings),
             model_version=version,
             fitted_at=fitted_at,
+            churned_reason=outcome.churned_reason,
         )
         session.add(refresh)
         session.flush()

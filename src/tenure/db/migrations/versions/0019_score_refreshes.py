@@ -4,7 +4,9 @@
 (``as_of``, ``currency``, ``model_version``, ``fitted_at``): a fifth of the table's
 bytes, written again for a million rows every night. They move to ``score_refreshes``,
 one row per refresh, and each score row keeps ``refresh_id``, the refresh that last
-changed it.
+changed it. The refreshes also keep the reason every customer who had churned already
+shares (``churned_reason``; a refresh writes no reasons of theirs per row); rows written
+before keep theirs until the next refresh.
 
 The refreshes are rebuilt from the versions the score rows and the model reports name
 (a refresh that changed no row left reports only), numbered in the order they were
@@ -38,6 +40,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("model_version", sa.String(length=40), nullable=False),
         sa.Column("fitted_at", UTCDateTime(), nullable=False),
+        sa.Column("churned_reason", sa.Text(), nullable=True),
         sa.UniqueConstraint("model_version", name="uq_score_refreshes_model_version"),
     )
     bind = op.get_bind()
