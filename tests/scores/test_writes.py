@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from tenure.db.engine import create_db_engine
+from tenure.scores import writes
 from tenure.scores.models import PersonScore, ScoreRefresh
 from tenure.scores.writes import _load as load_frame
 from tenure.scores.writes import _refill as refill
@@ -256,3 +257,73 @@ def _keys(connection) -> dict:
         "foreign": found.get_foreign_keys("person_scores"),
         "indexes": sorted(ix["name"] for ix in found.get_indexes("person_scores")),
     }
+
+
+def test_many_rows_load_whole_statements_blocks_and_the_rest(session, monkeypatch):
+    """SQLite inserts rows 20 to a statement, laid out a block at a time, and the last
+    few one by one; PostgreSQL copies in blocks. Every row reads back as written."""
+    monkeypatch.setattr(writes, "SQLITE_BLOCK_ROWS", 40)  # two statements per block
+    monkeypatch.setattr(writes, "COPY_BLOCK_ROWS", 40)
+    connection = session.connection()
+    ids = add_people(connection, 107)  # 2 whole blocks, 1 part block, 7 left over
+    parts = _parts(ids[:3], "1.a", [None, None, None])
+    n = len(ids)
+    index = pd.Index(ids, name="person_id")
+    rng = np.random.default_rng(7)
+    parts["summary"] = pd.DataFrame(
+        {
+            "purchase_days": rng.integers(1, 9, n),
+            "frequency": rng.integers(0, 8, n),
+            "recency_days": rng.integers(0, 400, n),
+            "T": rng.integers(400, 800, n),
+            "monetary": rng.random(n) * 1000,
+            "revenue": rng.integers(0, 10**6, n),
+        },
+        index=index,
+    )
+    clv = np.round(rng.random(n) * 1e5)  # the refresh rounds CLV to whole minor units
+    clv[::5] = np.nan
+    parts["scores"] = pd.DataFrame(
+        {
+            "p_alive": rng.random(n),
+            "expected_purchases_90d": rng.random(n),
+            "clv_12m_minor": clv,
+            "r_score": rng.integers(1, 6, n),
+            "f_score": rng.integers(1, 6, n),
+            "m_score": rng.integers(1, 6, n),
+            "rfm_segment": [f"segment {i % 11}" for i in range(n)],
+        },
+        index=index,
+    )
+    parts["churn_probability"] = pd.Series(rng.random(n), index=index)
+    reasons = [None if i % 3 else f'[["frequency",{i},0.5]]' for i in range(n)]
+    parts["churn_reasons"] = pd.Series(reasons, index=index, dtype=object)
+    parts["refunds"] = pd.Series(dtype=float)
+
+    changed = write_scores(connection, **_refreshed(connection, parts))
+
+    assert changed == sorted(ids)
+    stored = {
+        row[0]: tuple(row[1:])
+        for row in connection.execute(
+            select(
+                PersonScore.person_id,
+                PersonScore.age_days,
+                PersonScore.clv_12m_minor,
+                PersonScore.rfm_segment,
+                PersonScore.churn_probability,
+                PersonScore.churn_reasons,
+            )
+        )
+    }
+    expected = {
+        person: (
+            int(parts["summary"]["T"].iloc[i]),
+            None if np.isnan(clv[i]) else round(clv[i]),
+            f"segment {i % 11}",
+            parts["churn_probability"].iloc[i],
+            None if i % 3 else [["frequency", i, 0.5]],
+        )
+        for i, person in enumerate(ids)
+    }
+    assert stored == expected
