@@ -14,6 +14,7 @@ from tenure.scores.churn import (
     fit_and_predict,
     labels_at_cutoff,
     reasons_json,
+    stored_reason,
     training_sample,
 )
 from tenure.scores.features import Moments, aggregate_events
@@ -140,13 +141,15 @@ def test_reasons_are_one_json_array_per_person_in_rank_order():
 
     # Then each person has an array of their reasons, numbers rounded to 4 decimals
     assert list(reasons.index) == [7, 9]
-    assert [orjson.loads(text) for text in reasons] == [
-        [
-            {"feature": "recency_days", "value": 12.0, "contribution": 0.1235},
-            {"feature": "attr_plan", "value": 'basic "quoted"\n', "contribution": -0.0},
-        ],
-        [
-            {"feature": "monetary", "value": None, "contribution": 0.0002},
-            {"feature": 'attr_"odd"', "value": 1234567.1235, "contribution": -0.3333},
-        ],
+    stored = [orjson.loads(text) for text in reasons]
+    assert stored == [
+        [["recency_days", 12.0, 0.1235], ["attr_plan", 'basic "quoted"\n', -0.0]],
+        [["monetary", None, 0.0002], ['attr_"odd"', 1234567.1235, -0.3333]],
     ]
+    # and they read back as objects, as do reasons stored as objects by earlier refreshes
+    assert [stored_reason(item) for item in stored[1]] == [
+        {"feature": "monetary", "value": None, "contribution": 0.0002},
+        {"feature": 'attr_"odd"', "value": 1234567.1235, "contribution": -0.3333},
+    ]
+    earlier = {"feature": "monetary", "value": 3.0, "contribution": 0.1}
+    assert stored_reason(earlier) == earlier

@@ -247,7 +247,9 @@ def _label(feature: str) -> str:
 
 
 def reasons_json(explained: pd.DataFrame, top: int) -> pd.Series:
-    """Each person's reasons as a JSON array of ``{feature, value, contribution}``.
+    """Each person's reasons as a JSON array of ``[feature, value, contribution]``
+    arrays (:func:`stored_reason` reads them back as objects): the key names on every
+    reason were 45% of the text a refresh writes for each active customer.
 
     Built as text, one %-format per person: a Python dict per reason took 5.5 us, which
     is 16 s for a million customers (and numpy string concatenation, column by column,
@@ -264,7 +266,7 @@ def reasons_json(explained: pd.DataFrame, top: int) -> pd.Series:
     fields = []
     for rank in range(top):
         fields += [features[rank::top], values[rank::top], contributions[rank::top]]
-    item = '{"feature":%s,"value":%s,"contribution":%s}'
+    item = "[%s,%s,%s]"
     person = "[" + ",".join([item] * top) + "]"
     text = [person % reasons for reasons in zip(*fields, strict=True)]
     return pd.Series(text, index=pd.Index(persons, name="person_id"), dtype=object)
@@ -290,6 +292,15 @@ def _json_values(values: pd.Series) -> list[str]:
     for at, value in zip(text.tolist(), values.to_numpy()[text], strict=True):
         out[at] = orjson.dumps(json_ready(value)).decode()
     return out
+
+
+def stored_reason(item: list[Any] | dict[str, Any]) -> dict[str, Any]:
+    """A stored reason as ``{feature, value, contribution}``: written as an array
+    (:func:`reasons_json`), or as that object by refreshes before."""
+    if isinstance(item, dict):
+        return item
+    feature, value, contribution = item
+    return {"feature": feature, "value": value, "contribution": contribution}
 
 
 def reason_label(feature: str) -> str:

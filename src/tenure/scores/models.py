@@ -104,7 +104,8 @@ class PersonScore(Base):
     rfm_segment: Mapped[str] = mapped_column(String(30))
     churn_probability: Mapped[float | None] = mapped_column(Float)
     # Read whole by the person page and the API, never queried into: JSON text.
-    churn_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonText)
+    # ``[feature, value, contribution]`` each (``scores.churn.reasons_json``).
+    churn_reasons: Mapped[list[Any] | None] = mapped_column(JsonText)
 
 
 class ModelReport(Base):

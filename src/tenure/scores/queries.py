@@ -16,7 +16,7 @@ from sqlalchemy import Integer, Table, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from tenure.db.dialect import Days
-from tenure.scores.churn import reason_label
+from tenure.scores.churn import reason_label, stored_reason
 from tenure.scores.models import ModelReport, PersonScore, ScoreRefresh
 from tenure.scores.segments import SEGMENTS
 from tenure.timeline.models import Event
@@ -59,7 +59,7 @@ def scores_dict(row: Any) -> dict[str, Any]:
         # Churned already: the reason they all share is kept once, with the refresh.
         stored = [{"feature": "churned", "value": row.churned_reason}]
     reasons = []
-    for reason in stored or []:
+    for reason in map(stored_reason, stored or []):
         contribution = reason.get("contribution")
         reasons.append(
             {
