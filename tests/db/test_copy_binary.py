@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from tenure.db.copy_binary import binary_blocks
+from tenure.db.copy_binary import LateColumns, binary_blocks
 
 TYPES = {
     "id": "int8",
@@ -90,3 +90,45 @@ def test_an_empty_frame_is_a_copy_of_no_rows():
     order, blocks = binary_blocks(_frame().iloc[:0], TYPES, 10)
     assert sorted(order) == sorted(TYPES)
     assert b"".join(blocks) == b"PGCOPY\n\xff\r\n\x00" + bytes(8) + b"\xff\xff"
+
+
+def test_late_columns_are_made_for_each_block_and_copied_after_the_others(connection, backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's COPY format")
+    # Given a frame of ids, and two columns made only when a block of rows is joined:
+    # one block with no NULL in them, one with only NULLs, one mixed
+    connection.exec_driver_sql("CREATE TEMP TABLE late (id bigint, score float8, why text)")
+    frame = pd.DataFrame({"id": np.arange(1, 8, dtype=np.int64)})
+    asked: list[tuple[int, int]] = []
+
+    def make(start: int, stop: int) -> pd.DataFrame:
+        asked.append((start, stop))
+        ids = frame["id"].to_numpy()[start:stop]
+        return pd.DataFrame(
+            {
+                "score": [np.nan if i in (4, 5, 6) else i / 10 for i in ids],
+                "why": [None if i in (4, 5, 6) else f"reason {i}" for i in ids],
+            }
+        )
+
+    # When they are copied in blocks of three rows
+    late = LateColumns({"score": "float8", "why": "text"}, make)
+    order, blocks = binary_blocks(frame, {"id": "int8"}, 3, late=late)
+    raw = connection.connection.driver_connection
+    sql = f"COPY late ({', '.join(order)}) FROM STDIN (FORMAT BINARY)"
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for block in blocks:
+            copy.write(block)
+
+    # Then each block's late columns were made once, and read back in their rows
+    assert order == ["id", "score", "why"] and asked == [(0, 3), (3, 6), (6, 7)]
+    rows = connection.execute(text("SELECT id, score, why FROM late ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [
+        (1, 0.1, "reason 1"),
+        (2, 0.2, "reason 2"),
+        (3, 0.3, "reason 3"),
+        (4, None, None),
+        (5, None, None),
+        (6, None, None),
+        (7, 0.7, "reason 7"),
+    ]

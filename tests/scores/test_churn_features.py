@@ -11,7 +11,7 @@ import pandas as pd
 from tenure.scores.churn import (
     MIN_CLASS_ROWS,
     features_at,
-    fit_and_predict,
+    fit,
     labels_at_cutoff,
     reasons_json,
     stored_reason,
@@ -113,16 +113,26 @@ def test_the_churn_model_trains_on_the_bound_and_scores_everyone(session):
     assert len(churned) > 150
 
     # When the model is fitted with a bound of 150 training rows
-    outcome = fit_and_predict(
-        aggregates, churn_event_type=None, attributes=pd.DataFrame(), training_rows=150
-    )
+    outcome = fit(aggregates, churn_event_type=None, attributes=pd.DataFrame(), training_rows=150)
 
-    # Then it trained on 150 of them and scored every customer with an order
+    # Then it trained on 150 of them and scores every customer with an order
     assert outcome.skipped is None
     assert outcome.n_training == outcome.report["n_rows"] == 150
     assert outcome.report["training_population"] == len(churned)
-    assert set(outcome.probability.index) == set(aggregates.orders.index)
-    assert outcome.probability.between(0, 1).all()
+    customers = aggregates.orders.index.to_numpy()
+    scores = outcome.scores.at(customers)
+    assert list(scores.index) == list(customers)
+    assert scores["churn_probability"].between(0, 1).all()
+    # the already churned with probability 1 and no reasons of their own, the others
+    # with three reasons each
+    lapsed = scores["churn_reasons"].isna()
+    assert lapsed.any() and (scores.loc[lapsed, "churn_probability"] == 1).all()
+    assert all(len(orjson.loads(text)) == 3 for text in scores.loc[~lapsed, "churn_reasons"])
+
+    # and asked a block at a time, in another order, it scores each customer the same
+    shuffled = np.random.default_rng(3).permutation(customers)
+    blocks = pd.concat([outcome.scores.at(part) for part in np.array_split(shuffled, 4)])
+    pd.testing.assert_frame_equal(blocks.loc[customers], scores)
 
 
 def test_reasons_are_one_json_array_per_person_in_rank_order():

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select
 
 from tenure.db.engine import create_db_engine
 from tenure.scores import writes
+from tenure.scores.churn import KnownChurn
 from tenure.scores.models import PersonScore, ScoreRefresh
 from tenure.scores.writes import _load as load_frame
 from tenure.scores.writes import _refill as refill
@@ -65,8 +66,10 @@ def _parts(ids: list[int], version: str, reasons: list[str | None]) -> dict:
     return {
         "summary": summary,
         "scores": scores,
-        "churn_probability": pd.Series([0.25, np.nan, 1.0][:n], index=index),
-        "churn_reasons": pd.Series(reasons, index=index, dtype=object),
+        "churn": KnownChurn(
+            pd.Series([0.25, np.nan, 1.0][:n], index=index),
+            pd.Series(reasons, index=index, dtype=object),
+        ),
         "refunds": pd.Series([100], index=ids[:1]),
         "meta": {
             "as_of": AS_OF,
@@ -230,11 +233,12 @@ def test_readers_keep_reading_while_the_next_night_refills_postgres(fresh_databa
     later = _parts(ids[1:], "1.b", [None, None])
     later["meta"]["as_of"] = AS_OF + timedelta(days=1)
     later["meta"]["refresh_id"] = 2  # the refill compares nothing: no refresh row needed
+    churn = later.pop("churn")
     frame = score_frame(**later)
     with engine.begin() as connection:
 
         def load_and_read(table: str) -> None:
-            load_frame(connection, frame, table)
+            load_frame(connection, frame, churn, table)
             reader = threading.Thread(target=read_meanwhile)
             reader.start()
             reader.join(10)
@@ -295,9 +299,9 @@ def test_many_rows_load_whole_statements_blocks_and_the_rest(session, monkeypatc
         },
         index=index,
     )
-    parts["churn_probability"] = pd.Series(rng.random(n), index=index)
+    probability = pd.Series(rng.random(n), index=index)
     reasons = [None if i % 3 else f'[["frequency",{i},0.5]]' for i in range(n)]
-    parts["churn_reasons"] = pd.Series(reasons, index=index, dtype=object)
+    parts["churn"] = KnownChurn(probability, pd.Series(reasons, index=index, dtype=object))
     parts["refunds"] = pd.Series(dtype=float)
 
     changed = write_scores(connection, **_refreshed(connection, parts))
@@ -321,7 +325,7 @@ def test_many_rows_load_whole_statements_blocks_and_the_rest(session, monkeypatc
             int(parts["summary"]["T"].iloc[i]),
             None if np.isnan(clv[i]) else round(clv[i]),
             f"segment {i % 11}",
-            parts["churn_probability"].iloc[i],
+            probability.iloc[i],
             None if i % 3 else [["frequency", i, 0.5]],
         )
         for i, person in enumerate(ids)

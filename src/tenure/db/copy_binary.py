@@ -8,6 +8,8 @@ on every row (numbers, timestamps, a text with one value for all rows) goes into
 numpy record per row, written with a single ``tobytes``. Only the columns left (a
 number with NULLs, a text whose values differ) are added per row, after the fixed part:
 :func:`binary_blocks` returns the column order it wrote, for the ``COPY`` column list.
+Columns made a block of rows at a time (:class:`LateColumns`) come last: a caller can
+compute them while the blocks before are being sent and stored.
 
 Types: ``int2``, ``int4``, ``int8``, ``float8``, ``timestamptz`` (microseconds since
 2000-01-01 UTC, the server's integer datetimes) and ``text`` (UTF-8, the client
@@ -16,7 +18,7 @@ encoding psycopg sets).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -63,20 +65,33 @@ class _Fixed:
     values: Any
 
 
+@dataclass(frozen=True)
+class LateColumns:
+    """Columns made a block of rows at a time: ``make(start, stop)`` returns them (a
+    frame with the columns of ``types``) for rows ``start:stop`` of the frame."""
+
+    types: Mapping[str, str]
+    make: Callable[[int, int], pd.DataFrame]
+
+
 def binary_blocks(
-    frame: pd.DataFrame, types: Mapping[str, str], rows_per_block: int
+    frame: pd.DataFrame,
+    types: Mapping[str, str],
+    rows_per_block: int,
+    *,
+    late: LateColumns | None = None,
 ) -> tuple[list[str], Iterator[bytes]]:
     """The rows of ``frame`` (the columns named in ``types``) in COPY's binary format, in
     blocks of ``rows_per_block`` rows, the first starting with :data:`SIGNATURE` and the
     last ending with :data:`TRAILER`; and the column order they are in (for the COPY's
-    column list). Missing values (NaN, NA, None) are NULL."""
+    column list). Missing values (NaN, NA, None) are NULL. The ``late`` columns follow
+    the others, made for each block as it is joined."""
     fixed: list[_Fixed] = []
     varying: list[tuple[str, list[bytes]]] = []
     for name, kind in types.items():
         series = frame[name]
         if kind == "text":
-            codes, uniques = pd.factorize(series.to_numpy(dtype=object))
-            encoded = [str(value).encode() for value in uniques]
+            codes, encoded = _factorized(series)
             if len(encoded) == 1 and (codes == 0).all():  # one value, no NULL
                 fixed.append(_Fixed(name, f"S{len(encoded[0])}", encoded[0]))
             else:
@@ -89,22 +104,44 @@ def binary_blocks(
     for at, column in enumerate(fixed):
         dtype += [(f"size{at}", ">i4"), (f"value{at}", column.format)]
     records = np.empty(len(frame), dtype=dtype)
-    records["count"] = len(types)
+    records["count"] = len(types) + (len(late.types) if late is not None else 0)
     for at, column in enumerate(fixed):
         records[f"size{at}"] = records.dtype[f"value{at}"].itemsize
         records[f"value{at}"] = column.values
     order = [column.name for column in fixed] + [name for name, _ in varying]
     columns = [_each_record(records), *(fields for _, fields in varying)]
-    return order, _blocks(columns, len(frame), rows_per_block)
+    if late is not None:
+        order += list(late.types)
+    return order, _blocks(columns, len(frame), rows_per_block, late)
 
 
-def _blocks(columns: list[list[bytes]], rows: int, size: int) -> Iterator[bytes]:
-    """Each block's rows joined (a row is its fields in ``columns`` order)."""
+def _blocks(
+    columns: list[list[bytes]], rows: int, size: int, late: LateColumns | None
+) -> Iterator[bytes]:
+    """Each block's rows joined (a row is its fields in ``columns`` order, then the
+    ``late`` columns made for the block)."""
     yield SIGNATURE
     for start in range(0, rows, size):
-        parts = (column[start : start + size] for column in columns)
+        stop = min(start + size, rows)
+        parts = [column[start:stop] for column in columns]
+        if late is not None:
+            made = late.make(start, stop)
+            parts += [_varying_fields(kind, made[name]) for name, kind in late.types.items()]
         yield b"".join(chain.from_iterable(zip(*parts, strict=True)))
     yield TRAILER
+
+
+def _factorized(series: pd.Series) -> tuple[np.ndarray, list[bytes]]:
+    """Each value's code (-1 where missing) and the distinct values, UTF-8 encoded."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+    return codes, [str(value).encode() for value in uniques]
+
+
+def _varying_fields(kind: str, series: pd.Series) -> list[bytes]:
+    """Each row's field, NULL where missing, whatever the other rows hold."""
+    if kind == "text":
+        return _text_fields(*_factorized(series))
+    return _number_fields(kind, series)
 
 
 def _each_record(records: np.ndarray) -> list[bytes]:

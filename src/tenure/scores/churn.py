@@ -19,7 +19,7 @@ feature by feature) on the customers it is meant for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
@@ -50,12 +50,69 @@ RFM_FEATURES = {
 }
 
 
+class ChurnScores(Protocol):
+    """Churn probabilities and reasons, for the customers asked about."""
+
+    def at(self, person_ids: NDArray[np.int64]) -> pd.DataFrame:
+        """``churn_probability`` (NaN: none) and ``churn_reasons`` (JSON text from
+        :func:`reasons_json`, or None) of ``person_ids``, in their order."""
+        ...
+
+
+@dataclass(frozen=True)
+class KnownChurn:
+    """Probabilities and reasons already computed (none at all: a skipped model)."""
+
+    probability: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    reasons: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+
+    def at(self, person_ids: NDArray[np.int64]) -> pd.DataFrame:
+        index = pd.Index(person_ids, name="person_id")
+        return pd.DataFrame(
+            {
+                "churn_probability": self.probability.reindex(index).to_numpy(dtype=float),
+                "churn_reasons": self.reasons.reindex(index).to_numpy(dtype=object),
+            },
+            index=index,
+        )
+
+
+@dataclass(frozen=True)
+class PredictedChurn:
+    """The fitted model's probabilities and reasons, predicted and explained when asked:
+    a block of customers at a time while the scores are written (on PostgreSQL, while
+    the server stores the blocks before). Customers churned already get probability 1
+    and no reasons of their own (:attr:`ChurnOutcome.churned_reason`)."""
+
+    model: ChurnModel
+    #: Features as of ``as_of`` of every customer, by person id.
+    current: pd.DataFrame
+    churned: pd.Index
+
+    def at(self, person_ids: NDArray[np.int64]) -> pd.DataFrame:
+        index = pd.Index(person_ids, name="person_id")
+        probability = np.full(len(index), np.nan)
+        reasons = np.full(len(index), None, dtype=object)
+        probability[index.isin(self.churned)] = 1.0
+        found = self.current.index.get_indexer(index)
+        wanted = np.flatnonzero((found >= 0) & np.isnan(probability))
+        if len(wanted):
+            scored = self.current.iloc[found[wanted]]
+            predicted, explained = self.model.predict_and_explain(scored, top=TOP_REASONS)
+            probability[wanted] = predicted.to_numpy()
+            # One text per scored customer, in the order they were scored.
+            reasons[wanted] = reasons_json(explained, TOP_REASONS).to_numpy()
+        return pd.DataFrame(
+            {"churn_probability": probability, "churn_reasons": reasons}, index=index
+        )
+
+
 @dataclass
 class ChurnOutcome:
-    """Probabilities and reasons per customer, or why there are none."""
+    """The churn scores (:class:`ChurnScores`) and the model's report, or why there are
+    none."""
 
-    probability: pd.Series
-    reasons: pd.Series
+    scores: ChurnScores
     #: Why the customers with probability 1 and no reasons have churned already
     #: (``no order in 180 days``, or the churn event type).
     churned_reason: str | None = None
@@ -161,23 +218,23 @@ def training_sample(churned: pd.Series, size: int, seed: int = SEED) -> NDArray[
     return np.sort(np.concatenate(picked))
 
 
-def fit_and_predict(
+def fit(
     aggregates: Aggregates,
     *,
     churn_event_type: str | None,
     attributes: pd.DataFrame,
     training_rows: int = 4_000,
 ) -> ChurnOutcome:
-    """Train on the cutoff, predict as of ``as_of``; skip with a reason on thin data.
+    """Train on the cutoff, to predict as of ``as_of``; skip with a reason on thin data.
 
     The classifier is selected, cross-validated and calibrated on at most
     ``training_rows`` of the customers active at the cutoff (:func:`training_sample`;
-    setting ``churn_training_rows``), then predicts and explains for every customer
-    active now. The fit's cost (5 folds, four ``C`` values, boosted trees) grows with
-    the sample, not the workspace; but a larger sample also grows more boosted trees,
-    which every active customer's reasons evaluate. ``docs/scores.md`` shows both costs.
+    setting ``churn_training_rows``); its scores (:class:`PredictedChurn`) predict and
+    explain for every customer active now when asked. The fit's cost (5 folds, four
+    ``C`` values, boosted trees) grows with the sample, not the workspace; but a larger
+    sample also grows more boosted trees, which every active customer's reasons
+    evaluate. ``docs/scores.md`` shows both costs.
     """
-    empty = pd.Series(dtype=float)
     training = features_at(
         aggregates, "cut", churn_event_type=churn_event_type, attributes=attributes
     )
@@ -190,7 +247,7 @@ def fit_and_predict(
             f"{len(churned)} active customers at the cutoff, {n_churned} of them churned: "
             f"need at least {MIN_CLASS_ROWS} churners and {MIN_CLASS_ROWS} stayers"
         )
-        return ChurnOutcome(empty, empty, skipped=reason, n_training=len(churned))
+        return ChurnOutcome(KnownChurn(), skipped=reason, n_training=len(churned))
     pick = training_sample(churned, training_rows)
     training, churned = training.iloc[pick], churned.iloc[pick]
     model = ChurnModel().fit(training, churned.to_numpy())
@@ -205,11 +262,6 @@ def fit_and_predict(
             # reindex adds missing columns as object NaN; make them numbers before filling.
             current[column] = pd.to_numeric(current[column]).fillna(0.0)
     churned_now = already_churned(aggregates, current, churn_event_type)
-    scored = current.drop(index=churned_now)
-    probability, explained = model.predict_and_explain(scored, top=TOP_REASONS)
-    reasons = reasons_json(explained, TOP_REASONS)
-    if len(churned_now):
-        probability = pd.concat([probability, pd.Series(1.0, index=churned_now)])
     why = churn_event_type or f"no order in {aggregates.moments.horizon_days} days"
     report = dict(model.report)
     table = report.pop("calibration_table")
@@ -225,8 +277,7 @@ def fit_and_predict(
         else "no order within the horizon"
     )
     return ChurnOutcome(
-        probability,
-        reasons,
+        PredictedChurn(model, current, churned_now),
         churned_reason=why,
         report=json_ready(report),
         n_training=len(churned),

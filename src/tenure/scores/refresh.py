@@ -3,8 +3,10 @@
 Steps: one aggregate query (:mod:`tenure.scores.features`), BG/NBD for purchases and
 Gamma-Gamma for spend (P(alive), expected purchases in 90 days, 12-month discounted CLV),
 RFM scores and segments, the backtest, the churn model (trained in a thread beside the
-backtest and the value models); then the rows of ``person_scores``
-whose values changed are replaced and the reports appended, in one transaction. Nothing
+backtest and the value models); then the rows of ``person_scores`` whose values changed
+are replaced and the reports appended, in one transaction. The churn model predicts and
+explains as the rows are written (``scores.writes``), so its timing is the fit's, and
+"Writing scores" includes the predictions. Nothing
 is written when a step fails. The result names the people whose scores changed
 (``changed_person_ids``): the hook point for what follows a refresh.
 Stages are re-placed by the next job of the nightly chain (``tenure.all_tasks``), not
@@ -138,7 +140,7 @@ def refresh_scores(
                 attributes = custom_attributes(connection)
             training = pool.submit(
                 _timed,
-                churn.fit_and_predict,
+                churn.fit,
                 Aggregates(_own_copy(aggregates.orders), _own_copy(aggregates.others), moments),
                 churn_event_type=settings.churn_event_type,
                 attributes=attributes,
@@ -183,8 +185,7 @@ def refresh_scores(
             session.connection(),
             summary=summary,
             scores=scores,
-            churn_probability=outcome.probability,
-            churn_reasons=outcome.reasons,
+            churn=outcome.scores,
             refunds=_refunds(aggregates),
             meta={"as_of": as_of, "margin": settings.clv_margin, "refresh_id": refresh.id},
         )

@@ -33,7 +33,8 @@ import pandas as pd
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Table, func, select
 
-from tenure.db.copy_binary import binary_blocks, column_types
+from tenure.db.copy_binary import LateColumns, binary_blocks, column_types
+from tenure.scores.churn import ChurnScores
 from tenure.scores.models import PersonScore, ScoreRefresh
 
 COLUMNS = (
@@ -56,6 +57,8 @@ COLUMNS = (
     "churn_probability",
     "churn_reasons",
 )
+#: Made as the rows are loaded (``scores.churn.ChurnScores``), not by score_frame.
+CHURN_COLUMNS = ("churn_probability", "churn_reasons")
 #: Which refresh wrote a row, not what it says: left out of the comparison.
 META_COLUMNS = ("refresh_id",)
 NEW = "person_scores_new"
@@ -81,12 +84,11 @@ def score_frame(
     *,
     summary: pd.DataFrame,
     scores: pd.DataFrame,
-    churn_probability: pd.Series,
-    churn_reasons: pd.Series,
     refunds: pd.Series,
     meta: dict[str, Any],
 ) -> pd.DataFrame:
-    """One row per customer in :data:`COLUMNS` order (timestamps and JSON left to the writer)."""
+    """One row per customer in :data:`COLUMNS` order but the churn columns
+    (:data:`CHURN_COLUMNS`, made when the rows are loaded: :func:`_load`)."""
     index = summary.index
     net = summary["revenue"] - refunds.reindex(index, fill_value=0).to_numpy()
     # Not copied into 2-D blocks per type (pandas' default): that cost 0.9 s at 1M
@@ -109,24 +111,27 @@ def score_frame(
             "f_score": scores["f_score"].to_numpy(dtype=np.int64),
             "m_score": scores["m_score"].to_numpy(dtype=np.int64),
             "rfm_segment": scores["rfm_segment"].to_numpy(dtype=object),
-            "churn_probability": churn_probability.reindex(index).to_numpy(dtype=float),
-            "churn_reasons": churn_reasons.reindex(index).to_numpy(dtype=object),
         },
         copy=False,
     )
     return frame
 
 
-def write_scores(connection: Connection, **parts: Any) -> list[int]:
-    """Make ``person_scores`` hold this refresh's scores; returns the ids of the people
-    whose scores were added, changed or removed (sorted)."""
+def write_scores(connection: Connection, *, churn: ChurnScores, **parts: Any) -> list[int]:
+    """Make ``person_scores`` hold this refresh's scores (``parts``: see
+    :func:`score_frame`; ``churn``: the churn columns, made as the rows are loaded);
+    returns the ids of the people whose scores were added, changed or removed (sorted)."""
     frame = score_frame(**parts)
+
+    def load(table: str) -> None:
+        _load(connection, frame, churn, table)
+
     stored = connection.scalar(select(func.count()).select_from(PersonScore))
     if not stored:
-        _refill(connection, lambda table: _load(connection, frame, table))
+        _refill(connection, load)
         return sorted(frame["person_id"].tolist())
     if not _refreshed_same_day(connection, parts["meta"]):
-        return _replace_all(connection, frame)
+        return _replace_all(connection, frame, load)
     dialect = connection.dialect.name
     sql = connection.exec_driver_sql
     for name in (NEW, CHANGED):
@@ -135,7 +140,7 @@ def write_scores(connection: Connection, **parts: Any) -> list[int]:
         sql(f"CREATE TEMP TABLE {NEW} AS SELECT * FROM person_scores WHERE 0")
     else:
         sql(f"CREATE TEMP TABLE {NEW} (LIKE person_scores) ON COMMIT DROP")
-    _load(connection, frame, NEW)
+    load(NEW)
     # Both sides are joined on person_id: without an index the removed-rows probe is a
     # scan of the new rows per stored row.
     sql(f"CREATE UNIQUE INDEX ix_{NEW}_person_id ON {NEW} (person_id)")
@@ -189,7 +194,9 @@ def _refreshed_same_day(connection: Connection, meta: dict[str, Any]) -> bool:
     return connection.scalar(same_day.limit(1)) is not None
 
 
-def _replace_all(connection: Connection, frame: pd.DataFrame) -> list[int]:
+def _replace_all(
+    connection: Connection, frame: pd.DataFrame, load: Callable[[str], None]
+) -> list[int]:
     """Replace every row without comparing: the as-of day is another than any stored
     row's (every night: it moves a day), so every customer's age (``age_days``, days
     since the first order as of that day) is another, and so is every row. The table
@@ -198,7 +205,7 @@ def _replace_all(connection: Connection, frame: pd.DataFrame) -> list[int]:
     and ``np.union1d``'s hashing of both arrays one).
     """
     gone = _stored_beyond(connection, frame)
-    _refill(connection, lambda table: _load(connection, frame, table))
+    _refill(connection, load)
     ids = np.sort(np.concatenate([frame["person_id"].to_numpy(), gone]))
     return cast(list[int], ids.tolist())
 
@@ -308,13 +315,21 @@ def _swapped_in_sqlite(connection: Connection, load: Callable[[str], object]) ->
         sql(index)
 
 
-def _load(connection: Connection, frame: pd.DataFrame, table: str) -> None:
+def _load(connection: Connection, frame: pd.DataFrame, churn: ChurnScores, table: str) -> None:
+    """``frame``'s rows into ``table``, with their churn columns from ``churn``: on
+    SQLite all at once before the insert; on PostgreSQL a block at a time, while the
+    server stores the blocks before (the churn model predicting and explaining a million
+    customers is about a second of Python the COPY would otherwise wait for)."""
     if frame.empty:
         return
     if connection.dialect.name == "sqlite":
-        _insert_sqlite(connection, frame, table)
+        made = churn.at(frame["person_id"].to_numpy())
+        whole = frame.copy(deep=False)
+        for name in CHURN_COLUMNS:
+            whole[name] = made[name].to_numpy()
+        _insert_sqlite(connection, whole, table)
     else:
-        _copy_postgres(connection, frame, table)
+        _copy_postgres(connection, frame, churn, table)
 
 
 def _column_values(series: pd.Series) -> list[Any]:
@@ -366,13 +381,21 @@ def _insert_sqlite(connection: Connection, frame: pd.DataFrame, table: str) -> N
         raw.executemany(head + row, zip(*(column[whole:] for column in columns), strict=True))
 
 
-def _copy_postgres(connection: Connection, frame: pd.DataFrame, table: str) -> None:
+def _copy_postgres(
+    connection: Connection, frame: pd.DataFrame, churn: ChurnScores, table: str
+) -> None:
     """Binary ``COPY`` (:mod:`tenure.db.copy_binary`) in blocks of
     :data:`COPY_BLOCK_ROWS`, handed to a thread that sends them (psycopg's
     ``QueuedLibpqWriter``): the server stores one block while the next is joined here."""
     raw = connection.connection.driver_connection
     assert raw is not None
-    order, blocks = binary_blocks(frame, POSTGRES_TYPES, COPY_BLOCK_ROWS)
+    ids = frame["person_id"].to_numpy()
+    late = LateColumns(
+        {name: POSTGRES_TYPES[name] for name in CHURN_COLUMNS},
+        lambda start, stop: churn.at(ids[start:stop]),
+    )
+    values = {k: v for k, v in POSTGRES_TYPES.items() if k not in CHURN_COLUMNS}
+    order, blocks = binary_blocks(frame, values, COPY_BLOCK_ROWS, late=late)
     sql = f"COPY {table} ({', '.join(order)}) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
         for block in blocks:
