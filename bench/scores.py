@@ -67,6 +67,7 @@ from tenure.scores.refresh import refresh_scores
 from tenure.segments.actions import refresh_all_segments
 from tenure.segments.builtins import ensure_builtin_segments
 from tenure.timeline import order_totals
+from tenure.timeline.models import Event
 from tenure.workspace.clock import fix_now
 
 # Event reactions (stages) as the CLI and the web app register them at start-up.
@@ -243,6 +244,21 @@ def load_postgres(url: str, people: int, data: dict[str, np.ndarray]) -> float:
     return totals
 
 
+def rewind(url: str) -> None:
+    """A reused workspace as before its first night: no scores, and none of the events
+    an earlier run's next night appended after ``AS_OF`` (with them the first night
+    would be a refresh of the past, which reads every order instead of the kept totals).
+    The upgrade first: a workspace generated before a migration gets it."""
+    engine = create_db_engine(url)
+    upgrade_database(engine)
+    with engine.begin() as conn:
+        for table in ("person_scores", "score_refreshes", "model_reports"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+        # Through the column's type: its bound value is in the stored text format.
+        conn.execute(Event.__table__.delete().where(Event.occurred_at > AS_OF))
+    engine.dispose()
+
+
 def measure(url: str, label: str, runs: int) -> list[tuple[str, str, str]]:
     engine = create_db_engine(url)
     timings = []
@@ -367,7 +383,10 @@ def main() -> None:
         "--no-sqlite", action="store_true", help="PostgreSQL only (with its server URL set)."
     )
     parser.add_argument(
-        "--reuse", action="store_true", help="Reuse the SQLite file of an earlier run."
+        "--reuse",
+        action="store_true",
+        help="Reuse the SQLite file of an earlier run (its scores and the events its next "
+        "night appended are removed first).",
     )
     parser.add_argument(
         "--churn-bound",
@@ -387,6 +406,8 @@ def main() -> None:
         if not (args.reuse and path.exists()):
             totals = load_sqlite(path, args.people, data)
             rows.append(_totals_row("SQLite", totals))
+        else:
+            rewind(f"sqlite:///{path}")
         rows += [
             (
                 "generated (SQLite)",
