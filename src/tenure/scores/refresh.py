@@ -124,8 +124,9 @@ def refresh_scores(
 
     # The churn model, the longest computation, is trained in a thread beside the
     # backtest and the value models (steps 1-3), which wait on the database or in numpy
-    # and scipy much of the time: measured at 1M customers, 2.8 s for all four against
-    # 4.0 s one after the other. It gets its own copy of the aggregates
+    # and scipy much of the time: measured at 1M customers (the model then predicting
+    # too), 2.8 s for all four against 4.0 s one after the other; it predicts while the
+    # scores are written now (scores.writes). It gets its own copy of the aggregates
     # (:func:`_own_copy`): pandas does not promise that two threads may read one frame.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn-model") as pool:
         # One read snapshot: the aggregates and the backtest's block query see the same data.

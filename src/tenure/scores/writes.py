@@ -1,7 +1,7 @@
 """Writing a refresh's scores in bulk, only the rows whose values changed.
 
-When the refresh's as-of day is another than every stored row's (every night: it moves
-a day), every customer's age in days changed and so did every row: the table is
+When the refresh's as-of day is another than every earlier refresh's (every night: it
+moves a day), every customer's age in days changed and so did every row: the table is
 refilled without comparing (:func:`_replace_all`). Otherwise (a rerun the same day) the
 new rows are loaded into a temporary table and compared with ``person_scores`` in SQL;
 only the people whose row is new, different or gone are deleted and re-inserted (all
@@ -11,14 +11,14 @@ says which refresh last changed the row's values. Into an empty table the rows g
 straight in.
 
 Per-row ORM inserts would take minutes for a million customers. On SQLite the rows go to
-the driver's ``executemany`` with values already in storage form (reasons come as
-JSON text from :func:`tenure.scores.churn.reasons_json`) (``insert_rows`` would
-convert each of the 21 values of each row again); on PostgreSQL they are streamed with
-``COPY ... FROM STDIN`` in the binary format, built from whole columns
+the driver's ``executemany``, 20 to a statement, with values already in storage form
+(reasons come as JSON text from :func:`tenure.scores.churn.reasons_json`;
+``insert_rows`` would convert each value of each row again); on PostgreSQL they are
+streamed with ``COPY ... FROM STDIN`` in the binary format, built from whole columns
 (:mod:`tenure.db.copy_binary`), in blocks sent from a thread while the next block is
-joined. A refill loads a new table, builds its indexes once over the loaded rows and
-swaps it in at the end, so that readers are never locked out for the load
-(:func:`_refill`).
+joined. The churn columns are made as the rows are loaded (:func:`_load`). A refill
+loads a new table, builds its indexes once over the loaded rows and swaps it in at the
+end, so that readers are never locked out for the load (:func:`_refill`).
 """
 
 from __future__ import annotations
