@@ -104,14 +104,14 @@ def binary_blocks(
     for at, column in enumerate(fixed):
         dtype += [(f"size{at}", ">i4"), (f"value{at}", column.format)]
     records = np.empty(len(frame), dtype=dtype)
-    records["count"] = len(types) + (len(late.types) if late is not None else 0)
+    late_types = late.types if late is not None else {}
+    records["count"] = len(types) + len(late_types)
     for at, column in enumerate(fixed):
         records[f"size{at}"] = records.dtype[f"value{at}"].itemsize
         records[f"value{at}"] = column.values
     order = [column.name for column in fixed] + [name for name, _ in varying]
     columns = [_each_record(records), *(fields for _, fields in varying)]
-    if late is not None:
-        order += list(late.types)
+    order += list(late_types)
     return order, _blocks(columns, len(frame), rows_per_block, late)
 
 

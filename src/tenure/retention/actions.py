@@ -35,7 +35,7 @@ from tenure.retention.models import (
 )
 from tenure.retention.risk import Assessment, assess
 from tenure.retention.schemas import RetentionConfig, RetentionConfigPatch
-from tenure.scores.models import ModelReport, PersonScore
+from tenure.scores.models import ModelReport, PersonScore, ScoreRefresh
 from tenure.scores.queries import latest_refresh
 from tenure.workspace import clock
 
@@ -193,10 +193,13 @@ def collect_signals(
     return found, since
 
 
-def _values(session: Session) -> tuple[dict[int, int | None], str | None]:
+def _values(
+    session: Session, scores: ScoreRefresh | None
+) -> tuple[dict[int, int | None], str | None]:
+    """Each scored customer's 12-month CLV, and the currency of ``scores`` (the newest
+    refresh) when there are any."""
     rows = session.execute(select(PersonScore.person_id, PersonScore.clv_12m_minor)).all()
-    refresh = latest_refresh(session)
-    currency = refresh.currency if refresh is not None and rows else None
+    currency = scores.currency if scores is not None and rows else None
     return {int(p): (int(v) if v is not None else None) for p, v in rows}, currency
 
 
@@ -237,7 +240,7 @@ def refresh_retention(
     scores = latest_refresh(session)
     version, scores_as_of = (scores.model_version, scores.as_of) if scores else (None, None)
     found, _ = collect_signals(session, as_of=as_of, config=config, scores_version=version)
-    values, currency = _values(session)
+    values, currency = _values(session, scores)
     assessments = assess(found, config.weights, values, currency)
     _write_risks(session, assessments, as_of, now)
     outcome = update_alerts(

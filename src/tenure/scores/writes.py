@@ -74,8 +74,11 @@ SQLITE_ROWS_PER_INSERT = 20
 SQLITE_BLOCK_ROWS = 50_000
 #: Rows per block of PostgreSQL's COPY (:func:`_copy_postgres`).
 COPY_BLOCK_ROWS = 50_000
-#: :data:`COLUMNS`' types on PostgreSQL, for the binary COPY.
+#: :data:`COLUMNS`' types on PostgreSQL, for the binary COPY: the churn columns' apart,
+#: made a block at a time (:func:`_copy_postgres`).
 POSTGRES_TYPES = column_types(cast(Table, PersonScore.__table__), COLUMNS)
+_VALUE_TYPES = {k: v for k, v in POSTGRES_TYPES.items() if k not in CHURN_COLUMNS}
+_CHURN_TYPES = {k: POSTGRES_TYPES[k] for k in CHURN_COLUMNS}
 #: Beyond this share of the stored rows changed, the table is refilled (see write_scores).
 REPLACE_SHARE = 0.5
 
@@ -390,12 +393,8 @@ def _copy_postgres(
     raw = connection.connection.driver_connection
     assert raw is not None
     ids = frame["person_id"].to_numpy()
-    late = LateColumns(
-        {name: POSTGRES_TYPES[name] for name in CHURN_COLUMNS},
-        lambda start, stop: churn.at(ids[start:stop]),
-    )
-    values = {k: v for k, v in POSTGRES_TYPES.items() if k not in CHURN_COLUMNS}
-    order, blocks = binary_blocks(frame, values, COPY_BLOCK_ROWS, late=late)
+    late = LateColumns(_CHURN_TYPES, lambda start, stop: churn.at(ids[start:stop]))
+    order, blocks = binary_blocks(frame, _VALUE_TYPES, COPY_BLOCK_ROWS, late=late)
     sql = f"COPY {table} ({', '.join(order)}) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
         for block in blocks:
