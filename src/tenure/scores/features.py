@@ -42,6 +42,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -188,7 +189,13 @@ def _orders_from_totals(totals: pd.DataFrame, after: pd.DataFrame) -> pd.DataFra
 
 def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.DataFrame:
     """Purchase days and revenue after the cutoff, and the last order before it, of the
-    customers whose last order is after it: range seeks on the covering index."""
+    customers whose last order is after it: range seeks on the covering index, for
+    each of those customers.
+
+    On PostgreSQL the figures after the cutoff are a ``LATERAL`` aggregate per customer:
+    as a join and a ``GROUP BY`` its planner chose a parallel scan of every event, a hash
+    join and a sort (3.1-4.1 s at 1M customers, 359k of them after the cutoff) over
+    the seeks (2.3-2.6 s). SQLite has no ``LATERAL``, and its planner seeks already."""
     totals = OrderTotal.__table__.c
     cut = midnight_after(moments.cutoff_day)
     e = aliased(Event, name="e")
@@ -197,32 +204,30 @@ def _after_cutoff(connection: Connection, days: Days, moments: Moments) -> pd.Da
         .where(e.person_id == totals.person_id, e.type == ORDER, e.occurred_at < cut)
         .scalar_subquery()
     )
-    rows = driver_rows(
-        connection,
-        select(
-            totals.person_id,
-            func.count(days.of(Event.occurred_at).distinct()),
-            days.number(last_before_cut),
-            func.sum(Event.amount_minor),
-        )
-        .join(
-            Event,
-            and_(
-                Event.person_id == totals.person_id,
-                Event.type == ORDER,
-                Event.occurred_at >= cut,
-            ),
-        )
-        .where(totals.last_order_day > moments.cutoff_day)
-        .group_by(totals.person_id),
+    after = aliased(Event, name="a")
+    in_range = and_(
+        after.person_id == totals.person_id, after.type == ORDER, after.occurred_at >= cut
     )
-    after = pd.DataFrame.from_records(
+    figures = (func.count(days.of(after.occurred_at).distinct()), func.sum(after.amount_minor))
+    if connection.dialect.name == "postgresql":
+        per_customer = select(*figures).where(in_range).lateral("f")
+        statement = select(
+            totals.person_id, *per_customer.c, days.number(last_before_cut)
+        ).select_from(OrderTotal.__table__.join(per_customer, true()))
+    else:
+        statement = (
+            select(totals.person_id, *figures, days.number(last_before_cut))
+            .select_from(OrderTotal.__table__.join(after, in_range))
+            .group_by(totals.person_id)
+        )
+    rows = driver_rows(connection, statement.where(totals.last_order_day > moments.cutoff_day))
+    after_cut = pd.DataFrame.from_records(
         rows,
-        columns=["person_id", "n_days_after", "last_day_cut", "revenue_after"],
+        columns=["person_id", "n_days_after", "revenue_after", "last_day_cut"],
         coerce_float=True,
     ).set_index("person_id")
-    after["last_day_cut"] = days.decode(after["last_day_cut"])
-    return after
+    after_cut["last_day_cut"] = days.decode(after_cut["last_day_cut"])
+    return after_cut
 
 
 def _order_frame(frame: pd.DataFrame) -> pd.DataFrame:
