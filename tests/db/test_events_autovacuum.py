@@ -13,22 +13,20 @@ from tenure.db.migrate import alembic_config, upgrade_database
 _OPTIONS = "SELECT reloptions FROM pg_class WHERE relname = 'events' AND relkind = 'r'"
 
 
+def _options(engine) -> list[str] | None:
+    with engine.connect() as connection:
+        return connection.execute(text(_OPTIONS)).scalar_one()
+
+
 def test_events_are_vacuumed_after_one_percent_new_rows(fresh_database_url, backend) -> None:
     if backend != "postgresql":
         pytest.skip("SQLite has no autovacuum or visibility map")
     engine = create_db_engine(fresh_database_url)
     try:
-        with engine.connect() as connection:
-            assert connection.execute(text(_OPTIONS)).scalar_one() == [
-                "autovacuum_vacuum_insert_scale_factor=0.01"
-            ]
+        assert _options(engine) == ["autovacuum_vacuum_insert_scale_factor=0.01"]
         command.downgrade(alembic_config(fresh_database_url), "0019_score_refreshes")
-        with engine.connect() as connection:
-            assert connection.execute(text(_OPTIONS)).scalar_one() is None
+        assert _options(engine) is None
         upgrade_database(engine)
-        with engine.connect() as connection:
-            assert connection.execute(text(_OPTIONS)).scalar_one() == [
-                "autovacuum_vacuum_insert_scale_factor=0.01"
-            ]
+        assert _options(engine) == ["autovacuum_vacuum_insert_scale_factor=0.01"]
     finally:
         engine.dispose()
